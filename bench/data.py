@@ -1,0 +1,134 @@
+"""Benchmark data: the shared corpus, eval sets and corpus subsets for limited runs.
+
+The shared folder is ``../shared`` beside the project (override with ``VNSEARCH_SHARED``).
+It is absent on users' machines, so callers should check :func:`has_shared` and skip.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+CORPUS_NAMES: tuple[str, ...] = ("vntc", "dantri", "vims")
+
+
+def shared_dir() -> Path:
+    """Return the shared data folder (``$VNSEARCH_SHARED`` or ``../shared``)."""
+    env = os.environ.get("VNSEARCH_SHARED")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def has_shared() -> bool:
+    """Return True when the shared corpus folder is present."""
+    return (shared_dir() / "corpus").is_dir()
+
+
+def _iter_jsonl(path: Path) -> Iterator[dict]:
+    """Yield one dict per non-blank line of a (possibly gzipped) JSON Lines file."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def corpus_path(name: str) -> Path:
+    """Return the path of one corpus file, e.g. ``corpus_path("vims")``."""
+    return shared_dir() / "corpus" / f"{name}.jsonl.gz"
+
+
+def iter_corpus(names: Iterable[str] = CORPUS_NAMES, limit: int | None = None) -> Iterator[dict]:
+    """Stream article dicts (``id``, ``title``, ``body``, ...) from the named corpus files.
+
+    ``limit`` caps the total number of articles yielded across all files.
+    """
+    count = 0
+    for name in names:
+        for article in _iter_jsonl(corpus_path(name)):
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            yield article
+
+
+def _eval_path(name: str) -> Path:
+    """Resolve an eval set name with or without the ``.jsonl`` suffix."""
+    base = shared_dir() / "eval"
+    return base / (name if name.endswith((".jsonl", ".gz")) else f"{name}.jsonl")
+
+
+def load_eval(name: str) -> list[dict]:
+    """Load an eval set such as ``"vims_dev_title_queries"`` as a list of dicts."""
+    return list(_iter_jsonl(_eval_path(name)))
+
+
+def load_viquad_passages() -> list[dict]:
+    """Load the 515 UIT-ViQuAD dev passages (the corpus for the viquad query sets)."""
+    return list(_iter_jsonl(shared_dir() / "eval" / "viquad_dev_passages.jsonl.gz"))
+
+
+def search_box_queries() -> list[str]:
+    """Return the unjudged search-box queries (the latency workload)."""
+    path = shared_dir() / "eval" / "search_box_queries.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+def judged_ids(qrels: Iterable[dict]) -> set[str]:
+    """Return every article id a query set mentions: relevant, excluded and query articles."""
+    ids: set[str] = set()
+    for q in qrels:
+        ids.update(q.get("relevant", ()))
+        ids.update(q.get("exclude", ()))
+        if q.get("article"):
+            ids.add(q["article"])
+    return ids
+
+
+def _prefix(article_id: str) -> str:
+    """Return the corpus prefix of an id (``"vims/abc"`` -> ``"vims"``)."""
+    return article_id.split("/", 1)[0]
+
+
+def eval_subset(
+    qrels: list[dict],
+    limit: int | None,
+    names: Iterable[str] = CORPUS_NAMES,
+    max_queries: int | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """Pick a corpus subset that keeps a limited run meaningful.
+
+    Takes the first ``max_queries`` queries (all when None), then returns
+    ``(articles, qrels)``: every article those queries judge plus the first ``limit``
+    other articles (the whole corpus when ``limit`` is None), and the queries whose
+    judged ids were all found. Files holding no judged id stop being read once the
+    ``limit`` others are collected.
+    """
+    chosen = qrels[:max_queries] if max_queries is not None else list(qrels)
+    wanted = judged_ids(chosen)
+    missing = set(wanted)
+    missing_prefixes = Counter(_prefix(i) for i in missing)
+    articles: list[dict] = []
+    others = 0
+    for name in names:
+        for article in _iter_jsonl(corpus_path(name)):
+            aid = article["id"]
+            if aid in missing:
+                articles.append(article)
+                missing.discard(aid)
+                missing_prefixes[_prefix(aid)] -= 1
+            elif aid in wanted:
+                continue  # duplicate id
+            elif limit is None or others < limit:
+                articles.append(article)
+                others += 1
+            elif missing_prefixes[_prefix(aid)] <= 0:
+                break
+    kept = [q for q in chosen if not (judged_ids([q]) & missing)]
+    return articles, kept
