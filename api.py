@@ -1,0 +1,234 @@
+"""The HTTP API: ``create_app(engine)`` builds the Falcon app; ``app`` is for gunicorn.
+
+    gunicorn api:app            # index from $VNSEARCH_INDEX or index_data/
+
+Every bad parameter answers 400 with ``{"error", "parameter"}``, an unknown id 404,
+a missing index 503; nothing answers 500 with a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import falcon
+
+from indexer.store import IndexMissing
+from search.dates import parse_bound
+from search.engine import Engine, SearchRequest
+
+MAX_QUERY_CHARS = 1000
+MAX_PER_PAGE = 100
+MAX_DEPTH = 10_000  # page * per_page; deeper results need the export or a cursor
+SORTS = ("relevance", "newest", "oldest")
+HISTOGRAMS = ("year", "month")
+WEB_DIR = Path(__file__).resolve().parent / "web"
+log = logging.getLogger("vnsearch.api")
+
+
+class BadParameter(Exception):
+    """A request parameter that cannot be used; answered as 400."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+# --------------------------------------------------------------------------- parameters
+def _one(req: falcon.Request, name: str) -> str | None:
+    values = req.get_param_as_list(name) or []
+    if len(values) > 1:
+        raise BadParameter(name, f"'{name}' may be given once")
+    return values[0] if values else None
+
+
+def int_param(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = _one(req, name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(name, f"'{name}' must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise BadParameter(name, f"'{name}' must be between {low} and {high}, not {value}")
+    return value
+
+
+def choice_param(req: falcon.Request, name: str, choices: tuple[str, ...], default):
+    raw = _one(req, name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise BadParameter(name, f"'{name}' must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def bool_param(req: falcon.Request, name: str, default: bool) -> bool:
+    raw = _one(req, name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise BadParameter(name, f"'{name}' must be true or false, not {raw!r}")
+
+
+def date_param(req: falcon.Request, name: str, upper: bool):
+    raw = _one(req, name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return parse_bound(raw, upper=upper)
+    except ValueError as exc:
+        raise BadParameter(name, f"'{name}' is not a valid date (YYYY-MM-DD): {exc}") from None
+
+
+def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> str:
+    raw = _one(req, name) or ""
+    if len(raw) > limit:
+        raise BadParameter(name, f"'{name}' is longer than {limit} characters")
+    return raw
+
+
+def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
+    values = [v.strip() for v in req.get_param_as_list(name) or [] if v.strip()]
+    for v in values:
+        if len(v) > 200:
+            raise BadParameter(name, f"'{name}' values must be at most 200 characters")
+    return tuple(values)
+
+
+def search_request(req: falcon.Request) -> SearchRequest:
+    """Validate the parameters shared by /search, /export and the page."""
+    q = text_param(req, "q")
+    date_from = date_param(req, "from", upper=False)
+    date_to = date_param(req, "to", upper=True)
+    if date_from and date_to and date_from > date_to:
+        raise BadParameter("from", "'from' is after 'to'")
+    per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
+    page = int_param(req, "page", 1, 1, MAX_DEPTH)
+    if page * per_page > MAX_DEPTH:
+        raise BadParameter(
+            "page", f"page {page} is too deep: page × per_page must stay within {MAX_DEPTH}"
+        )
+    return SearchRequest(
+        q=q,
+        date_from=date_from,
+        date_to=date_to,
+        categories=list_param(req, "category"),
+        officials=list_param(req, "official"),
+        sort=choice_param(req, "sort", SORTS, "relevance"),
+        page=page,
+        per_page=per_page,
+        facets=bool_param(req, "facets", True),
+        histogram=choice_param(req, "histogram", HISTOGRAMS, None),
+    )
+
+
+# --------------------------------------------------------------------------- resources
+class HealthResource:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp):
+        resp.media = {"status": "ok", "documents": self.engine.doc_count()}
+
+
+class StatsResource:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp):
+        resp.media = self.engine.stats()
+
+
+class SearchResource:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp):
+        resp.media = self.engine.search(search_request(req))
+
+
+class ArticleResource:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp, article_id: str):
+        article = self.engine.article(article_id)
+        if article is None:
+            raise falcon.HTTPNotFound(
+                title="Not Found", description=f"no article with id {article_id!r}"
+            )
+        resp.media = article
+
+
+class OpenAPIResource:
+    def __init__(self, spec_path: Path):
+        self.spec_path = spec_path
+
+    def on_get(self, req, resp):
+        resp.content_type = falcon.MEDIA_JSON
+        resp.text = self.spec_path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- errors
+def _bad_parameter(req, resp, ex: BadParameter, params):
+    resp.status = falcon.HTTP_400
+    resp.media = {"error": ex.message, "parameter": ex.parameter}
+
+
+def _http_error(req, resp, ex: falcon.HTTPError, params):
+    resp.status = ex.status
+    resp.media = {"error": ex.description or ex.title or str(ex.status)}
+    if ex.headers:
+        resp.set_headers(ex.headers)
+
+
+def _index_missing(req, resp, ex: IndexMissing, params):
+    resp.status = falcon.HTTP_503
+    resp.media = {"error": str(ex)}
+
+
+def _unexpected(req, resp, ex: Exception, params):
+    if isinstance(ex, falcon.HTTPError):  # routing errors (404, 405) keep their status
+        return _http_error(req, resp, ex, params)
+    log.exception("unexpected error on %s %s", req.method, req.relative_uri)
+    resp.status = falcon.HTTP_503
+    resp.media = {"error": "the search service could not answer this request; try again"}
+
+
+# --------------------------------------------------------------------------- the app
+def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -> falcon.App:
+    """The Falcon app over ``engine``; CORS only for the listed origins (none by default)."""
+    middleware = []
+    if cors_origins:
+        middleware.append(falcon.CORSMiddleware(allow_origins=list(cors_origins)))
+    app = falcon.App(middleware=middleware)
+    app.req_options.keep_blank_qs_values = True
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
+        dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+    )
+    app.add_route("/health", HealthResource(engine))
+    app.add_route("/stats", StatsResource(engine))
+    app.add_route("/search", SearchResource(engine))
+    app.add_route("/articles/{article_id:path}", ArticleResource(engine))
+    app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
+    # feature routes (one line each; resources live beside their feature's logic)
+    app.add_error_handler(Exception, _unexpected)
+    app.add_error_handler(falcon.HTTPError, _http_error)
+    app.add_error_handler(BadParameter, _bad_parameter)
+    app.add_error_handler(IndexMissing, _index_missing)
+    return app
+
+
+def _origins_from_env() -> list[str]:
+    return [o.strip() for o in os.environ.get("VNSEARCH_CORS_ORIGINS", "").split(",") if o.strip()]
+
+
+app = create_app(Engine(), cors_origins=_origins_from_env())

@@ -1,0 +1,378 @@
+"""How Vietnamese text becomes terms: the one place that knows it.
+
+Index and query analysis both go through the pipelines built here, so a query and a
+document are always analysed alike:
+
+* ``normalize_text``: Unicode NFC and one canonical tone-mark placement
+  (``hoà`` → ``hòa``, ``thuỷ`` → ``thủy``); it keeps the length of the NFC text, so
+  character offsets computed on the normalised text point into the original.
+* ``fold_diacritics``: strips every diacritic and folds ``đ`` → ``d`` (also
+  length-preserving).
+* ``segment_words``: pyvi word segmentation (before lowercasing: pyvi is case
+  sensitive), as character spans, memoised by content.
+
+Three Whoosh pipelines are composed from a tokenizer and filters:
+``exact_analyzer`` (syllables, lowercased), ``folded_analyzer`` (syllables without
+diacritics) and ``word_analyzer`` (pyvi's multi-syllable words, ``thành_ủy``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterator
+from functools import lru_cache
+
+from whoosh.analysis import Filter, LowercaseFilter, Tokenizer
+from whoosh.analysis.acore import Token
+
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+_VOWELS = set("aăâeêioôơuưy")
+_MARKED_VOWELS = set("ăâêôơư")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+SYLLABLE_PATTERN = re.compile(r"[^\W_]+")
+
+
+# --------------------------------------------------------------------------- tone marks
+def _split_tone(syllable_nfd: str) -> tuple[str, str | None]:
+    """Remove the tone mark from an NFD syllable; return (toneless NFC, mark)."""
+    marks = [ch for ch in syllable_nfd if ch in TONE_MARKS]
+    if len(marks) != 1:
+        return unicodedata.normalize("NFC", syllable_nfd), None
+    toneless = syllable_nfd.replace(marks[0], "")
+    return unicodedata.normalize("NFC", toneless), marks[0]
+
+
+def _tone_index(toneless: str) -> int | None:
+    """Index of the letter that carries the tone in the canonical (classic) placement.
+
+    The classic placement is the one most Vietnamese news text uses: ``hòa``, ``khỏe``,
+    ``thủy`` (mark on the first vowel of a final ``oa``/``oe``/``uy``), ``hoàng``,
+    ``thuyết`` (on the second when a consonant follows).
+    """
+    lower = toneless.lower()
+    start = 0
+    if lower.startswith("qu") or lower.startswith("gi") and len(lower) > 2 and lower[2] in _VOWELS:
+        start = 2
+    first = next((i for i in range(start, len(lower)) if lower[i] in _VOWELS), None)
+    if first is None:
+        if start == 2 and lower.startswith("gi"):
+            return 1
+        return None
+    end = first
+    while end < len(lower) and lower[end] in _VOWELS:
+        end += 1
+    cluster = range(first, end)
+    marked = [i for i in cluster if lower[i] in _MARKED_VOWELS]
+    if marked:
+        return marked[-1]
+    if len(cluster) == 1:
+        return first
+    if end < len(lower):  # a final consonant follows: the last vowel of the cluster
+        return end - 1
+    if len(cluster) == 3:
+        return first + 1
+    return first
+
+
+def _canonical_syllable(word: str) -> str:
+    """Move the tone mark of one letter run to its canonical vowel (same length)."""
+    nfd = unicodedata.normalize("NFD", word)
+    if not any(ch in TONE_MARKS for ch in nfd):
+        return word
+    toneless, mark = _split_tone(nfd)
+    if mark is None or len(toneless) != len(word):
+        return word
+    index = _tone_index(toneless)
+    if index is None:
+        return word
+    placed = toneless[:index] + unicodedata.normalize("NFC", toneless[index] + mark)
+    placed += toneless[index + 1 :]
+    return placed if len(placed) == len(word) else word
+
+
+# Only a toned o/u next to a/e/y (or a plain o/u next to a toned a/e/y) can be placed two
+# ways (hòa/hoà, khỏe/khoẻ, thủy/thuỷ); other syllables are left alone without a look.
+_AMBIGUOUS_SYLLABLE = re.compile(
+    r"[^\W\d_]*(?:[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ])"
+    r"[^\W\d_]*"
+)
+
+
+@lru_cache(maxsize=65536)
+def _canonical_syllable_cached(word: str) -> str:
+    return _canonical_syllable(word)
+
+
+def canonical_tones(text: str) -> str:
+    """Put every tone mark of NFC ``text`` in the canonical place (length-preserving)."""
+    return _AMBIGUOUS_SYLLABLE.sub(lambda m: _canonical_syllable_cached(m.group()), text)
+
+
+@lru_cache(maxsize=64)
+def normalize_text(text: str) -> str:
+    """NFC plus canonical tone placement: what both index and queries see."""
+    return canonical_tones(unicodedata.normalize("NFC", text))
+
+
+# --------------------------------------------------------------------------- folding
+def _build_fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if len(base) == 1 and base != ch:
+            table[code] = base
+    table[ord("đ")] = "d"
+    table[ord("Đ")] = "D"
+    return table
+
+
+_FOLD_TABLE = _build_fold_table()
+
+
+def fold_diacritics(text: str) -> str:
+    """Strip diacritics and fold ``đ`` → ``d``; NFC input keeps its length."""
+    folded = text.translate(_FOLD_TABLE)
+    if folded.isascii() or not any(unicodedata.combining(c) for c in folded):
+        return folded
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def has_diacritics(text: str) -> bool:
+    """True when ``text`` carries any Vietnamese diacritic (or ``đ``)."""
+    return fold_diacritics(text) != text
+
+
+# --------------------------------------------------------------------------- segmentation
+# pyvi's own syllabelizer pattern (ViTokenizer.sylabelize), kept with match offsets.
+_PYVI_PATTERN = re.compile(
+    "("
+    + r"""[A-ZĐ]+\.|Tp\.|Mr\.|Mrs\.|Ms\.|Dr\.|ThS\.|==>|->|\.\.\.|>>|
+|\w+://[^\s]+|([a-zA-Z0-9_.+-]+@([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+)|\d+([\.,_]\d+)+|[^\w\s]|\w+"""
+    + ")",
+    re.UNICODE,
+)
+_PUNCT = set(string.punctuation)
+Span = tuple[int, int]
+
+
+def _pyvi_model():
+    from pyvi import ViTokenizer  # imported lazily: loading the model takes ~0.3 s
+
+    return ViTokenizer.ViTokenizer
+
+
+def load_segmenter() -> None:
+    """Load pyvi's model now (≈0.5 s) rather than on the first query."""
+    _pyvi_model()
+
+
+def pyvi_word_spans(text: str) -> list[Span]:
+    """pyvi's multi-syllable words in ``text`` as (start, end) character spans.
+
+    Same CRF, features and joining rule as ``ViTokenizer.tokenize``, but keeping
+    offsets so that nothing has to be re-aligned (and no ``_`` is ever shown).
+    """
+    matches = list(_PYVI_PATTERN.finditer(text))
+    if len(matches) < 2:
+        return []
+    tokens = [m.group(0) for m in matches]
+    model = _pyvi_model()
+    labels = model.model.predict([model.sent2features(tokens, False)])[0]
+    spans: list[Span] = []
+    start = 0
+    for i in range(1, len(tokens)):
+        cur, prev = tokens[i], tokens[i - 1]
+        joined = (
+            labels[i] == "I_W"
+            and cur not in _PUNCT
+            and prev not in _PUNCT
+            and not cur[0].isdigit()
+            and not prev[0].isdigit()
+            and not (cur[0].istitle() and not prev[0].istitle())
+        )
+        if not joined:
+            if i - 1 > start:
+                spans.append((matches[start].start(), matches[i - 1].end()))
+            start = i
+    if len(tokens) - 1 > start:
+        spans.append((matches[start].start(), matches[-1].end()))
+    return spans
+
+
+def content_key(text: str) -> str:
+    """A short stable key for a text: what the segmentation cache is keyed by."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class SegmentationCache:
+    """Memoises pyvi spans by content; the writer pre-fills it from its worker pool."""
+
+    def __init__(self, capacity: int = 4096):
+        self.capacity = capacity
+        self._items: OrderedDict[str, list[Span]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> list[Span] | None:
+        with self._lock:
+            spans = self._items.get(key)
+            if spans is not None:
+                self._items.move_to_end(key)
+            return spans
+
+    def put(self, key: str, spans: list[Span]) -> None:
+        with self._lock:
+            self._items[key] = spans
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+
+SEGMENTS = SegmentationCache()
+
+
+def segment_words(text: str) -> list[Span]:
+    """pyvi multi-syllable word spans of normalised ``text``, memoised by content."""
+    key = content_key(text)
+    spans = SEGMENTS.get(key)
+    if spans is None:
+        spans = pyvi_word_spans(text)
+        SEGMENTS.put(key, spans)
+    return spans
+
+
+def segmented(text: str) -> str:
+    """``text`` with pyvi's words joined by ``_`` (for inspection and tests only)."""
+    out = list(text)
+    for start, end in segment_words(normalize_text(text)):
+        for i in range(start, end):
+            if out[i] == " ":
+                out[i] = "_"
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- Whoosh pipeline
+class _VietTokenizerBase(Tokenizer):
+    def _token(
+        self,
+        positions: bool,
+        chars: bool,
+        keeporiginal: bool,
+        removestops: bool,
+        mode: str,
+        **kwargs,
+    ) -> Token:
+        return Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self).__name__)
+
+
+class SyllableTokenizer(_VietTokenizerBase):
+    """Normalises text (NFC, canonical tones) and yields its syllables (letter/digit runs)."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        text = normalize_text(value)
+        t = self._token(positions, chars, keeporiginal, removestops, mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = text
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(text)
+            yield t
+            return
+        for pos, match in enumerate(SYLLABLE_PATTERN.finditer(text), start_pos):
+            t.text = match.group()
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = t.text
+            t.stopped = False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + match.start()
+                t.endchar = start_char + match.end()
+            yield t
+
+
+class WordTokenizer(_VietTokenizerBase):
+    """Normalises text and yields pyvi's multi-syllable words, syllables joined by ``_``."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        text = normalize_text(value)
+        t = self._token(positions, chars, keeporiginal, removestops, mode, **kwargs)
+        for pos, (start, end) in enumerate(segment_words(text), start_pos):
+            t.text = "_".join(SYLLABLE_PATTERN.findall(text[start:end]))
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = text[start:end]
+            t.stopped = False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + start
+                t.endchar = start_char + end
+            yield t
+
+
+class FoldFilter(Filter):
+    """Strips diacritics from each token and folds ``đ`` → ``d``."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            t.text = fold_diacritics(t.text)
+            yield t
+
+
+def exact_analyzer():
+    """Syllables with their diacritics, lowercased: the exact-match signal."""
+    return SyllableTokenizer() | LowercaseFilter()
+
+
+def folded_analyzer():
+    """Syllables without diacritics: the accent-insensitive matching backbone."""
+    return SyllableTokenizer() | LowercaseFilter() | FoldFilter()
+
+
+def word_analyzer():
+    """pyvi's multi-syllable words, lowercased after segmentation: the word signal."""
+    return WordTokenizer() | LowercaseFilter()
+
+
+def analyze(analyzer, text: str) -> list[str]:
+    """The terms an analyzer produces for ``text`` (queries and tests)."""
+    return [t.text for t in analyzer(text)]

@@ -1,0 +1,308 @@
+"""Opens the index, keeps the searcher fresh after commits, runs a prepared search.
+
+A ``Snapshot`` is everything tied to one committed state of the index: the Whoosh
+searcher, its ``DocTable`` and a ``QueryBuilder`` with its statistics. The engine swaps
+snapshots when the indexer commits or switches generation, so gunicorn workers pick up
+new data without a restart; a retired snapshot is closed a little later, once no
+request can still be using it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from indexer import store
+from indexer.analysis import load_segmenter
+from search.dates import parse_range, to_iso
+from search.doctable import DocTable, match_key
+from search.hits import make_article, make_hit
+from search.query import QueryBuilder, QueryPlan
+
+FRESHNESS_CHECK_SECONDS = 0.2
+RETIRED_GRACE_SECONDS = 30.0
+FACET_LIMIT = 20
+CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A validated search: what ``/search``, the page and the CLI ask for."""
+
+    q: str = ""
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    categories: tuple[str, ...] = ()
+    officials: tuple[str, ...] = ()
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+    facets: bool = True
+    histogram: str | None = None
+
+
+@dataclass
+class Snapshot:
+    searcher: object
+    table: DocTable
+    builder: QueryBuilder
+    key: tuple
+    cache: OrderedDict = field(default_factory=OrderedDict)
+    derived: dict = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+class Engine:
+    """Search over the live index of an index directory."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = store.resolve_index_dir(root)
+        self._lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._retired: list[tuple[float, Snapshot]] = []
+        load_segmenter()
+
+    # ----------------------------------------------------------------- freshness
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the latest commit (raises store.IndexMissing)."""
+        with self._lock:
+            now = time.monotonic()
+            snap = self._snapshot
+            if snap is not None and now - self._checked < FRESHNESS_CHECK_SECONDS:
+                return snap
+            self._checked = now
+            gen = store.current_generation(self.root)
+            if snap is not None and snap.key[0] == gen and snap.searcher.up_to_date():
+                return snap
+            fresh = self._open(gen)
+            if snap is not None:
+                self._retired.append((now, snap))
+            self._snapshot = fresh
+            self._close_retired(now)
+            return fresh
+
+    def _open(self, gen: Path | None) -> Snapshot:
+        ix = store.open_current(self.root)
+        searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        reader = searcher.reader()
+        table = DocTable(reader)
+        builder = QueryBuilder(
+            doc_freq=lambda f, t: reader.doc_frequency(f, t),
+            doc_count=searcher.doc_count(),
+            resolve=lambda f, v: self._resolve(table, f, v),
+        )
+        key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
+        return Snapshot(searcher, table, builder, key)
+
+    def _close_retired(self, now: float) -> None:
+        keep = []
+        for since, snap in self._retired:
+            if now - since > RETIRED_GRACE_SECONDS:
+                snap.close()
+            else:
+                keep.append((since, snap))
+        self._retired = keep
+
+    def close(self) -> None:
+        with self._lock:
+            for _, snap in self._retired:
+                snap.close()
+            self._retired = []
+            if self._snapshot:
+                self._snapshot.close()
+                self._snapshot = None
+
+    # ----------------------------------------------------------------- filters
+    @staticmethod
+    def _resolve(table: DocTable, fieldname: str, value: str) -> wq.Query | None:
+        """A filter written inside the query text (``official:…``) as a Whoosh query."""
+        if fieldname == "official":
+            names = [table.official_names[c] for c in table.official_codes(value)]
+            return _any_term("officials", names)
+        if fieldname == "category":
+            names = [table.category_names[c] for c in table.category_codes(value)]
+            return _any_term("category", names)
+        if fieldname == "source":
+            return wq.Term("source", value.strip())
+        if fieldname == "date":
+            try:
+                start, end = parse_range(value)
+            except ValueError:
+                return None
+            return wq.DateRange("date", start, end)
+        return None
+
+    def _filter_mask(
+        self, snap: Snapshot, req: SearchRequest, plan: QueryPlan
+    ) -> np.ndarray | None:
+        table = snap.table
+        mask = None
+
+        def narrow(m: np.ndarray) -> None:
+            nonlocal mask
+            mask = m if mask is None else mask & m
+
+        if req.date_from or req.date_to:
+            narrow(table.date_mask(req.date_from, req.date_to))
+        if req.categories:
+            narrow(table.category_mask(list(req.categories)))
+        for official in req.officials:
+            narrow(table.official_mask(official))
+        for q in plan.filters:
+            narrow(table.mask_for_ids(snap.searcher.docs_for_query(q)))
+        return mask
+
+    # ----------------------------------------------------------------- search
+    def search(self, req: SearchRequest) -> dict:
+        """Run a search; the answer shape of ``GET /search``."""
+        started = time.perf_counter()
+        snap = self.snapshot()
+        key = req
+        cached = snap.cache.get(key)
+        if cached is not None:
+            snap.cache.move_to_end(key)
+            answer = dict(cached)
+        else:
+            answer = self._search(snap, req)
+            snap.cache[key] = answer
+            if len(snap.cache) > CACHE_SIZE:
+                snap.cache.popitem(last=False)
+            answer = dict(answer)
+        answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return answer
+
+    def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
+        plan = snap.builder.build(req.q)
+        table = snap.table
+        filt = self._filter_mask(snap, req, plan)
+        relaxed = False
+        query = plan.query
+        if query is not None:
+            mask = self._matches(snap, query, filt)
+            if not mask.any() and plan.relaxed is not None:
+                query, relaxed = plan.relaxed, True
+                mask = self._matches(snap, query, filt)
+        else:
+            mask = table.live.copy() if filt is None else filt & table.live
+        total = int(mask.sum())
+        start = (req.page - 1) * req.per_page
+        sort = req.sort if query is not None else ("oldest" if req.sort == "oldest" else "newest")
+        if sort == "relevance":
+            page = self._ranked_page(snap, query, mask, filt, start, req.per_page)
+        else:
+            ordered = table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
+            page = [(int(d), None) for d in ordered[start : start + req.per_page]]
+        hits = [
+            make_hit(snap.searcher.stored_fields(d), score, plan.highlight, plan.exact)
+            for d, score in page
+        ]
+        answer = {
+            "query": req.q,
+            "total": total,
+            "page": req.page,
+            "per_page": req.per_page,
+            "sort": sort,
+            "relaxed": relaxed,
+            "hits": hits,
+        }
+        if req.facets:
+            answer["facets"] = {
+                "category": table.category_counts(mask, FACET_LIMIT),
+                "official": table.official_counts(mask, FACET_LIMIT),
+                "year": table.year_counts(mask),
+            }
+        if req.histogram:
+            answer["histogram"] = [
+                {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
+            ]
+        return answer
+
+    @staticmethod
+    def _matches(snap: Snapshot, query: wq.Query, filt: np.ndarray | None) -> np.ndarray:
+        mask = snap.table.mask_for_ids(snap.searcher.docs_for_query(query))
+        return mask if filt is None else mask & filt
+
+    @staticmethod
+    def _ranked_page(snap, query, mask, filt, start, count) -> list[tuple[int, float]]:
+        if start >= int(mask.sum()):
+            return []
+        allow = None if filt is None else set(np.flatnonzero(mask).tolist())
+        results = snap.searcher.search(query, limit=start + count, filter=allow)
+        return [(hit.docnum, hit.score) for hit in results[start : start + count]]
+
+    def derived(self, name: str, factory):
+        """A structure built once per snapshot (suggestion tries, term statistics…).
+
+        ``factory(snapshot)`` runs on the first call after each commit; later calls on
+        the same snapshot get the same object.
+        """
+        snap = self.snapshot()
+        with self._lock:
+            if name not in snap.derived:
+                snap.derived[name] = factory(snap)
+            return snap.derived[name]
+
+    # ----------------------------------------------------------------- articles
+    def docnum(self, article_id: str) -> int | None:
+        return self.snapshot().searcher.document_number(id=article_id)
+
+    def article(self, article_id: str) -> dict | None:
+        """The whole stored article, or None for an unknown id."""
+        snap = self.snapshot()
+        docnum = snap.searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        return make_article(snap.searcher.stored_fields(docnum))
+
+    def stats(self) -> dict:
+        snap = self.snapshot()
+        table = snap.table
+        meta = store.read_meta(self.root)
+        gen = store.current_generation(self.root)
+        first, last = table.first_minute, table.last_minute
+        live_codes = table.category[table.live]
+        counts = np.bincount(live_codes[live_codes >= 0], minlength=len(table.category_names))
+        return {
+            "documents": snap.searcher.doc_count(),
+            "categories": [
+                {"value": n, "count": int(c)} for n, c in zip(table.category_names, counts) if c
+            ],
+            "officials": len(table.official_names),
+            "date_range": {
+                "from": to_iso(_minute_to_datetime(first)),
+                "to": to_iso(_minute_to_datetime(last)),
+            },
+            "index_size_bytes": store.directory_size(gen) if gen else 0,
+            "last_update": meta.get("last_update"),
+        }
+
+    def doc_count(self) -> int:
+        return self.snapshot().searcher.doc_count()
+
+
+def _any_term(fieldname: str, values: list[str]) -> wq.Query:
+    if not values:
+        return wq.NullQuery
+    terms = [wq.Term(fieldname, v) for v in values]
+    return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def _minute_to_datetime(minute: int | None) -> datetime | None:
+    if minute is None:
+        return None
+    days, rest = divmod(minute, 24 * 60)
+    return datetime.fromordinal(days + 1).replace(hour=rest // 60, minute=rest % 60)
+
+
+__all__ = ["Engine", "SearchRequest", "match_key"]

@@ -1,0 +1,52 @@
+"""The one shape every endpoint returns for an article (a ``/search`` hit)."""
+
+from __future__ import annotations
+
+from search.dates import to_iso
+from search.snippets import make_snippet
+
+
+def official_names(stored: dict) -> list[str]:
+    return [o["name"] for o in stored.get("officials_json") or []]
+
+
+def make_hit(
+    stored: dict,
+    score: float | None,
+    folded_terms: set[str] | frozenset[str] = frozenset(),
+    exact_terms: set[str] | frozenset[str] = frozenset(),
+) -> dict:
+    """A hit dict from a document's stored fields."""
+    body = stored.get("body") or ""
+    return {
+        "id": stored["id"],
+        "title": stored.get("title") or "",
+        "title_derived": bool(stored.get("title_derived")),
+        "date": to_iso(stored.get("date")),
+        "category": stored.get("category"),
+        "source": stored.get("source"),
+        "url": stored.get("url"),
+        "officials": official_names(stored),
+        "snippet": make_snippet(body, set(folded_terms), set(exact_terms)),
+        "score": round(score, 4) if score is not None else None,
+    }
+
+
+def make_article(stored: dict) -> dict:
+    """The whole article: original title and body and every stored attribute."""
+    return {
+        "id": stored["id"],
+        "title": stored.get("title") or "",
+        "title_derived": bool(stored.get("title_derived")),
+        "body": stored.get("body") or "",
+        "date": to_iso(stored.get("date")),
+        "category": stored.get("category"),
+        "categories": stored.get("categories") or [],
+        "source": stored.get("source"),
+        "url": stored.get("url"),
+        "views": stored.get("views"),
+        "officials": [
+            {"name": o["name"], "positions": list(o.get("positions") or [])}
+            for o in stored.get("officials_json") or []
+        ],
+    }

@@ -1,0 +1,225 @@
+"""A parsed query → a Whoosh query, analysed exactly as the index was.
+
+Matching runs on accent-folded syllables (``title_fold``/``body_fold``), so
+``thanh uy ha noi`` finds ``Thành ủy Hà Nội``. Ranking adds, on top of BM25F:
+
+* exact-diacritic syllables (``title``/``body``) when the user typed diacritics, so
+  ``đường`` ranks above ``dương``;
+* pyvi words (``title_words``/``body_words``) and adjacent-syllable phrases, so words
+  and phrases rank above scattered syllables;
+* title fields weigh more than body fields.
+
+Short queries require every word (``And``) and relax to ``Or`` when that finds nothing;
+long queries (natural-language questions, headlines) are an ``Or`` of their most
+distinctive syllables: very common syllables (``của``, ``và``) add cost, not ranking.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from indexer.analysis import (
+    SYLLABLE_PATTERN,
+    fold_diacritics,
+    has_diacritics,
+    normalize_text,
+    segment_words,
+)
+from search.syntax import AllOf, AnyOf, FieldFilter, Not, Text, parse_query
+
+WEIGHTS = {
+    "title_fold": 3.0,
+    "body_fold": 1.0,
+    "title": 3.0,
+    "body": 1.0,
+    "title_words": 2.0,
+    "body_words": 1.0,
+    "title_near": 2.0,
+    "body_near": 1.0,
+}
+SHORT_QUERY_SYLLABLES = 6
+LONG_QUERY_MAX_TERMS = 14
+COMMON_TERM_SHARE = 0.2
+
+
+@dataclass
+class QueryPlan:
+    """What ``Engine`` runs: the strict query, its relaxed form, and what to highlight."""
+
+    query: wq.Query | None
+    relaxed: wq.Query | None = None
+    highlight: set[str] = field(default_factory=set)  # folded syllables
+    exact: set[str] = field(default_factory=set)  # exact syllables (accented queries)
+    filters: list[wq.Query] = field(default_factory=list)
+    text: str = ""
+    accented: bool = False
+
+    @property
+    def has_text(self) -> bool:
+        return self.query is not None
+
+
+Resolver = Callable[[str, str], wq.Query | None]
+DocFreq = Callable[[str, str], int]
+
+
+def syllables(text: str) -> list[str]:
+    """Lowercased syllables of user text, normalised like the index."""
+    return [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
+
+
+def _syllable_clause(syl: str, accented: bool, fields: tuple[str, ...]) -> wq.Query:
+    folded = fold_diacritics(syl)
+    parts = [wq.Term(f"{f}_fold", folded, boost=WEIGHTS[f"{f}_fold"]) for f in fields]
+    if accented:
+        parts += [wq.Term(f, syl, boost=WEIGHTS[f]) for f in fields]
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def _phrase_clause(syls: list[str], accented: bool, fields: tuple[str, ...]) -> wq.Query:
+    folded = [fold_diacritics(s) for s in syls]
+    match = wq.Or([wq.Phrase(f"{f}_fold", folded, boost=WEIGHTS[f"{f}_fold"]) for f in fields])
+    if not accented:
+        return match
+    exact = wq.Or([wq.Phrase(f, syls, boost=WEIGHTS[f]) for f in fields])
+    return wq.AndMaybe(match, exact)
+
+
+def _word_terms(text: str, fields: tuple[str, ...]) -> list[wq.Query]:
+    """pyvi's multi-syllable words of the (accented) query text."""
+    norm = normalize_text(text)
+    words = {"_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)}
+    return [
+        wq.Term(f"{f}_words", w, boost=WEIGHTS[f"{f}_words"]) for w in sorted(words) for f in fields
+    ]
+
+
+def _proximity(syls: list[str], fields: tuple[str, ...]) -> list[wq.Query]:
+    """Adjacent syllable pairs as folded phrases: words typed without accents."""
+    folded = [fold_diacritics(s) for s in syls]
+    pairs = sorted({(a, b) for a, b in itertools.pairwise(folded) if a != b})
+    return [
+        wq.Phrase(f"{f}_fold", [a, b], boost=WEIGHTS[f"{f}_near"]) for a, b in pairs for f in fields
+    ]
+
+
+class QueryBuilder:
+    """Turns a syntax tree into Whoosh queries, with the index's statistics at hand."""
+
+    def __init__(self, doc_freq: DocFreq, doc_count: int, resolve: Resolver):
+        self.doc_freq = doc_freq
+        self.doc_count = max(1, doc_count)
+        self.resolve = resolve
+
+    def build(self, text: str) -> QueryPlan:
+        tree = parse_query(text)
+        plan = QueryPlan(query=None, text=text, accented=has_diacritics(text))
+        positives: list[wq.Query] = []
+        negatives: list[wq.Query] = []
+        bag: list[Text] = []
+        for node in tree.children:
+            if isinstance(node, Text) and not node.phrase and node.field is None:
+                bag.append(node)
+            elif isinstance(node, Not):
+                q = self._node(node.child, plan, highlight=False)
+                if q is not None:
+                    negatives.append(q)
+            elif isinstance(node, FieldFilter):
+                q = self._filter(node)
+                if q is not None:
+                    plan.filters.append(q)
+            else:
+                q = self._node(node, plan)
+                if q is not None:
+                    positives.append(q)
+        strict = relaxed = None
+        if bag:
+            strict, relaxed = self._bag(" ".join(w for t in bag for w in t.words), plan)
+        plan.query = self._combine(strict, positives, negatives)
+        if relaxed is not None:
+            plan.relaxed = self._combine(relaxed, positives, negatives)
+        return plan
+
+    # ----------------------------------------------------------------- pieces
+    @staticmethod
+    def _combine(bag, positives, negatives):
+        required = ([bag] if bag is not None else []) + positives
+        if not required and not negatives:
+            return None
+        query = required[0] if len(required) == 1 else wq.And(required) if required else wq.Every()
+        if negatives:
+            query = wq.AndNot(query, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+        return query
+
+    def _bag(self, text: str, plan: QueryPlan) -> tuple[wq.Query | None, wq.Query | None]:
+        syls = list(dict.fromkeys(syllables(text)))
+        if not syls:
+            return None, None
+        fields = ("title", "body")
+        plan.highlight.update(fold_diacritics(s) for s in syls)
+        if plan.accented:
+            plan.exact.update(syls)
+        boosts = _proximity(syllables(text), fields)
+        if plan.accented:
+            boosts += _word_terms(text, fields)
+        if len(syls) <= SHORT_QUERY_SYLLABLES:
+            clauses = [_syllable_clause(s, plan.accented, fields) for s in syls]
+            strict = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+            loose = wq.Or(clauses) if len(clauses) > 1 else None
+            if boosts:
+                strict = wq.AndMaybe(strict, wq.Or(boosts))
+                loose = wq.AndMaybe(loose, wq.Or(boosts)) if loose is not None else None
+            return strict, loose
+        kept = self._distinctive(syls)
+        clauses = [_syllable_clause(s, plan.accented, fields) for s in kept]
+        match = clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+        return (wq.AndMaybe(match, wq.Or(boosts)) if boosts else match), None
+
+    def _distinctive(self, syls: list[str]) -> list[str]:
+        """The rarest syllables of a long query (common ones cost time, add little)."""
+        scored = []
+        for s in syls:
+            df = self.doc_freq("body_fold", fold_diacritics(s))
+            if df == 0 and self.doc_freq("title_fold", fold_diacritics(s)) == 0:
+                continue
+            scored.append((math.log((self.doc_count + 1) / (df + 0.5)), s))
+        scored.sort(reverse=True)
+        limit = COMMON_TERM_SHARE * self.doc_count
+        kept = [s for idf, s in scored if self.doc_freq("body_fold", fold_diacritics(s)) <= limit]
+        kept = kept[:LONG_QUERY_MAX_TERMS]
+        return kept or [s for _, s in scored[:3]]
+
+    def _node(self, node, plan: QueryPlan, highlight: bool = True) -> wq.Query | None:
+        if isinstance(node, Text):
+            syls = syllables(" ".join(node.words))
+            if not syls:
+                return None
+            fields = (node.field,) if node.field else ("title", "body")
+            if highlight:
+                plan.highlight.update(fold_diacritics(s) for s in syls)
+                if plan.accented:
+                    plan.exact.update(syls)
+            if len(syls) == 1:
+                return _syllable_clause(syls[0], plan.accented, fields)
+            return _phrase_clause(syls, plan.accented, fields)
+        if isinstance(node, FieldFilter):
+            return self._filter(node)
+        if isinstance(node, Not):
+            inner = self._node(node.child, plan, highlight=False)
+            return wq.AndNot(wq.Every(), inner) if inner is not None else None
+        if isinstance(node, AnyOf | AllOf):
+            parts = [q for child in node.children if (q := self._node(child, plan, highlight))]
+            if not parts:
+                return None
+            if len(parts) == 1:
+                return parts[0]
+            return wq.Or(parts) if isinstance(node, AnyOf) else wq.And(parts)
+        return None
+
+    def _filter(self, node: FieldFilter) -> wq.Query | None:
+        return self.resolve(node.field, node.value)

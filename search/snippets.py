@@ -1,0 +1,88 @@
+"""Snippets: a short excerpt of the original text with the matched words in ``<mark>``.
+
+The stored text is the original (NFC); analysis is length-preserving, so syllable
+offsets found on the normalised text point straight into it. Nothing from segmentation
+(no ``_``) can reach the output, and everything outside the marks is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+
+from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
+
+WINDOW = 220
+
+
+def _matches(
+    text: str, folded_terms: set[str], exact_terms: set[str]
+) -> list[tuple[int, int, int]]:
+    """(start, end, weight) of each syllable of ``text`` that the query matched."""
+    norm = normalize_text(text)
+    if len(norm) != len(text):  # not NFC: offsets would not line up; match on norm only
+        text = norm
+    out = []
+    for m in SYLLABLE_PATTERN.finditer(norm):
+        syl = m.group().lower()
+        folded = fold_diacritics(syl)
+        if folded in folded_terms:
+            weight = 2 if (not exact_terms or syl in exact_terms) else 1
+            out.append((m.start(), m.end(), weight))
+    return out
+
+
+def _best_window(matches: list[tuple[int, int, int]], length: int) -> tuple[int, int]:
+    """The window of WINDOW characters holding the most (distinct, weighted) matches."""
+    if not matches:
+        return 0, min(length, WINDOW)
+    best, best_score, j = (0, 0), -1, 0
+    for i, (start, _, _) in enumerate(matches):
+        while j < len(matches) and matches[j][1] <= start + WINDOW:
+            j += 1
+        score = sum(w for _, _, w in matches[i:j]) + 0.5 * len(set(range(i, j)))
+        if score > best_score:
+            best, best_score = (i, j), score
+    first = matches[best[0]][0]
+    last = matches[best[1] - 1][1]
+    slack = max(0, WINDOW - (last - first))
+    start = max(0, first - slack // 3)
+    end = min(length, max(last, start + WINDOW))
+    return start, end
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move window edges to word boundaries."""
+    if start > 0:
+        space = text.rfind(" ", max(0, start - 20), start)
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.find(" ", end, end + 20)
+        end = space if space >= 0 else end
+    return start, end
+
+
+def make_snippet(text: str, folded_terms: set[str], exact_terms: set[str] | None = None) -> str:
+    """An HTML excerpt of ``text`` around the best cluster of matched syllables."""
+    if not text:
+        return ""
+    text = text if len(normalize_text(text)) == len(text) else normalize_text(text)
+    matches = _matches(text, folded_terms, exact_terms or set())
+    start, end = _snap(text, *_best_window(matches, len(text)))
+    parts = ["…" if start > 0 else ""]
+    pos = start
+    inside = [m for m in matches if m[0] >= start and m[1] <= end]
+    k = 0
+    while k < len(inside):
+        s, e, _ = inside[k]
+        # merge consecutive matched syllables separated only by spaces/hyphens
+        while k + 1 < len(inside) and text[e : inside[k + 1][0]].strip(" -") == "":
+            k += 1
+            e = inside[k][1]
+        parts.append(html.escape(text[pos:s]))
+        parts.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+        k += 1
+    parts.append(html.escape(text[pos:end]))
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts).replace("\n", " ")

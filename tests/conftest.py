@@ -1,0 +1,43 @@
+"""Shared fixtures: the demo archive (the fixture corpus) indexed once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "demo"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def demo_dir() -> Path:
+    return DEMO
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "corpus").is_dir():
+        pytest.skip("../shared is not present on this machine")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory) -> Path:
+    """An index of the demo archive (good files only), built once; tests must not write it."""
+    from indexer.writer import index_paths
+
+    root = tmp_path_factory.mktemp("demo_index")
+    summary = index_paths([DEMO / "articles.jsonl", DEMO / "portal"], root, jobs=2)
+    assert summary.skipped == 0, summary.errors
+    return root
+
+
+@pytest.fixture
+def scratch_index(tmp_path, demo_index) -> Path:
+    """A private copy of the demo index that a test may modify."""
+    root = tmp_path / "index"
+    shutil.copytree(demo_index, root, symlinks=True)
+    return root
