@@ -442,7 +442,7 @@ def _p2_positions(
         trig = trig_at[pos]
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
         window = _window(doc, trig.start(), sentence[1])
-        if end == next_name:  # the title belongs to the name that follows it
+        if end == next_name < sentence[1]:  # the title belongs to the name that follows it
             break
         text = _clean_position(doc.original[trig.start() : end])
         if text and not _is_non_official(window, doc.lex):
@@ -479,7 +479,7 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
             if brk and text[i + 1].islower():
                 return i, None
         i += 1
-    return (next_name if next_name < sentence[1] and i == next_name else i), None
+    return i, None
 
 
 # --------------------------------------------------------------------------- sentences
@@ -548,7 +548,7 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
         if any(t.start() <= run.start() < t.end() for t in triggers):
             continue
         m = _split_run(run, doc, sentence)
-        if m is not None:
+        if m is not None and (m.kind != "short" or _addressed(doc, m.start, triggers)):
             found.append(m)
     prev_end = sentence[0]
     for idx, m in enumerate(found):
@@ -571,6 +571,16 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
                 m.positions.insert(0, rank)
         prev_end = m.end
     return found
+
+
+def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:
+    """Whether a form of address or a rank is written right before ``start``."""
+    for t in triggers:
+        if t.end() <= start and not doc.text[t.end():start].strip():
+            kind = doc.lex.kinds.get(_mention_key(t.group("head") or t.group("abbr") or ""))
+            if kind in {"courtesy", "comrade", "rank"}:
+                return True
+    return False
 
 
 def _rank_text(doc: _Doc, sentence: tuple[int, int], start: int) -> str | None:
