@@ -28,7 +28,8 @@ DATA_DIR = Path(__file__).with_name("data")
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 16
-CONTEXT_WINDOW_WORDS = 8
+CONTEXT_WINDOW_WORDS = 12
+MAX_FOREIGN_GAP_LOWER = 3
 
 
 @dataclass
@@ -280,11 +281,13 @@ def _strip_places(tokens: list[str], lex: Lexicon) -> int:
     return i
 
 
-def _split_run(run: re.Match[str], doc: _Doc, sentence: tuple[int, int]) -> _Mention | None:
-    """The personal name inside one capitalised run, if any."""
+def _split_run(
+    run: re.Match[str], doc: _Doc, sentence: tuple[int, int], covered: int = 0
+) -> _Mention | None:
+    """The personal name inside one capitalised run, if any (ignoring text up to ``covered``)."""
     lex = doc.lex
     toks = [(m.start() + run.start(), m.group(0)) for m in TOKEN_RE.finditer(run.group(0))]
-    toks = [(s, t) for s, t in toks if t]
+    toks = [(s, t) for s, t in toks if t and s >= covered]
     while toks and toks[-1][1] in lex.degrees:
         toks.pop()
     # Leading honorific or title written with a capital ("Ông Trần ...", "Đ/c ...").
@@ -293,15 +296,18 @@ def _split_run(run: re.Match[str], doc: _Doc, sentence: tuple[int, int]) -> _Men
     if not toks:
         return None
     before = doc.text[sentence[0] : toks[0][0]]
-    after_honorific = _honorific_before(before, lex)
+    addressed = _honorific_before(before, lex) in {"courtesy", "comrade", "rank"}
     words = [t for _, t in toks]
-    skip = 0 if after_honorific else _strip_places(words, lex)
-    place_led = bool(lex.place_word_re.search(before)) and not after_honorific
-    if place_led and skip == 0:
-        skip = 1
+    skip = 0 if addressed else _strip_places(words, lex)
     rest = toks[skip:]
     if not rest:
         return None
+    if skip and len(rest) == 1 and _is_foreign_token(rest[0][1]):
+        return None  # the tail of an organisation or place ("PV Gas")
+    if skip == 0 and not addressed and lex.place_word_re.search(before):
+        # "tỉnh Phạm Văn Chi" is a name, "huyện Lý Nhân" and "huyện Ea Kar" are places.
+        if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
+            return None
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
         return vn
@@ -396,6 +402,12 @@ def _lowercase_words(text: str) -> str:
     return " ".join(w if w[:1].islower() else "|" for w in text.split())
 
 
+def _foreign_gap_ok(gap: str) -> bool:
+    """Between a title and a foreign name: a country or an office, not a clause."""
+    lower = [w for w in gap.split() if w[:1].islower()]
+    return len(lower) <= MAX_FOREIGN_GAP_LOWER and not (lower and lower[-1] == "của")
+
+
 _APPOSITION_TAIL = re.compile(r"(?:\s+là)?\s*$")
 
 
@@ -415,6 +427,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         gap = _APPOSITION_TAIL.sub("", gap) + " "
         if gap.strip() and not _gap_ok(gap, lex):
             return None
+        if m.kind == "foreign" and not _foreign_gap_ok(gap):
+            return None
         if kind in {"comrade"}:
             return "" if not gap.strip() else None
         end = trig.end() + len(gap.rstrip())
@@ -429,6 +443,7 @@ def _p2_positions(
     m: _Mention,
     trig_at: dict[int, re.Match[str]],
     next_name: int,
+    next_takes_title: bool,
     doc: _Doc,
     sentence: tuple[int, int],
 ) -> list[str]:
@@ -442,8 +457,8 @@ def _p2_positions(
         trig = trig_at[pos]
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
         window = _window(doc, trig.start(), sentence[1])
-        if end == next_name < sentence[1]:  # the title belongs to the name that follows it
-            break
+        if end == next_name < sentence[1] and next_takes_title:
+            break  # the title belongs to the name that follows it
         text = _clean_position(doc.original[trig.start() : end])
         if text and not _is_non_official(window, doc.lex):
             out.append(text)
@@ -545,31 +560,32 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
     trig_at = {t.start(): t for t in triggers}
     found: list[_Mention] = []
     for run in RUN_RE.finditer(doc.text, sentence[0], sentence[1]):
-        if any(t.start() <= run.start() < t.end() for t in triggers):
-            continue
-        m = _split_run(run, doc, sentence)
+        covered = max((t.end() for t in triggers if t.start() <= run.start() < t.end()), default=0)
+        m = _split_run(run, doc, sentence, covered)
         if m is not None and (m.kind != "short" or _addressed(doc, m.start, triggers)):
             found.append(m)
     prev_end = sentence[0]
     for idx, m in enumerate(found):
-        next_name = found[idx + 1].start if idx + 1 < len(found) else sentence[1]
         p1 = _p1_position(m, triggers, prev_end, doc)
-        kind_before = _honorific_before(doc.text[sentence[0] : m.start], doc.lex)
-        if p1 is None and idx > 0 and found[idx - 1].p1 is not None:
+        if p1 is None and idx > 0 and found[idx - 1].p1:
             between = doc.lex.courtesy_re.sub("", doc.text[found[idx - 1].end : m.start])
             if re.fullmatch(r"\s*(?:và|,)\s*", between):
-                p1 = found[idx - 1].p1
-        if p1 is not None and _is_non_official(p1, doc.lex):
-            p1 = None
-            m.qualified = False
-        m.p1 = p1
-        m.positions = ([p1] if p1 else []) + _p2_positions(m, trig_at, next_name, doc, sentence)
-        m.qualified = bool(m.positions) or p1 == "" or kind_before in {"comrade", "rank"}
+                p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
+        m.p1 = None if p1 and _is_non_official(p1, doc.lex) else p1
+        prev_end = m.end
+    for idx, m in enumerate(found):
+        nxt = found[idx + 1] if idx + 1 < len(found) else None
+        next_name = nxt.start if nxt else sentence[1]
+        taken = nxt is not None and nxt.p1 is not None
+        kind_before = _honorific_before(doc.text[sentence[0] : m.start], doc.lex)
+        m.positions = ([m.p1] if m.p1 else []) + _p2_positions(
+            m, trig_at, next_name, taken, doc, sentence
+        )
+        m.qualified = bool(m.positions) or m.p1 == "" or kind_before in {"comrade", "rank"}
         if kind_before == "rank":
             rank = _rank_text(doc, sentence, m.start)
             if rank:
                 m.positions.insert(0, rank)
-        prev_end = m.end
     return found
 
 
