@@ -26,7 +26,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from indexer.officials import extract_officials, normalize_name_key  # noqa: E402
+from indexer.officials import extract_officials, normalize_name_key
 
 
 @dataclass

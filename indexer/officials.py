@@ -220,6 +220,7 @@ class _Mention:
     qualified: bool = False
     positions: list[str] = field(default_factory=list)
     p1: str | None = None
+    place_led: bool = False  # right after "tỉnh", "huyện"...: maybe a place after all
 
 
 @dataclass
@@ -264,12 +265,16 @@ def _looks_vietnamese(token: str) -> bool:
     return not _is_foreign_token(token) or bool(_ASCII_SYLLABLE.fullmatch(token.lower()))
 
 
+def _is_abbreviation(token: str) -> bool:
+    return token.isupper() and len(token) > 1 and "." not in token
+
+
 def _strip_places(tokens: list[str], lex: Lexicon) -> int:
     """How many leading tokens are places, countries or organisation abbreviations."""
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.isupper() and len(tok) > 1 and "." not in tok:
+        if _is_abbreviation(tok):
             i += 1
             continue
         for place in lex.places:
@@ -302,12 +307,16 @@ def _split_run(
     rest = toks[skip:]
     if not rest:
         return None
-    if skip and len(rest) == 1 and _is_foreign_token(rest[0][1]):
-        return None  # the tail of an organisation or place ("PV Gas")
+    if skip and _is_abbreviation(words[skip - 1]) and len(rest) == 1:
+        return None  # the tail of an organisation ("PV Gas")
     if skip == 0 and not addressed and lex.place_word_re.search(before):
         # "tỉnh Phạm Văn Chi" is a name, "huyện Lý Nhân" and "huyện Ea Kar" are places.
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
+        vn = _vietnamese_name(rest, doc, sentence)
+        if vn is not None:
+            vn.place_led = True
+        return vn
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
         return vn
@@ -446,13 +455,14 @@ def _p2_positions(
     next_takes_title: bool,
     doc: _Doc,
     sentence: tuple[int, int],
-) -> list[str]:
-    """Positions written after the name (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
+) -> tuple[list[str], int]:
+    """Positions written after the name, and where they end (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
     if lead is None or lead.end() == m.end:
-        return []
+        return [], -1
     pos = lead.end()
     out: list[str] = []
+    end = -1
     while pos in trig_at:
         trig = trig_at[pos]
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
@@ -465,7 +475,7 @@ def _p2_positions(
         if nxt is None:
             break
         pos = nxt
-    return out
+    return out, end
 
 
 def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, int | None]:
@@ -573,14 +583,18 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
                 p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
         m.p1 = None if p1 and _is_non_official(p1, doc.lex) else p1
         prev_end = m.end
+    consumed_until = -1
     for idx, m in enumerate(found):
-        nxt = found[idx + 1] if idx + 1 < len(found) else None
+        if m.start < consumed_until:  # a place inside the previous name's position
+            m.kind, m.p1 = "place", None
+            continue
+        later = [n for n in found[idx + 1 :] if not n.place_led]
+        nxt = later[0] if later else None
         next_name = nxt.start if nxt else sentence[1]
         taken = nxt is not None and nxt.p1 is not None
         kind_before = _honorific_before(doc.text[sentence[0] : m.start], doc.lex)
-        m.positions = ([m.p1] if m.p1 else []) + _p2_positions(
-            m, trig_at, next_name, taken, doc, sentence
-        )
+        p2, consumed_until = _p2_positions(m, trig_at, next_name, taken, doc, sentence)
+        m.positions = ([m.p1] if m.p1 else []) + p2
         m.qualified = bool(m.positions) or m.p1 == "" or kind_before in {"comrade", "rank"}
         if kind_before == "rank":
             rank = _rank_text(doc, sentence, m.start)
@@ -592,7 +606,7 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
 def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:
     """Whether a form of address or a rank is written right before ``start``."""
     for t in triggers:
-        if t.end() <= start and not doc.text[t.end():start].strip():
+        if t.end() <= start and not doc.text[t.end() : start].strip():
             kind = doc.lex.kinds.get(_mention_key(t.group("head") or t.group("abbr") or ""))
             if kind in {"courtesy", "comrade", "rank"}:
                 return True
@@ -631,7 +645,7 @@ def _merge(mentions: list[_Mention], doc: _Doc) -> list[Official]:
         official = officials.setdefault(key, Official(name))
         _add_positions(official, m.positions)
     for m in mentions:
-        if m.kind == "short" or not m.qualified:
+        if m.kind == "short" or (m.kind != "place" and not m.qualified):
             key = _mention_key(" ".join(m.tokens))
             match = [o for k, o in officials.items() if k == key or k.endswith(" " + key)]
             if len(match) == 1:
