@@ -189,17 +189,21 @@ class Engine:
         relaxed = False
         query = plan.query
         if query is not None:
-            mask = self._matches(snap, query, filt)
+            # relax only when no document at all has every word: a filter narrows the
+            # unfiltered ranking, it never turns it into a different (looser) one
+            mask = self._matches(snap, query, None)
             if not mask.any() and plan.relaxed is not None:
                 query, relaxed = plan.relaxed, True
-                mask = self._matches(snap, query, filt)
+                mask = self._matches(snap, query, None)
+            if filt is not None:
+                mask &= filt
         else:
             mask = table.live.copy() if filt is None else filt & table.live
         total = int(mask.sum())
         start = (req.page - 1) * req.per_page
         sort = req.sort if query is not None else ("oldest" if req.sort == "oldest" else "newest")
         if sort == "relevance":
-            page = self._ranked_page(snap, query, mask, filt, start, req.per_page)
+            page = self._ranked_page(snap, query, mask, filt, start, req.per_page, plan.preferred)
         else:
             ordered = table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
             page = [(int(d), None) for d in ordered[start : start + req.per_page]]
@@ -234,12 +238,30 @@ class Engine:
         return mask if filt is None else mask & filt
 
     @staticmethod
-    def _ranked_page(snap, query, mask, filt, start, count) -> list[tuple[int, float]]:
+    def _ranked_page(
+        snap, query, mask, filt, start, count, preferred=None
+    ) -> list[tuple[int, float]]:
+        """One page by score; documents matching ``preferred`` (if any) come first."""
         if start >= int(mask.sum()):
             return []
-        allow = None if filt is None else set(np.flatnonzero(mask).tolist())
-        results = snap.searcher.search(query, limit=start + count, filter=allow)
-        return [(hit.docnum, hit.score) for hit in results[start : start + count]]
+        if preferred is None:
+            tiers = [(mask, filt is not None)]
+        else:
+            first = mask & snap.table.mask_for_ids(snap.searcher.docs_for_query(preferred))
+            tiers = [(first, True), (mask & ~first, True)]
+        page: list[tuple[int, float]] = []
+        for tier, restrict in tiers:
+            size = int(tier.sum())
+            if start >= size:
+                start -= size
+                continue
+            allow = set(np.flatnonzero(tier).tolist()) if restrict else None
+            results = snap.searcher.search(query, limit=start + count - len(page), filter=allow)
+            page += [(hit.docnum, hit.score) for hit in results[start:]]
+            start = 0
+            if len(page) >= count:
+                break
+        return page[:count]
 
     def derived(self, name: str, factory):
         """A structure built once per snapshot (suggestion tries, term statistics…).

@@ -3,8 +3,10 @@
 Matching runs on accent-folded syllables (``title_fold``/``body_fold``), so
 ``thanh uy ha noi`` finds ``Thành ủy Hà Nội``. Ranking adds, on top of BM25F:
 
-* exact-diacritic syllables (``title``/``body``) when the user typed diacritics, so
-  ``đường`` ranks above ``dương``;
+* exact-diacritic syllables (``title``/``body``) when the user typed diacritics, and
+  for short queries the documents holding every marked syllable as typed form a first
+  tier (``QueryPlan.preferred``), so ``đường`` ranks above ``dương`` however the
+  scores fall;
 * pyvi words (``title_words``/``body_words``) and adjacent-syllable phrases, so words
   and phrases rank above scattered syllables;
 * title fields weigh more than body fields.
@@ -55,6 +57,7 @@ class QueryPlan:
     relaxed: wq.Query | None = None
     highlight: set[str] = field(default_factory=set)  # folded syllables
     exact: set[str] = field(default_factory=set)  # exact syllables (accented queries)
+    preferred: wq.Query | None = None  # ranked before the rest: marked syllables as typed
     filters: list[wq.Query] = field(default_factory=list)
     text: str = ""
     accented: bool = False
@@ -88,6 +91,15 @@ def _phrase_clause(syls: list[str], accented: bool, fields: tuple[str, ...]) -> 
         return match
     exact = wq.Or([wq.Phrase(f, syls, boost=WEIGHTS[f]) for f in fields])
     return wq.AndMaybe(match, exact)
+
+
+def _as_typed(syls: list[str], fields: tuple[str, ...]) -> wq.Query | None:
+    """Documents holding every syllable the user marked, with its marks (None if unmarked)."""
+    marked = [s for s in syls if fold_diacritics(s) != s]
+    if not marked:
+        return None
+    parts = [wq.Or([wq.Term(f, s) for f in fields]) for s in marked]
+    return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
 def _word_terms(text: str, fields: tuple[str, ...]) -> list[wq.Query]:
@@ -170,6 +182,7 @@ class QueryBuilder:
         if len(syls) <= SHORT_QUERY_SYLLABLES:
             clauses = [_syllable_clause(s, plan.accented, fields) for s in syls]
             strict = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+            plan.preferred = _as_typed(syls, fields)
             loose = wq.Or(clauses) if len(clauses) > 1 else None
             if boosts:
                 strict = wq.AndMaybe(strict, wq.Or(boosts))

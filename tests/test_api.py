@@ -1,0 +1,591 @@
+"""The Search API contract over the demo archive: parameters, errors, ranking, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import falcon
+import falcon.testing
+import pytest
+
+import api
+from api import create_app, search_request
+from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
+from search.engine import Engine
+
+SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def engine(demo_index: Path):
+    eng = Engine(demo_index)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def client(engine) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(create_app(engine))
+
+
+@pytest.fixture(scope="module")
+def everything(client) -> list[dict]:
+    """Every article of the demo index as a hit, newest first."""
+    answer = search(client, q="", per_page=100)
+    assert answer["total"] == len(answer["hits"]) > 30
+    return answer["hits"]
+
+
+@pytest.fixture(scope="module")
+def texts(client, everything) -> dict[str, str]:
+    """id → normalised, lowercased title and body of every demo article."""
+    out = {}
+    for hit in everything:
+        article = client.simulate_get(f"/articles/{hit['id']}").json
+        out[hit["id"]] = normalize_text(article["title"] + "\n" + article["body"]).lower()
+    return out
+
+
+def search(client, **params) -> dict:
+    resp = client.simulate_get("/search", params=params)
+    assert resp.status_code == 200, resp.text
+    return resp.json
+
+
+def ids(answer: dict) -> list[str]:
+    return [h["id"] for h in answer["hits"]]
+
+
+def syllable_set(text: str, fold: bool = False) -> set[str]:
+    syls = SYLLABLE_PATTERN.findall(normalize_text(text).lower())
+    return {fold_diacritics(s) for s in syls} if fold else set(syls)
+
+
+# --------------------------------------------------------------------------- 400s
+BAD_REQUESTS = [
+    ({"from": "2020-02-31"}, "from"),
+    ({"from": "2020-13-01"}, "from"),
+    ({"from": "abc"}, "from"),
+    ({"to": "2020-02-31"}, "to"),
+    ({"to": "2020-13-01"}, "to"),
+    ({"to": "abc"}, "to"),
+    ({"from": "2021-01-01", "to": "2020-12-31"}, "from"),
+    ({"per_page": "0"}, "per_page"),
+    ({"per_page": "101"}, "per_page"),
+    ({"per_page": "x"}, "per_page"),
+    ({"page": "0"}, "page"),
+    ({"page": "x"}, "page"),
+    ({"page": "1001"}, "page"),  # 1001 × 10 > 10000
+    ({"page": "101", "per_page": "100"}, "page"),
+    ({"sort": "best"}, "sort"),
+    ({"histogram": "day"}, "histogram"),
+    ({"facets": "maybe"}, "facets"),
+    ({"q": "a" * 1001}, "q"),
+    ({"q": ["đường", "dương"]}, "q"),
+    ({"category": "x" * 201}, "category"),
+]
+
+
+@pytest.mark.parametrize(("params", "parameter"), BAD_REQUESTS)
+def test_bad_parameter_is_400_naming_it(client, params, parameter):
+    resp = client.simulate_get("/search", params=params)
+    assert resp.status_code == 400
+    assert resp.headers["content-type"].startswith("application/json")
+    assert set(resp.json) == {"error", "parameter"}
+    assert resp.json["parameter"] == parameter
+    assert resp.json["error"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "a" * 1000},
+        {"page": "1000", "per_page": "10"},  # exactly 10000 deep
+        {"page": "100", "per_page": "100"},
+        {"per_page": "1"},
+        {"from": "2020", "to": "2020"},
+        {"from": "", "to": "", "sort": "", "histogram": "", "page": "", "per_page": ""},
+        {"facets": "false"},
+    ],
+)
+def test_limits_themselves_are_accepted(client, params):
+    assert client.simulate_get("/search", params=params).status_code == 200
+
+
+# --------------------------------------------------------------------------- odd input → 200
+ODD_QUERIES = [
+    '"đại hội',
+    'bão"',
+    '""',
+    "OR",
+    "OR đường",
+    "đường OR",
+    "AND",
+    "-",
+    "- đường",
+    "đường -",
+    "--đường",
+    "(",
+    ")",
+    "((đường",
+    "đường))",
+    ")(",
+    "😀",
+    "😀 đường 🎉",
+    "đường\x00\x07\x1b",
+    "\x00",
+    "thành\u200bủy",
+    ":",
+    "title:",
+    "official:",
+    "date:abc",
+    "date:2021..2020",
+    "category:",
+    "unknown:field",
+    "<script>alert(1)</script>",
+    "%00 %ZZ \\",
+    unicodedata.normalize("NFD", "Thành ủy Hà Nội"),
+    "(" * 50 + "đường" + ")" * 50,
+    "- " * 300,
+]
+
+
+@pytest.mark.parametrize("q", ODD_QUERIES)
+def test_odd_query_text_is_answered(client, q):
+    answer = search(client, q=q)
+    assert isinstance(answer["total"], int)
+    assert len(answer["hits"]) <= 10
+
+
+def test_emoji_and_control_characters_do_not_change_the_words(client):
+    plain = ids(search(client, q="đường", per_page=100))
+    assert plain
+    assert ids(search(client, q="😀 đường 🎉", per_page=100)) == plain
+    assert ids(search(client, q="đường\x00\x07", per_page=100)) == plain
+
+
+def test_nfd_query_equals_nfc_query(client):
+    nfc = "Thành ủy Hà Nội"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    assert ids(search(client, q=nfd, per_page=100)) == ids(search(client, q=nfc, per_page=100))
+    assert search(client, q=nfd)["total"] > 0
+
+
+def test_raw_query_strings_are_answered(client):
+    for qs in ["q=%F0%9F%98%80", "q=%C3%28", "q=%ZZ", "q", "q=&q", "&&&", "category"]:
+        resp = client.simulate_get("/search", query_string=qs)
+        assert resp.status_code in (200, 400), qs
+        if resp.status_code == 400:
+            assert set(resp.json) == {"error", "parameter"}
+
+
+# --------------------------------------------------------------------------- articles
+def test_unknown_article_is_404_json(client):
+    resp = client.simulate_get("/articles/no-such-article")
+    assert resp.status_code == 404
+    assert resp.headers["content-type"].startswith("application/json")
+    assert "no-such-article" in resp.json["error"]
+
+
+def test_unknown_route_is_404_json(client):
+    resp = client.simulate_get("/no/such/route")
+    assert resp.status_code == 404
+    assert "error" in resp.json
+
+
+def test_article_id_with_a_slash(client, everything):
+    assert SLASH_ID in {h["id"] for h in everything}
+    for path in (f"/articles/{SLASH_ID}", "/articles/" + SLASH_ID.replace("/", "%2F")):
+        resp = client.simulate_get(path)
+        assert resp.status_code == 200, path
+        article = resp.json
+        assert article["id"] == SLASH_ID
+        assert article["body"]
+        assert {o["name"] for o in article["officials"]} >= {"Nguyễn Văn An"}
+
+
+def test_every_hit_resolves_to_its_article(client, everything):
+    for hit in everything:
+        article = client.simulate_get(f"/articles/{hit['id']}").json
+        for key in ("id", "title", "title_derived", "date", "category", "source", "url"):
+            assert article[key] == hit[key], (hit["id"], key)
+        assert [o["name"] for o in article["officials"]] == hit["officials"]
+
+
+# --------------------------------------------------------------------------- dates
+def test_full_iso_datetimes_in_from_and_to(client, everything):
+    wanted = [
+        h["id"] for h in everything if "2020-06-15T10:20" <= h["date"][:16] <= "2020-06-23T08:30"
+    ]
+    assert len(wanted) == 2
+    answer = search(client, **{"from": "2020-06-15T10:20:00+07:00", "to": "2020-06-23T08:30:00"})
+    assert sorted(ids(answer)) == sorted(wanted)
+    # the same instant in UTC, and one minute earlier: the 08:30 article drops out
+    same = search(client, **{"from": "2020-06-15T10:20", "to": "2020-06-23T01:30Z"})
+    assert sorted(ids(same)) == sorted(wanted)
+    earlier = search(client, **{"from": "2020-06-15T10:20", "to": "2020-06-23T01:29:00+00:00"})
+    assert ids(earlier) == [i for i in wanted if i != SLASH_ID]
+
+
+def test_date_range_filter(client, everything):
+    answer = search(client, **{"from": "2020-07", "to": "2021"}, per_page=100)
+    expected = [h["id"] for h in everything if "2020-07-01" <= h["date"][:10] <= "2021-12-31"]
+    assert expected and ids(answer) == expected
+    year_facet = {f["value"]: f["count"] for f in search(client, q="")["facets"]["year"]}
+    assert search(client, **{"from": "2020", "to": "2020"})["total"] == year_facet[2020]
+
+
+# --------------------------------------------------------------------------- category / official
+def test_category_filter_ignores_accents_and_case(client, everything):
+    expected = [h["id"] for h in everything if h["category"] == "Thể thao"]
+    assert len(expected) >= 2
+    for value in ("Thể thao", "the thao", "THỂ  THAO"):
+        answer = search(client, category=value, per_page=100)
+        assert ids(answer) == expected, value
+
+
+def test_several_categories_are_a_union(client, everything):
+    answer = search(client, category=["the thao", "van hoa"], per_page=100)
+    expected = [h["id"] for h in everything if h["category"] in {"Thể thao", "Văn hóa"}]
+    assert ids(answer) == expected
+    assert search(client, category="không có mục này")["total"] == 0
+
+
+def test_official_filter_without_diacritics(client, everything):
+    expected = [h["id"] for h in everything if "Nguyễn Văn An" in h["officials"]]
+    assert len(expected) >= 3
+    answer = search(client, official="nguyen van an", per_page=100)
+    assert ids(answer) == expected
+    assert search(client, official="nobody at all")["total"] == 0
+
+
+def test_several_officials_must_all_be_named(client, everything):
+    pair = {"Nguyễn Văn An", "Hoàng Quốc Dũng"}
+    expected = [h["id"] for h in everything if pair <= set(h["officials"])]
+    only_one = [h["id"] for h in everything if len(pair & set(h["officials"])) == 1]
+    assert expected and only_one
+    answer = search(client, official=["nguyen van an", "Hoàng Quốc Dũng"], per_page=100)
+    assert ids(answer) == expected
+
+
+# --------------------------------------------------------------------------- facets
+def test_facets_count_all_matches_not_the_page(client):
+    full = search(client, q="đại hội", per_page=100)
+    one = search(client, q="đại hội", per_page=1)
+    assert full["total"] == one["total"] > 3
+    assert len(one["hits"]) == 1
+    assert one["facets"] == full["facets"]
+    assert sum(f["count"] for f in one["facets"]["category"]) == one["total"]
+    assert sum(f["count"] for f in one["facets"]["year"]) == one["total"]
+    officials = {}
+    for hit in full["hits"]:
+        for name in hit["officials"]:
+            officials[name] = officials.get(name, 0) + 1
+    assert {f["value"]: f["count"] for f in one["facets"]["official"]} == officials
+
+
+def test_facets_can_be_left_out_and_histogram_asked_for(client):
+    answer = search(client, q="đại hội", facets="false", histogram="month")
+    assert "facets" not in answer
+    bins = answer["histogram"]
+    assert [b["period"] for b in bins] == sorted(b["period"] for b in bins)
+    assert all(re.fullmatch(r"\d{4}-\d{2}", b["period"]) for b in bins)
+    assert sum(b["count"] for b in bins) == answer["total"]
+    years = search(client, q="", histogram="year")
+    assert [int(b["period"]) for b in years["histogram"]] == [
+        f["value"] for f in years["facets"]["year"]
+    ]
+    assert "histogram" not in search(client, q="đại hội")
+
+
+# --------------------------------------------------------------------------- ordering
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_sort_by_date(client, sort):
+    relevance = search(client, q="đường", per_page=100)
+    answer = search(client, q="đường", sort=sort, per_page=100)
+    assert answer["sort"] == sort
+    dates = [h["date"] for h in answer["hits"]]
+    assert dates == sorted(dates, reverse=sort == "newest")
+    assert sorted(ids(answer)) == sorted(ids(relevance))
+    assert ids(answer) != ids(relevance)
+
+
+def test_empty_query_with_a_filter_is_newest_first(client, everything):
+    answer = search(client, q="", category="giao duc", per_page=100)
+    assert answer["sort"] == "newest"
+    dates = [h["date"] for h in answer["hits"]]
+    assert len(dates) >= 3 and dates == sorted(dates, reverse=True)
+    assert all(h["score"] is None for h in answer["hits"])
+    assert search(client, q="", category="giao duc", sort="oldest")["sort"] == "oldest"
+
+
+FILTERS = [
+    ({"from": "2021"}, lambda h: h["date"] >= "2021"),
+    ({"to": "2020-12-31"}, lambda h: h["date"] < "2021"),
+    ({"category": "chinh tri"}, lambda h: h["category"] == "Chính trị"),
+    ({"official": "nguyen van an"}, lambda h: "Nguyễn Văn An" in h["officials"]),
+]
+
+
+@pytest.mark.parametrize("q", ["đường", "duong", "đại hội", "học sinh", "quận hồng phúc"])
+@pytest.mark.parametrize(("params", "keep"), FILTERS)
+def test_filters_never_change_the_order_of_remaining_hits(client, q, params, keep):
+    ranking = search(client, q=q, per_page=100)["hits"]
+    filtered = search(client, q=q, per_page=100, **params)
+    assert ids(filtered) == [h["id"] for h in ranking if keep(h)]
+
+
+def test_paging_continues_without_overlap(client):
+    whole = search(client, q="đường", per_page=100)
+    assert whole["total"] > 10
+    pages = [search(client, q="đường", per_page=4, page=p) for p in range(1, 8)]
+    joined = [i for p in pages for i in ids(p)]
+    assert joined == ids(whole)[: len(joined)]
+    assert len(joined) == len(set(joined)) == min(28, whole["total"])
+    assert all(p["total"] == whole["total"] and p["per_page"] == 4 for p in pages)
+    beyond = search(client, q="đường", per_page=10, page=50)
+    assert beyond["hits"] == [] and beyond["total"] == whole["total"] and beyond["page"] == 50
+
+
+# --------------------------------------------------------------------------- ranking
+def test_accent_insensitive_matching(client, texts):
+    holders = {i for i, t in texts.items() if "thành ủy hà nội" in t}
+    assert holders
+    answer = search(client, q="thanh uy ha noi")
+    assert set(ids(answer)[: len(holders)]) == holders
+    assert ids(answer)[: len(holders)] == ids(search(client, q="Thành ủy Hà Nội"))[: len(holders)]
+
+
+@pytest.mark.parametrize(("typed", "other"), [("đường", "dương"), ("dương", "đường")])
+def test_exact_diacritics_rank_first(client, texts, typed, other):
+    answer = search(client, q=typed, per_page=100)
+    exact = [typed in syllable_set(texts[i]) for i in ids(answer)]
+    assert any(exact) and not all(exact), "the demo should hold both spellings"
+    # every article with the word as typed comes before any article with only the other
+    assert exact == sorted(exact, reverse=True)
+    assert any(other in syllable_set(texts[i]) for i, e in zip(ids(answer), exact) if not e)
+    folded = fold_diacritics(typed)
+    assert answer["total"] == sum(folded in syllable_set(t, fold=True) for t in texts.values())
+
+
+@pytest.mark.parametrize("q", ["giao thông tuyến", "đại hội đảng bộ", "tiêm vắc xin"])
+def test_short_query_ranks_articles_with_every_word_first(client, texts, q):
+    words = syllable_set(q, fold=True)
+    answer = search(client, q=q, per_page=100)
+    assert answer["hits"] and not answer["relaxed"]
+    has_all = [words <= syllable_set(texts[i], fold=True) for i in ids(answer)]
+    assert has_all == sorted(has_all, reverse=True)
+    assert has_all[0]
+    holders = {i for i, t in texts.items() if words <= syllable_set(t, fold=True)}
+    assert set(ids(answer)[: len(holders)]) == holders
+
+
+def test_words_that_never_meet_relax_to_any_word(client, texts):
+    q = "olympic bão xăng"
+    words = syllable_set(q, fold=True)
+    assert not any(words <= syllable_set(t, fold=True) for t in texts.values())
+    answer = search(client, q=q)
+    assert answer["relaxed"] is True
+    assert answer["total"] > 0
+
+
+QUESTION = (
+    "Những học sinh nào đã được khen thưởng vì đạt giải trong kỳ thi Olympic "
+    "và ai là người trao thưởng cho các em năm nay"
+)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        QUESTION,
+        fold_diacritics(QUESTION).lower(),
+    ],
+)
+def test_long_question_finds_articles_matching_some_words(client, texts, q):
+    assert len(q.split()) >= 20
+    words = syllable_set(q, fold=True)
+    assert not any(words <= syllable_set(t, fold=True) for t in texts.values())
+    answer = search(client, q=q)
+    assert answer["total"] > 0
+    top = texts[answer["hits"][0]["id"]]
+    assert "olympic" in top and "khen thưởng" in top
+
+
+# --------------------------------------------------------------------------- snippets
+@pytest.mark.parametrize("q", ["đường", "thanh uy ha noi", "học sinh giỏi", "đại hội đảng bộ"])
+def test_snippets_mark_matches_and_hide_segmentation(client, q):
+    hits = search(client, q=q)["hits"]
+    assert hits
+    assert "<mark>" in hits[0]["snippet"]
+    for hit in hits:
+        assert "_" not in hit["snippet"]
+        text_only = re.sub(r"</?mark>", "", hit["snippet"])
+        assert "<" not in text_only and ">" not in text_only
+
+
+def test_snippets_are_html_escaped(scratch_index, tmp_path):
+    from indexer.writer import index_paths
+
+    source = tmp_path / "evil.jsonl"
+    body = (
+        "Tuyến đường <b>Hồng Hà</b> & phố \"Hòa Bình\" được sửa; <script>alert('x')</script> "
+        "người dân đi đường vòng."
+    )
+    record = {"id": "evil-1", "title": "Sửa đường", "body": body, "date": "2024-10-01"}
+    source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    index_paths([source], scratch_index, jobs=1)
+    engine = Engine(scratch_index)
+    try:
+        client = falcon.testing.TestClient(create_app(engine))
+        hit = next(
+            h
+            for h in search(client, q="đường hồng hà", per_page=100)["hits"]
+            if h["id"] == "evil-1"
+        )
+    finally:
+        engine.close()
+    snippet = hit["snippet"]
+    assert "<mark>" in snippet
+    assert "&lt;b&gt;" in snippet and "&lt;script&gt;" in snippet and "&amp;" in snippet
+    assert re.sub(r"</?mark>", "", snippet).count("<") == 0
+
+
+# --------------------------------------------------------------------------- health, stats
+def test_health(client, everything):
+    resp = client.simulate_get("/health")
+    assert resp.status_code == 200
+    assert resp.json == {"status": "ok", "documents": len(everything)}
+
+
+def test_stats(client, everything):
+    stats = client.simulate_get("/stats").json
+    assert stats["documents"] == len(everything)
+    by_category = {}
+    for hit in everything:
+        by_category[hit["category"]] = by_category.get(hit["category"], 0) + 1
+    assert {c["value"]: c["count"] for c in stats["categories"]} == by_category
+    assert stats["officials"] == len({n for h in everything for n in h["officials"]})
+    dates = sorted(h["date"] for h in everything)
+    assert stats["date_range"] == {"from": dates[0], "to": dates[-1]}
+    assert stats["index_size_bytes"] > 0
+    assert stats["last_update"]
+
+
+def test_answer_shape(client):
+    answer = search(client, q="đại hội", histogram="year")
+    assert set(answer) == {
+        "query", "total", "page", "per_page", "took_ms", "sort", "relaxed", "hits", "facets",
+        "histogram",
+    }  # fmt: skip
+    assert answer["query"] == "đại hội" and answer["sort"] == "relevance"
+    hit = answer["hits"][0]
+    assert set(hit) == {
+        "id", "title", "title_derived", "date", "category", "source", "url", "officials",
+        "snippet", "score",
+    }  # fmt: skip
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+07:00", hit["date"])
+    assert isinstance(hit["score"], float)
+    assert set(answer["facets"]) == {"category", "official", "year"}
+
+
+# --------------------------------------------------------------------------- OpenAPI
+@pytest.fixture(scope="module")
+def spec(client) -> dict:
+    resp = client.simulate_get("/openapi.json")
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("application/json")
+    return json.loads(resp.text)
+
+
+def _app_routes(app: falcon.App) -> set[str]:
+    """Every URI template of the app, parameters written ``{}``."""
+    found: set[str] = set()
+
+    def walk(nodes):
+        for node in nodes:
+            if node.resource is not None:
+                found.add(re.sub(r"\{[^}]*\}", "{}", node.uri_template))
+            walk(node.children)
+
+    walk(app._router._roots)
+    return found
+
+
+def _resolve(spec: dict, node):
+    while isinstance(node, dict) and "$ref" in node:
+        target = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def test_openapi_lists_every_route(spec, client):
+    assert spec["openapi"].startswith("3.1")
+    documented = {re.sub(r"\{[^}]*\}", "{}", path) for path in spec["paths"]}
+    assert documented == _app_routes(client.app)
+
+
+def test_openapi_refs_resolve(spec):
+    refs = re.findall(r'"\$ref": "([^"]+)"', json.dumps(spec))
+    assert refs
+    for ref in refs:
+        assert _resolve(spec, {"$ref": ref}) is not None
+
+
+class _RecordingRequest(falcon.Request):
+    """A request that notes every query parameter the API reads."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.read: set[str] = set()
+
+    def get_param(self, name, *args, **kwargs):
+        self.read.add(name)
+        return super().get_param(name, *args, **kwargs)
+
+    def get_param_as_list(self, name, *args, **kwargs):
+        self.read.add(name)
+        return super().get_param_as_list(name, *args, **kwargs)
+
+
+def test_openapi_lists_every_search_parameter(spec):
+    req = _RecordingRequest(falcon.testing.create_environ(path="/search"))
+    search_request(req)
+    params = spec["paths"]["/search"]["get"]["parameters"]
+    documented = {_resolve(spec, p)["name"] for p in params}
+    assert req.read and documented == req.read
+    for p in params:
+        if _resolve(spec, p)["name"] in {"category", "official"}:
+            assert _resolve(spec, p)["schema"]["type"] == "array"
+
+
+def test_openapi_search_limits_match_the_code(spec):
+    params = {p["name"]: p for p in spec["paths"]["/search"]["get"]["parameters"]}
+    assert params["q"]["schema"]["maxLength"] == api.MAX_QUERY_CHARS
+    assert params["per_page"]["schema"]["maximum"] == api.MAX_PER_PAGE
+    assert params["sort"]["schema"]["enum"] == list(api.SORTS)
+    assert params["histogram"]["schema"]["enum"] == list(api.HISTOGRAMS)
+
+
+def test_openapi_schemas_match_real_answers(spec, client):
+    schemas = spec["components"]["schemas"]
+    answer = search(client, q="đại hội", histogram="year")
+    assert set(answer) <= set(schemas["SearchAnswer"]["properties"])
+    assert set(schemas["SearchAnswer"]["required"]) <= set(answer)
+    assert set(answer["hits"][0]) == set(schemas["Hit"]["required"])
+    article = client.simulate_get(f"/articles/{SLASH_ID}").json
+    assert set(article) == set(schemas["Article"]["required"])
+    assert set(client.simulate_get("/stats").json) == set(schemas["Stats"]["required"])
+    assert set(client.simulate_get("/health").json) == set(schemas["Health"]["required"])
+    bad = client.simulate_get("/search", params={"per_page": "x"}).json
+    assert set(bad) == set(schemas["BadParameter"]["required"])
+    responses = spec["paths"]["/search"]["get"]["responses"]
+    assert {"200", "400", "503"} <= set(responses)
+    assert "404" in spec["paths"]["/articles/{id}"]["get"]["responses"]
