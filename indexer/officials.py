@@ -27,7 +27,7 @@ __all__ = ["Official", "extract_officials", "normalize_name_key"]
 DATA_DIR = Path(__file__).with_name("data")
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
-MAX_POSITION_WORDS = 16
+MAX_POSITION_WORDS = 12
 CONTEXT_WINDOW_WORDS = 12
 MAX_FOREIGN_GAP_LOWER = 3
 
@@ -448,6 +448,11 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
 _P2_LEAD = re.compile(r"\s*(?:,|-|–|—|\(|:)\s*(?:(?:hiện\s+là|hiện|là|nguyên\s+là)\s+)?")
 
 
+def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
+    """What a trigger match is: position, rank, comrade or courtesy."""
+    return lex.kinds.get(_mention_key(trigger.group("head") or trigger.group("abbr") or ""))
+
+
 def _p2_positions(
     m: _Mention,
     trig_at: dict[int, re.Match[str]],
@@ -463,7 +468,7 @@ def _p2_positions(
     pos = lead.end()
     out: list[str] = []
     end = -1
-    while pos in trig_at:
+    while pos in trig_at and _kind(trig_at[pos], doc.lex) in {"position", "rank"}:
         trig = trig_at[pos]
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
         window = _window(doc, trig.start(), sentence[1])
