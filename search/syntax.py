@@ -4,20 +4,30 @@
     "đại hội đảng"             a phrase
     -covid  -"giá xăng"        exclusion
     bão OR lũ                  either
+    giáo dục OR thể thao       OR binds whole pyvi words: (giáo dục) OR (thể thao)
     (bão OR lũ) miền trung     grouping
-    title:đại hội  title:"…"   restrict a word or phrase to the title (also body:)
+    title:đại hội  title:"…"   restrict a word, phrase or group to the title (also body:)
     official:"nguyen lan huong"  category:"Thế giới"  source:vnexpress
     date:2020  date:2020-06  date:2020-01-01..2020-06-30  date:2020..  date:..2019
 
 Bad syntax degrades to plain words: an unclosed quote or parenthesis is closed at the
 end, a stray ``)`` or operator is ignored, and control characters are dropped.
+
+Vietnamese words are often two or three syllables (``giáo dục``), and users type them
+unquoted. Around ``OR``, the run of bare words on each side is segmented with pyvi and
+the operand is the pyvi word touching the ``OR`` (a phrase of its syllables), so
+``giáo dục OR thể thao`` means ``"giáo dục" OR "thể thao"``, not
+``giáo (dục OR thể) thao``. The other words of the runs stay plain required words.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from indexer.analysis import normalize_text, segment_words
 
 TEXT_FIELDS = {"title", "body"}
 FILTER_FIELDS = {"official", "category", "date", "source"}
@@ -32,6 +42,8 @@ class Text:
     words: list[str]
     phrase: bool = False
     field: str | None = None  # None (title and body), "title" or "body"
+    # a word typed unquoted on its own: it may join its neighbours around an OR
+    bare: bool = dataclasses.field(default=False, compare=False, repr=False)
 
 
 @dataclass
@@ -64,6 +76,8 @@ _TOKEN = re.compile(
     r'\s+|(?P<lp>\()|(?P<rp>\))|(?P<field>[^\W\d][\w]*):(?=["\w(.])'
     r'|(?P<neg>-)(?=["(\w])|(?P<quote>"[^"]*"?)|(?P<word>[^\s()"]+)'
 )
+_OR = {("word", "OR"), ("word", "|")}
+_AND = {("word", "AND"), ("word", "&&"), ("word", "+")}
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
 
 
@@ -109,20 +123,33 @@ class _Parser:
                     break
                 self.take()  # a stray ')' at the top level is ignored
                 continue
-            if tok == ("word", "OR") or tok == ("word", "|"):
+            if tok in _OR:
                 self.take()
-                if items and (nxt := self.unary(depth)) is not None:
-                    prev = items.pop()
-                    children = prev.children if isinstance(prev, AnyOf) else [prev]
-                    items.append(AnyOf(children + [nxt]))
+                if items and (right := self.or_operand(depth)) is not None:
+                    left = _take_left_operand(items)
+                    children = left.children if isinstance(left, AnyOf) else [left]
+                    items.append(AnyOf(children + [right]))
                 continue
-            if tok in {("word", "AND"), ("word", "&&"), ("word", "+")}:
+            if tok in _AND:
                 self.take()
                 continue
             node = self.unary(depth)
             if node is not None:
                 items.append(node)
         return AllOf(items)
+
+    def or_operand(self, depth: int):
+        """The operand right of an OR: the first pyvi word of the bare words that follow."""
+        run = 0
+        while self.i + run < len(self.tokens) and _is_bare_word(self.tokens[self.i + run]):
+            run += 1
+        if run > 1:
+            words = [value for _, value in self.tokens[self.i : self.i + run]]
+            length = _first_word_length(words)
+            if length > 1:
+                self.i += length
+                return Text(words[:length], phrase=True)
+        return self.unary(depth)
 
     def unary(self, depth: int):
         tok = self.peek()
@@ -147,22 +174,94 @@ class _Parser:
                 self.take()
             return inner if inner.children else None
         if kind == "field":
+            nxt = self.peek()
+            if nxt is None or nxt[0] == "field":  # ``a:b:c``: no nesting of prefixes
+                return Text([value])
             name = FIELD_ALIASES.get(value.lower(), value.lower())
-            target = self.atom(depth) if self.peek() is not None else None
-            if name in TEXT_FIELDS and isinstance(target, Text):
-                target.field = name
-                return target
-            if name in FILTER_FIELDS and isinstance(target, Text) and target.words:
-                return FieldFilter(name, " ".join(target.words))
+            target = self.atom(depth)
+            if name in TEXT_FIELDS | FILTER_FIELDS and target is not None:
+                scoped = _with_field(target, name)
+                if scoped is not None:
+                    return scoped
             # unknown field: keep the words, including the prefix itself
-            words = [value] + (target.words if isinstance(target, Text) else [])
-            return Text(words)
+            return Text([value] + free_words(target))
         if kind == "quote":
             words = value.split()
             return Text(words, phrase=len(words) > 1) if words else None
         if kind == "word":
-            return Text([value])
+            return Text([value], bare=True)
         return None  # a stray ')' inside a group is handled by sequence
+
+
+def _is_bare_word(tok: tuple[str, str]) -> bool:
+    return tok[0] == "word" and tok not in _OR and tok not in _AND
+
+
+def _is_bare_text(node) -> bool:
+    return isinstance(node, Text) and node.bare and len(node.words) == 1
+
+
+def _word_spans(words: list[str]) -> list[tuple[int, int]]:
+    """pyvi words of ``words`` (typed separately) as (first, last) word indices."""
+    text = " ".join(words)
+    starts, ends, pos = {}, {}, 0
+    for index, word in enumerate(words):
+        starts[pos] = index
+        ends[pos + len(word)] = index
+        pos += len(word) + 1
+    spans = []
+    for a, b in segment_words(normalize_text(text)):
+        if a in starts and b in ends and ends[b] > starts[a]:
+            spans.append((starts[a], ends[b]))
+    return spans
+
+
+def _first_word_length(words: list[str]) -> int:
+    """How many of ``words`` make up the pyvi word that starts them (1 if none)."""
+    for first, last in _word_spans(words):
+        if first == 0:
+            return last + 1
+    return 1
+
+
+def _take_left_operand(items: list):
+    """Pop the operand left of an OR: the pyvi word that ends the trailing bare words."""
+    run = 0
+    while run < len(items) and _is_bare_text(items[-1 - run]):
+        run += 1
+    if run > 1:
+        words = [node.words[0] for node in items[-run:]]
+        for first, last in _word_spans(words):
+            if last == run - 1:
+                del items[len(items) - run + first :]
+                return Text(words[first:], phrase=True)
+    return items.pop()
+
+
+def _with_field(node, name: str):
+    """``name:`` applied to a parsed atom or group; None when it cannot apply."""
+    if isinstance(node, FieldFilter):
+        return node  # the inner prefix wins
+    if isinstance(node, Text):
+        if name in TEXT_FIELDS:
+            node.field = node.field or name
+            node.bare = False
+            return node
+        return FieldFilter(name, " ".join(node.words)) if node.words else None
+    if isinstance(node, Not):
+        child = _with_field(node.child, name)
+        return Not(child) if child is not None else None
+    if (
+        isinstance(node, AllOf)
+        and name in FILTER_FIELDS
+        and node.children
+        and all(isinstance(c, Text) for c in node.children)
+    ):
+        return FieldFilter(name, " ".join(w for c in node.children for w in c.words))
+    if isinstance(node, AllOf | AnyOf):
+        children = [c for c in (_with_field(c, name) for c in node.children) if c is not None]
+        return type(node)(children) if children else None
+    return None
 
 
 def parse_query(text: str) -> AllOf:
