@@ -9,9 +9,52 @@ matches user input to them through their lexicons, with or without diacritics.
 
 from __future__ import annotations
 
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from collections import defaultdict
 
-from indexer.analysis import exact_analyzer, folded_analyzer, word_analyzer
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
+
+from indexer.analysis import exact_analyzer, fast_terms, folded_analyzer, word_analyzer
+
+
+class FastPositions(Positions):
+    """Whoosh's Positions format, fed by ``fast_terms`` when the analyzer is ours."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        terms = fast_terms(analyzer, value) if kwargs.get("mode") == "index" else None
+        if terms is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        poses: dict[str, list[int]] = defaultdict(list)
+        for pos, term in enumerate(terms):
+            poses[term].append(pos)
+        fb = self.field_boost
+        for term, poslist in poses.items():
+            yield term, len(poslist), len(poslist) * fb, self.encode(poslist)
+
+
+class FastFrequency(Frequency):
+    """Whoosh's Frequency format, fed by ``fast_terms`` when the analyzer is ours."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        terms = fast_terms(analyzer, value) if kwargs.get("mode") == "index" else None
+        if terms is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        counts: dict[str, int] = defaultdict(int)
+        for term in terms:
+            counts[term] += 1
+        fb = self.field_boost
+        for term, freq in counts.items():
+            yield term, freq, freq * fb, pack_uint(freq)
+
+
+def _text(analyzer, positions: bool, stored: bool = False) -> TEXT:
+    field = TEXT(analyzer=analyzer, stored=stored, phrase=positions)
+    field.format = FastPositions() if positions else FastFrequency()
+    return field
+
 
 TEXT_FIELDS = ("title", "title_fold", "title_words", "body", "body_fold", "body_words")
 SCHEMA_VERSION = 1
@@ -21,13 +64,13 @@ def build_schema() -> Schema:
     """The index schema (a new instance each call: Whoosh schemas are mutable)."""
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=exact_analyzer(), stored=True, phrase=True),
-        title_fold=TEXT(analyzer=folded_analyzer(), phrase=True),
-        title_words=TEXT(analyzer=word_analyzer(), phrase=False),
+        title=_text(exact_analyzer(), positions=True, stored=True),
+        title_fold=_text(folded_analyzer(), positions=True),
+        title_words=_text(word_analyzer(), positions=False),
         title_derived=BOOLEAN(stored=True),
-        body=TEXT(analyzer=exact_analyzer(), stored=True, phrase=True),
-        body_fold=TEXT(analyzer=folded_analyzer(), phrase=True),
-        body_words=TEXT(analyzer=word_analyzer(), phrase=False),
+        body=_text(exact_analyzer(), positions=True, stored=True),
+        body_fold=_text(folded_analyzer(), positions=True),
+        body_words=_text(word_analyzer(), positions=False),
         date=DATETIME(stored=True, sortable=True),
         category=ID(stored=True),
         categories=STORED(),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from indexer import store
 from indexer.analysis import (
-    SEGMENTS,
+    SegmentedText,
     Span,
     content_key,
     fold_diacritics,
@@ -142,10 +142,8 @@ def prepare_batch(articles: list[Article]) -> list[Prepared]:
         if ok in cached:
             officials = cached[ok][1] or []
         else:
-            officials = [
-                {"name": o.name, "positions": list(o.positions)}
-                for o in extract_officials(None if derived else title, article.body)
-            ]
+            found = extract_officials(None if derived else title, article.body, body_spans)
+            officials = [{"name": o.name, "positions": list(o.positions)} for o in found]
             fresh[ok] = ([], officials)
         prepared.append(
             Prepared(article, title, derived, title_spans, body_spans, officials, fresh)
@@ -160,11 +158,11 @@ def to_document(p: Prepared) -> dict:
         "id": a.id,
         "title": p.title_text,
         "title_fold": p.title_text,
-        "title_words": p.title_text,
+        "title_words": SegmentedText(p.title_text, p.title_spans),
         "title_derived": p.title_derived,
         "body": a.body,
         "body_fold": a.body,
-        "body_words": a.body,
+        "body_words": SegmentedText(a.body, p.body_spans),
         "content_hash": duplicate_key(a.body),
         "officials": ",".join(sorted({o["name"].replace(",", " ") for o in p.officials})),
         "officials_json": p.officials,
@@ -219,6 +217,11 @@ def _progress(total: int | None, enabled: bool):
     return tqdm(total=total, unit="art", disable=not enabled, smoothing=0.05, mininterval=0.5)
 
 
+def _open_writer(ix):
+    """One writer. (Whoosh's MpWriter was measured: no faster here, see docs/indexing.md.)"""
+    return ix.writer(limitmb=256)
+
+
 def index_paths(
     paths: list[str | Path],
     root: Path,
@@ -250,26 +253,24 @@ def index_paths(
             ix = store.ensure_index(root)
         cache = SegmentationStore(root / "segcache.sqlite")
         searcher = ix.searcher()
-        writer = ix.writer(limitmb=256)
+        fresh_index = rebuild or searcher.doc_count_all() == 0
+        writer = _open_writer(ix)
         seen: set[str] = set()
         bar = _progress(None, progress)
         try:
             articles = read_articles([str(p) for p in paths], report)
             for p in _prepared_stream(articles, jobs, cache.path):
-                for key, (spans, extra) in p.fresh.items():
+                for key, (spans, extra) in p.fresh.items():  # keep what pyvi produced
                     cache.put(key, spans, extra)
                     if extra is None:
                         summary.segmented += 1
-                title_n, body_n = normalize_text(p.title_text), normalize_text(p.article.body)
-                SEGMENTS.put(content_key(title_n), p.title_spans)
-                SEGMENTS.put(content_key(body_n), p.body_spans)
                 doc_id = p.article.id
                 if doc_id in seen:  # the same id twice in one run: the later one wins
                     writer.commit()
                     searcher.close()
-                    searcher, writer = ix.searcher(), ix.writer(limitmb=256)
+                    searcher, writer = ix.searcher(), _open_writer(ix)
                     seen.clear()
-                existed = not rebuild and searcher.document_number(id=doc_id) is not None
+                existed = not fresh_index and searcher.document_number(id=doc_id) is not None
                 doc = to_document(p)
                 if existed:
                     writer.update_document(**doc)
