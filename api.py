@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import falcon
 
 from indexer.store import IndexMissing
+from search import export
+from search.cursor import CursorError
+from search.cursor import decode as decode_cursor
 from search.dates import parse_bound
 from search.engine import Engine, SearchRequest
 
@@ -152,7 +157,35 @@ class SearchResource:
         self.engine = engine
 
     def on_get(self, req, resp):
-        resp.media = self.engine.search(search_request(req))
+        request = search_request(req)
+        token = _one(req, "cursor")
+        try:
+            if token:  # a cursor replaces `page` (and may go deeper than MAX_DEPTH)
+                request = replace(request, after=decode_cursor(token, request))
+            resp.media = self.engine.search(request)
+        except CursorError as exc:
+            raise BadParameter("cursor", str(exc)) from None
+
+
+class ExportResource:
+    """``GET /export``: every match of a search as CSV or JSON Lines, streamed."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp):
+        request = search_request(req)
+        fmt = choice_param(req, "format", export.FORMATS, "jsonl")
+        extra = [f.strip() for v in req.get_param_as_list("fields") or [] for f in v.split(",")]
+        try:
+            export.columns([f for f in extra if f])
+        except ValueError as exc:
+            raise BadParameter("fields", str(exc)) from None
+        total, chunks = export.export_stream(self.engine, request, fmt, [f for f in extra if f])
+        resp.content_type = export.MEDIA_TYPES[fmt]
+        resp.downloadable_as = export.export_filename(fmt, time.strftime("%Y%m%d-%H%M%S"))
+        resp.set_header("X-Total-Count", str(total))
+        resp.stream = chunks
 
 
 class ArticleResource:
@@ -220,6 +253,7 @@ def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
     # feature routes (one line each; resources live beside their feature's logic)
+    app.add_route("/export", ExportResource(engine))
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(BadParameter, _bad_parameter)

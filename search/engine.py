@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +24,8 @@ from whoosh.scoring import BM25F
 
 from indexer import store
 from indexer.analysis import load_segmenter
+from search.cursor import CursorError, Position, date_resume_index
+from search.cursor import encode as encode_cursor
 from search.dates import parse_range, to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
@@ -47,6 +51,7 @@ class SearchRequest:
     per_page: int = 10
     facets: bool = True
     histogram: str | None = None
+    after: Position | None = None  # a decoded ``cursor``: resume after this hit
 
 
 @dataclass
@@ -57,9 +62,21 @@ class Snapshot:
     key: tuple
     cache: OrderedDict = field(default_factory=OrderedDict)
     derived: dict = field(default_factory=dict)
+    pins: int = 0  # streams (exports) still reading this snapshot
 
     def close(self) -> None:
         self.searcher.close()
+
+
+@dataclass
+class Match:
+    """What a request matches in one snapshot: ``Engine.match``."""
+
+    plan: QueryPlan
+    query: wq.Query | None  # the query run (the relaxed one when ``relaxed``)
+    mask: np.ndarray  # live matching documents, filters applied
+    filt: np.ndarray | None
+    relaxed: bool
 
 
 class Engine:
@@ -108,11 +125,24 @@ class Engine:
     def _close_retired(self, now: float) -> None:
         keep = []
         for since, snap in self._retired:
-            if now - since > RETIRED_GRACE_SECONDS:
+            if now - since > RETIRED_GRACE_SECONDS and snap.pins == 0:
                 snap.close()
             else:
                 keep.append((since, snap))
         self._retired = keep
+
+    @contextmanager
+    def pinned(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open until the block ends (for long streams)."""
+        snap = self.snapshot()
+        with self._lock:
+            snap.pins += 1
+        try:
+            yield snap
+        finally:
+            with self._lock:
+                snap.pins -= 1
+                self._close_retired(time.monotonic())
 
     def close(self) -> None:
         with self._lock:
@@ -182,7 +212,8 @@ class Engine:
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
-    def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
+    def match(self, snap: Snapshot, req: SearchRequest) -> Match:
+        """What ``req`` matches in ``snap`` (relaxed if need be), before any ordering."""
         plan = snap.builder.build(req.q)
         table = snap.table
         filt = self._filter_mask(snap, req, plan)
@@ -199,13 +230,29 @@ class Engine:
                 mask &= filt
         else:
             mask = table.live.copy() if filt is None else filt & table.live
+        return Match(plan, query, mask, filt, relaxed)
+
+    def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
+        found = self.match(snap, req)
+        plan, query, mask, filt, relaxed = (
+            found.plan,
+            found.query,
+            found.mask,
+            found.filt,
+            found.relaxed,
+        )
+        table = snap.table
         total = int(mask.sum())
         start = (req.page - 1) * req.per_page
         sort = req.sort if query is not None else ("oldest" if req.sort == "oldest" else "newest")
+        ordered = None
+        if sort != "relevance":
+            ordered = table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
+        if req.after is not None:
+            start = _cursor_start(req.after, sort, ordered, table)
         if sort == "relevance":
             page = self._ranked_page(snap, query, mask, filt, start, req.per_page, plan.preferred)
         else:
-            ordered = table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
             page = [(int(d), None) for d in ordered[start : start + req.per_page]]
         hits = [
             make_hit(snap.searcher.stored_fields(d), score, plan.highlight, plan.exact)
@@ -219,7 +266,10 @@ class Engine:
             "sort": sort,
             "relaxed": relaxed,
             "hits": hits,
+            "next": _next_cursor(req, sort, start, page, total, table),
         }
+        if req.after is not None:
+            answer["page"] = start // req.per_page + 1
         if req.facets:
             answer["facets"] = {
                 "category": table.category_counts(mask, FACET_LIMIT),
@@ -311,6 +361,24 @@ class Engine:
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
+
+
+def _cursor_start(after: Position, sort: str, ordered: np.ndarray | None, table: DocTable) -> int:
+    """Where a cursor's page starts in the ordered results."""
+    if after.mode != sort:
+        raise CursorError(f"the cursor was made for sort={after.mode}, not sort={sort}")
+    if ordered is None:
+        return after.key
+    return date_resume_index(ordered, table.minutes, sort == "newest", after)
+
+
+def _next_cursor(req, sort: str, start: int, page: list, total: int, table: DocTable):
+    """The token for the page after this one, or None at the end."""
+    if not page or start + len(page) >= total:
+        return None
+    last = page[-1][0]
+    key = start + len(page) if sort == "relevance" else int(table.minutes[last])
+    return encode_cursor(req, Position(sort, key, last))
 
 
 def _any_term(fieldname: str, values: list[str]) -> wq.Query:
