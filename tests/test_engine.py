@@ -1,0 +1,159 @@
+"""The engine keeps its searcher fresh: commits, rebuilds and deletions show up without a restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import falcon.testing
+import pytest
+
+import search.engine as engine_module
+from api import create_app
+from indexer.store import IndexMissing, current_generation
+from indexer.writer import delete_ids, index_paths
+from search.engine import Engine, SearchRequest
+
+NEW_ID = "fresh-001"
+NEW_WORD = "khinh khí cầu"  # in no demo article
+
+
+@pytest.fixture(autouse=True)
+def check_every_request(monkeypatch):
+    """Look for a new commit on every request instead of every 0.2 s (no sleeping)."""
+    monkeypatch.setattr(engine_module, "FRESHNESS_CHECK_SECONDS", 0.0)
+
+
+def write_article(directory: Path, article_id: str = NEW_ID, title: str | None = None) -> Path:
+    path = directory / f"{article_id}.jsonl"
+    record = {
+        "id": article_id,
+        "title": title or f"Lễ hội {NEW_WORD} lần đầu tổ chức tại quận Hồng Phúc",
+        "body": f"Sáng 5/10, hơn hai mươi chiếc {NEW_WORD} bay trên bầu trời quận Hồng Phúc.",
+        "date": "2024-10-05",
+        "category": "Văn hóa",
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def found(engine: Engine, q: str = NEW_WORD) -> list[str]:
+    """Ids of the articles holding every word of ``q`` (empty when none does)."""
+    answer = engine.search(SearchRequest(q=q, per_page=100))
+    return [] if answer["relaxed"] else [h["id"] for h in answer["hits"]]
+
+
+def test_new_commit_is_seen_by_the_same_engine(scratch_index, tmp_path):
+    engine = Engine(scratch_index)
+    try:
+        before = engine.doc_count()
+        assert found(engine) == []
+        first = engine.snapshot()
+        index_paths([write_article(tmp_path)], scratch_index, jobs=1)
+        assert found(engine) == [NEW_ID]  # the cached empty answer is not reused
+        assert engine.doc_count() == before + 1
+        assert engine.snapshot() is not first
+        assert engine.article(NEW_ID)["title"].startswith("Lễ hội")
+    finally:
+        engine.close()
+
+
+def test_snapshot_is_kept_while_nothing_changes(scratch_index):
+    engine = Engine(scratch_index)
+    try:
+        assert engine.snapshot() is engine.snapshot()
+    finally:
+        engine.close()
+
+
+def test_update_and_delete_are_seen(scratch_index, tmp_path):
+    engine = Engine(scratch_index)
+    try:
+        index_paths([write_article(tmp_path)], scratch_index, jobs=1)
+        assert found(engine) == [NEW_ID]
+        renamed = tmp_path / "renamed"
+        renamed.mkdir()
+        index_paths([write_article(renamed, title="Ngày hội diều giấy")], scratch_index, jobs=1)
+        assert engine.article(NEW_ID)["title"] == "Ngày hội diều giấy"
+        assert found(engine, "diều giấy") == [NEW_ID]
+        assert delete_ids([NEW_ID], scratch_index) == [NEW_ID]
+        assert engine.article(NEW_ID) is None
+        assert found(engine) == []
+    finally:
+        engine.close()
+
+
+def test_rebuild_switch_is_seen(scratch_index, tmp_path):
+    engine = Engine(scratch_index)
+    try:
+        old_gen = current_generation(scratch_index)
+        assert engine.article("demo-001") is not None
+        index_paths([write_article(tmp_path)], scratch_index, rebuild=True, jobs=1)
+        assert current_generation(scratch_index) != old_gen
+        assert engine.doc_count() == 1
+        assert found(engine) == [NEW_ID]
+        assert engine.article("demo-001") is None
+        assert engine.stats()["documents"] == 1
+    finally:
+        engine.close()
+
+
+def test_derived_structures_are_rebuilt_per_commit(scratch_index, tmp_path):
+    engine = Engine(scratch_index)
+    calls = []
+
+    def factory(snap):
+        calls.append(snap)
+        return snap.searcher.doc_count()
+
+    try:
+        first = engine.derived("count", factory)
+        assert engine.derived("count", factory) == first and len(calls) == 1
+        index_paths([write_article(tmp_path)], scratch_index, jobs=1)
+        assert engine.derived("count", factory) == first + 1
+        assert len(calls) == 2
+    finally:
+        engine.close()
+
+
+def test_empty_directory_raises_index_missing(tmp_path):
+    engine = Engine(tmp_path / "empty")
+    with pytest.raises(IndexMissing):
+        engine.snapshot()
+    with pytest.raises(IndexMissing):
+        engine.search(SearchRequest(q="đường"))
+    with pytest.raises(IndexMissing):
+        engine.doc_count()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/search", "/search?q=%C4%91%C6%B0%E1%BB%9Dng", "/health", "/stats", "/articles/demo-001"],
+)
+def test_api_answers_503_json_without_an_index(tmp_path, path):
+    client = falcon.testing.TestClient(create_app(Engine(tmp_path / "empty")))
+    route, _, query = path.partition("?")
+    resp = client.simulate_get(route, query_string=query or None)
+    assert resp.status_code == 503
+    assert resp.headers["content-type"].startswith("application/json")
+    assert set(resp.json) == {"error"} and resp.json["error"]
+
+
+def test_bad_parameters_still_400_without_an_index(tmp_path):
+    client = falcon.testing.TestClient(create_app(Engine(tmp_path / "empty")))
+    resp = client.simulate_get("/search", params={"per_page": "0"})
+    assert resp.status_code == 400 and resp.json["parameter"] == "per_page"
+
+
+def test_index_built_after_the_engine_started(tmp_path):
+    root = tmp_path / "later"
+    engine = Engine(root)
+    client = falcon.testing.TestClient(create_app(engine))
+    try:
+        assert client.simulate_get("/health").status_code == 503
+        index_paths([write_article(tmp_path)], root, jobs=1)
+        resp = client.simulate_get("/health")
+        assert resp.status_code == 200 and resp.json["documents"] == 1
+        assert found(engine) == [NEW_ID]
+    finally:
+        engine.close()
