@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -201,6 +202,64 @@ class ArticleResource:
         resp.media = article
 
 
+WEB_TYPES = {".html": falcon.MEDIA_HTML, ".js": falcon.MEDIA_JS, ".css": "text/css"}
+WEB_TYPES.update({".svg": "image/svg+xml", ".png": falcon.MEDIA_PNG, ".ico": "image/x-icon"})
+WEB_STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(?:js|css|svg|png|ico)$")
+
+
+def send_web_file(req, resp, path: Path, status: str = falcon.HTTP_200) -> None:
+    """One file of web/ with its type and an ETag (304 when the browser has it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        raise falcon.HTTPNotFound(description=f"no such file: {path.name}") from None
+    etag = falcon.ETag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+    resp.etag = etag
+    resp.cache_control = ["no-cache"]
+    if status == falcon.HTTP_200 and req.if_none_match and etag in req.if_none_match:
+        resp.status = falcon.HTTP_304
+        resp.content_type = None
+        return
+    resp.status = status
+    resp.content_type = WEB_TYPES.get(path.suffix, falcon.MEDIA_TEXT)
+    resp.data = path.read_bytes()
+
+
+class PageResource:
+    """The search page at ``/`` and the article view at ``/a/{id}`` (404 for unknown ids)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp, article_id: str | None = None):
+        status = falcon.HTTP_200
+        if article_id is not None:
+            try:
+                if self.engine.docnum(article_id) is None:
+                    status = falcon.HTTP_404
+            except IndexMissing:
+                pass  # the page itself explains that the service is not ready
+        send_web_file(req, resp, WEB_DIR / "index.html", status)
+
+
+class StaticResource:
+    """``/static/{name}`` and ``/embed.js``: the page's scripts and styles from web/."""
+
+    def on_get(self, req, resp, name: str = "embed.js"):
+        if not WEB_STATIC_NAME.match(name):
+            raise falcon.HTTPNotFound(description=f"no such file: {name}")
+        send_web_file(req, resp, WEB_DIR / name)
+
+
+def add_web_routes(app: falcon.App, engine: Engine) -> None:
+    """The search page, the article view, their static files and embed.js."""
+    page, static = PageResource(engine), StaticResource()
+    app.add_route("/", page)
+    app.add_route("/a/{article_id:path}", page)
+    app.add_route("/static/{name}", static)
+    app.add_route("/embed.js", static)
+
+
 class OpenAPIResource:
     def __init__(self, spec_path: Path):
         self.spec_path = spec_path
@@ -253,6 +312,7 @@ def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
     # feature routes (one line each; resources live beside their feature's logic)
+    add_web_routes(app, engine)
     app.add_route("/export", ExportResource(engine))
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)

@@ -1,0 +1,154 @@
+"""The page's routes without a browser: the HTML shell, its static files, embed.js, CORS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import falcon
+import falcon.testing
+import pytest
+
+import api
+from api import create_app
+from search.engine import Engine
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
+PORTAL = "https://portal.hongphuc.example"
+
+
+@pytest.fixture(scope="module")
+def engine(demo_index: Path):
+    eng = Engine(demo_index)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def client(engine) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(create_app(engine))
+
+
+def _is_page(resp) -> bool:
+    return (
+        resp.headers["content-type"].startswith("text/html")
+        and 'role="combobox"' in resp.text
+        and 'src="/static/app.js"' in resp.text
+    )
+
+
+# --------------------------------------------------------------------------- the page
+def test_root_serves_the_search_page(client):
+    resp = client.simulate_get("/", params={"q": "thanh uy ha noi", "page": "2"})
+    assert resp.status == falcon.HTTP_200
+    assert _is_page(resp)
+    assert '<html lang="vi">' in resp.text
+    assert 'aria-controls="suggestions"' in resp.text and 'role="listbox"' in resp.text
+
+
+@pytest.mark.parametrize("article_id", ["demo-001", SLASH_ID])
+def test_article_view_serves_the_page(client, article_id):
+    resp = client.simulate_get(f"/a/{article_id}")
+    assert resp.status == falcon.HTTP_200
+    assert _is_page(resp)
+
+
+def test_unknown_article_view_is_404_but_still_the_page(client):
+    resp = client.simulate_get("/a/no-such-article")
+    assert resp.status == falcon.HTTP_404
+    assert _is_page(resp)  # the script explains it in Vietnamese
+
+
+def test_article_view_without_an_index_still_serves_the_page(tmp_path):
+    client = falcon.testing.TestClient(create_app(Engine(tmp_path / "empty")))
+    resp = client.simulate_get("/a/demo-001")
+    assert resp.status == falcon.HTTP_200
+    assert _is_page(resp)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("app.js", "text/javascript"), ("style.css", "text/css")],
+)
+def test_static_files(client, name, content_type):
+    resp = client.simulate_get(f"/static/{name}")
+    assert resp.status == falcon.HTTP_200
+    assert resp.headers["content-type"].startswith(content_type)
+    assert resp.content == (WEB / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/openapi.json",  # not a page asset
+        "/static/index.html",
+        "/static/missing.js",
+        "/static/..%2Fapi.py",
+        "/static/.hidden.js",
+    ],
+)
+def test_static_serves_only_page_assets(client, path):
+    resp = client.simulate_get(path)
+    assert resp.status == falcon.HTTP_404
+    assert "error" in resp.json
+
+
+def test_static_files_revalidate_with_etag(client):
+    first = client.simulate_get("/static/app.js")
+    etag = first.headers["etag"]
+    again = client.simulate_get("/static/app.js", headers={"If-None-Match": etag})
+    assert again.status == falcon.HTTP_304
+    assert again.content == b""
+    other = client.simulate_get("/static/app.js", headers={"If-None-Match": '"stale"'})
+    assert other.status == falcon.HTTP_200 and other.content == first.content
+
+
+def test_page_references_only_served_assets(client):
+    page = client.simulate_get("/").text
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert asset in page
+        assert client.simulate_get(asset).status == falcon.HTTP_200
+
+
+# --------------------------------------------------------------------------- embed.js
+def test_embed_js_is_javascript(client):
+    resp = client.simulate_get("/embed.js")
+    assert resp.status == falcon.HTTP_200
+    assert resp.headers["content-type"].startswith("text/javascript")
+    assert resp.content == (WEB / "embed.js").read_bytes()
+    assert "data-input" in resp.text and "/suggest?" in resp.text
+
+
+# --------------------------------------------------------------------------- CORS
+def test_no_cors_by_default(client):
+    resp = client.simulate_get("/search", params={"q": "thanh uy"}, headers={"Origin": PORTAL})
+    assert resp.status == falcon.HTTP_200
+    assert "access-control-allow-origin" not in resp.headers
+
+
+def test_cors_only_for_configured_origins(engine):
+    client = falcon.testing.TestClient(create_app(engine, cors_origins=[PORTAL]))
+    allowed = client.simulate_get("/search", params={"q": "thanh uy"}, headers={"Origin": PORTAL})
+    assert allowed.status == falcon.HTTP_200
+    assert allowed.headers["access-control-allow-origin"] == PORTAL
+    other = client.simulate_get(
+        "/search", params={"q": "thanh uy"}, headers={"Origin": "https://elsewhere.example"}
+    )
+    assert other.status == falcon.HTTP_200
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_cors_preflight_for_a_configured_origin(engine):
+    client = falcon.testing.TestClient(create_app(engine, cors_origins=[PORTAL]))
+    resp = client.simulate_options(
+        "/search", headers={"Origin": PORTAL, "Access-Control-Request-Method": "GET"}
+    )
+    assert resp.headers["access-control-allow-origin"] == PORTAL
+    assert "GET" in resp.headers["access-control-allow-methods"]
+
+
+def test_cors_origins_from_the_environment(monkeypatch):
+    monkeypatch.setenv("VNSEARCH_CORS_ORIGINS", f" {PORTAL}, https://b.example ,,")
+    assert api._origins_from_env() == [PORTAL, "https://b.example"]
+    monkeypatch.setenv("VNSEARCH_CORS_ORIGINS", "")
+    assert api._origins_from_env() == []
