@@ -19,11 +19,12 @@ from pathlib import Path
 import falcon
 
 from indexer.store import IndexMissing
-from search import export
+from search import export, suggest
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import parse_bound
 from search.engine import Engine, SearchRequest
+from search.related import RelatedFinder, RelatedRequest
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
@@ -202,6 +203,93 @@ class ArticleResource:
         resp.media = article
 
 
+class SuggestResource:
+    """``GET /suggest?q=…&limit=8``: completions of what has been typed, best first."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp):
+        q = text_param(req, "q", suggest.MAX_QUERY_CHARS)
+        limit = int_param(req, "limit", suggest.DEFAULT_LIMIT, 1, suggest.MAX_LIMIT)
+        found = []
+        if q.strip():
+            found = self.engine.derived("suggest", suggest.build_suggester).suggest(q, limit)
+        resp.media = {"suggestions": found}
+
+
+class RelatedResource:
+    """``GET /related?id=…`` (an indexed article) and ``POST /related`` (a draft's text)."""
+
+    MAX_LIMIT = 50
+    MAX_BODY_BYTES = 100 * 1024
+
+    def __init__(self, engine: Engine):
+        self.finder = RelatedFinder(engine)
+
+    def on_get(self, req, resp):
+        article_id = text_param(req, "id")
+        if not article_id.strip():
+            raise BadParameter("id", "'id' (the id of an indexed article) is required")
+        date_from, date_to = date_param(req, "from", False), date_param(req, "to", True)
+        if date_from and date_to and date_from > date_to:
+            raise BadParameter("from", "'from' is after 'to'")
+        limit = int_param(req, "limit", 5, 1, self.MAX_LIMIT)
+        rel = RelatedRequest(limit, date_from, date_to, list_param(req, "category"))
+        answer = self.finder.for_article(article_id, rel)
+        if answer is None:
+            raise falcon.HTTPNotFound(
+                title="Not Found", description=f"no article with id {article_id!r}"
+            )
+        resp.media = answer
+
+    def on_post(self, req, resp):
+        doc = self._json_body(req)
+        text, title = doc.get("text"), doc.get("title") or ""
+        if not isinstance(text, str) or not text.strip():
+            raise BadParameter("text", "'text' (the article's text) is required")
+        if not isinstance(title, str):
+            raise BadParameter("title", "'title' must be a string")
+        limit = doc.get("limit", 5)
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise BadParameter("limit", f"'limit' must be a whole number, not {limit!r}")
+        if not 1 <= limit <= self.MAX_LIMIT:
+            raise BadParameter("limit", f"'limit' must be between 1 and {self.MAX_LIMIT}")
+        date_from, date_to = self._date(doc, "from", False), self._date(doc, "to", True)
+        if date_from and date_to and date_from > date_to:
+            raise BadParameter("from", "'from' is after 'to'")
+        categories = doc.get("category") or []
+        categories = [categories] if isinstance(categories, str) else categories
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise BadParameter("category", "'category' must be a string or a list of strings")
+        rel = RelatedRequest(limit, date_from, date_to, tuple(c for c in categories if c.strip()))
+        resp.media = self.finder.for_text(text, title, rel)
+
+    def _json_body(self, req) -> dict:
+        if (req.content_length or 0) > self.MAX_BODY_BYTES:
+            raise falcon.HTTPContentTooLarge(description="the body is larger than 100 KB")
+        raw = req.bounded_stream.read(self.MAX_BODY_BYTES + 1)
+        if len(raw) > self.MAX_BODY_BYTES:
+            raise falcon.HTTPContentTooLarge(description="the body is larger than 100 KB")
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise BadParameter("body", "the body must be a JSON object in UTF-8") from None
+        if not isinstance(doc, dict):
+            raise BadParameter("body", "the body must be a JSON object")
+        return doc
+
+    @staticmethod
+    def _date(doc: dict, name: str, upper: bool):
+        raw = doc.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        try:
+            return parse_bound(str(raw), upper=upper)
+        except ValueError as exc:
+            raise BadParameter(name, f"'{name}' is not a valid date (YYYY-MM-DD): {exc}") from None
+
+
 WEB_TYPES = {".html": falcon.MEDIA_HTML, ".js": falcon.MEDIA_JS, ".css": "text/css"}
 WEB_TYPES.update({".svg": "image/svg+xml", ".png": falcon.MEDIA_PNG, ".ico": "image/x-icon"})
 WEB_STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(?:js|css|svg|png|ico)$")
@@ -312,8 +400,10 @@ def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
     # feature routes (one line each; resources live beside their feature's logic)
-    add_web_routes(app, engine)
     app.add_route("/export", ExportResource(engine))
+    app.add_route("/related", RelatedResource(engine))
+    app.add_route("/suggest", SuggestResource(engine))
+    add_web_routes(app, engine)
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(BadParameter, _bad_parameter)

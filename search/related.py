@@ -1,0 +1,329 @@
+"""Related articles: the archive's articles closest to one article or to a draft.
+
+An article (indexed, or pasted by an editor) becomes a weighted ``Or`` query of its most
+distinctive terms, analysed exactly as the index was (``indexer.analysis``):
+
+* pyvi words (``title_words``/``body_words``) and exact syllables (``title``/``body``),
+  weighted by tf·idf from the index statistics; terms most articles share are dropped;
+* title terms count extra, and so do the officials the article names and proper
+  nouns (multi-syllable words written capitalised: places, organisations, people);
+* the ~25 best terms are run as one BM25F query.
+
+The article itself and its duplicates (same ``content_hash``, or near-identical
+title+body) never appear among the hits; nor does one text twice.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+
+from indexer.analysis import (
+    SEGMENTS,
+    SYLLABLE_PATTERN,
+    content_key,
+    exact_analyzer,
+    fold_diacritics,
+    normalize_text,
+    word_analyzer,
+)
+from indexer.officials import extract_officials
+from indexer.segcache import unpack_spans
+from indexer.writer import duplicate_key
+from search.hits import make_hit
+
+MAX_TERMS = 25
+MAX_DF_SHARE = 0.05  # terms in more than this share of the archive are not distinctive
+MIN_DF_CAP = 3  # …but a tiny archive keeps terms found in a few articles
+TITLE_TF = 3.0  # one title occurrence counts as this many body occurrences
+PROPER_NOUN_BOOST = 1.5
+OFFICIAL_BOOST = 2.0
+SYLLABLE_BOOST = 0.6  # a syllable says less than a whole word
+FIELD_BOOSTS = {"title": 1.5, "body": 1.0}
+NEAR_DUPLICATE_JACCARD = 0.8
+SHINGLE = 3
+HIGHLIGHT_TERMS = 12
+SEGCACHE_NAME = "segcache.sqlite"
+SEGCACHE_VERSION = "1"  # indexer.segcache.CACHE_VERSION: the key prefix of stored spans
+
+_EXACT = exact_analyzer()
+_WORDS = word_analyzer()
+
+
+@dataclass(frozen=True)
+class RelatedRequest:
+    """How many related articles, and the /search filters that narrow them."""
+
+    limit: int = 5
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeightedTerm:
+    """One query term: ``word`` (pyvi word, ``hà_nội``) or ``syllable``; its weight."""
+
+    kind: str
+    text: str
+    weight: float
+
+
+@dataclass
+class Draft:
+    """The text whose related articles are wanted."""
+
+    title: str
+    body: str
+    officials: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- terms
+def term_counts(draft: Draft) -> tuple[Counter, Counter, set[str]]:
+    """(word tf, syllable tf, proper-noun words) of a draft; title occurrences weigh more."""
+    words: Counter = Counter()
+    syllables: Counter = Counter()
+    proper: set[str] = set()
+    for text, weight in ((draft.title, TITLE_TF), (draft.body, 1.0)):
+        if not text:
+            continue
+        for t in _WORDS(text, keeporiginal=True):
+            words[t.text] += weight
+            if _capitalised(t.original):
+                proper.add(t.text)
+        for t in _EXACT(text):
+            syllables[t.text] += weight
+    return words, syllables, proper
+
+
+def _capitalised(original: str) -> bool:
+    syls = SYLLABLE_PATTERN.findall(original)
+    return len(syls) > 1 and all(s[0].isupper() for s in syls) and not original.isupper()
+
+
+def distinctive_terms(
+    draft: Draft,
+    doc_freq,
+    doc_count: int,
+    max_terms: int = MAX_TERMS,
+    min_df: int = 1,
+) -> list[WeightedTerm]:
+    """The draft's most distinctive terms, best first, weighted by tf·idf.
+
+    ``doc_freq(kind, text)`` is the number of articles holding the term; terms held by
+    fewer than ``min_df`` (2 for an indexed article: only itself) or by too many
+    articles are left out.
+    """
+    words, syllables, proper = term_counts(draft)
+    official_syllables = {
+        s.lower() for name in draft.officials for s in SYLLABLE_PATTERN.findall(name)
+    }
+    cap = max(MAX_DF_SHARE * doc_count, MIN_DF_CAP)
+    scored: list[WeightedTerm] = []
+    for kind, counts in (("word", words), ("syllable", syllables)):
+        for text, tf in counts.items():
+            df = doc_freq(kind, text)
+            if df < min_df or df > cap or df == 0:
+                continue
+            weight = (1.0 + math.log(tf)) * math.log(doc_count / df + 1.0)
+            if kind == "syllable":
+                weight *= SYLLABLE_BOOST
+            if text in proper:
+                weight *= PROPER_NOUN_BOOST
+            parts = text.split("_")
+            if official_syllables and all(p in official_syllables for p in parts):
+                weight *= OFFICIAL_BOOST
+            scored.append(WeightedTerm(kind, text, weight))
+    scored.sort(key=lambda t: (-t.weight, t.kind, t.text))
+    return scored[:max_terms]
+
+
+def related_query(terms: list[WeightedTerm], officials: list[str]) -> wq.Query | None:
+    """An ``Or`` of the terms over the word and exact fields (title and body) and officials."""
+    if not terms:
+        return None
+    top = terms[0].weight
+    clauses: list[wq.Query] = []
+    for t in terms:
+        suffix = "_words" if t.kind == "word" else ""
+        for part, boost in FIELD_BOOSTS.items():
+            clauses.append(wq.Term(f"{part}{suffix}", t.text, boost=boost * t.weight / top))
+    clauses += [wq.Term("officials", name, boost=OFFICIAL_BOOST) for name in officials]
+    return wq.Or(clauses)
+
+
+def highlight_terms(terms: list[WeightedTerm]) -> tuple[set[str], set[str]]:
+    """(folded, exact) syllables of the best terms, for the snippet's marks."""
+    exact = {s for t in terms[:HIGHLIGHT_TERMS] for s in t.text.split("_")}
+    return {fold_diacritics(s) for s in exact}, exact
+
+
+# --------------------------------------------------------------------------- duplicates
+def shingles(title: str, body: str) -> set[int]:
+    """Hashed runs of SHINGLE folded syllables: what near-duplicate texts share."""
+    syls = SYLLABLE_PATTERN.findall(fold_diacritics(normalize_text(f"{title}\n{body}")).lower())
+    if len(syls) < SHINGLE:
+        return {hash(tuple(syls))}
+    return {hash(tuple(syls[i : i + SHINGLE])) for i in range(len(syls) - SHINGLE + 1)}
+
+
+def near_duplicate(a: set[int], b: set[int]) -> bool:
+    """True when two shingle sets are near-identical (Jaccard ≥ NEAR_DUPLICATE_JACCARD)."""
+    if not a or not b:
+        return False
+    small, large = sorted((len(a), len(b)))
+    if small < NEAR_DUPLICATE_JACCARD * large:
+        return False
+    return len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD
+
+
+# --------------------------------------------------------------------------- segmentation
+class StoredSpans:
+    """Reads the writer's on-disk segmentation cache so an indexed article is not re-segmented."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection | None:
+        db = getattr(self._local, "db", None)
+        if db is None and self.path.exists():
+            try:
+                db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1)
+            except sqlite3.Error:
+                return None
+            self._local.db = db
+        return db
+
+    def preload(self, *texts: str) -> None:
+        """Put the stored pyvi spans of ``texts`` into the in-memory segmentation cache."""
+        keys = {content_key(normalize_text(t)): t for t in texts if t}
+        missing = [k for k in keys if SEGMENTS.get(k) is None]
+        db = self._db() if missing else None
+        if db is None:
+            return
+        marks = ",".join("?" * len(missing))
+        try:
+            rows = db.execute(
+                f"SELECT key, spans FROM analysis WHERE key IN ({marks})",
+                [f"{SEGCACHE_VERSION}:{k}" for k in missing],
+            ).fetchall()
+        except sqlite3.Error:
+            return
+        for key, blob in rows:
+            SEGMENTS.put(key.split(":", 1)[1], unpack_spans(blob))
+
+
+# --------------------------------------------------------------------------- the search
+class RelatedFinder:
+    """Related articles over an ``Engine``'s live index."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.spans = StoredSpans(Path(engine.root) / SEGCACHE_NAME)
+
+    # ----------------------------------------------------------------- entry points
+    def for_article(self, article_id: str, req: RelatedRequest) -> dict | None:
+        """Related articles of an indexed article; None when the id is unknown."""
+        started = time.perf_counter()
+        snap = self.engine.snapshot()
+        docnum = snap.searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        stored = snap.searcher.stored_fields(docnum)
+        title, body = stored.get("title") or "", stored.get("body") or ""
+        self.spans.preload(title, body)
+        officials = [o["name"] for o in stored.get("officials_json") or []]
+        draft = Draft(title, body, officials)
+        exclude = {docnum}
+        if stored.get("content_hash"):
+            exclude.update(
+                snap.searcher.docs_for_query(wq.Term("content_hash", stored["content_hash"]))
+            )
+        hits = self._related(snap, draft, req, exclude, min_df=2)
+        return {"id": article_id, "hits": hits, "took_ms": _ms(started)}
+
+    def for_text(self, text: str, title: str, req: RelatedRequest) -> dict:
+        """Related articles of a draft that is not in the archive."""
+        started = time.perf_counter()
+        snap = self.engine.snapshot()
+        officials = [o.name for o in extract_officials(title or None, text)]
+        draft = Draft(title, text, officials)
+        same = wq.Term("content_hash", duplicate_key(text))
+        exclude = set(snap.searcher.docs_for_query(same))
+        hits = self._related(snap, draft, req, exclude, min_df=1)
+        return {"hits": hits, "took_ms": _ms(started)}
+
+    # ----------------------------------------------------------------- internals
+    def _doc_freq(self, snap):
+        reader = snap.searcher.reader()
+        cache = self.engine.derived("related.doc_freq", lambda s: {})
+
+        def doc_freq(kind: str, text: str) -> int:
+            key = (kind, text)
+            df = cache.get(key)
+            if df is None:
+                field = "body_words" if kind == "word" else "body"
+                title_field = "title_words" if kind == "word" else "title"
+                df = max(reader.doc_frequency(field, text), reader.doc_frequency(title_field, text))
+                if len(cache) > 500_000:
+                    cache.clear()
+                cache[key] = df
+            return df
+
+        return doc_freq
+
+    def _related(self, snap, draft: Draft, req: RelatedRequest, exclude: set[int], min_df: int):
+        doc_count = max(1, snap.searcher.doc_count())
+        terms = distinctive_terms(draft, self._doc_freq(snap), doc_count, min_df=min_df)
+        officials = [
+            o for o in draft.officials if snap.searcher.reader().doc_frequency("officials", o) > 0
+        ]
+        query = related_query(terms, officials)
+        if query is None:
+            return []
+        allow = _allowed(snap.table, req)
+        if allow is not None and not allow:
+            return []
+        own = shingles(draft.title, draft.body)
+        folded, exact = highlight_terms(terms)
+        hits: list[dict] = []
+        seen_hashes: set[str] = set()
+        want = req.limit + len(exclude) + 5
+        results = snap.searcher.search(query, limit=want, filter=allow, mask=exclude or None)
+        for hit in results:
+            stored = hit.fields()
+            key = stored.get("content_hash")
+            if key and key in seen_hashes:
+                continue
+            if near_duplicate(own, shingles(stored.get("title") or "", stored.get("body") or "")):
+                continue
+            seen_hashes.add(key)
+            hits.append(make_hit(stored, hit.score, folded, exact))
+            if len(hits) >= req.limit:
+                break
+        return hits
+
+
+def _allowed(table, req: RelatedRequest) -> set[int] | None:
+    """Document numbers the filters allow (None: no filter)."""
+    mask = None
+    if req.date_from or req.date_to:
+        mask = table.date_mask(req.date_from, req.date_to)
+    if req.categories:
+        cats = table.category_mask(list(req.categories))
+        mask = cats if mask is None else mask & cats
+    return None if mask is None else set(np.flatnonzero(mask).tolist())
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
