@@ -30,6 +30,7 @@ from search.dates import parse_range, to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
 from search.query import QueryBuilder, QueryPlan
+from search.spelling import FEW_RESULTS, build_spelling, suggest_correction
 
 FRESHNESS_CHECK_SECONDS = 0.2
 RETIRED_GRACE_SECONDS = 30.0
@@ -280,6 +281,10 @@ class Engine:
             answer["histogram"] = [
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
             ]
+        if query is not None and (total < FEW_RESULTS or relaxed or not plan.accented):
+            did_you_mean = suggest_correction(self.derived("spelling", build_spelling), req.q)
+            if did_you_mean:
+                answer["did_you_mean"] = did_you_mean
         return answer
 
     @staticmethod

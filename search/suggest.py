@@ -1,0 +1,452 @@
+"""Autocomplete for the search box: titles, officials and frequent phrases of the archive.
+
+Typed text matches the start of a suggestion syllable by syllable, with or without
+diacritics (``thanh u`` → ``thành ủy …``): every typed syllable but the last must be a
+whole syllable, the last one is a prefix. Suggestions come best first, each with its
+kind: ``phrase`` (the most frequent pyvi words and 2–4-syllable n-grams of titles),
+``official`` (the ``officials`` lexicon) and ``title`` (at most a few).
+
+The structure is built once per index snapshot (``engine.derived("suggest",
+build_suggester)``): entries are kept in lists sorted by their accent-folded key, so a
+prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
+a second ordering by the accented key serves the exact-diacritic matches that come
+first when the user typed diacritics.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from bisect import bisect_left
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
+from search.spelling import lexicon_stats
+
+DEFAULT_LIMIT = 8
+MAX_LIMIT = 20
+MAX_QUERY_CHARS = 200
+TITLE_MAX = 3  # titles are long: a few of them at most
+MAX_PHRASES = 60_000
+MAX_NGRAM = 5
+MAX_KEY_CHARS = 80  # title keys are truncated (a longer prefix is checked in full)
+EXTENSION_SHARE = 0.8  # drop "bệnh viện bạch" when "bệnh viện bạch mai" is almost always it
+OFFICIAL_WEIGHT = 2.0
+WORD_WEIGHT = 1.2
+CACHE_SIZE = 4096
+TITLE_TRIM = " -–—•*>"
+KINDS = ("phrase", "official", "title")
+PHRASE, OFFICIAL, TITLE = 0, 1, 2
+# function words that do not start or end a phrase ("của các", "giá xăng tại")
+EDGE_STOPWORDS = frozenset(
+    [
+        "của",
+        "và",
+        "các",
+        "những",
+        "có",
+        "là",
+        "được",
+        "cho",
+        "với",
+        "trong",
+        "đã",
+        "sẽ",
+        "đang",
+        "để",
+        "từ",
+        "tại",
+        "về",
+        "theo",
+        "khi",
+        "này",
+        "một",
+        "thì",
+        "mà",
+        "như",
+        "nhưng",
+        "bị",
+        "vì",
+        "nên",
+        "hay",
+        "hoặc",
+        "cũng",
+        "rất",
+        "lại",
+        "ở",
+        "đó",
+        "nhiều",
+        "ông",
+        "bà",
+        "anh",
+        "chị",
+        "vừa",
+        "nay",
+        "sáng",
+        "chiều",
+        "tối",
+        "qua",
+        "hôm",
+        "tới",
+        "phải",
+        "gì",
+        "nào",
+        "ai",
+        "sao",
+        "thế",
+        "bằng",
+        "còn",
+        "chỉ",
+        "đều",
+    ]
+)
+_BREAK = re.compile(r"[,.;:!?()\[\]{}\"“”‘’'«»…|/\\–—]+|\s-\s")
+
+
+# --------------------------------------------------------------------------- keys
+def typed_key(text: str) -> tuple[str, bool]:
+    """(accented key, complete) of what was typed: lowercased syllables joined by spaces.
+
+    ``complete`` is True when the text ends after a finished syllable (a space or
+    punctuation follows it); then the key ends with a space.
+    """
+    norm = normalize_text(text).lower()
+    sylls = SYLLABLE_PATTERN.findall(norm)
+    if not sylls:
+        return "", False
+    complete = SYLLABLE_PATTERN.fullmatch(norm[-1]) is None
+    return " ".join(sylls) + (" " if complete else ""), complete
+
+
+def entry_key(text: str) -> str:
+    """The accented key of a suggestion (lowercased syllables joined by spaces)."""
+    return " ".join(SYLLABLE_PATTERN.findall(normalize_text(text).lower()))
+
+
+# --------------------------------------------------------------------------- ranges
+@dataclass
+class _Entries:
+    """Entries sorted by folded key, with an ordering by accented key beside."""
+
+    keys: list[str]  # accented keys, in folded-key order
+    weights: np.ndarray  # float64, same order
+    exact_order: np.ndarray  # int32 positions sorted by accented key
+
+    @classmethod
+    def build(cls, keys: list[str], weights: list[float]) -> tuple[_Entries, np.ndarray]:
+        """Sort; returns the entries and the permutation applied (to align payloads)."""
+        order = sorted(range(len(keys)), key=lambda i: (fold_diacritics(keys[i]), keys[i]))
+        perm = np.asarray(order, dtype=np.int64)
+        sorted_keys = [keys[i] for i in order]
+        exact = sorted(range(len(sorted_keys)), key=sorted_keys.__getitem__)
+        return (
+            cls(
+                sorted_keys,
+                np.asarray(weights, dtype=np.float64)[perm] if keys else np.zeros(0),
+                np.asarray(exact, dtype=np.int32),
+            ),
+            perm,
+        )
+
+    def folded_range(self, prefix: str) -> tuple[int, int]:
+        lo = bisect_left(self.keys, prefix, key=fold_diacritics)
+        hi = bisect_left(self.keys, prefix + "\uffff", lo, key=fold_diacritics)
+        return lo, hi
+
+    def exact_positions(self, prefix: str) -> np.ndarray:
+        keys, order = self.keys, self.exact_order
+        lo = bisect_left(order, prefix, key=lambda i: keys[i])
+        hi = bisect_left(order, prefix + "\uffff", lo, key=lambda i: keys[i])
+        return order[lo:hi]
+
+    def top(self, positions: np.ndarray | tuple[int, int], k: int) -> list[int]:
+        """The ``k`` heaviest positions (of an array, or of a (lo, hi) range), heaviest first."""
+        if isinstance(positions, tuple):
+            lo, hi = positions
+            if hi <= lo:
+                return []
+            weights = self.weights[lo:hi]
+            offset = lo
+            index = None
+        else:
+            if positions.size == 0:
+                return []
+            weights = self.weights[positions]
+            offset = 0
+            index = positions
+        if weights.size > k:
+            picked = np.argpartition(-weights, k - 1)[:k]
+        else:
+            picked = np.arange(weights.size)
+        picked = picked[np.lexsort((picked, -weights[picked]))]
+        if index is not None:
+            return [int(index[i]) for i in picked]
+        return [int(i) + offset for i in picked]
+
+
+# --------------------------------------------------------------------------- suggester
+class Suggester:
+    """Prefix completion over one snapshot's phrases, officials and titles."""
+
+    def __init__(
+        self,
+        terms: _Entries,
+        term_texts: list[str],
+        term_kinds: np.ndarray,
+        titles: _Entries,
+        title_docs: np.ndarray,
+        stored_title,
+        build_seconds: float = 0.0,
+    ):
+        self.terms = terms
+        self.term_texts = term_texts
+        self.term_kinds = term_kinds
+        self.titles = titles
+        self.title_docs = title_docs
+        self._stored_title = stored_title
+        self.build_seconds = build_seconds
+        self._cache: OrderedDict[tuple[str, int], list[dict]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.terms.keys) + len(self.titles.keys)
+
+    def suggest(self, text: str, limit: int = DEFAULT_LIMIT) -> list[dict]:
+        """Completions of ``text``, best first: ``[{"text", "kind"}]``."""
+        key, _ = typed_key(text[:MAX_QUERY_CHARS])
+        if not key:
+            return []
+        cached = self._cache.get((key, limit))
+        if cached is not None:
+            self._cache.move_to_end((key, limit))
+            return [dict(s) for s in cached]
+        found = self._suggest(key, limit)
+        self._cache[(key, limit)] = found
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return [dict(s) for s in found]
+
+    def _suggest(self, key: str, limit: int) -> list[dict]:
+        folded = fold_diacritics(key)
+        accented = folded != key
+        seen: set[str] = set()
+        terms = []
+        for pos in self._candidates(self.terms, key, folded, accented, limit):
+            fkey = fold_diacritics(self.terms.keys[pos])
+            if fkey not in seen:
+                seen.add(fkey)
+                kind = KINDS[int(self.term_kinds[pos])]
+                terms.append({"text": self.term_texts[pos], "kind": kind})
+        titles = []
+        long_key = len(key) > MAX_KEY_CHARS
+        for pos in self._candidates(
+            self.titles,
+            key[:MAX_KEY_CHARS],
+            folded[:MAX_KEY_CHARS],
+            accented,
+            TITLE_MAX * (3 if long_key else 1),
+        ):
+            title = self._stored_title(int(self.title_docs[pos]))
+            fkey = fold_diacritics(entry_key(title))
+            if fkey in seen or (long_key and not fkey.startswith(folded.rstrip())):
+                continue
+            seen.add(fkey)
+            titles.append({"text": title, "kind": "title"})
+            if len(titles) >= TITLE_MAX:
+                break
+        n_titles = min(len(titles), limit // 4)
+        out = terms[: limit - n_titles]
+        out += titles[: min(TITLE_MAX, limit - len(out))]
+        return out
+
+    @staticmethod
+    def _candidates(entries: _Entries, key: str, folded: str, accented: bool, k: int):
+        """Positions matching ``key``: exact-diacritic matches first (if typed), then folded."""
+        picked: list[int] = []
+        if accented:
+            picked = entries.top(entries.exact_positions(key), k + 2)
+        taken = set(picked)
+        picked += [p for p in entries.top(entries.folded_range(folded), k + 2) if p not in taken]
+        return picked
+
+
+# --------------------------------------------------------------------------- building
+def build_suggester(snapshot) -> Suggester:
+    """Build the suggestion structure of a snapshot (phrases, officials, titles)."""
+    started = time.perf_counter()
+    searcher = snapshot.searcher
+    reader = searcher.reader()
+    min_count = 2 if reader.doc_count() < 20_000 else 3
+    minutes = getattr(getattr(snapshot, "table", None), "minutes", None)
+
+    title_texts: list[str] = []
+    title_docs: list[int] = []
+    title_weights: list[float] = []
+    derived: list[bool] = []
+    for docnum in reader.all_doc_ids():
+        stored = reader.stored_fields(docnum)
+        title = (stored.get("title") or "").strip()
+        if not title:
+            continue
+        title_texts.append(title)
+        derived.append(bool(stored.get("title_derived")))
+        title_docs.append(docnum)
+        weight = float(minutes[docnum]) if minutes is not None else 0.0
+        title_weights.append(max(weight, 0.0))
+
+    phrases = _phrase_counts(title_texts, min_count, _word_edges(reader))
+    for term, _, df in lexicon_stats(reader, "title_words"):
+        if df >= min_count:
+            text = term.decode("utf-8").replace("_", " ")
+            phrases[text] = max(phrases.get(text, 0.0), df * WORD_WEIGHT)
+    by_fold: dict[str, tuple[float, str, int, str]] = {}
+    for text, count in phrases.items():
+        _keep_heaviest(by_fold, text, text, float(count), PHRASE)
+    for term, _, df in lexicon_stats(reader, "officials"):
+        if df >= min_count - 1:
+            name = term.decode("utf-8")
+            _keep_heaviest(by_fold, entry_key(name), name, df * OFFICIAL_WEIGHT, OFFICIAL)
+    chosen = sorted(by_fold.values(), key=lambda e: -e[0])[:MAX_PHRASES]
+    terms, perm = _Entries.build([e[3] for e in chosen], [e[0] for e in chosen])
+    term_texts = [chosen[i][1] for i in perm]
+    term_kinds = np.asarray([chosen[i][2] for i in perm], dtype=np.int8)
+
+    # titles: the original ones (not derived from the body), one per folded text
+    best_title: dict[str, int] = {}
+    for i, (title, was_derived) in enumerate(zip(title_texts, derived, strict=True)):
+        if was_derived:
+            continue
+        fkey = fold_diacritics(entry_key(title))[:MAX_KEY_CHARS]
+        j = best_title.get(fkey)
+        if j is None or title_weights[i] > title_weights[j]:
+            best_title[fkey] = i
+    picked = list(best_title.values())
+    titles, tperm = _Entries.build(
+        [entry_key(title_texts[i])[:MAX_KEY_CHARS] for i in picked],
+        [title_weights[i] for i in picked],
+    )
+    docs = np.asarray([title_docs[picked[i]] for i in tperm], dtype=np.int64)
+
+    def stored_title(docnum: int) -> str:
+        return (searcher.stored_fields(docnum).get("title") or "").strip(TITLE_TRIM)
+
+    return Suggester(
+        terms, term_texts, term_kinds, titles, docs, stored_title, time.perf_counter() - started
+    )
+
+
+def _keep_heaviest(by_fold: dict, key: str, text: str, weight: float, kind: int) -> None:
+    fkey = fold_diacritics(key)
+    if not fkey:
+        return
+    current = by_fold.get(fkey)
+    if current is None or weight > current[0]:
+        by_fold[fkey] = (weight, text, kind, key)
+
+
+def _phrase_counts(
+    titles: list[str], min_count: int, edges: dict[str, tuple[bool, bool]]
+) -> dict[str, float]:
+    """2–5-syllable n-grams seen at least ``min_count`` times in title clauses.
+
+    An n-gram is counted as (rank of its first n-1 syllables, last syllable), so any
+    length packs into one int64. A phrase must start and end where pyvi words usually
+    do (``edges``: syllable → (may start, may end)), must not start or end with a
+    function word, and gives way to its one-syllable-longer continuation when that is
+    (almost) always what follows.
+    """
+    vocab: dict[str, int] = {}
+    flat: list[int] = []
+    for title in titles:
+        for clause in _BREAK.split(normalize_text(title).lower()):
+            sylls = SYLLABLE_PATTERN.findall(clause)
+            if len(sylls) < 2:
+                continue
+            flat.extend(vocab.setdefault(s, len(vocab)) for s in sylls)
+            flat.append(-1)
+    if not flat:
+        return {}
+    ids = np.asarray(flat, dtype=np.int64)
+    names = list(vocab)
+    counts = np.bincount(ids[ids >= 0], minlength=len(names))
+    ids = np.where(ids >= 0, np.where(counts[np.maximum(ids, 0)] >= min_count, ids, -1), -1)
+
+    # level n: unique codes of the n-grams starting at each position (-1: none/rare)
+    levels: list[tuple[np.ndarray, np.ndarray]] = []  # (unique codes, counts) per n
+    prev_rank = ids.copy()  # rank of the 1-gram at each position = its syllable id
+    for n in range(2, MAX_NGRAM + 1):
+        size = ids.size - n + 1
+        if size <= 0:
+            break
+        head = prev_rank[:size]
+        last = ids[n - 1 : n - 1 + size]
+        valid = (head >= 0) & (last >= 0)
+        codes = np.where(valid, head * len(names) + last, -1)
+        uniq, inverse, cnt = np.unique(codes, return_inverse=True, return_counts=True)
+        rank = np.where(valid, inverse, -1)
+        # n-grams seen fewer than min_count times cannot start a frequent longer one
+        rank = np.where(valid & (cnt[inverse] >= min_count), rank, -1)
+        levels.append((uniq, cnt))
+        prev_rank = rank
+
+    def decode(level: int, code: int) -> list[int]:
+        head, last = divmod(code, len(names))
+        if level == 0:
+            return [head, last]
+        return decode(level - 1, int(levels[level - 1][0][head])) + [last]
+
+    found: list[dict[tuple[int, ...], int]] = []
+    for level, (uniq, cnt) in enumerate(levels):
+        keep = (uniq >= 0) & (cnt >= min_count)
+        found.append(
+            {
+                tuple(decode(level, code)): c
+                for code, c in zip(uniq[keep].tolist(), cnt[keep].tolist(), strict=True)
+            }
+        )
+
+    def acceptable(words: list[str]) -> bool:
+        first, last = words[0], words[-1]
+        if first in EDGE_STOPWORDS or last in EDGE_STOPWORDS or not first.isalpha():
+            return False
+        return edges.get(first, (True, True))[0] and edges.get(last, (True, True))[1]
+
+    phrases: dict[str, float] = {}
+    longer: dict[tuple[int, ...], int] = {}  # acceptable (n+1)-grams of the level above
+    for grams in reversed(found):
+        extension: dict[tuple[int, ...], int] = {}
+        for gram, c in longer.items():
+            extension[gram[:-1]] = max(extension.get(gram[:-1], 0), c)
+        longer = {}
+        for gram, c in grams.items():
+            words = [names[i] for i in gram]
+            if not acceptable(words):
+                continue
+            longer[gram] = c
+            if extension.get(gram, 0) >= EXTENSION_SHARE * c:
+                continue  # almost always continued: the longer phrase stands for it
+            phrases[" ".join(words)] = float(c)
+    return phrases
+
+
+def _word_edges(reader) -> dict[str, tuple[bool, bool]]:
+    """Syllable → (may start a phrase, may end one), from pyvi's words in titles.
+
+    A syllable that mostly sits inside or at the start of a word (``tổng`` of
+    ``tổng_thống``) does not end a phrase; one mostly inside or at the end of a word
+    (``tra`` of ``kiểm_tra``) does not start one.
+    """
+    occurrences = {t.decode("utf-8"): w for t, w, _ in lexicon_stats(reader, "title")}
+    place: dict[str, list[float]] = {}  # syllable → [start, middle, end] counts
+    for term, weight, _ in lexicon_stats(reader, "title_words"):
+        parts = term.decode("utf-8").split("_")
+        for i, part in enumerate(parts):
+            slot = 0 if i == 0 else 2 if i == len(parts) - 1 else 1
+            place.setdefault(part, [0.0, 0.0, 0.0])[slot] += weight
+    edges = {}
+    for syllable, (start, middle, end) in place.items():
+        alone = max(occurrences.get(syllable, 0.0) - start - middle - end, 0.0)
+        edges[syllable] = (start + alone >= middle + end, end + alone >= start + middle)
+    return edges

@@ -1,0 +1,150 @@
+"""Autocomplete (``search/suggest.py`` and ``GET /suggest``) over the demo archive."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import falcon.testing
+import numpy as np
+import pytest
+
+from api import create_app
+from indexer.analysis import fold_diacritics
+from search.engine import Engine
+from search.suggest import Suggester, _Entries, build_suggester, typed_key
+
+
+@pytest.fixture(scope="module")
+def engine(demo_index: Path):
+    eng = Engine(demo_index)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def client(engine) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(create_app(engine))
+
+
+def suggest(client, **params) -> list[dict]:
+    resp = client.simulate_get("/suggest", params=params)
+    assert resp.status_code == 200, resp.text
+    return resp.json["suggestions"]
+
+
+def folded(text: str) -> str:
+    return fold_diacritics(text.lower())
+
+
+# --------------------------------------------------------------------------- completions
+def test_unaccented_prefix_completes_to_accented_phrase(client):
+    found = suggest(client, q="thanh u")
+    assert found, "no suggestion for 'thanh u'"
+    assert found[0] == {"text": "thành ủy", "kind": "phrase"}
+    assert all(folded(s["text"]).startswith("thanh uy") for s in found)
+    texts = [s["text"] for s in found]
+    assert (
+        "Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội đảng bộ nhiệm kỳ 2025 - 2030" in texts
+    )
+
+
+def test_accented_prefix_gives_the_same_completions(client):
+    assert suggest(client, q="Thành ủ") == suggest(client, q="thanh u")
+
+
+def test_last_word_is_a_prefix_and_earlier_words_are_whole(client):
+    assert any(s["text"].startswith("đại hội đảng bộ") for s in suggest(client, q="dai hoi d"))
+    # "ha" is a whole syllable: "hà nội" matches "ha n", but "hai" does not match "ha n"
+    found = suggest(client, q="ha n")
+    assert found and all(folded(s["text"]).startswith("ha n") for s in found)
+    assert suggest(client, q="thanh uyx") == []
+
+
+def test_officials_come_with_their_kind(client):
+    found = suggest(client, q="nguyen van")
+    assert {"text": "Nguyễn Văn An", "kind": "official"} in found
+    assert {"text": "Hoàng Quốc Dũng", "kind": "official"} in suggest(client, q="hoàng qu")
+
+
+def test_titles_come_with_their_kind(client):
+    found = suggest(client, q="quan uy hong")
+    assert {"text": "Quận ủy Hồng Phúc sơ kết công tác quý I năm 2019", "kind": "title"} in found
+
+
+def test_no_duplicates_by_folded_text(client):
+    found = suggest(client, q="t", limit=20)
+    keys = [folded(s["text"]) for s in found]
+    assert len(keys) == len(set(keys))
+
+
+def test_limit_is_respected(client):
+    many = suggest(client, q="t", limit=20)
+    assert len(many) > 3
+    assert len(suggest(client, q="t", limit=3)) == 3
+    assert len(suggest(client, q="t")) <= 8
+
+
+def test_empty_or_wordless_query_gives_no_suggestions(client):
+    assert suggest(client, q="") == []
+    assert suggest(client) == []
+    assert suggest(client, q="  ?! ") == []
+
+
+@pytest.mark.parametrize(
+    "params, parameter",
+    [
+        ({"q": "thanh", "limit": "0"}, "limit"),
+        ({"q": "thanh", "limit": "21"}, "limit"),
+        ({"q": "thanh", "limit": "abc"}, "limit"),
+        ({"q": "a" * 201}, "q"),
+        ({"q": ["thanh", "uy"]}, "q"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_the_parameter(client, params, parameter):
+    resp = client.simulate_get("/suggest", params=params)
+    assert resp.status_code == 400
+    assert resp.json["parameter"] == parameter
+    assert resp.json["error"]
+
+
+def test_diacritic_matches_rank_first_when_typed():
+    terms, perm = _Entries.build(["dương lịch", "đường sắt", "đường phố"], [100.0, 5.0, 3.0])
+    texts = [["dương lịch", "đường sắt", "đường phố"][i] for i in perm]
+    kinds = np.zeros(3, dtype=np.int8)
+    titles, _ = _Entries.build([], [])
+    sugg = Suggester(terms, texts, kinds, titles, np.zeros(0, dtype=np.int64), lambda d: "")
+    assert [s["text"] for s in sugg.suggest("đường")] == ["đường sắt", "đường phố", "dương lịch"]
+    assert [s["text"] for s in sugg.suggest("duong")] == ["dương lịch", "đường sắt", "đường phố"]
+
+
+def test_typed_key_marks_a_finished_last_word():
+    assert typed_key("Thành ủ") == ("thành ủ", False)
+    assert typed_key("thanh ") == ("thanh ", True)
+    assert typed_key("") == ("", False)
+
+
+def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
+    from indexer.writer import index_paths
+
+    eng = Engine(scratch_index)
+    try:
+        assert eng.derived("suggest", build_suggester).suggest("khanh thanh cau") == []
+        record = {
+            "id": "new-1",
+            "title": "Khánh thành cầu Long Biên mới",
+            "body": "Sáng nay, cầu mới được khánh thành và thông xe.",
+            "date": "2024-05-01",
+        }
+        source = tmp_path / "new.jsonl"
+        source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        index_paths([source], scratch_index, jobs=1)
+        deadline = time.monotonic() + 5
+        found: list[dict] = []
+        while time.monotonic() < deadline and not found:
+            time.sleep(0.25)
+            found = eng.derived("suggest", build_suggester).suggest("khanh thanh cau")
+        assert {"text": "Khánh thành cầu Long Biên mới", "kind": "title"} in found
+    finally:
+        eng.close()
