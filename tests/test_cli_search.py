@@ -1,0 +1,104 @@
+"""``vnsearch search``: the /search of the terminal (through ``search.cli.main``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from search import cli, export
+from search.engine import Engine, SearchRequest
+
+
+@pytest.fixture(scope="module")
+def engine(demo_index):
+    eng = Engine(demo_index)
+    yield eng
+    eng.close()
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_prints_numbered_hits_with_marks_in_brackets(capsys, demo_index, engine):
+    code, out, _ = run(capsys, "search", "đại hội", "--index", str(demo_index), "--limit", "3")
+    assert code == 0
+    expected = engine.search(SearchRequest(q="đại hội", per_page=3))
+    for n, hit in enumerate(expected["hits"], 1):
+        assert f"{n}. {hit['title']}" in out
+        assert f"id: {hit['id']}" in out
+        assert hit["date"][:10] in out
+    assert "4. " not in out
+    assert "[Đại hội" in out or "[đại hội" in out  # not a tty: marks as [...]
+    assert "<mark>" not in out and "\x1b[" not in out
+    assert f"3 of {expected['total']} matches" in out
+
+
+def test_filters_and_sort(capsys, demo_index):
+    argv = ["search", "", "--index", str(demo_index), "--json", "--limit", "50"]
+    code, out, _ = run(capsys, *argv, "--category", "Giáo dục", "--sort", "oldest")
+    answer = json.loads(out)
+    assert code == 0 and answer["total"] >= 2
+    assert {h["category"] for h in answer["hits"]} == {"Giáo dục"}
+    dates = [h["date"] for h in answer["hits"]]
+    assert dates == sorted(dates)
+    code, out, _ = run(capsys, *argv, "--from", "2021", "--to", "2021-12")
+    answer = json.loads(out)
+    assert answer["total"] > 0 and all(h["date"].startswith("2021") for h in answer["hits"])
+    code, out, _ = run(capsys, *argv, "--official", "nguyen van an")
+    answer = json.loads(out)
+    assert answer["total"] > 0
+    assert all("Nguyễn Văn An" in h["officials"] for h in answer["hits"])
+
+
+def test_json_is_the_search_answer(capsys, demo_index, engine):
+    code, out, _ = run(
+        capsys, "search", "giáo dục OR thể thao", "--index", str(demo_index), "--json"
+    )
+    answer = json.loads(out)
+    expected = engine.search(SearchRequest(q="giáo dục OR thể thao"))
+    assert code == 0
+    assert [h["id"] for h in answer["hits"]] == [h["id"] for h in expected["hits"]]
+    assert answer["total"] == expected["total"]
+    assert {"facets", "next", "relaxed", "sort"} <= answer.keys()
+
+
+def test_csv_streams_every_match_like_the_export(capsysbinary, demo_index, engine):
+    code = cli.main(["search", "quận", "--index", str(demo_index), "--csv", "--limit", "2"])
+    out = capsysbinary.readouterr().out
+    assert code == 0
+    assert out.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(out.decode("utf-8-sig"), newline="")))
+    assert rows[0] == list(export.BASE_FIELDS)
+    total = engine.search(SearchRequest(q="quận"))["total"]
+    assert len(rows) - 1 == total > 2  # every match, not --limit
+    _, chunks = export.export_stream(engine, SearchRequest(q="quận"), "csv")
+    assert out == b"".join(chunks)
+
+
+def test_no_match_bad_input_and_missing_index(capsys, demo_index, tmp_path):
+    code, out, _ = run(capsys, "search", "zzqxw", "--index", str(demo_index))
+    assert code == 1 and "0 of 0 matches" in out
+    code, _, err = run(capsys, "search", "quận", "--index", str(demo_index), "--from", "2020-13")
+    assert code == 2 and "month" in err
+    code, _, err = run(capsys, "search", "quận", "--index", str(tmp_path / "none"))
+    assert code == 2 and "no index" in err
+    with pytest.raises(SystemExit):
+        cli.main(["search", "quận", "--limit", "0"])
+    capsys.readouterr()
+
+
+def test_the_indexer_commands_are_still_there(capsys, demo_index):
+    code, out, _ = run(capsys, "stats", "--index", str(demo_index), "--json")
+    assert code == 0 and json.loads(out)["documents"] > 0
+
+
+def test_terminal_rendering_uses_bold():
+    snippet = "…trước <mark>Đại hội</mark> &amp; sau…"
+    assert cli.render_snippet(snippet, tty=True) == "…trước \x1b[1mĐại hội\x1b[0m & sau…"
+    assert cli.render_snippet(snippet, tty=False) == "…trước [Đại hội] & sau…"
