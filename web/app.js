@@ -321,7 +321,7 @@
     box.replaceChildren(
       "Bạn có muốn tìm: ",
       h("a", { href: pageUrl(target), "data-nav": "top", class: "dym-link" }, text),
-      " ?",
+      "?",
     );
     box.hidden = false;
   }
