@@ -57,11 +57,16 @@ class DocTable:
     @staticmethod
     def _minutes(reader, n: int) -> np.ndarray:
         minutes = np.full(n, NO_DATE, dtype=np.int64)
-        if "date" not in reader.schema or not reader.has_column("date"):
+        if "date" not in reader.schema:
             return minutes
-        raw = np.fromiter(reader.column_reader("date", translate=False), dtype=np.uint64, count=n)
-        present = raw != MISSING_DATE
-        minutes[present] = (raw[present] // np.uint64(MICROS_PER_MINUTE)).astype(np.int64)
+        for leaf, offset in reader.leaf_readers():  # a segment may lack the column
+            if not leaf.has_column("date"):
+                continue
+            count = leaf.doc_count_all()
+            raw = np.fromiter(leaf.column_reader("date", translate=False), np.uint64, count)
+            present = raw != MISSING_DATE
+            values = (raw // np.uint64(MICROS_PER_MINUTE)).astype(np.int64)
+            minutes[offset : offset + count] = np.where(present, values, NO_DATE)
         return minutes
 
     @staticmethod

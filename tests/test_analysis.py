@@ -1,0 +1,123 @@
+"""Vietnamese analysis: normalisation, folding, segmentation and the Whoosh pipelines."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.analysis import (
+    _PYVI_PATTERN,
+    analyze,
+    exact_analyzer,
+    fast_terms,
+    fold_diacritics,
+    folded_analyzer,
+    normalize_text,
+    pyvi_features,
+    pyvi_word_spans,
+    segmented,
+    word_analyzer,
+)
+
+VIETNAMESE = (
+    "aăâeêioôơuưyđAĂÂEÊIOÔƠUƯYĐàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+)
+vietnamese_text = st.text(
+    alphabet=VIETNAMESE + "bcdghklmnpqrstvxBCDGHKLMNPQRSTVX ,.-/\n0123", max_size=80
+)
+
+
+def test_nfd_and_nfc_analyse_alike():
+    text = "Thành ủy Hà Nội kiểm tra Đại hội"
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfd != text
+    for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer()):
+        assert analyze(analyzer, nfd) == analyze(analyzer, text)
+
+
+def test_tone_placement_is_canonical():
+    pairs = [("hoà", "hòa"), ("thuỷ", "thủy"), ("Uỷ", "Ủy"), ("khoẻ", "khỏe"), ("Thuý", "Thúy")]
+    for new_style, classic in pairs:
+        assert normalize_text(new_style) == normalize_text(classic) == classic
+        assert analyze(exact_analyzer(), f"hòa bình {new_style}") == analyze(
+            exact_analyzer(), f"hòa bình {classic}"
+        )
+
+
+def test_tone_placement_leaves_other_syllables_alone():
+    for word in ["hoàng", "thuyết", "quý", "quỳ", "người", "khuỷu", "xoáy", "giữa", "thuở"]:
+        assert normalize_text(word) == word
+
+
+def test_normalisation_keeps_offsets():
+    text = unicodedata.normalize("NFC", "Uỷ ban hoà giải thuỷ lợi")
+    assert len(normalize_text(text)) == len(text)
+
+
+@given(vietnamese_text)
+@settings(max_examples=200, deadline=None)
+def test_normalisation_is_idempotent_and_length_preserving(text):
+    nfc = unicodedata.normalize("NFC", text)
+    once = normalize_text(text)
+    assert len(once) == len(nfc)
+    assert normalize_text(once) == once
+
+
+def test_folding_strips_diacritics_and_d():
+    assert fold_diacritics("Đường đến Đà Nẵng") == "Duong den Da Nang"
+    assert analyze(folded_analyzer(), "Thành Ủy HÀ NỘI đường") == [
+        "thanh",
+        "uy",
+        "ha",
+        "noi",
+        "duong",
+    ]
+
+
+def test_exact_field_keeps_diacritics_lowercased():
+    assert analyze(exact_analyzer(), "Đường DƯƠNG") == ["đường", "dương"]
+
+
+def test_segmentation_happens_before_lowercasing():
+    # pyvi is case sensitive: the capitalised proper noun is one word only in its original case.
+    text = "Chủ tịch Nguyễn Lan Hương phát biểu"
+    words = analyze(word_analyzer(), text)
+    assert "nguyễn_lan_hương" in words
+    assert "chủ_tịch" in words
+    assert all(w == w.lower() for w in words)
+
+
+def test_word_spans_point_into_the_original_text():
+    text = "Thành ủy Hà Nội kiểm tra công tác tổ chức Đại hội Đảng"
+    spans = pyvi_word_spans(normalize_text(text))
+    assert spans
+    for start, end in spans:
+        assert " " in text[start:end] and "_" not in text[start:end]
+    assert "_" in segmented(text) and "_" not in text
+
+
+def test_faster_features_equal_pyvi_features():
+    from pyvi import ViTokenizer
+
+    sentence = "Chiều ngày 09/6/2020, đồng chí Nguyễn Lan Hương - Ủy viên Ban Thường vụ"
+    tokens = [m.group() for m in _PYVI_PATTERN.finditer(sentence)]
+    assert pyvi_features(tokens) == ViTokenizer.ViTokenizer.sent2features(tokens, False)
+
+
+def test_our_segmentation_joins_what_pyvi_joins():
+    from pyvi import ViTokenizer
+
+    text = "Đoàn công tác của Thành ủy Hà Nội làm việc với quận Long Biên về công tác chuẩn bị."
+    ours = segmented(text).replace(" ", "")
+    theirs = "".join(ViTokenizer.tokenize(text).split())
+    strip = str.maketrans("", "", ".,")
+    assert ours.translate(strip) == theirs.translate(strip)
+
+
+@given(vietnamese_text)
+@settings(max_examples=150, deadline=None)
+def test_fast_index_path_equals_the_pipeline(text):
+    for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer()):
+        assert fast_terms(analyzer, text) == analyze(analyzer, text)
