@@ -16,6 +16,7 @@ first when the user typed diacritics.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from bisect import bisect_left
 from collections import OrderedDict
@@ -36,6 +37,9 @@ MAX_KEY_CHARS = 80  # title keys are truncated (a longer prefix is checked in fu
 EXTENSION_SHARE = 0.8  # drop "bệnh viện bạch" when "bệnh viện bạch mai" is almost always it
 OFFICIAL_WEIGHT = 2.0
 WORD_WEIGHT = 1.2
+SINGLE_WEIGHT = 0.5  # a lone word (``mỹ``) ranks below phrases of the same frequency
+SINGLE_MIN_COUNT = 5  # …and must be this many times more frequent than a phrase
+SINGLE_MIN_SHARE = 0.6  # …and stand alone in at least this share of its occurrences
 CACHE_SIZE = 4096
 TITLE_TRIM = " -–—•*>"
 KINDS = ("phrase", "official", "title")
@@ -209,6 +213,7 @@ class Suggester:
         self._stored_title = stored_title
         self.build_seconds = build_seconds
         self._cache: OrderedDict[tuple[str, int], list[dict]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.terms.keys) + len(self.titles.keys)
@@ -218,14 +223,16 @@ class Suggester:
         key, _ = typed_key(text[:MAX_QUERY_CHARS])
         if not key:
             return []
-        cached = self._cache.get((key, limit))
-        if cached is not None:
-            self._cache.move_to_end((key, limit))
-            return [dict(s) for s in cached]
+        with self._lock:
+            cached = self._cache.get((key, limit))
+            if cached is not None:
+                self._cache.move_to_end((key, limit))
+                return [dict(s) for s in cached]
         found = self._suggest(key, limit)
-        self._cache[(key, limit)] = found
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[(key, limit)] = found
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return [dict(s) for s in found]
 
     def _suggest(self, key: str, limit: int) -> list[dict]:
@@ -296,7 +303,10 @@ def build_suggester(snapshot) -> Suggester:
         weight = float(minutes[docnum]) if minutes is not None else 0.0
         title_weights.append(max(weight, 0.0))
 
-    phrases = _phrase_counts(title_texts, min_count, _word_edges(reader))
+    edges, singles = _word_edges(reader, min_count)
+    phrases = _phrase_counts(title_texts, min_count, edges)
+    for text, weight in singles.items():
+        phrases.setdefault(text, weight)
     for term, _, df in lexicon_stats(reader, "title_words"):
         if df >= min_count:
             text = term.decode("utf-8").replace("_", " ")
@@ -411,6 +421,8 @@ def _phrase_counts(
         first, last = words[0], words[-1]
         if first in EDGE_STOPWORDS or last in EDGE_STOPWORDS or not first.isalpha():
             return False
+        if (len(first) == 1 and first.isascii()) or (len(last) == 1 and last.isascii()):
+            return False  # "ủy ban t" (of "T.Ư"): a cut abbreviation
         return edges.get(first, (True, True))[0] and edges.get(last, (True, True))[1]
 
     phrases: dict[str, float] = {}
@@ -431,12 +443,14 @@ def _phrase_counts(
     return phrases
 
 
-def _word_edges(reader) -> dict[str, tuple[bool, bool]]:
-    """Syllable → (may start a phrase, may end one), from pyvi's words in titles.
+def _word_edges(reader, min_count: int) -> tuple[dict[str, tuple[bool, bool]], dict[str, float]]:
+    """Where syllables sit in pyvi's words of titles: phrase edges, and standalone words.
 
+    Returns (syllable → (may start a phrase, may end one), standalone syllable → count).
     A syllable that mostly sits inside or at the start of a word (``tổng`` of
     ``tổng_thống``) does not end a phrase; one mostly inside or at the end of a word
-    (``tra`` of ``kiểm_tra``) does not start one.
+    (``tra`` of ``kiểm_tra``) does not start one. A frequent syllable that mostly
+    stands alone (``mỹ``, ``internet``) is a suggestion by itself.
     """
     occurrences = {t.decode("utf-8"): w for t, w, _ in lexicon_stats(reader, "title")}
     place: dict[str, list[float]] = {}  # syllable → [start, middle, end] counts
@@ -446,7 +460,17 @@ def _word_edges(reader) -> dict[str, tuple[bool, bool]]:
             slot = 0 if i == 0 else 2 if i == len(parts) - 1 else 1
             place.setdefault(part, [0.0, 0.0, 0.0])[slot] += weight
     edges = {}
-    for syllable, (start, middle, end) in place.items():
-        alone = max(occurrences.get(syllable, 0.0) - start - middle - end, 0.0)
+    singles = {}
+    for syllable, count in occurrences.items():
+        start, middle, end = place.get(syllable, (0.0, 0.0, 0.0))
+        alone = max(count - start - middle - end, 0.0)
         edges[syllable] = (start + alone >= middle + end, end + alone >= start + middle)
-    return edges
+        if (
+            alone >= SINGLE_MIN_SHARE * count
+            and count >= SINGLE_MIN_COUNT * min_count
+            and syllable.isalpha()
+            and len(syllable) >= 2
+            and syllable not in EDGE_STOPWORDS
+        ):
+            singles[syllable] = alone * SINGLE_WEIGHT
+    return edges, singles
