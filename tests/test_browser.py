@@ -340,6 +340,15 @@ def test_did_you_mean_searches_the_correction(server, page):
     assert page.locator("#did-you-mean a").inner_text() == correction
 
 
+def test_no_did_you_mean_that_only_adds_accents(server, page):
+    """A query typed without diacritics that found results is not second-guessed."""
+    answer = page.request.get(server["base"] + "/search?q=thanh+uy").json()
+    assert answer["total"] > 0 and fold_diacritics(answer["did_you_mean"]) == "thanh uy"
+    page.goto(server["base"] + "/?q=thanh+uy")
+    wait_results(page)
+    assert page.locator("#did-you-mean").is_hidden()
+
+
 def test_snippet_html_other_than_mark_is_shown_as_text(server, page):
     """A snippet carrying markup besides <mark> is never inserted as HTML."""
 

@@ -261,7 +261,7 @@
     renderSummary(s, data);
     $("sort").value = data.sort || s.sort;
     $("sort").disabled = !s.q;
-    renderDidYouMean(s, data.did_you_mean);
+    renderDidYouMean(s, data.did_you_mean, total);
     renderChips(s);
     renderFacets(s, data.facets || {});
     renderHistogram(s, data.histogram);
@@ -306,13 +306,26 @@
     }
   }
 
-  function renderDidYouMean(s, suggestion) {
+  /** Lowercase without Vietnamese diacritics: "Thành ủy" → "thanh uy". */
+  function fold(text) {
+    return String(text || "")
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[đĐ]/g, "d")
+      .toLowerCase()
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+
+  /** "Bạn có muốn tìm: …", except when it only adds accents to a query that found results. */
+  function renderDidYouMean(s, suggestion, total) {
     const box = $("did-you-mean");
     const text =
       typeof suggestion === "string"
         ? suggestion
         : suggestion && (suggestion.query || suggestion.text || "");
-    if (!text || text === s.q) {
+    const onlyAccents = total > 0 && fold(text) === fold(s.q);
+    if (!text || text === s.q || onlyAccents) {
       box.hidden = true;
       box.replaceChildren();
       return;
