@@ -144,7 +144,11 @@ def _raw_terms(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
     pos = table.closest_key_pos(prefix)
     if pos is None:
         return
-    buf = table.dbfile.get(pos, table.endofdata - pos)
+    raw = getattr(table.dbfile, "_buf", None)  # a memoryview/mmap: read without copying
+    if raw is not None:
+        buf = memoryview(raw)[pos : table.endofdata]
+    else:
+        buf = table.dbfile.get(pos, table.endofdata - pos)
     end = len(buf)
     at = 0
     lengths = _LENGTHS.unpack_from
@@ -250,8 +254,8 @@ def _syllables(text: str, spelling: Spelling, accented: bool) -> list[_Syllable]
     for m in SYLLABLE_PATTERN.finditer(text):
         if any(a <= m.start() < b for a, b in skipped) or m.group() in OPERATORS:
             continue
-        if m.start() > 0 and text[m.start() - 1] == ":":
-            continue
+        if text[m.end() : m.end() + 1] == ":":
+            continue  # a field name (title:, body:)
         typed = m.group()
         lower = typed.lower()
         folded = fold_diacritics(lower)

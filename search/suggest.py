@@ -288,23 +288,13 @@ def build_suggester(snapshot) -> Suggester:
     min_count = 2 if reader.doc_count() < 20_000 else 3
     minutes = getattr(getattr(snapshot, "table", None), "minutes", None)
 
-    title_texts: list[str] = []
-    title_docs: list[int] = []
-    title_weights: list[float] = []
-    derived: list[bool] = []
-    for docnum in reader.all_doc_ids():
-        stored = reader.stored_fields(docnum)
-        title = (stored.get("title") or "").strip()
-        if not title:
-            continue
-        title_texts.append(title)
-        derived.append(bool(stored.get("title_derived")))
-        title_docs.append(docnum)
-        weight = float(minutes[docnum]) if minutes is not None else 0.0
-        title_weights.append(max(weight, 0.0))
+    rows = _titles(reader)  # (docnum, normalised lowercased title, derived)
+    title_weights = [
+        max(float(minutes[d]), 0.0) if minutes is not None else 0.0 for d, _, _ in rows
+    ]
 
     edges, singles = _word_edges(reader, min_count)
-    phrases = _phrase_counts(title_texts, min_count, edges)
+    phrases = _phrase_counts([t for _, t, _ in rows], min_count, edges)
     for text, weight in singles.items():
         phrases.setdefault(text, weight)
     for term, _, df in lexicon_stats(reader, "title_words"):
@@ -324,20 +314,18 @@ def build_suggester(snapshot) -> Suggester:
     term_kinds = np.asarray([chosen[i][2] for i in perm], dtype=np.int8)
 
     # titles: the original ones (not derived from the body), one per folded text
-    best_title: dict[str, int] = {}
-    for i, (title, was_derived) in enumerate(zip(title_texts, derived, strict=True)):
+    best_title: dict[str, tuple[int, str]] = {}
+    for i, (_, title, was_derived) in enumerate(rows):
         if was_derived:
             continue
-        fkey = fold_diacritics(entry_key(title))[:MAX_KEY_CHARS]
+        key = " ".join(SYLLABLE_PATTERN.findall(title))[:MAX_KEY_CHARS]
+        fkey = fold_diacritics(key)
         j = best_title.get(fkey)
-        if j is None or title_weights[i] > title_weights[j]:
-            best_title[fkey] = i
+        if j is None or title_weights[i] > title_weights[j[0]]:
+            best_title[fkey] = (i, key)
     picked = list(best_title.values())
-    titles, tperm = _Entries.build(
-        [entry_key(title_texts[i])[:MAX_KEY_CHARS] for i in picked],
-        [title_weights[i] for i in picked],
-    )
-    docs = np.asarray([title_docs[picked[i]] for i in tperm], dtype=np.int64)
+    titles, tperm = _Entries.build([k for _, k in picked], [title_weights[i] for i, _ in picked])
+    docs = np.asarray([rows[picked[i][0]][0] for i in tperm], dtype=np.int64)
 
     def stored_title(docnum: int) -> str:
         return (searcher.stored_fields(docnum).get("title") or "").strip(TITLE_TRIM)
@@ -345,6 +333,41 @@ def build_suggester(snapshot) -> Suggester:
     return Suggester(
         terms, term_texts, term_kinds, titles, docs, stored_title, time.perf_counter() - started
     )
+
+
+_SEGMENT_TITLES: dict[object, list[tuple[int, str, bool]]] = {}
+
+
+def _titles(reader) -> list[tuple[int, str, bool]]:
+    """(docnum, normalised lowercased title, derived) of every live document with a title.
+
+    Reading stored fields is most of the build, so each segment's titles are kept per
+    process by segment id: after a commit only the new segments are read.
+    """
+    leaves = [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+    fresh: dict[object, list[tuple[int, str, bool]]] = {}
+    out: list[tuple[int, str, bool]] = []
+    for leaf, offset in leaves:
+        try:
+            key = (leaf.segment().segment_id(), leaf.doc_count_all())
+        except AttributeError:
+            key = None
+        rows = _SEGMENT_TITLES.get(key) if key is not None else None
+        if rows is None:
+            rows = []
+            for docnum in range(leaf.doc_count_all()):
+                stored = leaf.stored_fields(docnum)
+                title = (stored.get("title") or "").strip()
+                if title:
+                    norm = normalize_text(title).lower()
+                    rows.append((docnum, norm, bool(stored.get("title_derived"))))
+        if key is not None:
+            fresh[key] = rows
+        deleted = leaf.has_deletions()
+        out.extend((offset + d, t, dv) for d, t, dv in rows if not (deleted and leaf.is_deleted(d)))
+    _SEGMENT_TITLES.clear()
+    _SEGMENT_TITLES.update(fresh)
+    return out
 
 
 def _keep_heaviest(by_fold: dict, key: str, text: str, weight: float, kind: int) -> None:
@@ -359,7 +382,7 @@ def _keep_heaviest(by_fold: dict, key: str, text: str, weight: float, kind: int)
 def _phrase_counts(
     titles: list[str], min_count: int, edges: dict[str, tuple[bool, bool]]
 ) -> dict[str, float]:
-    """2–5-syllable n-grams seen at least ``min_count`` times in title clauses.
+    """2–5-syllable n-grams seen at least ``min_count`` times in (normalised) title clauses.
 
     An n-gram is counted as (rank of its first n-1 syllables, last syllable), so any
     length packs into one int64. A phrase must start and end where pyvi words usually
@@ -370,7 +393,7 @@ def _phrase_counts(
     vocab: dict[str, int] = {}
     flat: list[int] = []
     for title in titles:
-        for clause in _BREAK.split(normalize_text(title).lower()):
+        for clause in _BREAK.split(title):
             sylls = SYLLABLE_PATTERN.findall(clause)
             if len(sylls) < 2:
                 continue

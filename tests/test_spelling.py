@@ -44,6 +44,7 @@ def test_unaccented_query_gets_the_archive_accents(spelling):
 def test_case_and_filters_are_kept(spelling):
     assert suggest_correction(spelling, "Thanh uy Ha Noi") == "Thành ủy Hà Nội"
     assert suggest_correction(spelling, "date:2020 quan uy") == "date:2020 quận ủy"
+    assert suggest_correction(spelling, "title:quan uy -tiem") == "title:quận ủy -tiêm"
     assert suggest_correction(spelling, 'official:"nguyen van an" tiem chung') == (
         'official:"nguyen van an" tiêm chủng'
     )
