@@ -312,6 +312,22 @@ def test_sort_and_pagination(server, page):
     assert page.locator("#results time").evaluate_all("ts => ts.map(t => t.dateTime)") == days
 
 
+def test_histogram_bar_narrows_to_its_period(server, page):
+    page.goto(server["base"] + "/?q=quan")
+    wait_results(page)
+    page.evaluate("window.samePage = true")
+    bar = page.locator("#histogram svg a").first
+    year = bar.get_attribute("aria-label")[:4]
+    bar.click()
+    wait_url(page, r"from=")
+    assert query_of(page)["from"] == [f"{year}-01-01"]
+    assert query_of(page)["to"] == [f"{year}-12-31"]
+    assert page.evaluate("window.samePage") is True  # drawn in the page, no reload
+    dates = page.locator("#results time").all_inner_texts()
+    assert dates and all(d.endswith("/" + year) for d in dates)
+    assert page.locator("#histogram figcaption").inner_text().startswith("Số kết quả theo tháng")
+
+
 def test_empty_state_offers_tips(server, page):
     page.goto(server["base"] + "/?q=zzqxw+khongcotu&category=Gi%C3%A1o+d%E1%BB%A5c")
     wait_results(page)

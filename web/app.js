@@ -167,7 +167,7 @@
     const link = event.target.closest && event.target.closest("a[data-nav]");
     if (!link || event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    const url = new URL(link.href, location.href);
+    const url = new URL(link.getAttribute("href"), location.href); // SVG links too
     if (url.origin !== location.origin || url.pathname !== "/") return;
     event.preventDefault();
     navigate(readState(url.search), { scroll: link.dataset.nav === "top", focusResults: true });
@@ -259,8 +259,8 @@
   function renderResults(s, data) {
     const total = data.total || 0;
     renderSummary(s, data);
+    $("sort").querySelector("option[value=relevance]").disabled = !s.q;
     $("sort").value = data.sort || s.sort;
-    $("sort").disabled = !s.q;
     renderDidYouMean(s, data.did_you_mean, total);
     renderChips(s);
     renderFacets(s, data.facets || {});
