@@ -148,3 +148,21 @@ def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
         assert {"text": "Khánh thành cầu Long Biên mới", "kind": "title"} in found
     finally:
         eng.close()
+
+
+def test_deleted_articles_are_not_suggested(scratch_index: Path):
+    from indexer.writer import delete_ids
+
+    title = {"text": "Quận ủy Hồng Phúc sơ kết công tác quý I năm 2019", "kind": "title"}
+    eng = Engine(scratch_index)
+    try:
+        assert title in eng.derived("suggest", build_suggester).suggest("quan uy hong phuc so")
+        assert delete_ids(["demo-001"], scratch_index) == ["demo-001"]
+        deadline = time.monotonic() + 5
+        found = [title]
+        while time.monotonic() < deadline and title in found:
+            time.sleep(0.25)
+            found = eng.derived("suggest", build_suggester).suggest("quan uy hong phuc so")
+        assert title not in found
+    finally:
+        eng.close()
