@@ -45,12 +45,12 @@ MAX_TERMS = 25
 MAX_DF_SHARE = 0.05  # terms in more than this share of the archive are not distinctive
 MIN_DF_CAP = 3  # …but a tiny archive keeps terms found in a few articles
 TITLE_TF = 3.0  # one title occurrence counts as this many body occurrences
-PROPER_NOUN_BOOST = 1.5
+PROPER_NOUN_BOOST = 1.2
 OFFICIAL_BOOST = 2.0
-SYLLABLE_BOOST = 0.6  # a syllable says less than a whole word
 FIELD_BOOSTS = {"title": 1.5, "body": 1.0}
 NEAR_DUPLICATE_JACCARD = 0.8
 SHINGLE = 3
+LENGTH_RATIO = 0.6  # texts whose lengths differ more than this are never near-duplicates
 HIGHLIGHT_TERMS = 12
 SEGCACHE_NAME = "segcache.sqlite"
 SEGCACHE_VERSION = "1"  # indexer.segcache.CACHE_VERSION: the key prefix of stored spans
@@ -114,7 +114,7 @@ def distinctive_terms(
     draft: Draft,
     doc_freq,
     doc_count: int,
-    max_terms: int = MAX_TERMS,
+    max_terms: int | None = None,
     min_df: int = 1,
 ) -> list[WeightedTerm]:
     """The draft's most distinctive terms, best first, weighted by tf·idf.
@@ -135,8 +135,6 @@ def distinctive_terms(
             if df < min_df or df > cap or df == 0:
                 continue
             weight = (1.0 + math.log(tf)) * math.log(doc_count / df + 1.0)
-            if kind == "syllable":
-                weight *= SYLLABLE_BOOST
             if text in proper:
                 weight *= PROPER_NOUN_BOOST
             parts = text.split("_")
@@ -144,7 +142,7 @@ def distinctive_terms(
                 weight *= OFFICIAL_BOOST
             scored.append(WeightedTerm(kind, text, weight))
     scored.sort(key=lambda t: (-t.weight, t.kind, t.text))
-    return scored[:max_terms]
+    return scored[: max_terms or MAX_TERMS]
 
 
 def related_query(terms: list[WeightedTerm], officials: list[str]) -> wq.Query | None:
@@ -184,6 +182,24 @@ def near_duplicate(a: set[int], b: set[int]) -> bool:
     if small < NEAR_DUPLICATE_JACCARD * large:
         return False
     return len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD
+
+
+class _Fingerprint:
+    """One text's shingles, computed only when a candidate is close enough in length."""
+
+    def __init__(self, title: str, body: str):
+        self.title, self.body = title, body
+        self.length = len(title) + len(body)
+        self._shingles: set[int] | None = None
+
+    def same_text(self, title: str, body: str) -> bool:
+        """True when ``title``+``body`` is a near-duplicate of this text."""
+        length = len(title) + len(body)
+        if min(length, self.length) < LENGTH_RATIO * max(length, self.length):
+            return False
+        if self._shingles is None:
+            self._shingles = shingles(self.title, self.body)
+        return near_duplicate(self._shingles, shingles(title, body))
 
 
 # --------------------------------------------------------------------------- segmentation
@@ -294,7 +310,7 @@ class RelatedFinder:
         allow = _allowed(snap.table, req)
         if allow is not None and not allow:
             return []
-        own = shingles(draft.title, draft.body)
+        own = _Fingerprint(draft.title, draft.body)
         folded, exact = highlight_terms(terms)
         hits: list[dict] = []
         seen_hashes: set[str] = set()
@@ -305,7 +321,7 @@ class RelatedFinder:
             key = stored.get("content_hash")
             if key and key in seen_hashes:
                 continue
-            if near_duplicate(own, shingles(stored.get("title") or "", stored.get("body") or "")):
+            if own.same_text(stored.get("title") or "", stored.get("body") or ""):
                 continue
             seen_hashes.add(key)
             hits.append(make_hit(stored, hit.score, folded, exact))
