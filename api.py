@@ -208,6 +208,7 @@ class SuggestResource:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        suggest.warm_titles(engine.root)  # under --preload: once, in the master
 
     def on_get(self, req, resp):
         q = text_param(req, "q", suggest.MAX_QUERY_CHARS)

@@ -37,7 +37,9 @@ WORD_FREQ_DOCS = 20_000  # …plus one per this many documents (at most 5)
 MAX_WORD_FORMS = 3
 TYPO_MIN_DF = 3  # a correction must be at least this frequent (documents)
 TYPO_RARE_DF = 2  # a typed syllable this rare (documents) may be a typo…
+TYPO_RARE_DOCS = 10_000  # …or one document in this many (archives repeat common typos)
 TYPO_RATIO = 50  # …when the correction is this many times more frequent
+UNKNOWN_ACCENT_RATIO = 500  # a form this much rarer than its folded twin is a slip
 RARE_FORM_FREQ = 2  # an accented form seen at most this often is treated as a mistake
 MAX_QUERY_SYLLABLES = 32
 OPERATORS = {"OR", "AND"}
@@ -63,6 +65,12 @@ class Spelling:
     folded_df: dict[str, int]  # folded syllable → documents (title + body)
     words: dict[str, tuple[tuple[str, int], ...]]  # folded pyvi word → accented words
     deletes: dict[str, list[str]] = field(default_factory=dict)  # typo index
+    doc_count: int = 0
+
+    @property
+    def rare_df(self) -> int:
+        """A syllable in at most this many documents may be a typo."""
+        return max(TYPO_RARE_DF, self.doc_count // TYPO_RARE_DOCS)
 
     def candidates(self, folded: str) -> list[tuple[int, str]]:
         """Frequent folded syllables within edit distance 2 of ``folded`` (distance, word)."""
@@ -117,7 +125,7 @@ def build_spelling(snapshot) -> Spelling:
         if df >= TYPO_MIN_DF and word.isalpha() and len(word) >= 2:
             for probe in {word, *_deletes1(word)}:
                 deletes.setdefault(probe, []).append(word)
-    return Spelling(forms, form_freq, folded_df, words, deletes)
+    return Spelling(forms, form_freq, folded_df, words, deletes, reader.doc_count())
 
 
 def lexicon_stats(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
@@ -278,7 +286,10 @@ def _unknown_accent(lower: str, folded: str, spelling: Spelling) -> bool:
     if not forms:
         return False
     freq = spelling.form_freq.get(lower, 0)
-    return freq == 0 or (freq <= RARE_FORM_FREQ and forms[0][1] >= TYPO_RATIO * freq)
+    rare = max(RARE_FORM_FREQ, spelling.rare_df)
+    if freq <= rare:
+        return forms[0][1] >= TYPO_RATIO * freq
+    return forms[0][1] >= UNKNOWN_ACCENT_RATIO * freq  # "quôc": 141 times, "quốc": 90,562
 
 
 def _fix_typos(sylls: list[_Syllable], spelling: Spelling) -> None:
@@ -287,9 +298,7 @@ def _fix_typos(sylls: list[_Syllable], spelling: Spelling) -> None:
         if not s.folded.isalpha() or len(s.folded) < 2:
             continue
         df = spelling.folded_df.get(s.folded, 0)
-        if df > TYPO_RARE_DF:
-            continue
-        if s.state == FIXED and df > 0:
+        if df > spelling.rare_df:
             continue
         prev = sylls[i - 1].folded if i > 0 else None
         nxt = sylls[i + 1].folded if i + 1 < len(sylls) else None

@@ -21,9 +21,11 @@ import time
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from indexer import store
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 from search.spelling import lexicon_stats
 
@@ -107,7 +109,9 @@ EDGE_STOPWORDS = frozenset(
         "đều",
     ]
 )
-_BREAK = re.compile(r"[,.;:!?()\[\]{}\"“”‘’'«»…|/\\–—]+|\s-\s")
+_BREAK = r"[,.;:!?()\[\]{}\"“”‘’'«»…|/\\–—]+|\s-\s"
+_CLAUSE_END = ""  # findall gives "" for a clause break: the one token with id -1
+_TOKENS = re.compile(rf"({SYLLABLE_PATTERN.pattern})|(?:{_BREAK})")
 
 
 # --------------------------------------------------------------------------- keys
@@ -355,8 +359,11 @@ def _titles(reader) -> list[tuple[int, str, bool]]:
         rows = _SEGMENT_TITLES.get(key) if key is not None else None
         if rows is None:
             rows = []
+            # the codec's own reader skips a per-field schema check (a third of the time)
+            perdoc = getattr(leaf, "_perdoc", None)
+            stored_fields = getattr(perdoc, "stored_fields", None) or leaf.stored_fields
             for docnum in range(leaf.doc_count_all()):
-                stored = leaf.stored_fields(docnum)
+                stored = stored_fields(docnum) or {}
                 title = (stored.get("title") or "").strip()
                 if title:
                     norm = normalize_text(title).lower()
@@ -368,6 +375,24 @@ def _titles(reader) -> list[tuple[int, str, bool]]:
     _SEGMENT_TITLES.clear()
     _SEGMENT_TITLES.update(fresh)
     return out
+
+
+def warm_titles(root) -> int:
+    """Read the current index's titles into this process's per-segment cache.
+
+    Called where the API is created, so that under ``gunicorn --preload`` the master
+    reads them once and every forked worker builds its first ``Suggester`` without
+    reading stored fields. Returns how many titles were read (0 without an index).
+    """
+    try:
+        ix = store.open_current(Path(root))
+    except store.IndexMissing:
+        return 0
+    try:
+        with ix.reader() as reader:
+            return len(_titles(reader))
+    finally:
+        ix.close()
 
 
 def _keep_heaviest(by_fold: dict, key: str, text: str, weight: float, kind: int) -> None:
@@ -390,18 +415,16 @@ def _phrase_counts(
     function word, and gives way to its one-syllable-longer continuation when that is
     (almost) always what follows.
     """
-    vocab: dict[str, int] = {}
+    vocab: dict[str, int] = {_CLAUSE_END: -1}
     flat: list[int] = []
     for title in titles:
-        for clause in _BREAK.split(title):
-            sylls = SYLLABLE_PATTERN.findall(clause)
-            if len(sylls) < 2:
-                continue
-            flat.extend(vocab.setdefault(s, len(vocab)) for s in sylls)
-            flat.append(-1)
+        tokens = _TOKENS.findall(title)
+        tokens.append(_CLAUSE_END)
+        flat += [vocab.setdefault(t, len(vocab) - 1) for t in tokens]
     if not flat:
         return {}
     ids = np.asarray(flat, dtype=np.int64)
+    del vocab[_CLAUSE_END]
     names = list(vocab)
     counts = np.bincount(ids[ids >= 0], minlength=len(names))
     ids = np.where(ids >= 0, np.where(counts[np.maximum(ids, 0)] >= min_count, ids, -1), -1)
