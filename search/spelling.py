@@ -40,6 +40,8 @@ TYPO_RARE_DF = 2  # a typed syllable this rare (documents) may be a typo…
 TYPO_RARE_DOCS = 10_000  # …or one document in this many (archives repeat common typos)
 TYPO_RATIO = 50  # …when the correction is this many times more frequent
 UNKNOWN_ACCENT_RATIO = 500  # a form this much rarer than its folded twin is a slip
+MIN_KEPT = 2  # forms and syllables seen less often are not kept…
+KEEP_ALL_BELOW = 10_000  # …unless the archive is this small (documents)
 RARE_FORM_FREQ = 2  # an accented form seen at most this often is treated as a mistake
 MAX_QUERY_SYLLABLES = 32
 OPERATORS = {"OR", "AND"}
@@ -60,7 +62,7 @@ FIXED, SOFT, FREE = 0, 1, 2  # how freely a typed syllable may be re-accented
 class Spelling:
     """The vocabulary structures of one snapshot."""
 
-    forms: dict[str, tuple[tuple[str, int], ...]]  # folded syllable → accented forms, freq desc
+    best_forms: dict[str, tuple[str, int]]  # folded syllable → its most frequent accented form
     form_freq: dict[str, int]  # accented syllable → occurrences
     folded_df: dict[str, int]  # folded syllable → documents (title + body)
     words: dict[str, tuple[tuple[str, int], ...]]  # folded pyvi word → accented words
@@ -91,7 +93,6 @@ class Spelling:
 def build_spelling(snapshot) -> Spelling:
     """Read the lexicons of a snapshot's reader into a ``Spelling``."""
     reader = snapshot.searcher.reader()
-    grouped: dict[str, dict[str, int]] = {}
     form_freq: dict[str, int] = {}
     folded_df: dict[str, int] = {}
     for fieldname in ("title", "body"):
@@ -100,9 +101,17 @@ def build_spelling(snapshot) -> Spelling:
             form_freq[form] = form_freq.get(form, 0) + int(weight)
             folded = fold_diacritics(form)
             folded_df[folded] = folded_df.get(folded, 0) + df
+    best_forms: dict[str, tuple[str, int]] = {}
     for form, freq in form_freq.items():
-        grouped.setdefault(fold_diacritics(form), {})[form] = freq
-    forms = {f: _ranked(d, len(d)) for f, d in grouped.items()}
+        folded = fold_diacritics(form)
+        best = best_forms.get(folded)
+        if best is None or (freq, best[0]) > (best[1], form):
+            best_forms[folded] = (form, freq)
+    # a form or syllable seen once reads as absent: it is a slip, and it costs memory
+    kept = MIN_KEPT if reader.doc_count() >= KEEP_ALL_BELOW else 1
+    form_freq = {f: n for f, n in form_freq.items() if n >= kept}
+    folded_df = {f: n for f, n in folded_df.items() if n >= kept}
+    best_forms = {f: b for f, b in best_forms.items() if b[1] >= kept}
 
     min_freq = min(5, MIN_WORD_FREQ + reader.doc_count() // WORD_FREQ_DOCS)
     word_freq: dict[str, dict[str, int]] = {}
@@ -120,12 +129,14 @@ def build_spelling(snapshot) -> Spelling:
         f: _ranked(d, MAX_WORD_FORMS) for f, d in word_freq.items() if sum(d.values()) >= min_freq
     }
 
+    doc_count = reader.doc_count()
+    least = max(TYPO_MIN_DF, 2 * max(TYPO_RARE_DF, doc_count // TYPO_RARE_DOCS))
     deletes: dict[str, list[str]] = {}
     for word, df in folded_df.items():
-        if df >= TYPO_MIN_DF and word.isalpha() and len(word) >= 2:
+        if df >= least and word.isalpha() and len(word) >= 2:
             for probe in {word, *_deletes1(word)}:
                 deletes.setdefault(probe, []).append(word)
-    return Spelling(forms, form_freq, folded_df, words, deletes, reader.doc_count())
+    return Spelling(best_forms, form_freq, folded_df, words, deletes, doc_count)
 
 
 def lexicon_stats(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
@@ -233,6 +244,7 @@ def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
     if not sylls:
         return None
     _fix_typos(sylls, spelling)
+    _loosen_neighbours(sylls)
     chosen = _accents(sylls, spelling)
     out = []
     last = 0
@@ -282,14 +294,14 @@ def _syllables(text: str, spelling: Spelling, accented: bool) -> list[_Syllable]
 
 
 def _unknown_accent(lower: str, folded: str, spelling: Spelling) -> bool:
-    forms = spelling.forms.get(folded)
-    if not forms:
+    best = spelling.best_forms.get(folded)
+    if best is None:
         return False
     freq = spelling.form_freq.get(lower, 0)
     rare = max(RARE_FORM_FREQ, spelling.rare_df)
     if freq <= rare:
-        return forms[0][1] >= TYPO_RATIO * freq
-    return forms[0][1] >= UNKNOWN_ACCENT_RATIO * freq  # "quôc": 141 times, "quốc": 90,562
+        return best[1] >= TYPO_RATIO * freq
+    return best[1] >= UNKNOWN_ACCENT_RATIO * freq  # "quôc": 141 times, "quốc": 90,562
 
 
 def _fix_typos(sylls: list[_Syllable], spelling: Spelling) -> None:
@@ -320,6 +332,18 @@ def _fix_typos(sylls: list[_Syllable], spelling: Spelling) -> None:
             s.folded = word
             s.lower = word
             s.state = FREE
+
+
+def _loosen_neighbours(sylls: list[_Syllable]) -> None:
+    """Beside a slip, the user's accents are suspect too: a word may re-accent them.
+
+    ``quôc hôi``: ``quôc`` is a slip, and ``hôi`` (a word, but not here) may then
+    become ``hội`` when that makes the known word ``quốc_hội``.
+    """
+    slips = [s.state == FREE for s in sylls]
+    for i, s in enumerate(sylls):
+        if s.state == FIXED and ((i > 0 and slips[i - 1]) or (i + 1 < len(sylls) and slips[i + 1])):
+            s.state = SOFT
 
 
 def _max_distance(folded: str) -> int:
@@ -356,10 +380,7 @@ def _accents(sylls: list[_Syllable], spelling: Spelling) -> list[str]:
 
 def _single(s: _Syllable, spelling: Spelling) -> tuple[str, int]:
     if s.state == FREE:
-        forms = spelling.forms.get(s.folded)
-        if forms:
-            return forms[0]
-        return s.lower, 0
+        return spelling.best_forms.get(s.folded, (s.lower, 0))
     return s.lower, spelling.form_freq.get(s.lower, 0)
 
 

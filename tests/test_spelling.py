@@ -9,7 +9,7 @@ import pytest
 
 from api import create_app
 from search.engine import Engine
-from search.spelling import build_spelling, lexicon_stats, suggest_correction
+from search.spelling import Spelling, build_spelling, lexicon_stats, suggest_correction
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,16 @@ def test_search_offers_a_typo_correction(client):
 def test_no_did_you_mean_when_the_query_is_fine(client):
     for q in ("Thành ủy Hồng Phúc", "tiêm chủng", ""):
         assert "did_you_mean" not in search(client, q=q)
+
+
+def test_a_slip_lets_its_neighbour_be_re_accented_by_a_known_word():
+    # "hôi" is a word of its own, but beside the slip "quôc" the pair is "quốc hội"
+    vocabulary = Spelling(
+        best_forms={"quoc": ("quốc", 1000), "hoi": ("hội", 900)},
+        form_freq={"quốc": 1000, "quôc": 1, "hội": 900, "hôi": 50},
+        folded_df={"quoc": 500, "hoi": 400},
+        words={"quoc_hoi": (("quốc_hội", 300),)},
+        doc_count=1000,
+    )
+    assert suggest_correction(vocabulary, "quôc hôi") == "quốc hội"
+    assert suggest_correction(vocabulary, "hôi") is None
