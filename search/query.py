@@ -5,7 +5,7 @@ Matching runs on accent-folded syllables (``title_fold``/``body_fold``), so
 
 * exact-diacritic syllables (``title``/``body``) when the user typed diacritics, and
   for short queries the documents holding every marked syllable as typed form a first
-  tier (``QueryPlan.preferred``), so ``đường`` ranks above ``dương`` however the
+  tier (``QueryPlan.tiers``), so ``đường`` ranks above ``dương`` however the
   scores fall;
 * pyvi words (``title_words``/``body_words``) and adjacent-syllable phrases, so words
   and phrases rank above scattered syllables;
@@ -47,6 +47,7 @@ WEIGHTS = {
 SHORT_QUERY_SYLLABLES = 6
 LONG_QUERY_MAX_TERMS = 14
 COMMON_TERM_SHARE = 0.2
+MIN_PRUNED_DOC_FREQ = 3000  # below this a posting list is cheap whatever its share
 
 
 @dataclass
@@ -57,7 +58,8 @@ class QueryPlan:
     relaxed: wq.Query | None = None
     highlight: set[str] = field(default_factory=set)  # folded syllables
     exact: set[str] = field(default_factory=set)  # exact syllables (accented queries)
-    preferred: wq.Query | None = None  # ranked before the rest: marked syllables as typed
+    tiers: list[wq.Query] = field(default_factory=list)  # ranked first, in order
+    relaxed_tiers: list[wq.Query] = field(default_factory=list)  # the same, when relaxed
     filters: list[wq.Query] = field(default_factory=list)
     text: str = ""
     accented: bool = False
@@ -182,16 +184,21 @@ class QueryBuilder:
         if len(syls) <= SHORT_QUERY_SYLLABLES:
             clauses = [_syllable_clause(s, plan.accented, fields) for s in syls]
             strict = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-            plan.preferred = _as_typed(syls, fields)
+            as_typed = _as_typed(syls, fields)
+            every_word = strict
             loose = wq.Or(clauses) if len(clauses) > 1 else None
+            plan.tiers = [as_typed] if as_typed is not None else []
+            if loose is not None:  # relaxed: every word first, as typed first of all
+                plan.relaxed_tiers = [wq.And([every_word, as_typed])] if as_typed else []
+                plan.relaxed_tiers.append(every_word)
             if boosts:
                 strict = wq.AndMaybe(strict, wq.Or(boosts))
                 loose = wq.AndMaybe(loose, wq.Or(boosts)) if loose is not None else None
             return strict, loose
         kept = self._distinctive(syls)
         clauses = [_syllable_clause(s, plan.accented, fields) for s in kept]
-        match = clauses[0] if len(clauses) == 1 else wq.Or(clauses)
-        return (wq.AndMaybe(match, wq.Or(boosts)) if boosts else match), None
+        # one flat union: every boost matches only documents the clauses match anyway
+        return (wq.Or(clauses + boosts) if len(clauses) + len(boosts) > 1 else clauses[0]), None
 
     def _distinctive(self, syls: list[str]) -> list[str]:
         """The rarest syllables of a long query (common ones cost time, add little)."""
@@ -202,7 +209,7 @@ class QueryBuilder:
                 continue
             scored.append((math.log((self.doc_count + 1) / (df + 0.5)), s))
         scored.sort(reverse=True)
-        limit = COMMON_TERM_SHARE * self.doc_count
+        limit = max(COMMON_TERM_SHARE * self.doc_count, MIN_PRUNED_DOC_FREQ)
         kept = [s for idf, s in scored if self.doc_freq("body_fold", fold_diacritics(s)) <= limit]
         kept = kept[:LONG_QUERY_MAX_TERMS]
         return kept or [s for _, s in scored[:3]]

@@ -38,9 +38,9 @@ def write_article(directory: Path, article_id: str = NEW_ID, title: str | None =
 
 
 def found(engine: Engine, q: str = NEW_WORD) -> list[str]:
-    """Ids of the articles holding every word of ``q`` (empty when none does)."""
-    answer = engine.search(SearchRequest(q=q, per_page=100))
-    return [] if answer["relaxed"] else [h["id"] for h in answer["hits"]]
+    """Ids of the articles holding the phrase ``q`` (empty when none does)."""
+    answer = engine.search(SearchRequest(q=f'"{q}"', per_page=100))
+    return [h["id"] for h in answer["hits"]]
 
 
 def test_new_commit_is_seen_by_the_same_engine(scratch_index, tmp_path):

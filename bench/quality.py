@@ -1,0 +1,169 @@
+"""Ranking quality per query set: this engine beside SQLite FTS5 and Whoosh's StandardAnalyzer.
+
+    python -m bench.quality                          # full corpus (uses bench/out/index85k)
+    python -m bench.quality --limit 3000             # judged articles + 3,000 others
+    python -m bench.quality --sets vims_dev_title_queries --max-queries 200
+
+Every engine indexes the same corpus in the same run (peer indexes are cached in
+``--peers-dir``); the ViQuAD sets use their own 515 passages. Prints MRR@10, nDCG@10
+and Recall@10 per set and engine, ms per query, and the unaccented/accented ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.data import eval_subset, has_shared, iter_corpus, load_eval, load_viquad_passages
+from bench.metrics import evaluate, format_table
+from bench.peers import Fts5Peer, WhooshStdPeer
+
+OUT = Path(__file__).resolve().parent / "out"
+CORPUS_SETS = [
+    "vims_dev_title_queries",
+    "vims_dev_summary_queries",
+    "vims_dev_summary_queries_unaccented",
+    "dantri_dev_slug_queries",
+]
+VIQUAD_SETS = ["viquad_dev_queries", "viquad_dev_queries_unaccented"]
+
+
+class OurEngine:
+    """This engine, ranking exactly as ``/search`` does."""
+
+    name = "vnsearch"
+
+    def __init__(self, root: Path):
+        from search.engine import Engine
+
+        self.engine = Engine(root)
+
+    def search(self, query: str, k: int) -> list[str]:
+        return self.engine.rank(query, k)
+
+
+def build_ours(articles, root: Path) -> Path:
+    """Index ``articles`` (dicts) with the project's writer into ``root``."""
+    from indexer.writer import index_paths
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root.parent / f"{root.name}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for a in articles:
+            out.write(json.dumps(a, ensure_ascii=False) + "\n")
+    index_paths([path], root, rebuild=True, jobs=2)
+    return root
+
+
+def peers_for(articles_factory, directory: Path) -> list:
+    """FTS5 and Whoosh-standard peers over the same articles, cached in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fts_path = directory / "fts5.sqlite"
+    fts = Fts5Peer(fts_path)
+    if not (directory / "fts5.done").exists():
+        fts.build(articles_factory())
+        (directory / "fts5.done").write_text(f"{fts.build_seconds:.1f}")
+    whoosh = WhooshStdPeer(directory / "whoosh_std")
+    if not (directory / "whoosh.done").exists():
+        whoosh.build(articles_factory())
+        (directory / "whoosh.done").write_text(f"{whoosh.build_seconds:.1f}")
+    return [fts, whoosh]
+
+
+def run_set(engine, qrels: list[dict], k: int = 10) -> tuple[dict, float]:
+    run = {}
+    started = time.perf_counter()
+    for q in qrels:
+        extra = len(q.get("exclude") or [])
+        run[q["qid"]] = engine.search(q["query"], k + extra)
+    seconds = time.perf_counter() - started
+    return run, seconds * 1000 / max(1, len(qrels))
+
+
+def evaluate_sets(
+    engines: list, sets: list[str], max_queries: int | None, subset=None
+) -> list[dict]:
+    rows = []
+    for name in sets:
+        qrels = load_eval(name)[:max_queries] if max_queries else load_eval(name)
+        if subset is not None:
+            qrels = [q for q in qrels if set(q["relevant"]) <= subset]
+        for engine in engines:
+            run, ms = run_set(engine, qrels)
+            scores = evaluate(run, qrels, k=10)
+            rows.append(
+                {
+                    "set": name,
+                    "engine": getattr(engine, "name", type(engine).__name__),
+                    "queries": scores["queries"],
+                    "MRR@10": f"{scores['MRR@10']:.4f}",
+                    "nDCG@10": f"{scores['nDCG@10']:.4f}",
+                    "Recall@10": f"{scores['Recall@10']:.4f}",
+                    "ms/query": f"{ms:.1f}",
+                }
+            )
+            print(format_table(rows[-1:]), flush=True)
+    return rows
+
+
+def unaccented_ratios(rows: list[dict]) -> list[str]:
+    out = []
+    by = {(r["set"], r["engine"]): float(r["nDCG@10"]) for r in rows}
+    for (name, engine), score in by.items():
+        if name.endswith("_unaccented"):
+            base = by.get((name.removesuffix("_unaccented"), engine))
+            if base:
+                out.append(f"{engine:16} {name}: {score / base:.3f} of the accented nDCG@10")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=OUT / "index85k", help="our full index")
+    parser.add_argument("--peers-dir", type=Path, default=OUT / "peers85k")
+    parser.add_argument("--limit", type=int, help="judged articles + this many others")
+    parser.add_argument("--max-queries", type=int)
+    parser.add_argument("--sets", nargs="*", default=CORPUS_SETS + VIQUAD_SETS)
+    args = parser.parse_args(argv)
+    if not has_shared():
+        print("../shared is not present: nothing to evaluate")
+        return 0
+    corpus_sets = [s for s in args.sets if s in CORPUS_SETS]
+    viquad_sets = [s for s in args.sets if s in VIQUAD_SETS]
+    rows: list[dict] = []
+    if corpus_sets:
+        if args.limit:
+            qrels = [q for s in corpus_sets for q in load_eval(s)[: args.max_queries]]
+            articles, _ = eval_subset(qrels, args.limit)
+            tag = f"sample{args.limit}"
+            ours = build_ours(articles, OUT / f"quality_{tag}" / "ours")
+            peers = peers_for(lambda: articles, OUT / f"quality_{tag}" / "peers")
+            subset = {a["id"] for a in articles}
+        else:
+            if not args.index.exists():
+                print(f"{args.index} missing: run python -m bench.index_bench first")
+                return 1
+            ours, subset = args.index, None
+            peers = peers_for(iter_corpus, args.peers_dir)
+        engines = [OurEngine(ours)] + peers
+        rows += evaluate_sets(engines, corpus_sets, args.max_queries, subset)
+    if viquad_sets:
+        passages = load_viquad_passages()
+        root = OUT / "viquad"
+        ours = root / "ours"
+        if not (root / "ours" / "current").exists():
+            build_ours(passages, ours)
+        engines = [OurEngine(ours)] + peers_for(lambda: passages, root / "peers")
+        rows += evaluate_sets(engines, viquad_sets, args.max_queries)
+    print()
+    print(format_table(rows))
+    for line in unaccented_ratios(rows):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
