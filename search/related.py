@@ -7,7 +7,8 @@ distinctive terms, analysed exactly as the index was (``indexer.analysis``):
   weighted by tf·idf from the index statistics; terms most articles share are dropped;
 * title terms count extra, and so do the officials the article names and proper
   nouns (multi-syllable words written capitalised: places, organisations, people);
-* the ~25 best terms are run as one BM25F query.
+* the ~25 best terms (within a budget of postings, which bounds the time) are run as
+  one BM25F query, a preloaded ``Or`` with a boost per term.
 
 The article itself and its duplicates (same ``content_hash``, or near-identical
 title+body) never appear among the hits; nor does one text twice.
@@ -44,8 +45,8 @@ from search.hits import make_hit
 
 MAX_TERMS = 25
 MAX_DF_SHARE = 0.05  # terms in more than this share of the archive are not distinctive
-MIN_DF_CAP = 3
-POSTINGS_BUDGET = 12_000  # postings scored per query: bounds the time on a large archive  # …but a tiny archive keeps terms found in a few articles
+MIN_DF_CAP = 3  # …but a tiny archive keeps terms found in a few articles
+POSTINGS_BUDGET = 12_000  # postings scored per query: bounds the time on a large archive
 TITLE_TF = 3.0  # one title occurrence counts as this many body occurrences
 PROPER_NOUN_BOOST = 1.2
 OFFICIAL_BOOST = 2.0
@@ -53,7 +54,7 @@ FIELD_BOOSTS = {"title": 1.5, "body": 1.0}
 NEAR_DUPLICATE_JACCARD = 0.8
 SHINGLE = 3
 LENGTH_RATIO = 0.6  # texts whose lengths differ more than this are never near-duplicates
-HIGHLIGHT_TERMS = 12
+HIGHLIGHT_TERMS = 8
 SEGCACHE_NAME = "segcache.sqlite"
 SEGCACHE_VERSION = "1"  # indexer.segcache.CACHE_VERSION: the key prefix of stored spans
 
