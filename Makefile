@@ -22,7 +22,13 @@ demo-index: install
 serve: demo-index
 	VNSEARCH_INDEX=$(INDEX) $(BIN)/gunicorn api:app --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
 
-test: install
+# Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser)
+browser-deps:
+	test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium not installed: the browser test will be skipped")
+
+test: install browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -223,13 +223,14 @@ class Engine:
         relaxed = False
         query = plan.query
         if query is not None:
-            # relax when few documents have every word (they still rank first), decided
-            # before filters: a filter narrows the unfiltered ranking, never loosens it
-            mask = self._matches(snap, query, None)
+            # relax when few documents have every positive word (they still rank
+            # first), decided before exclusions and filters, which only remove hits
             tiers = plan.tiers
-            if plan.relaxed is not None and int(mask.sum()) < RELAX_BELOW:
-                query, relaxed, tiers = plan.relaxed, True, plan.relaxed_tiers
-                mask = self._matches(snap, query, None)
+            if plan.relax_probe is not None:
+                probe = snap.table.mask_for_ids(snap.searcher.docs_for_query(plan.relax_probe))
+                if int(probe.sum()) < RELAX_BELOW:
+                    query, relaxed, tiers = plan.relaxed, True, plan.relaxed_tiers
+            mask = self._matches(snap, query, None)
             if filt is not None:
                 mask &= filt
         else:

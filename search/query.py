@@ -60,6 +60,7 @@ class QueryPlan:
     exact: set[str] = field(default_factory=set)  # exact syllables (accented queries)
     tiers: list[wq.Query] = field(default_factory=list)  # ranked first, in order
     relaxed_tiers: list[wq.Query] = field(default_factory=list)  # the same, when relaxed
+    relax_probe: wq.Query | None = None  # the positive words alone: few matches → relax
     filters: list[wq.Query] = field(default_factory=list)
     text: str = ""
     accented: bool = False
@@ -157,6 +158,7 @@ class QueryBuilder:
         plan.query = self._combine(strict, positives, negatives)
         if relaxed is not None:
             plan.relaxed = self._combine(relaxed, positives, negatives)
+            plan.relax_probe = self._combine(strict, positives, [])
         return plan
 
     # ----------------------------------------------------------------- pieces
