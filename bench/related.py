@@ -3,13 +3,15 @@
     # the full benchmark corpus, our index already built (by the lead):
     .venv/bin/python -m bench.related --index bench/out/index85k --peers-dir bench/out/peers85k
     # a small sample for development: the judged articles plus N other articles
-    .venv/bin/python -m bench.related --limit 3000 --queries 300
+    # (taken from vims first, then dantri and vntc: see --corpora)
+    .venv/bin/python -m bench.related --limit 3000
 
 Over ``../shared/eval/vims_dev_related.jsonl`` (an article and the other articles on the
 same event) prints P@5, nDCG@10 and ms/query for ``search.related`` (our index), for
 Whoosh's ``more_like`` over a StandardAnalyzer index and for SQLite FTS5 queried with
 the article's 25 most frequent words. Sample indexes and peer indexes are kept under
-``--work`` (or ``--peers-dir``) and reused when they hold the same articles.
+``--work`` (or ``--peers-dir``) and reused when they hold the same articles; the first
+full run builds the peers over the whole corpus (the Whoosh peer takes a while).
 """
 
 from __future__ import annotations
@@ -116,25 +118,17 @@ def build_peers(articles_fn, folder: Path, key: str) -> list:
     """FTS5 and Whoosh-standard peers in ``folder``, rebuilt unless they hold ``key``."""
     folder.mkdir(parents=True, exist_ok=True)
     fresh = not _manifest_matches(folder, key)
-    fts_path = folder / "fts.sqlite"
     if fresh:
-        fts_path.unlink(missing_ok=True)
-    fts = Fts5Peer(fts_path)
-    wh = WhooshStdPeer(folder / "whoosh") if not fresh else WhooshStdPeer(folder / "whoosh.new")
+        (folder / "manifest.json").unlink(missing_ok=True)
+        (folder / "fts.sqlite").unlink(missing_ok=True)
+    peers = [Fts5Peer(folder / "fts.sqlite"), WhooshStdPeer(folder / "whoosh")]
     if fresh:
-        print("building peers…", file=sys.stderr)
-        fts.build(articles_fn())
-        wh.build(articles_fn())
-        wh.close()
-        target = folder / "whoosh"
-        if target.exists():
-            import shutil
-
-            shutil.rmtree(target)
-        (folder / "whoosh.new").rename(target)
-        wh = WhooshStdPeer(target)
+        for peer in peers:
+            print(f"building {peer.name}…", file=sys.stderr)
+            peer.build(articles_fn())
+            print(f"{peer.name}: built in {peer.build_seconds:.0f} s", file=sys.stderr)
         _write_manifest(folder, key)
-    return [fts, wh]
+    return peers
 
 
 # --------------------------------------------------------------------------- measuring
