@@ -19,7 +19,6 @@ from pathlib import Path
 
 from bench.data import eval_subset, has_shared, iter_corpus, load_eval, load_viquad_passages
 from bench.metrics import evaluate, format_table
-from bench.peers import Fts5Peer, WhooshStdPeer
 
 OUT = Path(__file__).resolve().parent / "out"
 CORPUS_SETS = [
@@ -58,19 +57,11 @@ def build_ours(articles, root: Path) -> Path:
     return root
 
 
-def peers_for(articles_factory, directory: Path) -> list:
-    """FTS5 and Whoosh-standard peers over the same articles, cached in ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fts_path = directory / "fts5.sqlite"
-    fts = Fts5Peer(fts_path)
-    if not (directory / "fts5.done").exists():
-        fts.build(articles_factory())
-        (directory / "fts5.done").write_text(f"{fts.build_seconds:.1f}")
-    whoosh = WhooshStdPeer(directory / "whoosh_std")
-    if not (directory / "whoosh.done").exists():
-        whoosh.build(articles_factory())
-        (directory / "whoosh.done").write_text(f"{whoosh.build_seconds:.1f}")
-    return [fts, whoosh]
+def peers_for(articles_factory, directory: Path, key: str) -> list:
+    """FTS5 and Whoosh-standard peers over the same articles (shared with bench.related)."""
+    from bench.related import build_peers
+
+    return build_peers(articles_factory, directory, key)
 
 
 def run_set(engine, qrels: list[dict], k: int = 10) -> tuple[dict, float]:
@@ -140,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
             articles, _ = eval_subset(qrels, args.limit)
             tag = f"sample{args.limit}"
             ours = build_ours(articles, OUT / f"quality_{tag}" / "ours")
-            peers = peers_for(lambda: articles, OUT / f"quality_{tag}" / "peers")
+            peers = peers_for(lambda: articles, OUT / f"quality_{tag}" / "peers", tag)
             subset = {a["id"] for a in articles}
         else:
             if not args.index.exists():
                 print(f"{args.index} missing: run python -m bench.index_bench first")
                 return 1
             ours, subset = args.index, None
-            peers = peers_for(iter_corpus, args.peers_dir)
+            peers = peers_for(iter_corpus, args.peers_dir, "full-corpus")
         engines = [OurEngine(ours)] + peers
         rows += evaluate_sets(engines, corpus_sets, args.max_queries, subset)
     if viquad_sets:
@@ -156,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         ours = root / "ours"
         if not (root / "ours" / "current").exists():
             build_ours(passages, ours)
-        engines = [OurEngine(ours)] + peers_for(lambda: passages, root / "peers")
+        engines = [OurEngine(ours)] + peers_for(lambda: passages, root / "peers", "viquad")
         rows += evaluate_sets(engines, viquad_sets, args.max_queries)
     print()
     print(format_table(rows))

@@ -29,10 +29,12 @@ from search.cursor import encode as encode_cursor
 from search.dates import parse_range, to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
-from search.query import QueryBuilder, QueryPlan
+from search.query import WEIGHTS, QueryBuilder, QueryPlan
+from search.scoring import PostingStore
 from search.spelling import FEW_RESULTS, build_spelling, suggest_correction
 
 FRESHNESS_CHECK_SECONDS = 0.2
+PROXIMITY_RERANK = 100  # candidates re-ranked by adjacent-syllable phrases
 RELAX_BELOW = 10  # fewer documents with every word: partial matches fill the page
 RETIRED_GRACE_SECONDS = 30.0
 FACET_LIMIT = 20
@@ -65,6 +67,7 @@ class Snapshot:
     cache: OrderedDict = field(default_factory=OrderedDict)
     derived: dict = field(default_factory=dict)
     pins: int = 0  # streams (exports) still reading this snapshot
+    postings: PostingStore | None = None
 
     def close(self) -> None:
         self.searcher.close()
@@ -80,6 +83,8 @@ class Match:
     filt: np.ndarray | None
     relaxed: bool
     tiers: list = field(default_factory=list)  # queries whose matches rank first, in order
+    scores: np.ndarray | None = None  # NumPy BM25F per document (plain-word queries)
+    tier_masks: list = field(default_factory=list)  # documents that rank first, in order
 
 
 class Engine:
@@ -123,7 +128,7 @@ class Engine:
             resolve=lambda f, v: self._resolve(table, f, v),
         )
         key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
-        return Snapshot(searcher, table, builder, key)
+        return Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
 
     def _close_retired(self, now: float) -> None:
         keep = []
@@ -222,6 +227,8 @@ class Engine:
         filt = self._filter_mask(snap, req, plan)
         relaxed = False
         query = plan.query
+        if plan.bag is not None and snap.postings is not None:
+            return self._match_bag(snap, plan, filt)
         if query is not None:
             # relax when few documents have every positive word (they still rank
             # first), decided before exclusions and filters, which only remove hits
@@ -237,15 +244,60 @@ class Engine:
             mask = table.live.copy() if filt is None else filt & table.live
         return Match(plan, query, mask, filt, relaxed, tiers if query is not None else [])
 
+    def _match_bag(self, snap: Snapshot, plan: QueryPlan, filt: np.ndarray | None) -> Match:
+        """Plain words: match and score every document at once (search.scoring)."""
+        bag = plan.bag
+        live = snap.table.live
+        scores, matched = snap.postings.score_bag(bag)
+        full = (matched >= len(bag.clauses)) & live
+        any_word = (matched > 0) & live
+        relaxed = False
+        as_typed = snap.postings.as_typed_mask(bag)
+        tier_masks = []
+        if bag.require_all and len(bag.clauses) > 1 and int(full.sum()) < RELAX_BELOW:
+            relaxed, mask = True, any_word
+            if as_typed is not None:
+                tier_masks.append(full & as_typed)
+            tier_masks.append(full)
+        else:
+            mask = full if bag.require_all else any_word
+            if as_typed is not None and bag.require_all:
+                tier_masks.append(as_typed)
+        if plan.rest is not None:
+            mask = mask & snap.table.mask_for_ids(snap.searcher.docs_for_query(plan.rest))
+        if filt is not None:
+            mask = mask & filt
+        query = plan.relaxed if relaxed and plan.relaxed is not None else plan.query
+        return Match(plan, query, mask, filt, relaxed, [], scores, tier_masks)
+
+    def _page(self, snap: Snapshot, found: Match, start: int, count: int) -> list[tuple[int, float]]:
+        """One page of ``found`` by relevance."""
+        if found.scores is None:
+            return self._ranked_page(
+                snap, found.query, found.mask, found.filt, start, count, found.tiers
+            )
+        cands = np.flatnonzero(found.mask)
+        if start >= cands.size:
+            return []
+        tier = np.full(cands.size, len(found.tier_masks), dtype=np.int8)
+        for i in reversed(range(len(found.tier_masks))):
+            tier[found.tier_masks[i][cands]] = i
+        score = found.scores[cands]
+        order = np.lexsort((cands, -score, tier))
+        pairs = found.plan.bag.pairs
+        if pairs and start < PROXIMITY_RERANK:
+            top = order[: max(PROXIMITY_RERANK, start + count)]
+            bonus = proximity_bonus(snap.searcher, pairs, cands[top])
+            score = score.copy()
+            score[top] += bonus
+            top = top[np.lexsort((cands[top], -score[top], tier[top]))]
+            order = np.concatenate([top, order[top.size :]])
+        chosen = order[start : start + count]
+        return [(int(cands[i]), float(score[i])) for i in chosen]
+
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         found = self.match(snap, req)
-        plan, query, mask, filt, relaxed = (
-            found.plan,
-            found.query,
-            found.mask,
-            found.filt,
-            found.relaxed,
-        )
+        plan, query, mask, relaxed = found.plan, found.query, found.mask, found.relaxed
         table = snap.table
         total = int(mask.sum())
         start = (req.page - 1) * req.per_page
@@ -256,7 +308,7 @@ class Engine:
         if req.after is not None:
             start = _cursor_start(req.after, sort, ordered, table)
         if sort == "relevance":
-            page = self._ranked_page(snap, query, mask, filt, start, req.per_page, found.tiers)
+            page = self._page(snap, found, start, req.per_page)
         else:
             page = [(int(d), None) for d in ordered[start : start + req.per_page]]
         hits = [
@@ -346,7 +398,7 @@ class Engine:
         found = self.match(snap, SearchRequest(q=q, per_page=limit, facets=False))
         if found.query is None:
             return []
-        page = self._ranked_page(snap, found.query, found.mask, None, 0, limit, found.tiers)
+        page = self._page(snap, found, 0, limit)
         return [snap.searcher.stored_fields(d)["id"] for d, _ in page]
 
     # ----------------------------------------------------------------- articles
@@ -403,6 +455,26 @@ def _next_cursor(req, sort: str, start: int, page: list, total: int, table: DocT
     last = page[-1][0]
     key = start + len(page) if sort == "relevance" else int(table.minutes[last])
     return encode_cursor(req, Position(sort, key, last))
+
+
+def proximity_bonus(searcher, pairs: list[tuple[str, str]], docnums: np.ndarray) -> np.ndarray:
+    """BM25F of each adjacent syllable pair as a phrase, for a few candidate documents."""
+    bonus = np.zeros(docnums.size, dtype=np.float32)
+    order = np.argsort(docnums, kind="stable")
+    ascending = docnums[order]
+    for fieldname, weight in (("title_fold", WEIGHTS["title_near"]), ("body_fold", WEIGHTS["body_near"])):
+        for a, b in pairs:
+            matcher = wq.Phrase(fieldname, [a, b]).matcher(searcher)
+            for pos, doc in zip(order, ascending):
+                if not matcher.is_active():
+                    break
+                if matcher.id() < doc:
+                    matcher.skip_to(int(doc))
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == doc:
+                    bonus[pos] += weight * matcher.score()
+    return bonus
 
 
 def _any_term(fieldname: str, values: list[str]) -> wq.Query:

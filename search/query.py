@@ -32,6 +32,8 @@ from indexer.analysis import (
     normalize_text,
     segment_words,
 )
+from search.scoring import Bag, Clause
+from search.scoring import Term as ScoredTerm
 from search.syntax import AllOf, AnyOf, FieldFilter, Not, Text, parse_query
 
 WEIGHTS = {
@@ -45,7 +47,9 @@ WEIGHTS = {
     "body_near": 1.0,
 }
 SHORT_QUERY_SYLLABLES = 6
-LONG_QUERY_MAX_TERMS = 14
+PROXIMITY_MAX_SYLLABLES = 12
+BOTH = ("title", "body")
+LONG_QUERY_MAX_TERMS = 24
 COMMON_TERM_SHARE = 0.2
 MIN_PRUNED_DOC_FREQ = 3000  # below this a posting list is cheap whatever its share
 
@@ -61,6 +65,8 @@ class QueryPlan:
     tiers: list[wq.Query] = field(default_factory=list)  # ranked first, in order
     relaxed_tiers: list[wq.Query] = field(default_factory=list)  # the same, when relaxed
     relax_probe: wq.Query | None = None  # the positive words alone: few matches → relax
+    bag: Bag | None = None  # plain words, scored with NumPy (search.scoring)
+    rest: wq.Query | None = None  # everything but the plain words (phrases, exclusions…)
     filters: list[wq.Query] = field(default_factory=list)
     text: str = ""
     accented: bool = False
@@ -156,6 +162,8 @@ class QueryBuilder:
         if bag:
             strict, relaxed = self._bag(" ".join(w for t in bag for w in t.words), plan)
         plan.query = self._combine(strict, positives, negatives)
+        if plan.bag is not None:
+            plan.rest = self._combine(None, positives, negatives)
         if relaxed is not None:
             plan.relaxed = self._combine(relaxed, positives, negatives)
             plan.relax_probe = self._combine(strict, positives, [])
@@ -183,6 +191,7 @@ class QueryBuilder:
         boosts = _proximity(syllables(text), fields)
         if plan.accented:
             boosts += _word_terms(text, fields)
+        plan.bag = self._scored_bag(text, syls, plan.accented)
         if len(syls) <= SHORT_QUERY_SYLLABLES:
             clauses = [_syllable_clause(s, plan.accented, fields) for s in syls]
             strict = clauses[0] if len(clauses) == 1 else wq.And(clauses)
@@ -201,6 +210,37 @@ class QueryBuilder:
         clauses = [_syllable_clause(s, plan.accented, fields) for s in kept]
         # one flat union: every boost matches only documents the clauses match anyway
         return (wq.Or(clauses + boosts) if len(clauses) + len(boosts) > 1 else clauses[0]), None
+
+    def _scored_bag(self, text: str, syls: list[str], accented: bool) -> Bag:
+        """The plain words as NumPy-scored clauses (the same terms and weights)."""
+        short = len(syls) <= SHORT_QUERY_SYLLABLES
+        kept = syls if short else self._distinctive(syls)
+        clauses = []
+        for syl in kept:
+            folded = fold_diacritics(syl)
+            terms = [ScoredTerm(f"{f}_fold", folded, WEIGHTS[f"{f}_fold"]) for f in BOTH]
+            if accented:
+                terms += [ScoredTerm(f, syl, WEIGHTS[f]) for f in BOTH]
+            clauses.append(Clause(terms))
+        boosts = []
+        if accented:
+            norm = normalize_text(text)
+            words = {
+                "_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)
+            }
+            boosts = [
+                ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"]) for w in sorted(words) for f in BOTH
+            ]
+        marked = [s for s in kept if fold_diacritics(s) != s] if accented else []
+        folded_seq = [fold_diacritics(s) for s in syllables(text)]
+        pairs = sorted({(a, b) for a, b in itertools.pairwise(folded_seq) if a != b})
+        return Bag(
+            clauses=clauses,
+            boosts=boosts,
+            as_typed=[[ScoredTerm(f, s, 1.0) for f in BOTH] for s in marked],
+            pairs=pairs if len(syls) <= PROXIMITY_MAX_SYLLABLES else [],
+            require_all=short,
+        )
 
     def _distinctive(self, syls: list[str]) -> list[str]:
         """The rarest syllables of a long query (common ones cost time, add little)."""
