@@ -19,6 +19,7 @@ diacritics) and ``word_analyzer`` (pyvi's multi-syllable words, ``thành_ủy``)
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import string
 import threading
@@ -421,6 +422,19 @@ class FoldFilter(Filter):
             yield t
 
 
+class PairFilter(Filter):
+    """Joins each token with the next (``ha``, ``noi`` → ``ha_noi``): adjacency as a term."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        previous = None
+        for t in tokens:
+            current = t.text
+            if previous is not None:
+                t.text = f"{previous}_{current}"
+                yield t
+            previous = current
+
+
 def exact_analyzer():
     """Syllables with their diacritics, lowercased: the exact-match signal."""
     return SyllableTokenizer() | LowercaseFilter()
@@ -429,6 +443,11 @@ def exact_analyzer():
 def folded_analyzer():
     """Syllables without diacritics: the accent-insensitive matching backbone."""
     return SyllableTokenizer() | LowercaseFilter() | FoldFilter()
+
+
+def pair_analyzer():
+    """Adjacent accent-folded syllable pairs: proximity (phrase-likeness) as plain terms."""
+    return SyllableTokenizer() | LowercaseFilter() | FoldFilter() | PairFilter()
 
 
 def word_analyzer():
@@ -450,6 +469,11 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter):
         return [fold_diacritics(s.lower()) for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
+    if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
+        folded = [
+            fold_diacritics(s.lower()) for s in SYLLABLE_PATTERN.findall(normalize_text(text))
+        ]
+        return [f"{a}_{b}" for a, b in itertools.pairwise(folded)]
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(text)
         spans = segment_words(text if hasattr(text, "spans") else norm)

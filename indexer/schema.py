@@ -1,8 +1,8 @@
 """The Whoosh schema: every field, its analyser, what is stored.
 
-Title and body are each indexed three ways (see ``indexer.analysis``):
-exact syllables (``title``, ``body``), accent-folded syllables (``*_fold``) and pyvi
-words (``*_words``), so that ``search/`` can rank exact-diacritic and word matches above
+Title and body are each indexed four ways (see ``indexer.analysis``):
+exact syllables (``title``, ``body``), accent-folded syllables (``*_fold``), pyvi
+words (``*_words``) and adjacent folded syllable pairs (``*_pairs``, proximity as terms), so that ``search/`` can rank exact-diacritic and word matches above
 folded ones. ``category`` and ``officials`` hold display values (``Nguyễn Lan Hương``); ``search/``
 matches user input to them through their lexicons, with or without diacritics.
 """
@@ -15,7 +15,13 @@ from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT,
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
-from indexer.analysis import exact_analyzer, fast_terms, folded_analyzer, word_analyzer
+from indexer.analysis import (
+    exact_analyzer,
+    fast_terms,
+    folded_analyzer,
+    pair_analyzer,
+    word_analyzer,
+)
 
 
 class FastPositions(Positions):
@@ -56,7 +62,16 @@ def _text(analyzer, positions: bool, stored: bool = False) -> TEXT:
     return field
 
 
-TEXT_FIELDS = ("title", "title_fold", "title_words", "body", "body_fold", "body_words")
+TEXT_FIELDS = (
+    "title",
+    "title_fold",
+    "title_words",
+    "title_pairs",
+    "body",
+    "body_fold",
+    "body_words",
+    "body_pairs",
+)
 SCHEMA_VERSION = 1
 
 
@@ -67,10 +82,12 @@ def build_schema() -> Schema:
         title=_text(exact_analyzer(), positions=True, stored=True),
         title_fold=_text(folded_analyzer(), positions=True),
         title_words=_text(word_analyzer(), positions=False),
+        title_pairs=_text(pair_analyzer(), positions=False),
         title_derived=BOOLEAN(stored=True),
         body=_text(exact_analyzer(), positions=True, stored=True),
         body_fold=_text(folded_analyzer(), positions=True),
         body_words=_text(word_analyzer(), positions=False),
+        body_pairs=_text(pair_analyzer(), positions=False),
         date=DATETIME(stored=True, sortable=True),
         category=ID(stored=True),
         categories=STORED(),

@@ -29,12 +29,11 @@ from search.cursor import encode as encode_cursor
 from search.dates import parse_range, to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
-from search.query import WEIGHTS, QueryBuilder, QueryPlan
+from search.query import QueryBuilder, QueryPlan
 from search.scoring import PostingStore
 from search.spelling import FEW_RESULTS, build_spelling, suggest_correction
 
 FRESHNESS_CHECK_SECONDS = 0.2
-PROXIMITY_RERANK = 100  # candidates re-ranked by adjacent-syllable phrases
 RELAX_BELOW = 10  # fewer documents with every word: partial matches fill the page
 RETIRED_GRACE_SECONDS = 30.0
 FACET_LIMIT = 20
@@ -270,7 +269,9 @@ class Engine:
         query = plan.relaxed if relaxed and plan.relaxed is not None else plan.query
         return Match(plan, query, mask, filt, relaxed, [], scores, tier_masks)
 
-    def _page(self, snap: Snapshot, found: Match, start: int, count: int) -> list[tuple[int, float]]:
+    def _page(
+        self, snap: Snapshot, found: Match, start: int, count: int
+    ) -> list[tuple[int, float]]:
         """One page of ``found`` by relevance."""
         if found.scores is None:
             return self._ranked_page(
@@ -284,14 +285,6 @@ class Engine:
             tier[found.tier_masks[i][cands]] = i
         score = found.scores[cands]
         order = np.lexsort((cands, -score, tier))
-        pairs = found.plan.bag.pairs
-        if pairs and start < PROXIMITY_RERANK:
-            top = order[: max(PROXIMITY_RERANK, start + count)]
-            bonus = proximity_bonus(snap.searcher, pairs, cands[top])
-            score = score.copy()
-            score[top] += bonus
-            top = top[np.lexsort((cands[top], -score[top], tier[top]))]
-            order = np.concatenate([top, order[top.size :]])
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
 
@@ -455,26 +448,6 @@ def _next_cursor(req, sort: str, start: int, page: list, total: int, table: DocT
     last = page[-1][0]
     key = start + len(page) if sort == "relevance" else int(table.minutes[last])
     return encode_cursor(req, Position(sort, key, last))
-
-
-def proximity_bonus(searcher, pairs: list[tuple[str, str]], docnums: np.ndarray) -> np.ndarray:
-    """BM25F of each adjacent syllable pair as a phrase, for a few candidate documents."""
-    bonus = np.zeros(docnums.size, dtype=np.float32)
-    order = np.argsort(docnums, kind="stable")
-    ascending = docnums[order]
-    for fieldname, weight in (("title_fold", WEIGHTS["title_near"]), ("body_fold", WEIGHTS["body_near"])):
-        for a, b in pairs:
-            matcher = wq.Phrase(fieldname, [a, b]).matcher(searcher)
-            for pos, doc in zip(order, ascending):
-                if not matcher.is_active():
-                    break
-                if matcher.id() < doc:
-                    matcher.skip_to(int(doc))
-                    if not matcher.is_active():
-                        break
-                if matcher.id() == doc:
-                    bonus[pos] += weight * matcher.score()
-    return bonus
 
 
 def _any_term(fieldname: str, values: list[str]) -> wq.Query:

@@ -47,7 +47,6 @@ WEIGHTS = {
     "body_near": 1.0,
 }
 SHORT_QUERY_SYLLABLES = 6
-PROXIMITY_MAX_SYLLABLES = 12
 BOTH = ("title", "body")
 LONG_QUERY_MAX_TERMS = 24
 COMMON_TERM_SHARE = 0.2
@@ -121,11 +120,13 @@ def _word_terms(text: str, fields: tuple[str, ...]) -> list[wq.Query]:
 
 
 def _proximity(syls: list[str], fields: tuple[str, ...]) -> list[wq.Query]:
-    """Adjacent syllable pairs as folded phrases: words typed without accents."""
+    """Adjacent folded syllable pairs (``*_pairs`` terms): proximity without accents."""
     folded = [fold_diacritics(s) for s in syls]
     pairs = sorted({(a, b) for a, b in itertools.pairwise(folded) if a != b})
     return [
-        wq.Phrase(f"{f}_fold", [a, b], boost=WEIGHTS[f"{f}_near"]) for a, b in pairs for f in fields
+        wq.Term(f"{f}_pairs", f"{a}_{b}", boost=WEIGHTS[f"{f}_near"])
+        for a, b in pairs
+        for f in fields
     ]
 
 
@@ -226,19 +227,27 @@ class QueryBuilder:
         if accented:
             norm = normalize_text(text)
             words = {
-                "_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)
+                "_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower()
+                for a, b in segment_words(norm)
             }
             boosts = [
-                ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"]) for w in sorted(words) for f in BOTH
+                ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"])
+                for w in sorted(words)
+                for f in BOTH
             ]
         marked = [s for s in kept if fold_diacritics(s) != s] if accented else []
         folded_seq = [fold_diacritics(s) for s in syllables(text)]
         pairs = sorted({(a, b) for a, b in itertools.pairwise(folded_seq) if a != b})
+        boosts += [
+            ScoredTerm(f"{f}_pairs", f"{a}_{b}", WEIGHTS[f"{f}_near"])
+            for a, b in pairs
+            for f in BOTH
+        ]
         return Bag(
             clauses=clauses,
             boosts=boosts,
             as_typed=[[ScoredTerm(f, s, 1.0) for f in BOTH] for s in marked],
-            pairs=pairs if len(syls) <= PROXIMITY_MAX_SYLLABLES else [],
+            pairs=pairs,
             require_all=short,
         )
 

@@ -15,6 +15,7 @@ from indexer.analysis import (
     fold_diacritics,
     folded_analyzer,
     normalize_text,
+    pair_analyzer,
     pyvi_features,
     pyvi_word_spans,
     segmented,
@@ -80,6 +81,10 @@ def test_exact_field_keeps_diacritics_lowercased():
     assert analyze(exact_analyzer(), "Đường DƯƠNG") == ["đường", "dương"]
 
 
+def test_pairs_are_adjacent_folded_syllables():
+    assert analyze(pair_analyzer(), "Thành ủy Hà Nội") == ["thanh_uy", "uy_ha", "ha_noi"]
+
+
 def test_segmentation_happens_before_lowercasing():
     # pyvi is case sensitive: the capitalised proper noun is one word only in its original case.
     text = "Chủ tịch Nguyễn Lan Hương phát biểu"
@@ -119,5 +124,5 @@ def test_our_segmentation_joins_what_pyvi_joins():
 @given(vietnamese_text)
 @settings(max_examples=150, deadline=None)
 def test_fast_index_path_equals_the_pipeline(text):
-    for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer()):
+    for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer(), pair_analyzer()):
         assert fast_terms(analyzer, text) == analyze(analyzer, text)
