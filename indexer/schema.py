@@ -2,7 +2,9 @@
 
 Title and body are each indexed four ways (see ``indexer.analysis``):
 exact syllables (``title``, ``body``), accent-folded syllables (``*_fold``), pyvi
-words (``*_words``) and adjacent folded syllable pairs (``*_pairs``, proximity as terms), so that ``search/`` can rank exact-diacritic and word matches above
+words (``*_words``) and adjacent folded syllable pairs (``*_pairs``, proximity as terms:
+phrases are chains of pairs, so no field stores positions, which made every posting list
+3× slower to read), so that ``search/`` can rank exact-diacritic and word matches above
 folded ones. ``category`` and ``officials`` hold display values (``Nguyễn Lan Hương``); ``search/``
 matches user input to them through their lexicons, with or without diacritics.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.formats import Frequency, Positions
+from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
 from indexer.analysis import (
@@ -22,22 +24,6 @@ from indexer.analysis import (
     pair_analyzer,
     word_analyzer,
 )
-
-
-class FastPositions(Positions):
-    """Whoosh's Positions format, fed by ``fast_terms`` when the analyzer is ours."""
-
-    def word_values(self, value, analyzer, **kwargs):
-        terms = fast_terms(analyzer, value) if kwargs.get("mode") == "index" else None
-        if terms is None:
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        poses: dict[str, list[int]] = defaultdict(list)
-        for pos, term in enumerate(terms):
-            poses[term].append(pos)
-        fb = self.field_boost
-        for term, poslist in poses.items():
-            yield term, len(poslist), len(poslist) * fb, self.encode(poslist)
 
 
 class FastFrequency(Frequency):
@@ -56,9 +42,10 @@ class FastFrequency(Frequency):
             yield term, freq, freq * fb, pack_uint(freq)
 
 
-def _text(analyzer, positions: bool, stored: bool = False) -> TEXT:
-    field = TEXT(analyzer=analyzer, stored=stored, phrase=positions)
-    field.format = FastPositions() if positions else FastFrequency()
+def _text(analyzer, stored: bool = False) -> TEXT:
+    """A text field of term frequencies (no positions), indexed through ``fast_terms``."""
+    field = TEXT(analyzer=analyzer, stored=stored, phrase=False)
+    field.format = FastFrequency()
     return field
 
 
@@ -79,15 +66,15 @@ def build_schema() -> Schema:
     """The index schema (a new instance each call: Whoosh schemas are mutable)."""
     return Schema(
         id=ID(stored=True, unique=True),
-        title=_text(exact_analyzer(), positions=True, stored=True),
-        title_fold=_text(folded_analyzer(), positions=True),
-        title_words=_text(word_analyzer(), positions=False),
-        title_pairs=_text(pair_analyzer(), positions=False),
+        title=_text(exact_analyzer(), stored=True),
+        title_fold=_text(folded_analyzer()),
+        title_words=_text(word_analyzer()),
+        title_pairs=_text(pair_analyzer()),
         title_derived=BOOLEAN(stored=True),
-        body=_text(exact_analyzer(), positions=True, stored=True),
-        body_fold=_text(folded_analyzer(), positions=True),
-        body_words=_text(word_analyzer(), positions=False),
-        body_pairs=_text(pair_analyzer(), positions=False),
+        body=_text(exact_analyzer(), stored=True),
+        body_fold=_text(folded_analyzer()),
+        body_words=_text(word_analyzer()),
+        body_pairs=_text(pair_analyzer()),
         date=DATETIME(stored=True, sortable=True),
         category=ID(stored=True),
         categories=STORED(),

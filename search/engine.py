@@ -127,7 +127,9 @@ class Engine:
             resolve=lambda f, v: self._resolve(table, f, v),
         )
         key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
-        return Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
+        snap = Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
+        builder.restore = lambda text: suggest_correction(snap, text)
+        return snap
 
     def _close_retired(self, now: float) -> None:
         keep = []

@@ -48,6 +48,7 @@ WEIGHTS = {
 }
 SHORT_QUERY_SYLLABLES = 6
 BOTH = ("title", "body")
+RESTORED_WEIGHT = 0.5
 LONG_QUERY_MAX_TERMS = 24
 COMMON_TERM_SHARE = 0.2
 MIN_PRUNED_DOC_FREQ = 3000  # below this a posting list is cheap whatever its share
@@ -93,12 +94,23 @@ def _syllable_clause(syl: str, accented: bool, fields: tuple[str, ...]) -> wq.Qu
 
 
 def _phrase_clause(syls: list[str], accented: bool, fields: tuple[str, ...]) -> wq.Query:
+    """Quoted words: every adjacent pair present (``*_pairs``), in the title or the body.
+
+    The index keeps no positions (reading them cost 3× the time of every posting list);
+    a phrase is its chain of adjacent syllable pairs, which for two or three syllables is
+    the phrase itself and beyond that almost always is.
+    """
     folded = [fold_diacritics(s) for s in syls]
-    match = wq.Or([wq.Phrase(f"{f}_fold", folded, boost=WEIGHTS[f"{f}_fold"]) for f in fields])
-    if not accented:
-        return match
-    exact = wq.Or([wq.Phrase(f, syls, boost=WEIGHTS[f]) for f in fields])
-    return wq.AndMaybe(match, exact)
+    pairs = list(dict.fromkeys(f"{a}_{b}" for a, b in itertools.pairwise(folded)))
+    per_field = []
+    for f in fields:
+        terms = [wq.Term(f"{f}_pairs", p, boost=WEIGHTS[f"{f}_near"]) for p in pairs]
+        per_field.append(terms[0] if len(terms) == 1 else wq.And(terms))
+    match = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+    scored = [wq.Term(f"{f}_fold", s, boost=WEIGHTS[f"{f}_fold"]) for s in folded for f in fields]
+    if accented:
+        scored += [wq.Term(f, s, boost=WEIGHTS[f]) for s in syls for f in fields]
+    return wq.AndMaybe(match, wq.Or(scored))
 
 
 def _as_typed(syls: list[str], fields: tuple[str, ...]) -> wq.Query | None:
@@ -133,10 +145,47 @@ def _proximity(syls: list[str], fields: tuple[str, ...]) -> list[wq.Query]:
 class QueryBuilder:
     """Turns a syntax tree into Whoosh queries, with the index's statistics at hand."""
 
-    def __init__(self, doc_freq: DocFreq, doc_count: int, resolve: Resolver):
+    def __init__(
+        self,
+        doc_freq: DocFreq,
+        doc_count: int,
+        resolve: Resolver,
+        restore: Callable[[str], str | None] | None = None,
+    ):
         self.doc_freq = doc_freq
         self.doc_count = max(1, doc_count)
         self.resolve = resolve
+        self.restore = restore  # the archive's accented form of an unaccented query
+
+    def _restored_boosts(self, text: str) -> list[ScoredTerm]:
+        """For a query typed without diacritics: its likely accented form, lightly weighted.
+
+        The exact-syllable and pyvi-word signals then work for ``thanh uy ha noi`` as
+        they do for ``thành ủy hà nội``, without ever matching on the guess alone.
+        """
+        guess = self.restore(text) if self.restore else None
+        if not guess:
+            return []
+        typed = [fold_diacritics(s) for s in syllables(text)]
+        restored = syllables(guess)
+        if [fold_diacritics(s) for s in restored] != typed:
+            return []  # the guess also fixed a typo: not the same words
+        terms = [
+            ScoredTerm(f, syl, WEIGHTS[f] * RESTORED_WEIGHT)
+            for syl in dict.fromkeys(restored)
+            if fold_diacritics(syl) != syl
+            for f in BOTH
+        ]
+        norm = normalize_text(guess)
+        words = {
+            "_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)
+        }
+        terms += [
+            ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"] * RESTORED_WEIGHT)
+            for w in sorted(words)
+            for f in BOTH
+        ]
+        return terms
 
     def build(self, text: str) -> QueryPlan:
         tree = parse_query(text)
@@ -243,6 +292,8 @@ class QueryBuilder:
             for a, b in pairs
             for f in BOTH
         ]
+        if not accented:
+            boosts += self._restored_boosts(text)
         return Bag(
             clauses=clauses,
             boosts=boosts,
