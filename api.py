@@ -19,7 +19,7 @@ from pathlib import Path
 import falcon
 
 from indexer.store import IndexMissing
-from search import export, suggest
+from search import export, officials, suggest
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import parse_bound
@@ -219,6 +219,36 @@ class SuggestResource:
         resp.media = {"suggestions": found}
 
 
+class OfficialsResource:
+    """``GET /officials?q=…&limit=20``: officials by article count, filtered by name prefix."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp):
+        q = text_param(req, "q", officials.MAX_QUERY_CHARS)
+        limit = int_param(req, "limit", officials.DEFAULT_LIMIT, 1, officials.MAX_LIMIT)
+        resp.media = officials.official_directory(self.engine).listing(q, limit)
+
+
+class OfficialResource:
+    """``GET /officials/{name}``: one official's counts, positions, years and latest articles."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_get(self, req, resp, name: str):
+        if len(name) > officials.MAX_QUERY_CHARS:
+            raise BadParameter(
+                "name", f"'name' is longer than {officials.MAX_QUERY_CHARS} characters"
+            )
+        limit = int_param(req, "limit", officials.DEFAULT_LATEST, 1, officials.MAX_LATEST)
+        answer = officials.official_directory(self.engine).detail(name, limit)
+        if answer is None:
+            raise falcon.HTTPNotFound(title="Not Found", description=f"no official named {name!r}")
+        resp.media = answer
+
+
 class RelatedResource:
     """``GET /related?id=…`` (an indexed article) and ``POST /related`` (a draft's text)."""
 
@@ -404,6 +434,8 @@ def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -
     app.add_route("/export", ExportResource(engine))
     app.add_route("/related", RelatedResource(engine))
     app.add_route("/suggest", SuggestResource(engine))
+    app.add_route("/officials", OfficialsResource(engine))
+    app.add_route("/officials/{name}", OfficialResource(engine))
     add_web_routes(app, engine)
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
