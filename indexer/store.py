@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
 import time
 from contextlib import contextmanager
@@ -63,7 +64,13 @@ def open_current(root: Path):
     gen = current_generation(root)
     if gen is None or not whoosh_index.exists_in(str(gen)):
         raise IndexMissing(f"no index in {root} (build one with: vnsearch index PATH)")
-    return whoosh_index.open_dir(str(gen))
+    try:
+        return whoosh_index.open_dir(str(gen))
+    except (AttributeError, ImportError, pickle.UnpicklingError) as exc:
+        raise IndexMissing(
+            f"the index in {root} was built by an older version ({exc}); "
+            "rebuild it with: vnsearch index --rebuild"
+        ) from exc
 
 
 def new_generation(root: Path) -> Path:
