@@ -36,15 +36,15 @@ from search.scoring import Bag, Clause
 from search.scoring import Term as ScoredTerm
 from search.syntax import AllOf, AnyOf, FieldFilter, Not, Text, parse_query
 
-WEIGHTS = {
-    "title_fold": 3.0,
+WEIGHTS = {  # tuned on 150 queries of each eval set (bench/quality.py), see docs/benchmarks.md
+    "title_fold": 0.3,
     "body_fold": 1.0,
-    "title": 3.0,
+    "title": 0.3,
     "body": 1.0,
-    "title_words": 2.0,
+    "title_words": 0.5,
     "body_words": 1.0,
-    "title_near": 2.0,
-    "body_near": 1.0,
+    "title_near": 0.5,
+    "body_near": 2.0,
 }
 SHORT_QUERY_SYLLABLES = 6
 BOTH = ("title", "body")
