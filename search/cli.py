@@ -140,7 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The ``vnsearch`` console script: index, delete, stats and search."""
-    return indexer_cli.main(argv, parser=build_parser())
+    try:
+        return indexer_cli.main(argv, parser=build_parser())
+    except BrokenPipeError:  # `vnsearch search … | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
