@@ -129,6 +129,7 @@ class Engine:
         key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
         snap = Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
         builder.restore = lambda text: suggest_correction(snap, text)
+        threading.Thread(target=snap.postings.warm, name="warm-postings", daemon=True).start()
         return snap
 
     def _close_retired(self, now: float) -> None:

@@ -21,6 +21,8 @@ from whoosh.util.numeric import byte_to_length
 B = 0.75
 K1 = 1.2
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
+WARM_POSTINGS = 8_000_000
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -93,6 +95,32 @@ class PostingStore:
             while len(self._cache) > self.capacity:
                 self._cache.popitem(last=False)
         return result
+
+    def warm(self, fields: tuple[str, ...] = WARM_FIELDS, budget: int = WARM_POSTINGS) -> int:
+        """Read the longest posting lists ahead of queries (they are the slow ones).
+
+        Runs once per snapshot in a background thread; stops at ``budget`` postings
+        (about 12 bytes each) or when the snapshot is closed. Returns postings read.
+        """
+        from whoosh.reading import ReaderClosed
+
+        try:
+            for fieldname in fields:
+                self.lengths(fieldname)
+            ranked = []
+            for fieldname in fields:
+                for term in self.reader.lexicon(fieldname):
+                    text = term.decode("utf-8")
+                    ranked.append((self.reader.doc_frequency(fieldname, text), fieldname, text))
+            ranked.sort(reverse=True)
+            read = 0
+            for df, fieldname, text in ranked[: self.capacity // 2]:
+                if read + df > budget:
+                    break
+                read += self.postings(fieldname, text)[0].size
+            return read
+        except (ReaderClosed, OSError, ValueError, AttributeError):
+            return 0
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""

@@ -8,6 +8,8 @@ offsets found on the normalised text point straight into it. Nothing from segmen
 from __future__ import annotations
 
 import html
+import re
+from functools import lru_cache
 
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 
@@ -17,15 +19,39 @@ WINDOW = 220
 def _matches(
     text: str, folded_terms: set[str], exact_terms: set[str]
 ) -> list[tuple[int, int, int]]:
-    """(start, end, weight) of each syllable of ``text`` that the query matched."""
-    norm = normalize_text(text)
-    if len(norm) != len(text):  # not NFC: offsets would not line up; match on norm only
-        text = norm
+    """(start, end, weight) of each syllable of ``text`` that the query matched.
+
+    One regular-expression pass over the folded, lowercased text (both transformations
+    keep the length of NFC text), instead of folding every syllable in Python.
+    """
+    if not folded_terms:
+        return []
+    lower = normalize_text(text).lower()
+    folded = fold_diacritics(lower)
+    if len(folded) != len(text):  # exotic input: fall back to syllable by syllable
+        return _matches_slow(text, folded_terms, exact_terms)
+    pattern = _terms_pattern(frozenset(folded_terms))
     out = []
-    for m in SYLLABLE_PATTERN.finditer(norm):
+    for m in pattern.finditer(folded):
+        start, end = m.span()
+        weight = 2 if (not exact_terms or lower[start:end] in exact_terms) else 1
+        out.append((start, end, weight))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _terms_pattern(terms: frozenset[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])")
+
+
+def _matches_slow(
+    text: str, folded_terms: set[str], exact_terms: set[str]
+) -> list[tuple[int, int, int]]:
+    out = []
+    for m in SYLLABLE_PATTERN.finditer(normalize_text(text)):
         syl = m.group().lower()
-        folded = fold_diacritics(syl)
-        if folded in folded_terms:
+        if fold_diacritics(syl) in folded_terms:
             weight = 2 if (not exact_terms or syl in exact_terms) else 1
             out.append((m.start(), m.end(), weight))
     return out
