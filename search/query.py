@@ -49,8 +49,8 @@ WEIGHTS = {  # tuned on 150 queries of each eval set (bench/quality.py), see doc
 SHORT_QUERY_SYLLABLES = 6
 BOTH = ("title", "body")
 RESTORED_WEIGHT = 0.5
-LONG_QUERY_MAX_TERMS = 24
-COMMON_TERM_SHARE = 0.2
+LONG_QUERY_MAX_TERMS = 40
+COMMON_TERM_SHARE = 0.5
 MIN_PRUNED_DOC_FREQ = 3000  # below this a posting list is cheap whatever its share
 
 
