@@ -187,14 +187,31 @@ class QueryBuilder:
         ]
         return terms
 
+    @staticmethod
+    def _is_long(children: list) -> bool:
+        """A pasted headline or a question: its quotes mark emphasis, not a requirement.
+
+        In a long query (more plain syllables than a search-box query has) quoted words
+        rank like the rest (their adjacent pairs still count) but are not required.
+        """
+        plain = [
+            w
+            for node in children
+            if isinstance(node, Text) and node.field is None
+            for w in node.words
+        ]
+        return len(set(syllables(" ".join(plain)))) > SHORT_QUERY_SYLLABLES
+
     def build(self, text: str) -> QueryPlan:
         tree = parse_query(text)
         plan = QueryPlan(query=None, text=text, accented=has_diacritics(text))
         positives: list[wq.Query] = []
         negatives: list[wq.Query] = []
         bag: list[Text] = []
+        loose_phrases = self._is_long(tree.children)
         for node in tree.children:
-            if isinstance(node, Text) and not node.phrase and node.field is None:
+            plain = isinstance(node, Text) and node.field is None
+            if plain and (not node.phrase or loose_phrases):
                 bag.append(node)
             elif isinstance(node, Not):
                 q = self._node(node.child, plan, highlight=False)
