@@ -142,6 +142,17 @@ def _proximity(syls: list[str], fields: tuple[str, ...]) -> list[wq.Query]:
     ]
 
 
+def _flatten_groups(children: list) -> list:
+    """Parenthesised groups spliced into their parent (pasted text uses them as punctuation)."""
+    out = []
+    for node in children:
+        if isinstance(node, AllOf):
+            out.extend(_flatten_groups(node.children))
+        else:
+            out.append(node)
+    return out
+
+
 class QueryBuilder:
     """Turns a syntax tree into Whoosh queries, with the index's statistics at hand."""
 
@@ -189,10 +200,11 @@ class QueryBuilder:
 
     @staticmethod
     def _is_long(children: list) -> bool:
-        """A pasted headline or a question: its quotes mark emphasis, not a requirement.
+        """A pasted headline or a question: its quotes and brackets are punctuation.
 
-        In a long query (more plain syllables than a search-box query has) quoted words
-        rank like the rest (their adjacent pairs still count) but are not required.
+        In a long query (more plain syllables than a search-box query has) quoted and
+        parenthesised words rank like the rest (their adjacent pairs still count) but
+        are not required.
         """
         plain = [
             w
@@ -208,8 +220,11 @@ class QueryBuilder:
         positives: list[wq.Query] = []
         negatives: list[wq.Query] = []
         bag: list[Text] = []
-        loose_phrases = self._is_long(tree.children)
-        for node in tree.children:
+        children = _flatten_groups(tree.children)
+        loose_phrases = self._is_long(children)
+        if not loose_phrases:
+            children = tree.children
+        for node in children:
             plain = isinstance(node, Text) and node.field is None
             if plain and (not node.phrase or loose_phrases):
                 bag.append(node)
