@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="judged articles + this many others")
     parser.add_argument("--max-queries", type=int)
     parser.add_argument("--sets", nargs="*", default=CORPUS_SETS + VIQUAD_SETS)
+    parser.add_argument(
+        "--no-peers", action="store_true", help="our engine only (peers are deterministic)"
+    )
     args = parser.parse_args(argv)
     if not has_shared():
         print("../shared is not present: nothing to evaluate")
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             ours, subset = args.index, None
             peers = peers_for(iter_corpus, args.peers_dir, "full-corpus")
-        engines = [OurEngine(ours)] + peers
+        engines = [OurEngine(ours)] + ([] if args.no_peers else peers)
         rows += evaluate_sets(engines, corpus_sets, args.max_queries, subset)
     if viquad_sets:
         passages = load_viquad_passages()
@@ -147,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         ours = root / "ours"
         if not (root / "ours" / "current").exists():
             build_ours(passages, ours)
-        engines = [OurEngine(ours)] + peers_for(lambda: passages, root / "peers", "viquad")
+        engines = [OurEngine(ours)]
+        if not args.no_peers:
+            engines += peers_for(lambda: passages, root / "peers", "viquad")
         rows += evaluate_sets(engines, viquad_sets, args.max_queries)
     print()
     print(format_table(rows))
