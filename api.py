@@ -143,7 +143,11 @@ class HealthResource:
         self.engine = engine
 
     def on_get(self, req, resp):
-        resp.media = {"status": "ok", "documents": self.engine.doc_count()}
+        resp.media = {
+            "status": "ok",
+            "documents": self.engine.doc_count(),
+            "warm": self.engine.is_warm(),
+        }
 
 
 class StatsResource:

@@ -152,6 +152,12 @@ class Server:
                     served.setdefault(m[1], set()).add(m[3])
             if len(served) >= self.workers and all(wanted <= s for s in served.values()):
                 break
+        warm_in_a_row = 0  # then until the workers have read their longest posting lists
+        while time.monotonic() < deadline and warm_in_a_row < 4 * self.workers:
+            health = requests.get(f"{self.base}/health", timeout=seconds).json()
+            warm_in_a_row = warm_in_a_row + 1 if health.get("warm", True) else 0
+            if not warm_in_a_row:
+                time.sleep(0.2)
         return time.perf_counter() - start
 
     def errors(self) -> str:

@@ -431,6 +431,11 @@ class Engine:
             "last_update": meta.get("last_update"),
         }
 
+    def is_warm(self) -> bool:
+        """Whether the longest posting lists of the live snapshot are in memory yet."""
+        postings = self.snapshot().postings
+        return postings is None or postings.warmed.is_set()
+
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
 

@@ -22,7 +22,7 @@ B = 0.75
 K1 = 1.2
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
-WARM_POSTINGS = 8_000_000
+WARM_POSTINGS = 4_000_000
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -67,6 +67,7 @@ class PostingStore:
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
 
     # ----------------------------------------------------------------- reading
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +122,8 @@ class PostingStore:
             return read
         except (ReaderClosed, OSError, ValueError, AttributeError):
             return 0
+        finally:
+            self.warmed.set()
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
