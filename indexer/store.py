@@ -62,9 +62,9 @@ def current_generation(root: Path) -> Path | None:
 def open_current(root: Path):
     """Open the live Whoosh index of ``root`` (raises IndexMissing)."""
     gen = current_generation(root)
-    if gen is None or not whoosh_index.exists_in(str(gen)):
-        raise IndexMissing(f"no index in {root} (build one with: vnsearch index PATH)")
     try:
+        if gen is None or not whoosh_index.exists_in(str(gen)):
+            raise IndexMissing(f"no index in {root} (build one with: vnsearch index PATH)")
         return whoosh_index.open_dir(str(gen))
     except (AttributeError, ImportError, pickle.UnpicklingError) as exc:
         raise IndexMissing(
