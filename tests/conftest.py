@@ -35,6 +35,26 @@ def demo_index(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def engine(demo_index: Path):
+    """A search engine over the demo index, one per test module."""
+    from search.engine import Engine
+
+    eng = Engine(demo_index)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def client(engine):
+    """falcon.testing client of the app over ``engine`` (no HTTP server)."""
+    import falcon.testing
+
+    from api import create_app
+
+    return falcon.testing.TestClient(create_app(engine))
+
+
 @pytest.fixture
 def scratch_index(tmp_path, demo_index) -> Path:
     """A private copy of the demo index that a test may modify."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from pathlib import Path
 
 import falcon
 import falcon.testing
@@ -20,16 +19,6 @@ SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
 
 
 # --------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def engine(demo_index: Path):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def client(engine) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(create_app(engine))
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,7 @@ import json
 import pytest
 
 from search import cli, export
-from search.engine import Engine, SearchRequest
-
-
-@pytest.fixture(scope="module")
-def engine(demo_index):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
+from search.engine import SearchRequest
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 
-import falcon.testing
 import pytest
 
 import api
@@ -13,18 +12,6 @@ from indexer.writer import delete_ids
 from search import cursor
 from search.cursor import CursorError, Position
 from search.engine import Engine, SearchRequest
-
-
-@pytest.fixture(scope="module")
-def engine(demo_index):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def client(engine):
-    return falcon.testing.TestClient(api.create_app(engine))
 
 
 def walk(engine: Engine, req: SearchRequest) -> list[str]:

@@ -7,7 +7,6 @@ import io
 import json
 from datetime import datetime
 
-import falcon.testing
 import pytest
 
 import api
@@ -15,18 +14,6 @@ from indexer.writer import delete_ids, index_paths
 from search import engine as engine_module
 from search import export
 from search.engine import Engine, SearchRequest
-
-
-@pytest.fixture(scope="module")
-def engine(demo_index):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def client(engine):
-    return falcon.testing.TestClient(api.create_app(engine))
 
 
 def all_pages(client, params: dict) -> list[dict]:

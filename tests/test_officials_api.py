@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import quote
 
 import falcon.testing
@@ -12,18 +11,6 @@ import pytest
 from api import create_app
 from indexer.analysis import fold_diacritics
 from search.engine import Engine
-
-
-@pytest.fixture(scope="module")
-def engine(demo_index: Path):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def client(engine) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(create_app(engine))
 
 
 def get(client, path: str, **params) -> dict:

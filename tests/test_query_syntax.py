@@ -27,13 +27,6 @@ def documented_examples() -> list[str]:
 EXAMPLES = documented_examples()
 
 
-@pytest.fixture(scope="module")
-def engine(demo_index):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
 def ids(engine: Engine, q: str) -> set[str]:
     answer = engine.search(SearchRequest(q=q, per_page=100, facets=False))
     assert answer["total"] == len(answer["hits"])

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import falcon.testing
 import pytest
 
-from api import create_app
-from search.engine import Engine
 from search.spelling import Spelling, build_spelling, lexicon_stats, suggest_correction
-
-
-@pytest.fixture(scope="module")
-def engine(demo_index: Path):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
 
 
 @pytest.fixture(scope="module")
 def spelling(engine):
     return engine.derived("spelling", build_spelling)
-
-
-@pytest.fixture(scope="module")
-def client(engine) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(create_app(engine))
 
 
 def search(client, **params) -> dict:

@@ -6,26 +6,12 @@ import json
 import time
 from pathlib import Path
 
-import falcon.testing
 import numpy as np
 import pytest
 
-from api import create_app
 from indexer.analysis import fold_diacritics
 from search.engine import Engine
 from search.suggest import Suggester, _Entries, build_suggester, typed_key
-
-
-@pytest.fixture(scope="module")
-def engine(demo_index: Path):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def client(engine) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(create_app(engine))
 
 
 def suggest(client, **params) -> list[dict]:

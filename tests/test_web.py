@@ -17,18 +17,6 @@ SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
 PORTAL = "https://portal.hongphuc.example"
 
 
-@pytest.fixture(scope="module")
-def engine(demo_index: Path):
-    eng = Engine(demo_index)
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def client(engine) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(create_app(engine))
-
-
 def _is_page(resp) -> bool:
     return (
         resp.headers["content-type"].startswith("text/html")
