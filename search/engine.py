@@ -81,7 +81,6 @@ class Match:
     mask: np.ndarray  # live matching documents, filters applied
     filt: np.ndarray | None
     relaxed: bool
-    tiers: list = field(default_factory=list)  # queries whose matches rank first, in order
     scores: np.ndarray | None = None  # NumPy BM25F per document (plain-word queries)
     tier_masks: list = field(default_factory=list)  # documents that rank first, in order
 
@@ -227,24 +226,14 @@ class Engine:
         plan = snap.builder.build(req.q)
         table = snap.table
         filt = self._filter_mask(snap, req, plan)
-        relaxed = False
-        query = plan.query
-        if plan.bag is not None and snap.postings is not None:
+        if plan.bag is not None:
             return self._match_bag(snap, plan, filt)
+        query = plan.query
         if query is not None:
-            # relax when few documents have every positive word (they still rank
-            # first), decided before exclusions and filters, which only remove hits
-            tiers = plan.tiers
-            if plan.relax_probe is not None:
-                probe = snap.table.mask_for_ids(snap.searcher.docs_for_query(plan.relax_probe))
-                if int(probe.sum()) < RELAX_BELOW:
-                    query, relaxed, tiers = plan.relaxed, True, plan.relaxed_tiers
-            mask = self._matches(snap, query, None)
-            if filt is not None:
-                mask &= filt
+            mask = self._matches(snap, query, filt)
         else:
             mask = table.live.copy() if filt is None else filt & table.live
-        return Match(plan, query, mask, filt, relaxed, tiers if query is not None else [])
+        return Match(plan, query, mask, filt, relaxed=False)
 
     def _match_bag(self, snap: Snapshot, plan: QueryPlan, filt: np.ndarray | None) -> Match:
         """Plain words: match and score every document at once (search.scoring)."""
@@ -270,16 +259,14 @@ class Engine:
         if filt is not None:
             mask = mask & filt
         query = plan.relaxed if relaxed and plan.relaxed is not None else plan.query
-        return Match(plan, query, mask, filt, relaxed, [], scores, tier_masks)
+        return Match(plan, query, mask, filt, relaxed, scores, tier_masks)
 
     def _page(
         self, snap: Snapshot, found: Match, start: int, count: int
     ) -> list[tuple[int, float]]:
         """One page of ``found`` by relevance."""
         if found.scores is None:
-            return self._ranked_page(
-                snap, found.query, found.mask, found.filt, start, count, found.tiers
-            )
+            return self._ranked_page(snap, found.query, found.mask, found.filt, start, count)
         cands = np.flatnonzero(found.mask)
         if start >= cands.size:
             return []
@@ -345,36 +332,15 @@ class Engine:
         return mask if filt is None else mask & filt
 
     @staticmethod
-    def _ranked_page(
-        snap, query, mask, filt, start, count, tier_queries=()
-    ) -> list[tuple[int, float]]:
-        """One page by score; documents matching the tier queries come first, in order."""
+    def _ranked_page(snap, query, mask, filt, start, count) -> list[tuple[int, float]]:
+        """One page by Whoosh's score (queries with phrases, groups or fields only)."""
         if start >= int(mask.sum()):
             return []
-        tiers = []
-        rest = mask
-        for tq in tier_queries:
-            first = rest & snap.table.mask_for_ids(snap.searcher.docs_for_query(tq))
-            tiers.append((first, True))
-            rest = rest & ~first
-        tiers.append((rest, filt is not None or bool(tiers)))
-        page: list[tuple[int, float]] = []
-        for tier, restrict in tiers:
-            size = int(tier.sum())
-            if start >= size:
-                start -= size
-                continue
-            allow = set(np.flatnonzero(tier).tolist()) if restrict else None
-            # optimize=False: Whoosh's block-quality skipping returns a wrong top-k for
-            # nested unions with phrases (measured: 99 of 100 queries differed)
-            results = snap.searcher.search(
-                query, limit=start + count - len(page), filter=allow, optimize=False
-            )
-            page += [(hit.docnum, hit.score) for hit in results[start:]]
-            start = 0
-            if len(page) >= count:
-                break
-        return page[:count]
+        allow = None if filt is None else set(np.flatnonzero(mask).tolist())
+        # optimize=False: Whoosh's block-quality skipping returned a wrong top-k for
+        # nested unions (measured: 99 of 100 queries differed)
+        results = snap.searcher.search(query, limit=start + count, filter=allow, optimize=False)
+        return [(hit.docnum, hit.score) for hit in results[start : start + count]]
 
     def derived(self, name: str, factory):
         """A structure built once per snapshot (suggestion tries, term statistics…).

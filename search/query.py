@@ -62,9 +62,6 @@ class QueryPlan:
     relaxed: wq.Query | None = None
     highlight: set[str] = field(default_factory=set)  # folded syllables
     exact: set[str] = field(default_factory=set)  # exact syllables (accented queries)
-    tiers: list[wq.Query] = field(default_factory=list)  # ranked first, in order
-    relaxed_tiers: list[wq.Query] = field(default_factory=list)  # the same, when relaxed
-    relax_probe: wq.Query | None = None  # the positive words alone: few matches → relax
     bag: Bag | None = None  # plain words, scored with NumPy (search.scoring)
     rest: wq.Query | None = None  # everything but the plain words (phrases, exclusions…)
     filters: list[wq.Query] = field(default_factory=list)
@@ -113,32 +110,14 @@ def _phrase_clause(syls: list[str], accented: bool, fields: tuple[str, ...]) -> 
     return wq.AndMaybe(match, wq.Or(scored))
 
 
-def _as_typed(syls: list[str], fields: tuple[str, ...]) -> wq.Query | None:
-    """Documents holding every syllable the user marked, with its marks (None if unmarked)."""
-    marked = [s for s in syls if fold_diacritics(s) != s]
-    if not marked:
-        return None
-    parts = [wq.Or([wq.Term(f, s) for f in fields]) for s in marked]
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
-def _word_terms(text: str, fields: tuple[str, ...]) -> list[wq.Query]:
-    """pyvi's multi-syllable words of the (accented) query text."""
+def _word_terms(text: str, factor: float) -> list[ScoredTerm]:
+    """pyvi's multi-syllable words of ``text`` as ranking terms (``factor`` × weight)."""
     norm = normalize_text(text)
     words = {"_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)}
     return [
-        wq.Term(f"{f}_words", w, boost=WEIGHTS[f"{f}_words"]) for w in sorted(words) for f in fields
-    ]
-
-
-def _proximity(syls: list[str], fields: tuple[str, ...]) -> list[wq.Query]:
-    """Adjacent folded syllable pairs (``*_pairs`` terms): proximity without accents."""
-    folded = [fold_diacritics(s) for s in syls]
-    pairs = sorted({(a, b) for a, b in itertools.pairwise(folded) if a != b})
-    return [
-        wq.Term(f"{f}_pairs", f"{a}_{b}", boost=WEIGHTS[f"{f}_near"])
-        for a, b in pairs
-        for f in fields
+        ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"] * factor)
+        for w in sorted(words)
+        for f in BOTH
     ]
 
 
@@ -187,15 +166,7 @@ class QueryBuilder:
             if fold_diacritics(syl) != syl
             for f in BOTH
         ]
-        norm = normalize_text(guess)
-        words = {
-            "_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)
-        }
-        terms += [
-            ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"] * RESTORED_WEIGHT)
-            for w in sorted(words)
-            for f in BOTH
-        ]
+        terms += _word_terms(guess, RESTORED_WEIGHT)
         return terms
 
     @staticmethod
@@ -248,7 +219,6 @@ class QueryBuilder:
             plan.rest = self._combine(None, positives, negatives)
         if relaxed is not None:
             plan.relaxed = self._combine(relaxed, positives, negatives)
-            plan.relax_probe = self._combine(strict, positives, [])
         return plan
 
     # ----------------------------------------------------------------- pieces
@@ -263,40 +233,29 @@ class QueryBuilder:
         return query
 
     def _bag(self, text: str, plan: QueryPlan) -> tuple[wq.Query | None, wq.Query | None]:
+        """Plain words: ``plan.bag`` for NumPy scoring, and the same match as Whoosh queries.
+
+        Returns (strict, relaxed): every syllable for a short query (any of them when
+        relaxed), any of its distinctive syllables for a long one.
+        """
         syls = list(dict.fromkeys(syllables(text)))
         if not syls:
             return None, None
-        fields = ("title", "body")
         plan.highlight.update(fold_diacritics(s) for s in syls)
         if plan.accented:
             plan.exact.update(syls)
-        boosts = _proximity(syllables(text), fields)
-        if plan.accented:
-            boosts += _word_terms(text, fields)
-        plan.bag = self._scored_bag(text, syls, plan.accented)
-        if len(syls) <= SHORT_QUERY_SYLLABLES:
-            clauses = [_syllable_clause(s, plan.accented, fields) for s in syls]
-            strict = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-            as_typed = _as_typed(syls, fields)
-            every_word = strict
-            loose = wq.Or(clauses) if len(clauses) > 1 else None
-            plan.tiers = [as_typed] if as_typed is not None else []
-            if loose is not None:  # relaxed: every word first, as typed first of all
-                plan.relaxed_tiers = [wq.And([every_word, as_typed])] if as_typed else []
-                plan.relaxed_tiers.append(every_word)
-            if boosts:
-                strict = wq.AndMaybe(strict, wq.Or(boosts))
-                loose = wq.AndMaybe(loose, wq.Or(boosts)) if loose is not None else None
-            return strict, loose
-        kept = self._distinctive(syls)
-        clauses = [_syllable_clause(s, plan.accented, fields) for s in kept]
-        # one flat union: every boost matches only documents the clauses match anyway
-        return (wq.Or(clauses + boosts) if len(clauses) + len(boosts) > 1 else clauses[0]), None
-
-    def _scored_bag(self, text: str, syls: list[str], accented: bool) -> Bag:
-        """The plain words as NumPy-scored clauses (the same terms and weights)."""
         short = len(syls) <= SHORT_QUERY_SYLLABLES
         kept = syls if short else self._distinctive(syls)
+        plan.bag = self._scored_bag(text, kept, short, plan.accented)
+        clauses = [_syllable_clause(s, plan.accented, BOTH) for s in kept]
+        if len(clauses) == 1:
+            return clauses[0], None
+        if short:
+            return wq.And(clauses), wq.Or(clauses)
+        return wq.Or(clauses), None
+
+    def _scored_bag(self, text: str, kept: list[str], short: bool, accented: bool) -> Bag:
+        """The plain words as NumPy-scored clauses, with their ranking-only terms."""
         clauses = []
         for syl in kept:
             folded = fold_diacritics(syl)
@@ -304,19 +263,7 @@ class QueryBuilder:
             if accented:
                 terms += [ScoredTerm(f, syl, WEIGHTS[f]) for f in BOTH]
             clauses.append(Clause(terms))
-        boosts = []
-        if accented:
-            norm = normalize_text(text)
-            words = {
-                "_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower()
-                for a, b in segment_words(norm)
-            }
-            boosts = [
-                ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"])
-                for w in sorted(words)
-                for f in BOTH
-            ]
-        marked = [s for s in kept if fold_diacritics(s) != s] if accented else []
+        boosts = _word_terms(text, 1.0) if accented else self._restored_boosts(text)
         folded_seq = [fold_diacritics(s) for s in syllables(text)]
         pairs = sorted({(a, b) for a, b in itertools.pairwise(folded_seq) if a != b})
         boosts += [
@@ -324,13 +271,11 @@ class QueryBuilder:
             for a, b in pairs
             for f in BOTH
         ]
-        if not accented:
-            boosts += self._restored_boosts(text)
+        marked = [s for s in kept if fold_diacritics(s) != s] if accented else []
         return Bag(
             clauses=clauses,
             boosts=boosts,
             as_typed=[[ScoredTerm(f, s, 1.0) for f in BOTH] for s in marked],
-            pairs=pairs,
             require_all=short,
         )
 

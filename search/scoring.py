@@ -50,7 +50,6 @@ class Bag:
     clauses: list[Clause]
     boosts: list[Term] = field(default_factory=list)
     as_typed: list[list[Term]] = field(default_factory=list)  # marked syllables, exact
-    pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent folded syllables
     require_all: bool = True
 
 
