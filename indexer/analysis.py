@@ -144,6 +144,11 @@ def fold_diacritics(text: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+def match_key(text: str) -> str:
+    """Case-, accent- and spacing-insensitive key: how names and categories are compared."""
+    return " ".join(fold_diacritics(normalize_text(text)).lower().split())
+
+
 def has_diacritics(text: str) -> bool:
     """True when ``text`` carries any Vietnamese diacritic (or ``đ``)."""
     return fold_diacritics(text) != text

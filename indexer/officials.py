@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from indexer.analysis import canonical_tones, match_key
+
 __all__ = ["Official", "extract_officials", "normalize_name_key"]
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -43,25 +45,7 @@ class Official:
 # --------------------------------------------------------------------------- keys
 def normalize_name_key(name: str) -> str:
     """Lowercase, strip every diacritic (``đ`` → ``d``), collapse whitespace."""
-    decomposed = unicodedata.normalize("NFD", name.lower().replace("đ", "d"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.split())
-
-
-_TONED_PAIR = re.compile(r"(?<![qQ])([oOuU])([àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ])(?![^\W\d_])")
-
-
-def _move_tone(match: re.Match[str]) -> str:
-    first, second = match.group(1), match.group(2)
-    base, mark = unicodedata.normalize("NFD", second)[0], unicodedata.normalize("NFD", second)[1]
-    if (first.lower(), base.lower()) not in {("o", "a"), ("o", "e"), ("u", "y")}:
-        return match.group(0)
-    return unicodedata.normalize("NFC", first + mark) + base
-
-
-def canonical_tones(text: str) -> str:
-    """One tone-mark placement (``hoà`` → ``hòa``, ``thuỷ`` → ``thủy``); length-preserving on NFC."""
-    return _TONED_PAIR.sub(_move_tone, text)
+    return match_key(name)
 
 
 def _mention_key(name: str) -> str:

@@ -68,13 +68,6 @@ class SegmentationStore:
         )
         return db
 
-    def get_many(self, keys: list[str]) -> dict[str, tuple[list[Span], object]]:
-        """Cached (spans, extra) for the keys that are known."""
-        found: dict[str, tuple[list[Span], object]] = {}
-        for start in range(0, len(keys), 500):
-            found.update(lookup(self._db, keys[start : start + 500]))
-        return found
-
     def put(self, key: str, spans: list[Span], extra: object = None) -> None:
         """Queue one entry; written on ``flush``."""
         payload = json.dumps(extra, ensure_ascii=False) if extra is not None else None

@@ -13,17 +13,12 @@ from datetime import date, datetime
 
 import numpy as np
 
-from indexer.analysis import fold_diacritics, normalize_text
+from indexer.analysis import match_key
 
 MISSING_DATE = np.uint64(2**64 - 1)
 MICROS_PER_DAY = 86_400_000_000
 MICROS_PER_MINUTE = 60_000_000
 NO_DATE = np.iinfo(np.int64).min
-
-
-def match_key(text: str) -> str:
-    """How user input is compared to a category or official: case, accents, spacing."""
-    return " ".join(fold_diacritics(normalize_text(text)).lower().split())
 
 
 def day_number(value: date) -> int:
