@@ -326,16 +326,49 @@ def segmented(text: str) -> str:
 
 # --------------------------------------------------------------------------- Whoosh pipeline
 class _VietTokenizerBase(Tokenizer):
-    def _token(
+    """Normalises the text, then yields the (start, end, term) pieces of ``pieces``."""
+
+    keeps_whole_text = False  # with tokenize=False, yield the whole text as one token
+
+    def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
+        raise NotImplementedError
+
+    def __call__(
         self,
-        positions: bool,
-        chars: bool,
-        keeporiginal: bool,
-        removestops: bool,
-        mode: str,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
         **kwargs,
-    ) -> Token:
-        return Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    ) -> Iterator[Token]:
+        text = normalize_text(value)
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize and self.keeps_whole_text:
+            t.original = t.text = text
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(text)
+            yield t
+            return
+        for pos, (start, end, term) in enumerate(self.pieces(value, text), start_pos):
+            t.text = term
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = text[start:end]
+            t.stopped = False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + start
+                t.endchar = start_char + end
+            yield t
 
     def __eq__(self, other):
         return type(self) is type(other)
@@ -347,75 +380,19 @@ class _VietTokenizerBase(Tokenizer):
 class SyllableTokenizer(_VietTokenizerBase):
     """Normalises text (NFC, canonical tones) and yields its syllables (letter/digit runs)."""
 
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs,
-    ) -> Iterator[Token]:
-        text = normalize_text(value)
-        t = self._token(positions, chars, keeporiginal, removestops, mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = text
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(text)
-            yield t
-            return
-        for pos, match in enumerate(SYLLABLE_PATTERN.finditer(text), start_pos):
-            t.text = match.group()
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = t.text
-            t.stopped = False
-            if positions:
-                t.pos = pos
-            if chars:
-                t.startchar = start_char + match.start()
-                t.endchar = start_char + match.end()
-            yield t
+    keeps_whole_text = True
+
+    def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
+        for match in SYLLABLE_PATTERN.finditer(text):
+            yield match.start(), match.end(), match.group()
 
 
 class WordTokenizer(_VietTokenizerBase):
     """Normalises text and yields pyvi's multi-syllable words, syllables joined by ``_``."""
 
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs,
-    ) -> Iterator[Token]:
-        text = normalize_text(value)
-        spans = segment_words(value if hasattr(value, "spans") else text)
-        t = self._token(positions, chars, keeporiginal, removestops, mode, **kwargs)
-        for pos, (start, end) in enumerate(spans, start_pos):
-            t.text = "_".join(SYLLABLE_PATTERN.findall(text[start:end]))
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = text[start:end]
-            t.stopped = False
-            if positions:
-                t.pos = pos
-            if chars:
-                t.startchar = start_char + start
-                t.endchar = start_char + end
-            yield t
+    def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
+        for start, end in segment_words(value if hasattr(value, "spans") else text):
+            yield start, end, "_".join(SYLLABLE_PATTERN.findall(text[start:end]))
 
 
 class FoldFilter(Filter):
