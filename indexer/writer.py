@@ -70,6 +70,7 @@ class Prepared:
     body_spans: list[Span]
     officials: list[dict]
     fresh: dict[str, tuple[list[Span], object]]  # cache entries computed by the worker
+    content_hash: str  # duplicate_key of the body, computed in the worker too
 
 
 # --------------------------------------------------------------------------- preparation
@@ -151,7 +152,16 @@ def prepare_batch(articles: list[Article]) -> list[Prepared]:
             officials = [{"name": o.name, "positions": list(o.positions)} for o in found]
             fresh[ok] = ([], officials)
         prepared.append(
-            Prepared(article, title, derived, title_spans, body_spans, officials, fresh)
+            Prepared(
+                article,
+                title,
+                derived,
+                title_spans,
+                body_spans,
+                officials,
+                fresh,
+                duplicate_key(article.body),
+            )
         )
     return prepared
 
@@ -170,7 +180,7 @@ def to_document(p: Prepared) -> dict:
         "body_fold": a.body,
         "body_words": SegmentedText(a.body, p.body_spans),
         "body_pairs": a.body,
-        "content_hash": duplicate_key(a.body),
+        "content_hash": p.content_hash,
         "officials": ",".join(sorted({o["name"].replace(",", " ") for o in p.officials})),
         "officials_json": p.officials,
         "categories": a.categories or ([a.category] if a.category else []),
