@@ -448,19 +448,33 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return None
     kinds = tuple(type(item) for item in items)
     if kinds == (SyllableTokenizer, LowercaseFilter):
-        return [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
+        return _syllables(text)[0]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter):
-        return [fold_diacritics(s.lower()) for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
+        return _syllables(text)[1]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
-        folded = [
-            fold_diacritics(s.lower()) for s in SYLLABLE_PATTERN.findall(normalize_text(text))
-        ]
-        return [f"{a}_{b}" for a, b in itertools.pairwise(folded)]
+        return [f"{a}_{b}" for a, b in itertools.pairwise(_syllables(text)[1])]
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(text)
         spans = segment_words(text if hasattr(text, "spans") else norm)
         return ["_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in spans]
     return None
+
+
+_LAST_SYLLABLES: tuple[str | None, tuple[list[str], list[str]]] = (None, ([], []))
+
+
+def _syllables(text: str) -> tuple[list[str], list[str]]:
+    """Lowercased and folded syllables of ``text``; the last text's are kept, since a
+    document's exact, folded and pair fields are analysed one after another."""
+    global _LAST_SYLLABLES
+    last = _LAST_SYLLABLES
+    if last[0] is text:
+        return last[1]
+    lowered = [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
+    # one translate for the whole text: folding never adds or removes a space
+    folded = fold_diacritics(" ".join(lowered)).split(" ") if lowered else []
+    _LAST_SYLLABLES = (text, (lowered, folded))
+    return lowered, folded
 
 
 def analyze(analyzer, text: str) -> list[str]:

@@ -11,7 +11,7 @@ matches user input to them through their lexicons, with or without diacritics.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Frequency
@@ -29,16 +29,19 @@ from indexer.analysis import (
 class FastFrequency(Frequency):
     """Whoosh's Frequency format, fed by ``fast_terms`` when the analyzer is ours."""
 
-    def word_values(self, value, analyzer, **kwargs):
-        terms = fast_terms(analyzer, value) if kwargs.get("mode") == "index" else None
+    def term_counts(self, value, analyzer) -> dict[str, int]:
+        """Each term of ``value`` with its frequency, in first-occurrence order."""
+        terms = fast_terms(analyzer, value)
         if terms is None:
+            terms = [token.text for token in analyzer(value, mode="index")]
+        return Counter(terms)
+
+    def word_values(self, value, analyzer, **kwargs):
+        if kwargs.get("mode") != "index":
             yield from super().word_values(value, analyzer, **kwargs)
             return
-        counts: dict[str, int] = defaultdict(int)
-        for term in terms:
-            counts[term] += 1
         fb = self.field_boost
-        for term, freq in counts.items():
+        for term, freq in self.term_counts(value, analyzer).items():
             yield term, freq, freq * fb, pack_uint(freq)
 
 

@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from itertools import islice
 from pathlib import Path
 
-from whoosh.multiproc import MpWriter, SubWriterTask
-
 from indexer import store
 from indexer.analysis import (
     SegmentedText,
@@ -32,6 +30,7 @@ from indexer.analysis import (
     pyvi_word_spans,
 )
 from indexer.article import Article, BadRecord
+from indexer.bulkwriter import BulkWriter
 from indexer.officials import extract_officials
 from indexer.segcache import SegmentationStore, lookup
 from indexer.sources import read_articles
@@ -235,18 +234,12 @@ def _progress(total: int | None, enabled: bool):
 
 
 PR_SET_PDEATHSIG = 1
-WRITER_MB = 1024  # per writer: fewer spilled runs (each posting pickled out and back in)
+WRITER_MB = 256  # Whoosh's pool, now only for the small fields (id, category, officials…)
 
 
-def _open_writer(ix, procs: int = 1):
-    """One writer; into a fresh index, ``procs`` Whoosh sub-writers share the posting work.
-
-    Measured on 3,000 articles with the segmentation cache warm: 29.3 s with one writer
-    at 256 MB, 19.5 s at 1 GB, 16.4 s with two sub-writers (docs/benchmarks.md).
-    """
-    if procs > 1:
-        return _ParallelWriter(ix, procs=procs, multisegment=True, limitmb=WRITER_MB, batchsize=128)
-    return ix.writer(limitmb=WRITER_MB)
+def _open_writer(ix) -> BulkWriter:
+    """The index writer: Whoosh's, with the text fields' postings written in bulk."""
+    return BulkWriter(ix, limitmb=WRITER_MB)
 
 
 def die_with_parent() -> None:
@@ -257,29 +250,6 @@ def die_with_parent() -> None:
         return
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(1)
-
-
-class _SubWriter(SubWriterTask):
-    def run(self):
-        die_with_parent()
-        super().run()
-
-
-class _ParallelWriter(MpWriter):
-    """Whoosh's MpWriter whose sub-writers die with the indexer."""
-
-    def _new_task(self):
-        task = _SubWriter(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-        )
-        self.tasks.append(task)
-        task.start()
-        return task
 
 
 def index_paths(
@@ -314,7 +284,7 @@ def index_paths(
         cache = SegmentationStore(root / "segcache.sqlite")
         searcher = ix.searcher()
         fresh_index = rebuild or searcher.doc_count_all() == 0
-        writer = _open_writer(ix, jobs if fresh_index else 1)
+        writer = _open_writer(ix)
         seen: set[str] = set()
         bar = _progress(None, progress)
         try:
@@ -370,7 +340,7 @@ def delete_ids(ids: list[str], root: Path, lock_wait: float = 5.0) -> list[str]:
         with ix.searcher() as searcher:
             found = [i for i in ids if searcher.document_number(id=i) is not None]
         if found:
-            writer = ix.writer()
+            writer = _open_writer(ix)
             for doc_id in found:
                 writer.delete_by_term("id", doc_id)
             writer.commit()
