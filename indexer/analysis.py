@@ -121,8 +121,8 @@ def normalize_text(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- folding
-def _build_fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
+def _build_fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
     for code in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
         ch = chr(code)
         base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
@@ -130,6 +130,9 @@ def _build_fold_table() -> dict[int, str]:
             table[code] = base
     table[ord("đ")] = "d"
     table[ord("Đ")] = "D"
+    for code in range(0x110000):  # combining marks (NFD input) are dropped: 0.04 s once
+        if unicodedata.combining(chr(code)):
+            table[code] = None
     return table
 
 
@@ -138,10 +141,7 @@ _FOLD_TABLE = _build_fold_table()
 
 def fold_diacritics(text: str) -> str:
     """Strip diacritics and fold ``đ`` → ``d``; NFC input keeps its length."""
-    folded = text.translate(_FOLD_TABLE)
-    if folded.isascii() or not any(unicodedata.combining(c) for c in folded):
-        return folded
-    return "".join(c for c in folded if not unicodedata.combining(c))
+    return text.translate(_FOLD_TABLE)
 
 
 def match_key(text: str) -> str:
@@ -452,14 +452,30 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter):
         return _syllables(text)[1]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
-        return [f"{a}_{b}" for a, b in itertools.pairwise(_syllables(text)[1])]
+        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
     if kinds == (WordTokenizer, LowercaseFilter):
-        norm = normalize_text(text)
+        norm = normalize_text(str(text))  # a plain str: SegmentedText misses the lru_cache
         spans = segment_words(text if hasattr(text, "spans") else norm)
         return ["_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in spans]
     return None
 
 
+class _Memo(dict):
+    """``fn`` memoised per syllable (C-speed lookups through ``map``), bounded."""
+
+    def __init__(self, fn, limit: int = 400_000) -> None:
+        super().__init__()
+        self.fn, self.limit = fn, limit
+
+    def __missing__(self, key: str) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[key] = self.fn(key)
+        return value
+
+
+_LOWER = _Memo(str.lower)
+_FOLD = _Memo(fold_diacritics)
 _LAST_SYLLABLES: tuple[str | None, tuple[list[str], list[str]]] = (None, ([], []))
 
 
@@ -470,9 +486,8 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
     last = _LAST_SYLLABLES
     if last[0] is text:
         return last[1]
-    lowered = [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
-    # one translate for the whole text: folding never adds or removes a space
-    folded = fold_diacritics(" ".join(lowered)).split(" ") if lowered else []
+    lowered = list(map(_LOWER.__getitem__, SYLLABLE_PATTERN.findall(normalize_text(text))))
+    folded = list(map(_FOLD.__getitem__, lowered))
     _LAST_SYLLABLES = (text, (lowered, folded))
     return lowered, folded
 

@@ -39,8 +39,8 @@ from indexer.analysis import (
     word_analyzer,
 )
 from indexer.officials import extract_officials
+from indexer.prepare import duplicate_key
 from indexer.segcache import unpack_spans
-from indexer.writer import duplicate_key
 from search.hits import make_hit
 
 MAX_TERMS = 25

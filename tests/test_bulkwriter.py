@@ -9,9 +9,10 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from indexer.bulkwriter import BulkWriter
+from indexer.prepare import to_document
 from indexer.schema import TEXT_FIELDS, build_schema
 from indexer.sources import read_articles
-from indexer.writer import _prepared_stream, to_document
+from indexer.writer import _prepared_stream
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 

@@ -14,7 +14,8 @@ import pytest
 
 from indexer import store
 from indexer.cli import main as cli_main
-from indexer.writer import delete_ids, derive_title, index_paths
+from indexer.prepare import derive_title
+from indexer.writer import delete_ids, index_paths
 from search.engine import Engine, SearchRequest
 
 

@@ -1,0 +1,188 @@
+"""Preparing articles for the index: the expensive analysis, run in worker processes.
+
+Normalise the text, run pyvi (unless the content is already in the segmentation cache),
+find officials and the repost key; ``to_document`` turns the result into Whoosh fields.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import signal
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from indexer.analysis import (
+    SegmentedText,
+    Span,
+    content_key,
+    fold_diacritics,
+    normalize_text,
+    pyvi_word_spans,
+)
+from indexer.article import Article
+from indexer.officials import extract_officials
+from indexer.segcache import lookup
+
+VIETNAM = timezone(timedelta(hours=7))
+DERIVED_TITLE_MAX = 160
+PR_SET_PDEATHSIG = 1
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s|\n")
+
+
+@dataclass
+class Prepared:
+    """An article with everything the expensive analysis produced."""
+
+    article: Article
+    title_text: str
+    title_derived: bool
+    title_spans: list[Span]
+    body_spans: list[Span]
+    officials: list[dict]
+    fresh: dict[str, tuple[list[Span], object]]  # cache entries computed by the worker
+    content_hash: str  # duplicate_key of the body, computed in the worker too
+
+
+def derive_title(body: str) -> str:
+    """The first sentence of ``body``, shortened at a word boundary."""
+    text = body.strip()
+    first = _SENTENCE_END.split(text, maxsplit=1)[0].strip() if text else ""
+    if len(first) > DERIVED_TITLE_MAX:
+        cut = first[:DERIVED_TITLE_MAX].rsplit(" ", 1)[0]
+        first = cut.rstrip(",;:-– ") + " …"
+    return first
+
+
+def duplicate_key(body: str) -> str:
+    """Same text republished → same key (case, accents, spacing and punctuation ignored)."""
+    words = re.findall(r"\w+", fold_diacritics(normalize_text(body)).lower())
+    return content_key(" ".join(words))
+
+
+def _officials_key(title: str, body: str) -> str:
+    return "officials:" + content_key(title + "\n\x00" + body)
+
+
+_CACHE_DB: sqlite3.Connection | None = None
+_CACHE_PATH: str | None = None
+
+
+def init_worker(cache_path: str | None) -> None:
+    global _CACHE_DB, _CACHE_PATH
+    die_with_parent()
+    _CACHE_PATH = cache_path
+    _CACHE_DB = None
+
+
+def _cached(keys: list[str]) -> dict[str, tuple[list[Span], object]]:
+    """Look keys up in the on-disk cache (read-only, per worker process)."""
+    global _CACHE_DB
+    if not _CACHE_PATH or not os.path.exists(_CACHE_PATH):
+        return {}
+    try:
+        if _CACHE_DB is None:
+            _CACHE_DB = sqlite3.connect(f"file:{_CACHE_PATH}?mode=ro", uri=True, timeout=30)
+        return lookup(_CACHE_DB, keys)
+    except sqlite3.Error:
+        return {}
+
+
+def _spans(key: str, text: str, cached: dict, fresh: dict) -> list[Span]:
+    """Cached pyvi spans of ``text``, or computed now (and recorded in ``fresh``)."""
+    if key in cached:
+        return cached[key][0]
+    spans = pyvi_word_spans(text)
+    fresh[key] = (spans, None)
+    return spans
+
+
+def prepare_batch(articles: list[Article]) -> list[Prepared]:
+    """Worker: segmentation and officials for a batch, reusing cached results."""
+    plans = []
+    keys: list[str] = []
+    for article in articles:
+        derived = not (article.title and article.title.strip())
+        title = derive_title(article.body) if derived else article.title.strip()
+        title_n, body_n = normalize_text(title), normalize_text(article.body)
+        tk, bk, ok = content_key(title_n), content_key(body_n), _officials_key(title, article.body)
+        plans.append((article, title, derived, title_n, body_n, tk, bk, ok))
+        keys += [tk, bk, ok]
+    cached = _cached(keys)
+    prepared = []
+    for article, title, derived, title_n, body_n, tk, bk, ok in plans:
+        fresh: dict[str, tuple[list[Span], object]] = {}
+
+        title_spans = _spans(tk, title_n, cached, fresh)
+        body_spans = _spans(bk, body_n, cached, fresh)
+        if ok in cached:
+            officials = cached[ok][1] or []
+        else:
+            found = extract_officials(None if derived else title, article.body, body_spans)
+            officials = [{"name": o.name, "positions": list(o.positions)} for o in found]
+            fresh[ok] = ([], officials)
+        prepared.append(
+            Prepared(
+                article,
+                title,
+                derived,
+                title_spans,
+                body_spans,
+                officials,
+                fresh,
+                duplicate_key(article.body),
+            )
+        )
+    return prepared
+
+
+def to_document(p: Prepared) -> dict:
+    """The Whoosh fields of one prepared article."""
+    a = p.article
+    doc = {
+        "id": a.id,
+        "title": p.title_text,
+        "title_fold": p.title_text,
+        "title_words": SegmentedText(p.title_text, p.title_spans),
+        "title_pairs": p.title_text,
+        "title_derived": p.title_derived,
+        "body": a.body,
+        "body_fold": a.body,
+        "body_words": SegmentedText(a.body, p.body_spans),
+        "body_pairs": a.body,
+        "content_hash": p.content_hash,
+        "officials": ",".join(sorted({o["name"].replace(",", " ") for o in p.officials})),
+        "officials_json": p.officials,
+        "categories": a.categories or ([a.category] if a.category else []),
+        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if a.date is not None:
+        doc["date"] = to_vietnam_naive(a.date)
+    if a.category:
+        doc["category"] = a.category
+    if a.source:
+        doc["source"] = a.source
+    if a.url:
+        doc["url"] = a.url
+    if a.views is not None:
+        doc["views"] = int(a.views)
+    return doc
+
+
+def to_vietnam_naive(value: datetime) -> datetime:
+    """Dates are stored as naive Vietnam time (+07:00): filters and facets use local days."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(VIETNAM).replace(tzinfo=None)
+
+
+def die_with_parent() -> None:
+    """Have Linux SIGKILL this worker when the indexer dies (no orphans after a kill -9)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
