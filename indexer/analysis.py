@@ -98,10 +98,15 @@ def _canonical_syllable(word: str) -> str:
 
 # Only a toned o/u next to a/e/y (or a plain o/u next to a toned a/e/y) can be placed two
 # ways (hòa/hoà, khỏe/khoẻ, thủy/thuỷ); other syllables are left alone without a look.
-_AMBIGUOUS_SYLLABLE = re.compile(
-    r"[^\W\d_]*(?:[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ])"
-    r"[^\W\d_]*"
+_AMBIGUOUS_PAIR = re.compile(
+    r"[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ]"
 )
+_LETTERS = re.compile(r"[^\W\d_]*")
+
+
+def _is_letter(ch: str) -> bool:
+    """``[^\\W\\d_]`` for one character, as Python's ``re`` defines it."""
+    return ch.isalnum() and not ch.isdecimal()
 
 
 @lru_cache(maxsize=65536)
@@ -110,8 +115,28 @@ def _canonical_syllable_cached(word: str) -> str:
 
 
 def canonical_tones(text: str) -> str:
-    """Put every tone mark of NFC ``text`` in the canonical place (length-preserving)."""
-    return _AMBIGUOUS_SYLLABLE.sub(lambda m: _canonical_syllable_cached(m.group()), text)
+    """Put every tone mark of NFC ``text`` in the canonical place (length-preserving).
+
+    Finds the ambiguous letter pairs, then widens each to its whole word (the letters
+    around it): a plain scan, where a regex for "a word containing a pair" backtracks
+    over every word of the text.
+    """
+    pieces = []
+    done = 0
+    for pair in _AMBIGUOUS_PAIR.finditer(text):
+        if pair.start() < done:
+            continue  # in the word just handled
+        start = pair.start()
+        while start > done and _is_letter(text[start - 1]):
+            start -= 1
+        end = _LETTERS.match(text, pair.end()).end()
+        pieces.append(text[done:start])
+        pieces.append(_canonical_syllable_cached(text[start:end]))
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=64)
@@ -490,6 +515,12 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
     folded = list(map(_FOLD.__getitem__, lowered))
     _LAST_SYLLABLES = (text, (lowered, folded))
     return lowered, folded
+
+
+def folded_syllables(text: str) -> list[str]:
+    """The accent-folded, lowercased syllables of ``text`` (as ``*_fold`` indexes them;
+    the list is shared with the analysers: read it, do not change it)."""
+    return _syllables(text)[1]
 
 
 def analyze(analyzer, text: str) -> list[str]:

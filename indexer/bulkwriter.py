@@ -25,12 +25,13 @@ from contextlib import suppress
 from itertools import groupby
 from operator import itemgetter
 from pickle import dumps
+from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filetables import _hash_functions
 from whoosh.filedb.filetables import _lengths as _LENGTHS
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.system import pack_int, pack_ushort
 from whoosh.writing import PostingPool, SegmentWriter
 
 from indexer.schema import FastFrequency
@@ -75,7 +76,7 @@ class _FieldPostings:
         """Terms in byte order, with each term's slice of (docs, freqs) in docnum order."""
         words = sorted(self.vocab)  # str order is UTF-8 byte order
         rank = np.empty(len(words), dtype=np.uint32)
-        rank[np.fromiter((self.vocab[w] for w in words), np.uint32, len(words))] = np.arange(
+        rank[np.fromiter(map(self.vocab.__getitem__, words), np.uint32, len(words))] = np.arange(
             len(words), dtype=np.uint32
         )
         keys = rank[np.frombuffer(self.terms, dtype=np.uint32)]
@@ -113,101 +114,203 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
     tmaxw = np.maximum.reduceat(weights, starts)
     tminlen = np.minimum.reduceat(np.where(lenbytes > 0, lenbytes, 255), starts)
     tmaxlen = np.maximum.reduceat(lenbytes, starts)
-    values = freqs.astype(">u4").tobytes()
-
-    delta_list, weight_list = deltas.tolist(), weights.tolist()
-    docs_list = docs.tolist()
-    bstarts_l, bends_l = bstarts.tolist(), bends.tolist()
-    bmaxw_l, bminw_l = bmaxw.tolist(), bminw.tolist()
-    bminlen_l, bmaxlen_l = bminlen.tolist(), bmaxlen.tolist()
-    nblocks_l = nblocks.tolist()
-    starts_l, ends_l = starts.tolist(), ends.tolist()
-    tweight_l, tmaxw_l = tweight.tolist(), tmaxw.tolist()
-    tminlen_l, tmaxlen_l = tminlen.tolist(), tmaxlen.tolist()
 
     fieldwriter.start_field(fieldname, fieldobj)
     postfile = fieldwriter._postfile
-    terms = _TermTable(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid))
-    pack_info = W3TermInfo._struct.pack
-    out = bytearray()
     base = postfile.tell()
+    offsets = np.empty(len(words), dtype=np.int64)
+    sizes = np.empty(len(words), dtype=np.int64)
+    single = counts == 1
+    # terms with several postings: Whoosh's pickled blocks, one by one
+    multi = np.flatnonzero(~single)
+    in_multi = np.repeat(~single, nblocks)
+    blocks = _Blocks(
+        bstarts[in_multi].tolist(),
+        bends[in_multi].tolist(),
+        bmaxw[in_multi].tolist(),
+        bminw[in_multi].tolist(),
+        bminlen[in_multi].tolist(),
+        bmaxlen[in_multi].tolist(),
+    )
+    written = _write_blocks(
+        postfile,
+        base,
+        multi,
+        nblocks[multi].tolist(),
+        blocks,
+        deltas,
+        weights,
+        docs,
+        freqs,
+        offsets,
+        sizes,
+    )
+    # terms with one posting (about half of all terms): fixed-size records, vectorised
+    ones = np.flatnonzero(single)
+    at = starts[ones]
+    records = np.zeros(ones.size, dtype=_SINGLE)
+    for name, value in _SINGLE_CONSTANTS.items():
+        records[name] = value
+    records["info_id"] = docs[at]
+    records["data_id"] = docs[at]
+    records["info_w"] = weights[at]
+    records["data_w"] = weights[at]
+    records["info_minlen"] = lenbytes[at]
+    records["info_maxlen"] = lenbytes[at]
+    records["data_freq"] = freqs[at]
+    postfile.write(records.tobytes())
+    offsets[ones] = base + written + np.arange(ones.size, dtype=np.int64) * _SINGLE.itemsize
+    sizes[ones] = _SINGLE.itemsize
+    # the term table, in term order
+    info = np.zeros(len(words), dtype=_TERM_INFO)
+    info["weight"] = tweight
+    info["df"] = counts
+    info["minlen"] = tminlen
+    info["maxlen"] = tmaxlen
+    info["maxw"] = tmaxw
+    info["minid"] = docs[starts]
+    info["maxid"] = docs[ends - 1]
+    info["offset"] = offsets
+    info["length"] = sizes
+    _add_terms(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid), words, info.tobytes())
+    fieldwriter.finish_field()
+
+
+class _Blocks(NamedTuple):
+    """Per-block statistics, as Python lists (one entry per block)."""
+
+    starts: list[int]
+    ends: list[int]
+    maxw: list[float]
+    minw: list[float]
+    minlen: list[int]
+    maxlen: list[int]
+
+
+def _write_blocks(
+    postfile, base, terms, nblocks, blocks: _Blocks, deltas, weights, docs, freqs, offsets, sizes
+) -> int:
+    """Whoosh's pickled blocks for ``terms``; returns the number of bytes written."""
+    out = bytearray()
+    flushed = 0
     b = 0
-    for t, word in enumerate(words):
-        offset = base + len(out)
+    for t, count in zip(terms.tolist(), nblocks):
+        offset = flushed + len(out)
         out += WHOOSH3_HEADER_MAGIC
-        last_block = b + nblocks_l[t] - 1
-        while b <= last_block:
-            s, e = bstarts_l[b], bends_l[b]
-            if bmaxw_l[b] == bminw_l[b]:
-                mini_w = None if bmaxw_l[b] == 1.0 else bmaxw_l[b]
+        last = b + count - 1
+        while b <= last:
+            s, e = blocks.starts[b], blocks.ends[b]
+            maxw, minw = blocks.maxw[b], blocks.minw[b]
+            if maxw == minw:
+                mini_w = None if maxw == 1.0 else maxw
             else:
-                mini_w = tuple(weight_list[s:e])
-            data = dumps((tuple(delta_list[s:e]), mini_w, values[4 * s : 4 * e]), 2)
+                mini_w = tuple(weights[s:e].tolist())
+            ids = tuple(deltas[s:e].tolist())
+            data = dumps((ids, mini_w, freqs[s:e].astype(">u4").tobytes()), 2)
             comp = 0
             if e - s >= COMPRESS_FROM:
                 comp = COMPRESSION
                 data = zlib.compress(data, comp)
-            info = dumps((e - s, docs_list[e - 1], bmaxw_l[b], comp, bminlen_l[b], bmaxlen_l[b]), 2)
+            lastid = int(docs[e - 1])
+            info = dumps((e - s, lastid, maxw, comp, blocks.minlen[b], blocks.maxlen[b]), 2)
             size = len(info) + len(data)
-            out += pack_int(-size if b == last_block else size)
+            out += pack_int(-size if b == last else size)
             out += info
             out += data
             b += 1
-        s, e = starts_l[t], ends_l[t]
-        record = pack_info(
-            0,
-            tweight_l[t],
-            e - s,
-            tminlen_l[t],
-            tmaxlen_l[t],
-            tmaxw_l[t],
-            docs_list[s],
-            docs_list[e - 1],
-        )
-        terms.add(word, record + pack_long(offset) + pack_int(base + len(out) - offset))
+        offsets[t] = base + offset
+        sizes[t] = flushed + len(out) - offset
         if len(out) > FLUSH_BYTES:
             postfile.write(bytes(out))
-            base += len(out)
+            flushed += len(out)
             out.clear()
     postfile.write(bytes(out))
-    terms.flush()
-    fieldwriter.finish_field()
+    return flushed + len(out)
 
 
-class _TermTable:
-    """Bulk ``OrderedHashWriter.add`` for one field's keys (already in increasing order)."""
+def _add_terms(tindex, prefix: bytes, words: list[str], records: bytes) -> None:
+    """``OrderedHashWriter.add`` for every (term, record) of one field, in bulk."""
+    keys = [prefix + w.encode("utf-8") for w in words]
+    if not keys:
+        return
+    if keys[0] <= tindex.lastkey:
+        raise ValueError("terms must be added in increasing order")
+    width = _TERM_INFO.itemsize
+    lens = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    sizes = _LENGTHS.size + lens + width
+    positions = (tindex.dbfile.tell() + np.cumsum(sizes) - sizes).tolist()
+    heads = np.zeros(len(keys), dtype=[("k", ">i4"), ("v", ">i4")])
+    heads["k"] = lens
+    heads["v"] = width
+    head = heads.tobytes()
+    hl = _LENGTHS.size
+    tindex.dbfile.write(
+        b"".join(
+            head[i * hl : (i + 1) * hl] + key + records[i * width : (i + 1) * width]
+            for i, key in enumerate(keys)
+        )
+    )
+    buckets = tindex.buckets
+    for key, h, pos in zip(keys, map(tindex.hashfn, keys), positions):
+        buckets[h & 255].append((h, pos))
+    tindex.index.extend(positions)
+    tindex.lastkey = keys[-1]
 
-    def __init__(self, tindex, prefix: bytes) -> None:
-        self.tindex = tindex
-        self.prefix = prefix
-        self.out = bytearray()
-        self.base = tindex.dbfile.tell()
-        self.hashfn = tindex.hashfn
-        self.buckets = tindex.buckets
-        self.positions = tindex.index
-        self.last = None
 
-    def add(self, word: str, value: bytes) -> None:
-        key = self.prefix + word.encode("utf-8")
-        pos = self.base + len(self.out)
-        self.out += _LENGTHS.pack(len(key), len(value))
-        self.out += key
-        self.out += value
-        h = self.hashfn(key)
-        self.buckets[h & 255].append((h, pos))
-        self.positions.append(pos)
-        self.last = key
-        if len(self.out) > FLUSH_BYTES:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.last is not None and self.tindex.lastkey >= self.last:
-            raise ValueError("terms must be added in increasing order")
-        self.tindex.dbfile.write(bytes(self.out))
-        self.base += len(self.out)
-        self.out.clear()
-        if self.last is not None:
-            self.tindex.lastkey = self.last
+# One block of one posting, pickled with fixed-width opcodes (protocol 4; Whoosh reads
+# any protocol): info = (1, id, weight, 0, minlen, maxlen), data = ((id,), weight, freq).
+_SINGLE = np.dtype(
+    [
+        ("magic", "S4"),
+        ("size", ">i4"),
+        ("info_head", "S5"),
+        ("info_J", "S1"),
+        ("info_id", "<i4"),
+        ("info_G", "S1"),
+        ("info_w", ">f8"),
+        ("info_comp", "S3"),
+        ("info_minlen", "u1"),
+        ("info_K", "S1"),
+        ("info_maxlen", "u1"),
+        ("info_tail", "S2"),
+        ("data_head", "S3"),
+        ("data_id", "<i4"),
+        ("data_tuple", "S2"),
+        ("data_w", ">f8"),
+        ("data_C", "S2"),
+        ("data_freq", ">u4"),
+        ("data_tail", "S2"),
+    ]
+)
+_SINGLE_CONSTANTS = {
+    "magic": WHOOSH3_HEADER_MAGIC,
+    "size": -(_SINGLE.itemsize - 8),
+    "info_head": b"\x80\x04(K\x01",  # protocol 4, mark, the int 1
+    "info_J": b"J",  # a 4-byte int follows
+    "info_G": b"G",  # an 8-byte float follows
+    "info_comp": b"K\x00K",  # the int 0 (not compressed), then a 1-byte int
+    "info_K": b"K",
+    "info_tail": b"t.",  # tuple from the mark, stop
+    "data_head": b"\x80\x04J",
+    "data_tuple": b"\x85G",  # 1-tuple of ids, then a float
+    "data_C": b"C\x04",  # 4 bytes follow
+    "data_tail": b"\x87.",  # 3-tuple, stop
+}
+# W3TermInfo.to_bytes of a term whose postings are in the postings file
+_TERM_INFO = np.dtype(
+    [
+        ("flags", "u1"),
+        ("weight", ">f4"),
+        ("df", ">u4"),
+        ("minlen", "u1"),
+        ("maxlen", "u1"),
+        ("maxw", ">f4"),
+        ("minid", ">u4"),
+        ("maxid", ">u4"),
+        ("offset", ">i8"),
+        ("length", ">i4"),
+    ]
+)
 
 
 class BulkWriter(SegmentWriter):

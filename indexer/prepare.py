@@ -18,7 +18,7 @@ from indexer.analysis import (
     SegmentedText,
     Span,
     content_key,
-    fold_diacritics,
+    folded_syllables,
     normalize_text,
     pyvi_word_spans,
 )
@@ -43,7 +43,6 @@ class Prepared:
     body_spans: list[Span]
     officials: list[dict]
     fresh: dict[str, tuple[list[Span], object]]  # cache entries computed by the worker
-    content_hash: str  # duplicate_key of the body, computed in the worker too
 
 
 def derive_title(body: str) -> str:
@@ -57,9 +56,11 @@ def derive_title(body: str) -> str:
 
 
 def duplicate_key(body: str) -> str:
-    """Same text republished → same key (case, accents, spacing and punctuation ignored)."""
-    words = re.findall(r"\w+", fold_diacritics(normalize_text(body)).lower())
-    return content_key(" ".join(words))
+    """Same text republished → same key (case, accents, spacing and punctuation ignored).
+
+    Built from the folded syllables that indexing computes for the body anyway.
+    """
+    return content_key(" ".join(folded_syllables(body)))
 
 
 def _officials_key(title: str, body: str) -> str:
@@ -132,7 +133,6 @@ def prepare_batch(articles: list[Article]) -> list[Prepared]:
                 body_spans,
                 officials,
                 fresh,
-                duplicate_key(article.body),
             )
         )
     return prepared
@@ -152,7 +152,7 @@ def to_document(p: Prepared) -> dict:
         "body_fold": a.body,
         "body_words": SegmentedText(a.body, p.body_spans),
         "body_pairs": a.body,
-        "content_hash": p.content_hash,
+        "content_hash": duplicate_key(a.body),
         "officials": ",".join(sorted({o["name"].replace(",", " ") for o in p.officials})),
         "officials_json": p.officials,
         "categories": a.categories or ([a.category] if a.category else []),

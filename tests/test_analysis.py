@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from indexer.analysis import (
     _PYVI_PATTERN,
     analyze,
+    canonical_tones,
     exact_analyzer,
     fast_terms,
     fold_diacritics,
@@ -50,6 +52,18 @@ def test_tone_placement_is_canonical():
 def test_tone_placement_leaves_other_syllables_alone():
     for word in ["hoàng", "thuyết", "quý", "quỳ", "người", "khuỷu", "xoáy", "giữa", "thuở"]:
         assert normalize_text(word) == word
+
+
+_WORD_WITH_AMBIGUOUS_PAIR = re.compile(
+    r"[^\W\d_]*(?:[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ])[^\W\d_]*"
+)
+
+
+@given(st.text(alphabet="hoàuỷyaáòOÒAqQ_2²Ⅷ \n.-" + VIETNAMESE[:40], max_size=40))
+def test_canonical_tones_rewrites_exactly_the_words_with_an_ambiguous_pair(text):
+    """The scan-and-widen implementation against its one-regex definition."""
+    reference = _WORD_WITH_AMBIGUOUS_PAIR.sub(lambda m: canonical_tones(m.group()), text)
+    assert canonical_tones(text) == reference
 
 
 def test_normalisation_keeps_offsets():
