@@ -18,8 +18,10 @@ diacritics) and ``word_analyzer`` (pyvi's multi-syllable words, ``thành_ủy``)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import os
 import re
 import string
 import threading
@@ -192,10 +194,27 @@ _PUNCT = set(string.punctuation)
 Span = tuple[int, int]
 
 
+@lru_cache(maxsize=1)
 def _pyvi_model():
     from pyvi import ViTokenizer  # imported lazily: loading the model takes ~0.3 s
 
-    return ViTokenizer.ViTokenizer
+    tokenizer = ViTokenizer.ViTokenizer
+    _drop_model_file(tokenizer.model)
+    return tokenizer
+
+
+def _drop_model_file(crf) -> None:
+    """sklearn-crfsuite unpickles pyvi's model into a 624 KB file in /tmp that nothing
+    deletes (every process that loads pyvi left one). crfsuite reads the file into
+    memory when the tagger opens, so open it now and delete the file."""
+    try:
+        crf.tagger_  # noqa: B018 - opening the tagger reads the model
+        name = crf.modelfile.name
+    except AttributeError:
+        return
+    if name and os.path.basename(name).startswith("model") and name.endswith(".crfsuite"):
+        with contextlib.suppress(OSError):
+            os.remove(name)
 
 
 def load_segmenter() -> None:

@@ -140,3 +140,17 @@ def test_our_segmentation_joins_what_pyvi_joins():
 def test_fast_index_path_equals_the_pipeline(text):
     for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer(), pair_analyzer()):
         assert fast_terms(analyzer, text) == analyze(analyzer, text)
+
+
+def test_loading_pyvi_leaves_no_model_file_behind(tmp_path):
+    """sklearn-crfsuite writes pyvi's model to a temporary file that nothing deleted."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from indexer.analysis import pyvi_word_spans; print(pyvi_word_spans('Hà Nội'))"
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[(0, 6)]"
+    assert list(tmp_path.iterdir()) == []
