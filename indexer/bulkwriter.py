@@ -41,7 +41,7 @@ COMPRESS_FROM = 16  # blocks with fewer postings are stored uncompressed
 COMPRESSION = 1  # zlib level (Whoosh's default is 3: 2× slower, 4% smaller blocks)
 FLUSH_BYTES = 8 << 20  # write buffered bytes out every 8 MB
 CRC_HASH = 1  # whoosh.filedb.filetables: 0 = MD5, 1 = CRC-32, 2 = CDB
-SEGMENT_POSTINGS = 12_000_000  # about 1 GB of accumulated postings, then a new segment
+SEGMENT_POSTINGS = 24_000_000  # then a new segment: ≈ 1.5 GB at its peak, when written
 
 
 class _FieldPostings:
