@@ -32,6 +32,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filetables import _hash_functions
 from whoosh.filedb.filetables import _lengths as _LENGTHS
+from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_int, pack_ushort
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -48,10 +49,12 @@ SEGMENT_POSTINGS = 24_000_000  # then a new segment: ≈ 1.5 GB at its peak, whe
 class _FieldPostings:
     """The postings of one field in one segment: parallel arrays plus a vocabulary."""
 
-    __slots__ = ("docs", "freqs", "terms", "vocab")
+    __slots__ = ("docs", "field", "freqs", "terms", "text", "vocab")
 
-    def __init__(self) -> None:
-        self.vocab: dict[str, int] = {}
+    def __init__(self, field) -> None:
+        self.field = field
+        self.text = isinstance(field.format, FastFrequency)  # str terms, else UTF-8 bytes
+        self.vocab: dict[str | bytes, int] = {}
         self.terms = array("I")
         self.docs = array("I")
         self.freqs = array("I")
@@ -59,8 +62,18 @@ class _FieldPostings:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def add_document(self, docnum: int, counts: dict[str, int]) -> int:
-        """Record ``counts`` (term → frequency) for ``docnum``; return the field length."""
+    def add_value(self, docnum: int, value) -> int:
+        """Index ``value`` for ``docnum``; return the field's length in it."""
+        field = self.field
+        if self.text:
+            counts = field.format.term_counts(value, field.analyzer)
+        else:
+            counts = {tbytes: freq for tbytes, freq, _w, _v in field.index(value)}
+        length = self.add_document(docnum, counts)
+        return length if field.scorable else 0
+
+    def add_document(self, docnum: int, counts: dict) -> int:
+        """Record ``counts`` (term → frequency) for ``docnum``; return their sum."""
         vocab = self.vocab
         ids = list(map(vocab.get, counts))
         if None in ids:  # terms this segment has not seen yet
@@ -109,12 +122,13 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
     weights = freqs.astype(np.float64) * fieldobj.format.field_boost
     bmaxw = np.maximum.reduceat(weights, bstarts)
     bminw = np.minimum.reduceat(weights, bstarts)
-    bminlen = np.minimum.reduceat(np.where(lenbytes > 0, lenbytes, 255), bstarts)
+    bminlen = _min_length(lenbytes, bstarts)
     bmaxlen = np.maximum.reduceat(lenbytes, bstarts)
     tweight = np.add.reduceat(weights, starts)
     tmaxw = np.maximum.reduceat(weights, starts)
-    tminlen = np.minimum.reduceat(np.where(lenbytes > 0, lenbytes, 255), starts)
+    tminlen = _min_length(lenbytes, starts)
     tmaxlen = np.maximum.reduceat(lenbytes, starts)
+    with_freqs = fieldobj.format.fixed_value_size() != 0  # Frequency; Existence has none
 
     fieldwriter.start_field(fieldname, fieldobj)
     postfile = fieldwriter._postfile
@@ -134,6 +148,7 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
         bmaxlen[in_multi].tolist(),
     )
     written = _write_blocks(
+        with_freqs,
         postfile,
         base,
         multi,
@@ -149,8 +164,9 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
     # terms with one posting (about half of all terms): fixed-size records, vectorised
     ones = np.flatnonzero(single)
     at = starts[ones]
-    records = np.zeros(ones.size, dtype=_SINGLE)
-    for name, value in _SINGLE_CONSTANTS.items():
+    layout, constants = _SINGLE_LAYOUTS[with_freqs]
+    records = np.zeros(ones.size, dtype=layout)
+    for name, value in constants.items():
         records[name] = value
     records["info_id"] = docs[at]
     records["data_id"] = docs[at]
@@ -158,10 +174,11 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
     records["data_w"] = weights[at]
     records["info_minlen"] = lenbytes[at]
     records["info_maxlen"] = lenbytes[at]
-    records["data_freq"] = freqs[at]
+    if with_freqs:
+        records["data_freq"] = freqs[at]
     postfile.write(records.tobytes())
-    offsets[ones] = base + written + np.arange(ones.size, dtype=np.int64) * _SINGLE.itemsize
-    sizes[ones] = _SINGLE.itemsize
+    offsets[ones] = base + written + np.arange(ones.size, dtype=np.int64) * layout.itemsize
+    sizes[ones] = layout.itemsize
     # the term table, in term order
     info = np.zeros(len(words), dtype=_TERM_INFO)
     info["weight"] = tweight
@@ -188,8 +205,26 @@ class _Blocks(NamedTuple):
     maxlen: list[int]
 
 
+def _min_length(lenbytes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each run's smallest non-zero length byte (0 when all are 0: Whoosh's "None")."""
+    smallest = np.minimum.reduceat(np.where(lenbytes > 0, lenbytes, 256), starts)
+    smallest[smallest == 256] = 0
+    return smallest
+
+
 def _write_blocks(
-    postfile, base, terms, nblocks, blocks: _Blocks, deltas, weights, docs, freqs, offsets, sizes
+    with_freqs: bool,
+    postfile,
+    base,
+    terms,
+    nblocks,
+    blocks: _Blocks,
+    deltas,
+    weights,
+    docs,
+    freqs,
+    offsets,
+    sizes,
 ) -> int:
     """Whoosh's pickled blocks for ``terms``; returns the number of bytes written."""
     out = bytearray()
@@ -207,7 +242,8 @@ def _write_blocks(
             else:
                 mini_w = tuple(weights[s:e].tolist())
             ids = tuple(deltas[s:e].tolist())
-            data = dumps((ids, mini_w, freqs[s:e].astype(">u4").tobytes()), 2)
+            values = freqs[s:e].astype(">u4").tobytes() if with_freqs else None
+            data = dumps((ids, mini_w, values), 2)
             comp = 0
             if e - s >= COMPRESS_FROM:
                 comp = COMPRESSION
@@ -231,7 +267,7 @@ def _write_blocks(
 
 def _add_terms(tindex, prefix: bytes, words: list[str], records: bytes) -> None:
     """``OrderedHashWriter.add`` for every (term, record) of one field, in bulk."""
-    keys = [prefix + w.encode("utf-8") for w in words]
+    keys = [prefix + (w.encode("utf-8") if isinstance(w, str) else w) for w in words]
     if not keys:
         return
     if keys[0] <= tindex.lastkey:
@@ -259,9 +295,10 @@ def _add_terms(tindex, prefix: bytes, words: list[str], records: bytes) -> None:
 
 
 # One block of one posting, pickled with fixed-width opcodes (protocol 4; Whoosh reads
-# any protocol): info = (1, id, weight, 0, minlen, maxlen), data = ((id,), weight, freq).
-_SINGLE = np.dtype(
-    [
+# any protocol): info = (1, id, weight, 0, minlen, maxlen) and data = ((id,), weight,
+# freq) — or ((id,), weight, None) for a format without values (Existence).
+def _single_layout(with_freqs: bool) -> tuple[np.dtype, dict[str, bytes | int]]:
+    fields = [
         ("magic", "S4"),
         ("size", ">i4"),
         ("info_head", "S5"),
@@ -278,25 +315,28 @@ _SINGLE = np.dtype(
         ("data_id", "<i4"),
         ("data_tuple", "S2"),
         ("data_w", ">f8"),
-        ("data_C", "S2"),
-        ("data_freq", ">u4"),
-        ("data_tail", "S2"),
     ]
-)
-_SINGLE_CONSTANTS = {
-    "magic": WHOOSH3_HEADER_MAGIC,
-    "size": -(_SINGLE.itemsize - 8),
-    "info_head": b"\x80\x04(K\x01",  # protocol 4, mark, the int 1
-    "info_J": b"J",  # a 4-byte int follows
-    "info_G": b"G",  # an 8-byte float follows
-    "info_comp": b"K\x00K",  # the int 0 (not compressed), then a 1-byte int
-    "info_K": b"K",
-    "info_tail": b"t.",  # tuple from the mark, stop
-    "data_head": b"\x80\x04J",
-    "data_tuple": b"\x85G",  # 1-tuple of ids, then a float
-    "data_C": b"C\x04",  # 4 bytes follow
-    "data_tail": b"\x87.",  # 3-tuple, stop
-}
+    fields += [("data_C", "S2"), ("data_freq", ">u4")] if with_freqs else [("data_N", "S1")]
+    fields += [("data_tail", "S2")]
+    layout = np.dtype(fields)
+    constants = {
+        "magic": WHOOSH3_HEADER_MAGIC,
+        "size": -(layout.itemsize - 8),
+        "info_head": b"\x80\x04(K\x01",  # protocol 4, mark, the int 1
+        "info_J": b"J",  # a 4-byte int follows
+        "info_G": b"G",  # an 8-byte float follows
+        "info_comp": b"K\x00K",  # the int 0 (not compressed), then a 1-byte int
+        "info_K": b"K",
+        "info_tail": b"t.",  # tuple from the mark, stop
+        "data_head": b"\x80\x04J",
+        "data_tuple": b"\x85G",  # 1-tuple of ids, then a float
+        "data_tail": b"\x87.",  # 3-tuple, stop
+    }
+    constants.update({"data_C": b"C\x04"} if with_freqs else {"data_N": b"N"})  # 4 bytes / None
+    return layout, constants
+
+
+_SINGLE_LAYOUTS = {True: _single_layout(True), False: _single_layout(False)}
 _POINTER = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer, "!Iq"
 # W3TermInfo.to_bytes of a term whose postings are in the postings file
 _TERM_INFO = np.dtype(
@@ -331,8 +371,8 @@ class BulkWriter(SegmentWriter):
         self._bulk = {
             name: field
             for name, field in self.schema.items()
-            if isinstance(field.format, FastFrequency)
-            and field.scorable
+            if field.indexed
+            and type(field.format) in (FastFrequency, Frequency, Existence)
             and not field.vector
             and not field.separate_spelling()
         }
@@ -343,7 +383,7 @@ class BulkWriter(SegmentWriter):
         _crc_term_hashes(self.fieldwriter)
 
     def _new_postings(self) -> None:
-        self._postings = {name: _FieldPostings() for name in self._bulk}
+        self._postings = {name: _FieldPostings(field) for name, field in self._bulk.items()}
 
     @property
     def segment_number(self) -> int:
@@ -368,8 +408,7 @@ class BulkWriter(SegmentWriter):
                     continue
                 field = schema[name]
                 if name in self._bulk:
-                    counts = field.format.term_counts(value, field.analyzer)
-                    length = self._postings[name].add_document(docnum, counts)
+                    length = self._postings[name].add_value(docnum, value)
                 else:
                     length = self._index_field(name, field, value, docnum)
                 stored = fields.get(f"_stored_{name}", value)
@@ -399,14 +438,14 @@ class BulkWriter(SegmentWriter):
 
     def add_postings_to_pool(self, reader, startdoc, docmap) -> None:
         """Merged segments: bulk fields' postings go to the arrays too."""
-        decode = FastFrequency().decode_frequency
         for fieldname, btext, docnum, _weight, vbytes in self._process_posts(
             reader.iter_postings(), startdoc, docmap
         ):
             if fieldname in self._bulk:
-                self._postings[fieldname].add_document(
-                    docnum, {btext.decode("utf-8"): decode(vbytes)}
-                )
+                postings = self._postings[fieldname]
+                term = btext.decode("utf-8") if postings.text else btext
+                freq = postings.field.format.decode_frequency(vbytes)
+                postings.add_document(docnum, {term: freq})
             else:
                 self.pool.add((fieldname, btext, docnum, _weight, vbytes))
 
