@@ -500,8 +500,16 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(str(text))  # a plain str: SegmentedText misses the lru_cache
         spans = segment_words(text if hasattr(text, "spans") else norm)
-        return ["_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in spans]
+        return list(map(_WORD_TERM.__getitem__, [norm[a:b] for a, b in spans]))
     return None
+
+
+def _word_term(word: str) -> str:
+    """``thành ủy`` → ``thành_ủy``: a pyvi word's term."""
+    return "_".join(SYLLABLE_PATTERN.findall(word)).lower()
+
+
+_WORD_TERM = _Memo(_word_term)
 
 
 class _Memo(dict):
