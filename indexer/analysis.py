@@ -509,9 +509,6 @@ def _word_term(word: str) -> str:
     return "_".join(SYLLABLE_PATTERN.findall(word)).lower()
 
 
-_WORD_TERM = _Memo(_word_term)
-
-
 class _Memo(dict):
     """``fn`` memoised per syllable (C-speed lookups through ``map``), bounded."""
 
@@ -528,6 +525,7 @@ class _Memo(dict):
 
 _LOWER = _Memo(str.lower)
 _FOLD = _Memo(fold_diacritics)
+_WORD_TERM = _Memo(_word_term)
 _LAST_SYLLABLES: tuple[str | None, tuple[list[str], list[str]]] = (None, ([], []))
 
 
