@@ -331,7 +331,7 @@ class SegmentedText(str):
     """A text that carries its pyvi word spans (computed on ``normalize_text(text)``).
 
     The writer hands these to Whoosh so that analysis in any process, including
-    Whoosh's sub-writers, finds the segmentation without running pyvi again.
+    the builders and writer, finds the segmentation without running pyvi again.
     """
 
     spans: list[Span]
