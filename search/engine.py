@@ -57,6 +57,21 @@ class SearchRequest:
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
 
 
+def _private_reader(ix, reader):
+    """Another reader over exactly ``reader``'s segments, with its own open files:
+    Whoosh's files keep a read position, so two threads must never share a reader."""
+    segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
+    return ix._reader(ix.storage, ix.schema, segments, reader.generation())
+
+
+def _warm(postings: PostingStore, reader) -> None:
+    """Read the longest posting lists ahead of queries, through the thread's own reader."""
+    try:
+        postings.warm(reader)
+    finally:
+        reader.close()
+
+
 @dataclass
 class Snapshot:
     searcher: object
@@ -128,7 +143,10 @@ class Engine:
         key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
         snap = Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
         builder.restore = lambda text: suggest_correction(snap, text)
-        threading.Thread(target=snap.postings.warm, name="warm-postings", daemon=True).start()
+        own = _private_reader(ix, reader)
+        threading.Thread(
+            target=_warm, args=(snap.postings, own), name="warm-postings", daemon=True
+        ).start()
         return snap
 
     def _close_retired(self, now: float) -> None:

@@ -69,8 +69,12 @@ class PostingStore:
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
 
     # ----------------------------------------------------------------- reading
-    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(document numbers, term frequencies) of live documents holding the term."""
+    def postings(self, fieldname: str, text: str, reader=None) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, term frequencies) of live documents holding the term.
+
+        ``reader``: another reader over the same segments (the warming thread has its
+        own: Whoosh's files keep a read position, so two threads must not share them).
+        """
         key = (fieldname, text)
         with self._lock:
             hit = self._cache.get(key)
@@ -78,7 +82,7 @@ class PostingStore:
                 self._cache.move_to_end(key)
                 return hit
         ids_parts, tf_parts = [], []
-        for leaf, offset in self.reader.leaf_readers():
+        for leaf, offset in (reader or self.reader).leaf_readers():
             ids, tfs = _leaf_postings(leaf, fieldname, text)
             if ids.size:
                 ids_parts.append(ids + offset)
@@ -96,7 +100,9 @@ class PostingStore:
                 self._cache.popitem(last=False)
         return result
 
-    def warm(self, fields: tuple[str, ...] = WARM_FIELDS, budget: int = WARM_POSTINGS) -> int:
+    def warm(
+        self, reader=None, fields: tuple[str, ...] = WARM_FIELDS, budget: int = WARM_POSTINGS
+    ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
         Runs once per snapshot in a background thread; stops at ``budget`` postings
@@ -104,31 +110,33 @@ class PostingStore:
         """
         from whoosh.reading import ReaderClosed
 
+        own = reader or self.reader
         try:
             for fieldname in fields:
-                self.lengths(fieldname)
+                self.lengths(fieldname, own)
             ranked = []
             for fieldname in fields:
-                for term in self.reader.lexicon(fieldname):
+                for term in own.lexicon(fieldname):
                     text = term.decode("utf-8")
-                    ranked.append((self.reader.doc_frequency(fieldname, text), fieldname, text))
+                    ranked.append((own.doc_frequency(fieldname, text), fieldname, text))
             ranked.sort(reverse=True)
             read = 0
             for df, fieldname, text in ranked[: self.capacity // 2]:
                 if read + df > budget:
                     break
-                read += self.postings(fieldname, text)[0].size
+                read += self.postings(fieldname, text, own)[0].size
             return read
         except (ReaderClosed, OSError, ValueError, AttributeError):
             return 0
         finally:
             self.warmed.set()
 
-    def lengths(self, fieldname: str) -> np.ndarray:
+    def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
         if fieldname not in self._lengths:
+            reader = reader or self.reader
             out = np.zeros(self.size, dtype=np.float32)
-            for leaf, offset in self.reader.leaf_readers():
+            for leaf, offset in reader.leaf_readers():
                 count = leaf.doc_count_all()
                 column = f"_{fieldname}_len"
                 perdoc = getattr(leaf, "_perdoc", None)
@@ -140,9 +148,9 @@ class PostingStore:
                 else:
                     for d in range(count):
                         out[offset + d] = leaf.doc_field_length(d, fieldname, 0) or 0
-            self._lengths[fieldname] = out
-            total = self.reader.field_length(fieldname)
+            total = reader.field_length(fieldname)
             self._avg[fieldname] = (total / self.doc_count) if self.doc_count else 1.0
+            self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
     def idf(self, fieldname: str, text: str) -> float:
