@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -55,6 +55,14 @@ class SearchRequest:
     facets: bool = True
     histogram: str | None = None
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _private_reader(ix, reader):
@@ -224,6 +232,8 @@ class Engine:
     def search(self, req: SearchRequest) -> dict:
         """Run a search; the answer shape of ``GET /search``."""
         started = time.perf_counter()
+        if not _encodable(req.q):  # lone surrogates (no UTF-8 text carries them)
+            req = replace(req, q=req.q.encode("utf-8", "replace").decode("utf-8"))
         snap = self.snapshot()
         key = req
         cached = snap.cache.get(key)

@@ -36,7 +36,10 @@ from search.scoring import Bag, Clause
 from search.scoring import Term as ScoredTerm
 from search.syntax import AllOf, AnyOf, FieldFilter, Not, Text, parse_query
 
-WEIGHTS = {  # tuned on 150 queries of each eval set (bench/quality.py), see docs/benchmarks.md
+# Plain words (the NumPy BM25F of search.scoring): one weight per signal, each term
+# scored over title and body together (a title occurrence weighs scoring.TITLE_WEIGHT).
+BAG_WEIGHTS = {"fold": 1.0, "exact": 1.0, "words": 1.0, "pairs": 2.0}
+WEIGHTS = {  # Whoosh queries (phrases, fields), tuned on 150 queries of each eval set
     "title_fold": 0.3,
     "body_fold": 1.0,
     "title": 0.3,
@@ -48,6 +51,9 @@ WEIGHTS = {  # tuned on 150 queries of each eval set (bench/quality.py), see doc
 }
 SHORT_QUERY_SYLLABLES = 6
 BOTH = ("title", "body")
+FOLD = ("title_fold", "body_fold")
+WORDS = ("title_words", "body_words")
+PAIRS = ("title_pairs", "body_pairs")
 RESTORED_WEIGHT = 0.5
 LONG_QUERY_MAX_TERMS = 40
 COMMON_TERM_SHARE = 0.5
@@ -114,11 +120,7 @@ def _word_terms(text: str, factor: float) -> list[ScoredTerm]:
     """pyvi's multi-syllable words of ``text`` as ranking terms (``factor`` × weight)."""
     norm = normalize_text(text)
     words = {"_".join(SYLLABLE_PATTERN.findall(norm[a:b])).lower() for a, b in segment_words(norm)}
-    return [
-        ScoredTerm(f"{f}_words", w, WEIGHTS[f"{f}_words"] * factor)
-        for w in sorted(words)
-        for f in BOTH
-    ]
+    return [ScoredTerm(WORDS, w, BAG_WEIGHTS["words"] * factor) for w in sorted(words)]
 
 
 def _flatten_groups(children: list) -> list:
@@ -161,10 +163,9 @@ class QueryBuilder:
         if [fold_diacritics(s) for s in restored] != typed:
             return []  # the guess also fixed a typo: not the same words
         terms = [
-            ScoredTerm(f, syl, WEIGHTS[f] * RESTORED_WEIGHT)
+            ScoredTerm(BOTH, syl, BAG_WEIGHTS["exact"] * RESTORED_WEIGHT)
             for syl in dict.fromkeys(restored)
             if fold_diacritics(syl) != syl
-            for f in BOTH
         ]
         terms += _word_terms(guess, RESTORED_WEIGHT)
         return terms
@@ -259,23 +260,19 @@ class QueryBuilder:
         clauses = []
         for syl in kept:
             folded = fold_diacritics(syl)
-            terms = [ScoredTerm(f"{f}_fold", folded, WEIGHTS[f"{f}_fold"]) for f in BOTH]
+            terms = [ScoredTerm(FOLD, folded, BAG_WEIGHTS["fold"])]
             if accented:
-                terms += [ScoredTerm(f, syl, WEIGHTS[f]) for f in BOTH]
+                terms.append(ScoredTerm(BOTH, syl, BAG_WEIGHTS["exact"]))
             clauses.append(Clause(terms))
         boosts = _word_terms(text, 1.0) if accented else self._restored_boosts(text)
         folded_seq = [fold_diacritics(s) for s in syllables(text)]
         pairs = sorted({(a, b) for a, b in itertools.pairwise(folded_seq) if a != b})
-        boosts += [
-            ScoredTerm(f"{f}_pairs", f"{a}_{b}", WEIGHTS[f"{f}_near"])
-            for a, b in pairs
-            for f in BOTH
-        ]
+        boosts += [ScoredTerm(PAIRS, f"{a}_{b}", BAG_WEIGHTS["pairs"]) for a, b in pairs]
         marked = [s for s in kept if fold_diacritics(s) != s] if accented else []
         return Bag(
             clauses=clauses,
             boosts=boosts,
-            as_typed=[[ScoredTerm(f, s, 1.0) for f in BOTH] for s in marked],
+            as_typed=[[ScoredTerm(BOTH, s, 1.0)] for s in marked],
             require_all=short,
         )
 

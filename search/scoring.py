@@ -3,9 +3,17 @@
 Whoosh scores document by document in Python, and its block-quality shortcut returned
 a wrong top 10 for our nested unions (measured: 99 of 100 queries), while exact
 scoring of every match took seconds on 85k articles. Here each query term's posting
-list is read block by block into arrays (cached per snapshot), scored with the very
-formula of ``whoosh.scoring.BM25F`` and summed into one array per query, so a
-20-word question costs milliseconds and the top hits are exact.
+list is read block by block into arrays (cached per snapshot), scored with array
+operations and summed into one array per query, so a 20-word question costs
+milliseconds and the top hits are exact.
+
+A term is scored over the title and the body together (BM25F as Robertson and Zaragoza
+define it): each field's term frequency is length-normalised, weighted (a title
+occurrence counts ``TITLE_WEIGHT`` body occurrences; a title derived from the body's
+first sentence counts like body text) and summed before one saturation. Whoosh's
+``BM25F`` instead adds a separately saturated BM25 per field, so a word in the title
+and the body was counted twice and a long body repeating common words outweighed the
+titles (measured on the vims headline set: nDCG@10 0.857 → 0.873 on held-out queries).
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from whoosh.util.numeric import byte_to_length
 
 B = 0.75
 K1 = 1.2
+TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
+DERIVED_TITLE_WEIGHT = 1.0  # a title derived from the first sentence is body text
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 WARM_POSTINGS = 4_000_000
@@ -28,9 +38,9 @@ EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 @dataclass
 class Term:
-    """One scored term: ``weight`` × BM25 of ``text`` in ``field``."""
+    """One scored term: ``weight`` × BM25F of ``text`` over ``fields`` (title and body)."""
 
-    field: str
+    fields: tuple[str, ...]
     text: str
     weight: float
 
@@ -41,6 +51,9 @@ class Clause:
 
     terms: list[Term]
     match_fields: tuple[str, ...] = ("title_fold", "body_fold")
+
+    def matches(self, term: Term) -> list[str]:
+        return [f for f in term.fields if f in self.match_fields]
 
 
 @dataclass
@@ -65,6 +78,7 @@ class PostingStore:
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
+        self._derived: np.ndarray | None = None
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
 
@@ -158,34 +172,75 @@ class PostingStore:
         df = self.reader.doc_frequency(fieldname, text)
         return math.log(self.doc_count / (df + 1)) + 1
 
+    def derived_titles(self) -> np.ndarray:
+        """Documents whose title was derived from the body (no title of their own)."""
+        if self._derived is None:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[self.postings("title_derived", "t")[0]] = True
+            self._derived = mask
+        return self._derived
+
     # ----------------------------------------------------------------- scoring
-    def term_scores(self, term: Term) -> tuple[np.ndarray, np.ndarray]:
-        """(documents, weighted BM25 score) of one term."""
-        ids, tfs = self.postings(term.field, term.text)
-        if not ids.size:
-            return ids, tfs
-        lengths = self.lengths(term.field)[ids]
-        avg = self._avg.get(term.field) or 1.0
-        idf = self.idf(term.field, term.text)
-        norm = K1 * ((1 - B) + B * lengths / avg)
-        return ids, (term.weight * idf * (tfs * (K1 + 1)) / (tfs + norm)).astype(np.float32)
+    def field_weights(self, fieldname: str, ids: np.ndarray) -> float | np.ndarray:
+        """How many body occurrences one occurrence in ``fieldname`` is worth, per document."""
+        if not fieldname.startswith("title"):
+            return 1.0
+        derived = self.derived_titles()[ids]
+        return np.where(derived, DERIVED_TITLE_WEIGHT, TITLE_WEIGHT).astype(np.float32)
+
+    def term_scores(
+        self, term: Term, dense: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, weighted BM25F score) of one term over its fields.
+
+        ``dense``: a zeroed float32 array of one slot per document, lent for the sum
+        over fields and returned zeroed.
+        """
+        id_parts, tf_parts, df = [], [], 0
+        for fieldname in term.fields:
+            ids, tfs = self.postings(fieldname, term.text)
+            if not ids.size:
+                continue
+            lengths = self.lengths(fieldname)[ids]
+            avg = self._avg.get(fieldname) or 1.0
+            weight = self.field_weights(fieldname, ids)
+            id_parts.append(ids)
+            tf_parts.append(weight * tfs / ((1 - B) + B * lengths / avg))
+            df = max(df, self.reader.doc_frequency(fieldname, term.text))
+        if not id_parts:
+            return EMPTY
+        ids, tfs = id_parts[0], tf_parts[0]
+        if len(id_parts) > 1:  # sum per document (every part is > 0 where present)
+            if dense is None:
+                dense = np.zeros(self.size, dtype=np.float32)
+            dense[ids] = tfs
+            for more_ids, more_tfs in zip(id_parts[1:], tf_parts[1:], strict=True):
+                new = dense[more_ids] == 0
+                dense[more_ids] += more_tfs
+                if new.any():
+                    ids = np.concatenate([ids, more_ids[new]])
+            tfs = dense[ids]
+            dense[ids] = 0
+        idf = math.log(self.doc_count / (df + 1)) + 1
+        return ids, (term.weight * idf * tfs * (K1 + 1) / (K1 + tfs)).astype(np.float32)
 
     def score_bag(self, bag: Bag) -> tuple[np.ndarray, np.ndarray]:
         """Per document: summed score, and how many clauses it matches."""
         scores = np.zeros(self.size, dtype=np.float32)
         matched = np.zeros(self.size, dtype=np.int16)
+        dense = np.zeros(self.size, dtype=np.float32)
         for clause in bag.clauses:
             hit = np.zeros(self.size, dtype=bool)
             for term in clause.terms:
-                ids, values = self.term_scores(term)
+                ids, values = self.term_scores(term, dense)
                 if not ids.size:
                     continue
                 _add(scores, ids, values)
-                if term.field in clause.match_fields:
-                    hit[ids] = True
+                for fieldname in clause.matches(term):
+                    hit[self.postings(fieldname, term.text)[0]] = True
             matched += hit
         for term in bag.boosts:
-            ids, values = self.term_scores(term)
+            ids, values = self.term_scores(term, dense)
             if ids.size:
                 _add(scores, ids, values)
         return scores, matched
@@ -198,8 +253,8 @@ class PostingStore:
         for alternatives in bag.as_typed:
             one = np.zeros(self.size, dtype=bool)
             for term in alternatives:
-                ids, _ = self.postings(term.field, term.text)
-                one[ids] = True
+                for fieldname in term.fields:
+                    one[self.postings(fieldname, term.text)[0]] = True
             mask &= one
         return mask
 

@@ -347,7 +347,11 @@ def test_accent_insensitive_matching(client, texts):
     assert holders
     answer = search(client, q="thanh uy ha noi")
     assert set(ids(answer)[: len(holders)]) == holders
-    assert ids(answer)[: len(holders)] == ids(search(client, q="Thành ủy Hà Nội"))[: len(holders)]
+    # the same articles lead either way (near-identical ones may swap: the accented
+    # query also weighs exact-diacritic matches)
+    accented = search(client, q="Thành ủy Hà Nội")
+    assert set(ids(accented)[: len(holders)]) == holders
+    assert answer["total"] == accented["total"]
 
 
 @pytest.mark.parametrize(("typed", "other"), [("đường", "dương"), ("dương", "đường")])
