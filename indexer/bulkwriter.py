@@ -29,14 +29,14 @@ from pickle import dumps
 from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filetables import _hash_functions
 from whoosh.filedb.filetables import _lengths as _LENGTHS
 from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_int, pack_ushort
 from whoosh.writing import PostingPool, SegmentWriter
 
-from indexer.schema import FastFrequency
+from indexer.schema import FastFrequency, length_bytes
 
 BLOCK = 128  # postings per block, as W3Codec's default blocklimit
 COMPRESS_FROM = 64  # smaller blocks are stored uncompressed (+8% postings, no zlib calls)
@@ -147,20 +147,12 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
         bminlen[in_multi].tolist(),
         bmaxlen[in_multi].tolist(),
     )
-    written = _write_blocks(
-        with_freqs,
-        postfile,
-        base,
-        multi,
-        nblocks[multi].tolist(),
-        blocks,
-        deltas,
-        weights,
-        docs,
-        freqs,
-        offsets,
-        sizes,
+    columns = _Columns(docs, deltas, weights, freqs if with_freqs else None)
+    rel_offsets, rel_sizes, written = _write_blocks(
+        postfile, nblocks[multi].tolist(), blocks, columns
     )
+    offsets[multi] = base + np.asarray(rel_offsets, dtype=np.int64)
+    sizes[multi] = rel_sizes
     # terms with one posting (about half of all terms): fixed-size records, vectorised
     ones = np.flatnonzero(single)
     at = starts[ones]
@@ -212,25 +204,30 @@ def _min_length(lenbytes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return smallest
 
 
+class _Columns(NamedTuple):
+    """One field's postings in term order (``freqs`` None: the format stores no values)."""
+
+    docs: np.ndarray
+    deltas: np.ndarray  # docnum gaps, restarting at every block
+    weights: np.ndarray
+    freqs: np.ndarray | None
+
+
 def _write_blocks(
-    with_freqs: bool,
-    postfile,
-    base,
-    terms,
-    nblocks,
-    blocks: _Blocks,
-    deltas,
-    weights,
-    docs,
-    freqs,
-    offsets,
-    sizes,
-) -> int:
-    """Whoosh's pickled blocks for ``terms``; returns the number of bytes written."""
+    postfile, nblocks: list[int], blocks: _Blocks, columns: _Columns
+) -> tuple[list[int], list[int], int]:
+    """Whoosh's pickled blocks, term after term (``nblocks[t]`` blocks for term ``t``).
+
+    Returns each term's offset from the current position and its size, and the bytes
+    written in all.
+    """
+    docs, deltas, weights, freqs = columns
+    offsets: list[int] = []
+    sizes: list[int] = []
     out = bytearray()
     flushed = 0
     b = 0
-    for t, count in zip(terms.tolist(), nblocks):
+    for count in nblocks:
         offset = flushed + len(out)
         out += WHOOSH3_HEADER_MAGIC
         last = b + count - 1
@@ -242,7 +239,7 @@ def _write_blocks(
             else:
                 mini_w = tuple(weights[s:e].tolist())
             ids = tuple(deltas[s:e].tolist())
-            values = freqs[s:e].astype(">u4").tobytes() if with_freqs else None
+            values = None if freqs is None else freqs[s:e].astype(">u4").tobytes()
             data = dumps((ids, mini_w, values), 2)
             comp = 0
             if e - s >= COMPRESS_FROM:
@@ -255,14 +252,14 @@ def _write_blocks(
             out += info
             out += data
             b += 1
-        offsets[t] = base + offset
-        sizes[t] = flushed + len(out) - offset
+        offsets.append(offset)
+        sizes.append(flushed + len(out) - offset)
         if len(out) > FLUSH_BYTES:
             postfile.write(bytes(out))
             flushed += len(out)
             out.clear()
     postfile.write(bytes(out))
-    return flushed + len(out)
+    return offsets, sizes, flushed + len(out)
 
 
 def _add_terms(tindex, prefix: bytes, words: list[str], records: bytes) -> None:
@@ -365,9 +362,8 @@ class BulkWriter(SegmentWriter):
         self._tempstorage = self.storage.temp_storage(
             f"{self.indexname}.{os.getpid()}.{id(self)}.tmp"
         )
-        self.pool = PostingPool(
-            self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128)
-        )
+        self._limitmb = kwargs.get("limitmb", 128)
+        self.pool = self._new_pool()
         self._bulk = {
             name: field
             for name, field in self.schema.items()
@@ -377,10 +373,13 @@ class BulkWriter(SegmentWriter):
             and not field.separate_spelling()
         }
         self._segment_postings = segment_postings
-        self._limitmb = kwargs.get("limitmb", 128)
         self._finished: list = []
         self._new_postings()
         _crc_term_hashes(self.fieldwriter)
+
+    def _new_pool(self) -> PostingPool:
+        """Whoosh's posting pool (for fields written the Whoosh way) of the new segment."""
+        return PostingPool(self._tempstorage, self.newsegment, limitmb=self._limitmb)
 
     def _new_postings(self) -> None:
         self._postings = {name: _FieldPostings(field) for name, field in self._bulk.items()}
@@ -461,7 +460,7 @@ class BulkWriter(SegmentWriter):
             pool_name, pool_items = next(groups, (None, None))
             for name in names:  # field by field in name order, as Whoosh writes them
                 if name in bulk:
-                    lengths = _length_bytes(pdr, name, count)
+                    lengths = length_bytes(pdr, name, count).astype(np.int64)
                     _write_field(
                         self.fieldwriter, name, self._bulk[name], self._postings[name], lengths
                     )
@@ -478,7 +477,7 @@ class BulkWriter(SegmentWriter):
         self._finished.append(self._finalize_segment())
         codec = self.codec
         self.newsegment = codec.new_segment(self.storage, self.indexname)
-        self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=self._limitmb)
+        self.pool = self._new_pool()
         self.perdocwriter = codec.per_document_writer(self.storage, self.newsegment)
         self.fieldwriter = codec.field_writer(self.storage, self.newsegment)
         _crc_term_hashes(self.fieldwriter)
@@ -557,12 +556,3 @@ def _write_hashes(self) -> None:
         table = np.empty(numslots, dtype=_POINTER)
         table["hash"], table["position"] = hashes, positions
         dbfile.write(table.tobytes())
-
-
-def _length_bytes(pdr, fieldname: str, count: int) -> np.ndarray:
-    """Every document's length byte in ``fieldname`` (0 where absent)."""
-    column = f"_{fieldname}_len"
-    if not pdr.has_column(column):
-        return np.zeros(count, dtype=np.int64)
-    raw = np.fromiter(pdr.column_reader(column, LENGTHS_COLUMN), np.uint8, count)
-    return raw.astype(np.int64)

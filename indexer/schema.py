@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
@@ -43,6 +44,17 @@ class FastFrequency(Frequency):
         fb = self.field_boost
         for term, freq in self.term_counts(value, analyzer).items():
             yield term, freq, freq * fb, pack_uint(freq)
+
+
+def length_bytes(perdoc, fieldname: str, count: int) -> np.ndarray:
+    """Every document's length in ``fieldname`` as Whoosh stores it (one byte; 0 where
+    absent), read from a segment's per-document reader in one pass."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+    column = f"_{fieldname}_len"
+    if not perdoc.has_column(column):
+        return np.zeros(count, dtype=np.uint8)
+    return np.fromiter(perdoc.column_reader(column, LENGTHS_COLUMN), np.uint8, count)
 
 
 def _text(analyzer, stored: bool = False) -> TEXT:

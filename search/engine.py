@@ -57,14 +57,6 @@ class SearchRequest:
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _private_reader(ix, reader):
     """Another reader over exactly ``reader``'s segments, with its own open files:
     Whoosh's files keep a read position, so two threads must never share a reader."""
@@ -232,8 +224,9 @@ class Engine:
     def search(self, req: SearchRequest) -> dict:
         """Run a search; the answer shape of ``GET /search``."""
         started = time.perf_counter()
-        if not _encodable(req.q):  # lone surrogates (no UTF-8 text carries them)
-            req = replace(req, q=req.q.encode("utf-8", "replace").decode("utf-8"))
+        clean = req.q.encode("utf-8", "replace").decode("utf-8")  # drops lone surrogates
+        if clean != req.q:
+            req = replace(req, q=clean)
         snap = self.snapshot()
         key = req
         cached = snap.cache.get(key)

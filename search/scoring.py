@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
+from indexer.schema import length_bytes
+
 B = 0.75
 K1 = 1.2
 TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
@@ -152,12 +154,9 @@ class PostingStore:
             out = np.zeros(self.size, dtype=np.float32)
             for leaf, offset in reader.leaf_readers():
                 count = leaf.doc_count_all()
-                column = f"_{fieldname}_len"
                 perdoc = getattr(leaf, "_perdoc", None)
-                if perdoc is not None and perdoc.has_column(column):
-                    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-                    raw = np.fromiter(perdoc.column_reader(column, LENGTHS_COLUMN), np.uint8, count)
+                if perdoc is not None:
+                    raw = length_bytes(perdoc, fieldname, count)
                     out[offset : offset + count] = _BYTE_LENGTHS[raw]
                 else:
                     for d in range(count):
@@ -167,9 +166,8 @@ class PostingStore:
             self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
-    def idf(self, fieldname: str, text: str) -> float:
+    def _idf(self, df: int) -> float:
         """Whoosh's idf: log(N / (df + 1)) + 1, df counted with deleted documents."""
-        df = self.reader.doc_frequency(fieldname, text)
         return math.log(self.doc_count / (df + 1)) + 1
 
     def derived_titles(self) -> np.ndarray:
@@ -221,8 +219,7 @@ class PostingStore:
                     ids = np.concatenate([ids, more_ids[new]])
             tfs = dense[ids]
             dense[ids] = 0
-        idf = math.log(self.doc_count / (df + 1)) + 1
-        return ids, (term.weight * idf * tfs * (K1 + 1) / (K1 + tfs)).astype(np.float32)
+        return ids, (term.weight * self._idf(df) * tfs * (K1 + 1) / (K1 + tfs)).astype(np.float32)
 
     def score_bag(self, bag: Bag) -> tuple[np.ndarray, np.ndarray]:
         """Per document: summed score, and how many clauses it matches."""
