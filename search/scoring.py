@@ -166,10 +166,6 @@ class PostingStore:
             self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
-    def _idf(self, df: int) -> float:
-        """Whoosh's idf: log(N / (df + 1)) + 1, df counted with deleted documents."""
-        return math.log(self.doc_count / (df + 1)) + 1
-
     def derived_titles(self) -> np.ndarray:
         """Documents whose title was derived from the body (no title of their own)."""
         if self._derived is None:
@@ -219,7 +215,9 @@ class PostingStore:
                     ids = np.concatenate([ids, more_ids[new]])
             tfs = dense[ids]
             dense[ids] = 0
-        return ids, (term.weight * self._idf(df) * tfs * (K1 + 1) / (K1 + tfs)).astype(np.float32)
+        return ids, (term.weight * idf(df, self.doc_count) * tfs * (K1 + 1) / (K1 + tfs)).astype(
+            np.float32
+        )
 
     def score_bag(self, bag: Bag) -> tuple[np.ndarray, np.ndarray]:
         """Per document: summed score, and how many clauses it matches."""
@@ -254,6 +252,11 @@ class PostingStore:
                     one[self.postings(fieldname, term.text)[0]] = True
             mask &= one
         return mask
+
+
+def idf(df: int, doc_count: int) -> float:
+    """Whoosh's idf: log(N / (df + 1)) + 1 (N and df may count deleted documents)."""
+    return math.log(max(1, doc_count) / (df + 1)) + 1
 
 
 def _add(scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
