@@ -27,7 +27,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from indexer import zerocopy
 from indexer.schema import build_schema
+
+zerocopy.install()  # every index opened through this module reads its mmap in place
 
 ENV_VAR = "VNSEARCH_INDEX"
 DEFAULT_DIR = "index_data"

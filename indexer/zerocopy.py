@@ -1,0 +1,82 @@
+"""Read Whoosh's memory-mapped segment files without copying them into memory.
+
+Whoosh opens each file inside a compound segment as a ``BufferFile`` over a
+``memoryview`` of the mmap, and gives it a ``BytesIO(view)`` for sequential reads.
+``BytesIO`` shares a ``bytes`` object but *copies* any other buffer, so every reader
+copied the whole postings file into its own memory: on the 85k benchmark index, 620 MB
+per reader, two readers per gunicorn worker (measured with tracemalloc). ``install``
+gives ``BufferFile`` a file object that reads straight from the view instead, so the
+pages stay in the shared page cache.
+"""
+
+from __future__ import annotations
+
+import io
+
+from whoosh.filedb import structfile
+
+
+class ViewFile(io.RawIOBase):
+    """A read-only, seekable file over a buffer: each read copies only what it returns."""
+
+    def __init__(self, buffer) -> None:
+        super().__init__()
+        self._view = memoryview(buffer).cast("B")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Like ``BytesIO.seek``: a negative absolute position is an error, a relative one stops at 0."""
+        if whence == io.SEEK_SET and offset < 0:
+            raise ValueError(f"negative seek value {offset}")
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = (
+            len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        )
+        start, self._pos = self._pos, max(self._pos, end)
+        return bytes(self._view[start:end])
+
+    def readinto(self, target) -> int:
+        data = self.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = len(self._view) if size is None or size < 0 else self._pos + size
+        limit = min(limit, len(self._view))
+        end = self._pos
+        while end < limit:  # look for the newline a chunk at a time
+            chunk = bytes(self._view[end : min(limit, end + 4096)])
+            found = chunk.find(b"\n")
+            if found >= 0:
+                end += found + 1
+                break
+            end += len(chunk)
+        return self.read(end - self._pos)
+
+
+def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
+    """``BufferFile.__init__`` with a ``ViewFile`` where Whoosh used ``BytesIO``."""
+    self._buf = buf
+    self._name = name
+    self.file = io.BytesIO(buf) if isinstance(buf, bytes) else ViewFile(buf)
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+def install() -> None:
+    """Make every ``BufferFile`` read its buffer in place (idempotent)."""
+    structfile.BufferFile.__init__ = _buffer_file_init
