@@ -1,0 +1,57 @@
+"""Reading posting lists ahead of queries: the longest first, within a budget."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from search.scoring import WARM_FIELDS, WARM_POSTINGS, PostingStore, warm_budget
+
+
+def fresh_store(engine) -> PostingStore:
+    snap = engine.snapshot()
+    return PostingStore(snap.searcher.reader(), snap.table.live)
+
+
+def test_warming_reads_the_longest_lists_within_the_budget(engine):
+    store = fresh_store(engine)
+    reader = store.reader
+    sizes = {
+        (f, t.decode("utf-8")): reader.doc_frequency(f, t.decode("utf-8"))
+        for f in WARM_FIELDS
+        for t in reader.lexicon(f)
+    }
+    budget = sum(sorted(sizes.values(), reverse=True)[:5])  # exactly the five longest
+    read = store.warm(budget=budget)
+    assert read == budget
+    cached = set(store._cache)
+    assert len(cached) == 5
+    shortest_cached = min(sizes[k] for k in cached)
+    assert all(size <= shortest_cached for key, size in sizes.items() if key not in cached)
+    assert store.warmed.is_set()
+
+
+def test_a_zero_budget_reads_nothing(engine):
+    store = fresh_store(engine)
+    assert store.warm(budget=0) == 0
+    assert not store._cache and store.warmed.is_set()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, WARM_POSTINGS), ("", WARM_POSTINGS), ("1_000", 1000), ("0", 0), ("-5", 0)],
+)
+def test_budget_from_the_environment(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("VNSEARCH_WARM_POSTINGS", raising=False)
+    else:
+        monkeypatch.setenv("VNSEARCH_WARM_POSTINGS", value)
+    assert warm_budget() == expected
+
+
+def test_a_bad_budget_is_reported_and_the_default_used(monkeypatch, caplog):
+    monkeypatch.setenv("VNSEARCH_WARM_POSTINGS", "lots")
+    with caplog.at_level(logging.WARNING, logger="search.scoring"):
+        assert warm_budget() == WARM_POSTINGS
+    assert "VNSEARCH_WARM_POSTINGS" in caplog.text and "lots" in caplog.text
