@@ -5,8 +5,8 @@ Whoosh opens each file inside a compound segment as a ``BufferFile`` over a
 ``BytesIO`` shares a ``bytes`` object but *copies* any other buffer, so every reader
 copied the whole postings file into its own memory: on the 85k benchmark index, 620 MB
 per reader, two readers per gunicorn worker (measured with tracemalloc). ``install``
-gives ``BufferFile`` a file object that reads straight from the view instead, so the
-pages stay in the shared page cache.
+gives ``BufferFile`` a file object that reads straight from the view instead (behind a
+small C read buffer), so the pages stay in the shared page cache.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import io
 
 from whoosh.filedb import structfile
+
+READ_BUFFER = 2048  # bytes read ahead: a posting block's header is a small pickle
 
 
 class ViewFile(io.RawIOBase):
@@ -71,7 +73,10 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
     """``BufferFile.__init__`` with a ``ViewFile`` where Whoosh used ``BytesIO``."""
     self._buf = buf
     self._name = name
-    self.file = io.BytesIO(buf) if isinstance(buf, bytes) else ViewFile(buf)
+    if isinstance(buf, bytes):
+        self.file = io.BytesIO(buf)  # shares the bytes object
+    else:  # buffered in C: pickle.load makes many small reads
+        self.file = io.BufferedReader(ViewFile(buf), buffer_size=READ_BUFFER)
     self.onclose = onclose
     self.is_real = False
     self.is_closed = False

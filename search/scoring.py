@@ -135,14 +135,8 @@ class PostingStore:
         try:
             for fieldname in fields:
                 self.lengths(fieldname, own)
-            ranked = []
-            for fieldname in fields:
-                for term in own.lexicon(fieldname):
-                    text = term.decode("utf-8")
-                    ranked.append((own.doc_frequency(fieldname, text), fieldname, text))
-            ranked.sort(reverse=True)
             read = 0
-            for df, fieldname, text in ranked[: self.capacity // 2]:
+            for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
                 if read + df > budget:
                     break
                 read += self.postings(fieldname, text, own)[0].size
@@ -257,6 +251,22 @@ class PostingStore:
                     one[self.postings(fieldname, term.text)[0]] = True
             mask &= one
         return mask
+
+
+def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[int, str, str]]:
+    """(document frequency, field, term) of the ``limit`` longest lists in ``fields``.
+
+    Reads each segment's term table once in order (asking the whole reader for each
+    term's frequency looked it up in every segment again: 6 of 21 s of warming).
+    """
+    freq: dict[tuple[str, bytes], int] = {}
+    for leaf, _ in reader.leaf_readers():
+        for fieldname in fields:
+            for text, info in leaf.iter_field(fieldname):
+                key = (fieldname, text)
+                freq[key] = freq.get(key, 0) + info.doc_frequency()
+    ranked = sorted(((df, f, text) for (f, text), df in freq.items()), reverse=True)
+    return [(df, f, text.decode("utf-8")) for df, f, text in ranked[:limit]]
 
 
 def warm_budget() -> int:

@@ -7,6 +7,7 @@ import mmap
 import pickle
 import tracemalloc
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from whoosh.filedb.structfile import BufferFile
@@ -25,9 +26,12 @@ OPS = st.lists(
 )
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["ViewFile", "BufferFile.file"])
 @given(data=st.binary(max_size=64), ops=OPS)
-def test_view_file_reads_like_bytes_io(data, ops):
-    ours, theirs = ViewFile(memoryview(bytearray(data))), io.BytesIO(data)
+def test_view_file_reads_like_bytes_io(wrapped, data, ops):
+    view = memoryview(bytearray(data))
+    ours = BufferFile(view).file if wrapped else ViewFile(view)
+    theirs = io.BytesIO(data)
     for op, *args in ops:
         if op == "seek":
             offset, whence = args
@@ -49,8 +53,10 @@ def test_view_file_reads_like_bytes_io(data, ops):
 def test_pickles_load_from_a_view_file():
     records = [{"id": "a/1", "title": "Thành ủy Hà Nội"}, list(range(300)), "dòng\nhai"]
     blob = b"".join(pickle.dumps(r, protocol=p) for r in records for p in (0, 2, 4))
-    f = ViewFile(memoryview(blob))
-    assert [pickle.load(f) for _ in range(len(records) * 3)] == [r for r in records for _ in "xyz"]
+    f = BufferFile(memoryview(bytearray(blob)))
+    expected = [r for r in records for _ in "xyz"]
+    assert [f.read_pickle() for _ in expected] == expected
+    assert f.tell() == len(blob)
 
 
 def test_buffer_file_over_a_mapping_does_not_copy_it(tmp_path):
