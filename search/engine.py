@@ -64,10 +64,11 @@ def _private_reader(ix, reader):
     return ix._reader(ix.storage, ix.schema, segments, reader.generation())
 
 
-def _warm(postings: PostingStore, reader) -> None:
-    """Read the longest posting lists ahead of queries, through the thread's own reader."""
+def _warm(postings: PostingStore, reader, previous: PostingStore | None = None) -> None:
+    """Read the longest posting lists ahead of queries, through the thread's own reader
+    (reusing what ``previous``, the replaced snapshot's store, holds)."""
     try:
-        postings.warm(reader)
+        postings.warm(reader, previous=previous)
     finally:
         reader.close()
 
@@ -123,14 +124,14 @@ class Engine:
             gen = store.current_generation(self.root)
             if snap is not None and snap.key[0] == gen and snap.searcher.up_to_date():
                 return snap
-            fresh = self._open(gen)
+            fresh = self._open(gen, snap.postings if snap is not None else None)
             if snap is not None:
                 self._retired.append((now, snap))
             self._snapshot = fresh
             self._close_retired(now)
             return fresh
 
-    def _open(self, gen: Path | None) -> Snapshot:
+    def _open(self, gen: Path | None, previous: PostingStore | None = None) -> Snapshot:
         ix = store.open_current(self.root)
         searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
         reader = searcher.reader()
@@ -145,7 +146,7 @@ class Engine:
         builder.restore = lambda text: suggest_correction(snap, text)
         own = _private_reader(ix, reader)
         threading.Thread(
-            target=_warm, args=(snap.postings, own), name="warm-postings", daemon=True
+            target=_warm, args=(snap.postings, own, previous), name="warm-postings", daemon=True
         ).start()
         return snap
 

@@ -86,13 +86,23 @@ class PostingStore:
         self._derived: np.ndarray | None = None
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
+        # segment id → (first document number, documents): where each segment sits
+        self.segments = {
+            leaf.segment().segment_id(): (offset, leaf.doc_count_all())
+            for leaf, offset in reader.leaf_readers()
+        }
+        self.reused = 0  # segment lists taken from a previous snapshot by ``warm``
 
     # ----------------------------------------------------------------- reading
-    def postings(self, fieldname: str, text: str, reader=None) -> tuple[np.ndarray, np.ndarray]:
+    def postings(
+        self, fieldname: str, text: str, reader=None, previous: PostingStore | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, term frequencies) of live documents holding the term.
 
         ``reader``: another reader over the same segments (the warming thread has its
         own: Whoosh's files keep a read position, so two threads must not share them).
+        ``previous``: the store of an earlier snapshot; the segments both share are
+        taken from its cache instead of being read again.
         """
         key = (fieldname, text)
         with self._lock:
@@ -102,7 +112,14 @@ class PostingStore:
                 return hit
         ids_parts, tf_parts = [], []
         for leaf, offset in (reader or self.reader).leaf_readers():
-            ids, tfs = _leaf_postings(leaf, fieldname, text)
+            cached = (
+                previous.segment_postings(key, leaf.segment().segment_id()) if previous else None
+            )
+            if cached is None:
+                ids, tfs = _leaf_postings(leaf, fieldname, text)
+            else:
+                ids, tfs = cached
+                self.reused += 1
             if ids.size:
                 ids_parts.append(ids + offset)
                 tf_parts.append(tfs)
@@ -119,14 +136,38 @@ class PostingStore:
                 self._cache.popitem(last=False)
         return result
 
+    def segment_postings(
+        self, key: tuple[str, str], segment_id: str
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """One segment's part of a cached list, numbered within the segment (None: not cached).
+
+        Documents this snapshot saw deleted are left out; deletions only grow, so the
+        caller's live mask still applies on top.
+        """
+        place = self.segments.get(segment_id)
+        with self._lock:
+            hit = self._cache.get(key)
+        if place is None or hit is None:
+            return None
+        start, count = place
+        ids, tfs = hit
+        lo, hi = np.searchsorted(ids, [start, start + count])
+        return ids[lo:hi] - start, tfs[lo:hi]
+
     def warm(
-        self, reader=None, fields: tuple[str, ...] = WARM_FIELDS, budget: int | None = None
+        self,
+        reader=None,
+        fields: tuple[str, ...] = WARM_FIELDS,
+        budget: int | None = None,
+        previous: PostingStore | None = None,
     ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
         Runs once per snapshot in a background thread; stops at ``budget`` postings
         (``warm_budget()`` by default; about 12 bytes each) or when the snapshot is
-        closed. Returns postings read.
+        closed. Returns postings read. With ``previous`` (the store of the snapshot
+        this one replaces), segments both share are copied from its cache: after a
+        commit that adds a small segment only that segment is read.
         """
         from whoosh.reading import ReaderClosed
 
@@ -139,7 +180,7 @@ class PostingStore:
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
                 if read + df > budget:
                     break
-                read += self.postings(fieldname, text, own)[0].size
+                read += self.postings(fieldname, text, own, previous)[0].size
             return read
         except (ReaderClosed, OSError, ValueError, AttributeError):
             return 0

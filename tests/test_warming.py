@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pytest
 
+import search.engine as engine_module
 from search.scoring import WARM_FIELDS, WARM_POSTINGS, PostingStore, warm_budget
 
 
@@ -55,3 +57,42 @@ def test_a_bad_budget_is_reported_and_the_default_used(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="search.scoring"):
         assert warm_budget() == WARM_POSTINGS
     assert "VNSEARCH_WARM_POSTINGS" in caplog.text and "lots" in caplog.text
+
+
+def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(
+    scratch_index, tmp_path, monkeypatch
+):
+    import json
+
+    from indexer.writer import delete_ids, index_paths
+    from search.engine import Engine
+
+    engine = Engine(scratch_index)
+    try:
+        before = engine.snapshot()
+        assert before.postings.warmed.wait(30)
+        source = tmp_path / "new.jsonl"
+        record = {"id": "new-1", "title": "Đường làng mới", "body": "Xã làm đường giao thông."}
+        source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        index_paths([source], scratch_index, jobs=1)
+        gone = before.searcher.stored_fields(0)["id"]
+        delete_ids([gone], scratch_index)
+        monkeypatch.setattr(engine_module, "FRESHNESS_CHECK_SECONDS", 0.0)
+        after = engine.snapshot()
+        assert after is not before
+        assert after.postings.warmed.wait(30)
+        assert set(after.postings.segments) & set(before.postings.segments)
+        assert after.postings.reused > 0
+        disk = PostingStore(after.searcher.reader(), after.table.live)  # reads everything
+        gone_doc = after.searcher.document_number(id=gone)
+        assert gone_doc is None
+        for (fieldname, text), (ids, tfs) in list(after.postings._cache.items()):
+            want_ids, want_tfs = disk.postings(fieldname, text)
+            assert np.array_equal(ids, want_ids) and np.array_equal(tfs, want_tfs), (
+                fieldname,
+                text,
+            )
+        assert engine.rank("đường giao thông", 100).count("new-1") == 1
+        assert gone not in engine.rank("đường", 1000)
+    finally:
+        engine.close()
