@@ -286,18 +286,25 @@ class QueryBuilder:
         return max(PAIR_FLOOR, min(1.0, (pair_idf - rarer) / pair_idf))
 
     def _distinctive(self, syls: list[str]) -> list[str]:
-        """The rarest syllables of a long query (common ones cost time, add little)."""
+        """The rarest syllables of a long query (common ones cost time, add little).
+
+        A syllable typed with diacritics is judged by how rare it is *as typed*: ``dỗ``
+        is rare though ``do`` (``do``, ``đó``, ``đỏ``, ``độ``…) is in most articles.
+        Measured on held-out vims headlines 150–300: 0.882 → 0.894.
+        """
         scored = []
         for s in syls:
-            df = self.doc_freq("body_fold", fold_diacritics(s))
-            if df == 0 and self.doc_freq("title_fold", fold_diacritics(s)) == 0:
+            folded = fold_diacritics(s)
+            df = self.doc_freq("body_fold", folded)
+            if df == 0 and self.doc_freq("title_fold", folded) == 0:
                 continue
-            scored.append((math.log((self.doc_count + 1) / (df + 0.5)), s))
+            if folded != s:
+                df = self.doc_freq("body", s)
+            scored.append((math.log((self.doc_count + 1) / (df + 0.5)), df, s))
         scored.sort(reverse=True)
         limit = max(COMMON_TERM_SHARE * self.doc_count, MIN_PRUNED_DOC_FREQ)
-        kept = [s for idf, s in scored if self.doc_freq("body_fold", fold_diacritics(s)) <= limit]
-        kept = kept[:LONG_QUERY_MAX_TERMS]
-        return kept or [s for _, s in scored[:3]]
+        kept = [s for _, df, s in scored if df <= limit][:LONG_QUERY_MAX_TERMS]
+        return kept or [s for _, _, s in scored[:3]]
 
     def _node(self, node, plan: QueryPlan, highlight: bool = True) -> wq.Query | None:
         if isinstance(node, Text):

@@ -105,3 +105,15 @@ def test_pair_weight_is_what_the_pair_adds_to_its_syllables():
     # rarer meetings say more
     rarer = builder({**stats, ("body_pairs", "nga_chi"): 1})
     assert rarer.pair_weight("nga", "chi") > b.pair_weight("nga", "chi")
+
+
+def test_long_queries_judge_a_marked_syllable_by_its_rarity_as_typed():
+    stats = {
+        ("body_fold", "putin"): 40,
+        ("body_fold", "do"): 9000,  # do, đó, đỏ, độ… together are everywhere
+        ("body", "dỗ"): 5,  # "dỗ" (to soothe) is rare
+        ("body_fold", "va"): 9500,
+        ("body", "và"): 9400,
+    }
+    kept = builder(stats)._distinctive(["putin", "dỗ", "và"])
+    assert kept == ["dỗ", "putin"]  # rarest first; the common "và" is left out
