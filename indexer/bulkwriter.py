@@ -4,14 +4,15 @@ Whoosh's ``SegmentWriter`` handles every posting as a Python tuple four times (p
 external sort, field writer, block buffer): about 10 µs a posting, and an article has
 about 900 postings in our eight text fields — more than pyvi costs to segment it.
 
-``BulkWriter`` keeps the postings of ``FastFrequency`` fields in flat arrays of
-(term id, document, frequency) instead, sorts them with NumPy when the segment is
-flushed, and writes Whoosh's own W3 format (the same term-info records and pickled
-blocks of at most 128 postings that ``W3PostingsWriter`` writes; tiny blocks are stored
-uncompressed, which the format records per block). Everything else — stored fields,
-lengths, columns, other fields, deletions, merges — is Whoosh's code, unchanged. A test
-reads every term of a bulk-written index back through Whoosh and compares it with the
-same documents written by Whoosh's own writer.
+``BulkWriter`` keeps the postings of every term-frequency or existence field (the text
+fields, and ids, dates, categories, officials) in flat arrays of (term id, document,
+frequency) instead, also when segments are merged; it sorts them with NumPy when the
+segment is flushed and writes Whoosh's own W3 format (the same term-info records and
+pickled blocks of at most 128 postings that ``W3PostingsWriter`` writes; tiny blocks are
+stored uncompressed, which the format records per block). Everything else — stored
+fields, lengths, columns, fields with vectors, deletions — is Whoosh's code, unchanged.
+A test reads every term of a bulk-written index back through Whoosh and compares it
+with the same documents written by Whoosh's own writer.
 
 Large runs are cut into several segments (``segment_postings``) so memory stays bounded.
 """

@@ -26,6 +26,7 @@ from indexer.article import Article
 from indexer.officials import extract_officials
 from indexer.segcache import lookup
 
+BATCH_SIZE = 16  # articles a worker prepares at a time
 VIETNAM = timezone(timedelta(hours=7))
 DERIVED_TITLE_MAX = 160
 PR_SET_PDEATHSIG = 1
@@ -43,6 +44,11 @@ class Prepared:
     body_spans: list[Span]
     officials: list[dict]
     fresh: dict[str, tuple[list[Span], object]]  # cache entries computed by the worker
+
+    @property
+    def characters(self) -> int:
+        """Text indexed for this article (what throughput is counted in)."""
+        return len(self.article.body) + len(self.title_text)
 
 
 def derive_title(body: str) -> str:

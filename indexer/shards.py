@@ -21,9 +21,8 @@ from whoosh import index as whoosh_index
 
 from indexer.article import Article
 from indexer.bulkwriter import BulkWriter
-from indexer.prepare import die_with_parent, init_worker, prepare_batch, to_document
+from indexer.prepare import BATCH_SIZE, die_with_parent, init_worker, prepare_batch, to_document
 
-BATCH_SIZE = 16
 INBOX_BATCHES = 8  # batches queued per builder before the reader waits
 POLL_SECONDS = 0.5
 
@@ -69,7 +68,7 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
                     indexed += 1
                 where[p.article.id] = (writer.segment_number, writer.docnum)
                 writer.add_document(**to_document(p))
-                characters += len(p.article.body) + len(p.title_text)
+                characters += p.characters
             outbox.put(BatchDone([p.fresh for p in prepared], indexed, updated, characters))
         segments = writer.close_segments()
         for number, docnum in superseded:

@@ -20,11 +20,9 @@ from pathlib import Path
 from indexer import shards, store
 from indexer.article import Article, BadRecord
 from indexer.bulkwriter import BulkWriter
-from indexer.prepare import Prepared, init_worker, prepare_batch, to_document
+from indexer.prepare import BATCH_SIZE, Prepared, init_worker, prepare_batch, to_document
 from indexer.segcache import SegmentationStore
 from indexer.sources import read_articles
-
-BATCH_SIZE = 16
 
 
 @dataclass
@@ -136,7 +134,7 @@ def _write_serial(articles, ix, cache: SegmentationStore, jobs: int, summary: Su
                 writer.add_document(**to_document(p))
                 summary.indexed += 1
             seen.add(doc_id)
-            summary.characters += len(p.article.body) + len(p.title_text)
+            summary.characters += p.characters
             bar.update(1)
         cache.flush()
         writer.commit()

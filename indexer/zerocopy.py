@@ -43,30 +43,13 @@ class ViewFile(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
-    def read(self, size: int | None = -1) -> bytes:
-        end = (
-            len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
-        )
-        start, self._pos = self._pos, max(self._pos, end)
-        return bytes(self._view[start:end])
-
     def readinto(self, target) -> int:
-        data = self.read(len(target))
-        target[: len(data)] = data
-        return len(data)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = len(self._view) if size is None or size < 0 else self._pos + size
-        limit = min(limit, len(self._view))
-        end = self._pos
-        while end < limit:  # look for the newline a chunk at a time
-            chunk = bytes(self._view[end : min(limit, end + 4096)])
-            found = chunk.find(b"\n")
-            if found >= 0:
-                end += found + 1
-                break
-            end += len(chunk)
-        return self.read(end - self._pos)
+        """Copy the next bytes straight from the view (``read``, ``readline``: io's own)."""
+        target = memoryview(target).cast("B")
+        count = max(0, min(len(target), len(self._view) - self._pos))
+        target[:count] = self._view[self._pos : self._pos + count]
+        self._pos += count
+        return count
 
 
 def _buffer_file_init(self, buf, name=None, onclose=None) -> None:

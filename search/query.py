@@ -22,7 +22,6 @@ distinctive syllables: very common syllables (``của``, ``và``) add cost, not 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -142,8 +141,9 @@ class QueryBuilder:
         self.resolve = resolve
         self.restore = restore  # the archive's accented form of an unaccented query
 
-    def _restored_boosts(self, text: str) -> list[ScoredTerm]:
-        """For a query typed without diacritics: its likely accented form, lightly weighted.
+    def _restored_boosts(self, text: str, typed: list[str]) -> list[ScoredTerm]:
+        """For a query typed without diacritics (``typed``: its folded syllables): its
+        likely accented form, lightly weighted.
 
         The exact-syllable signal then works for ``thanh uy ha noi`` as it does for
         ``thành ủy hà nội``, without ever matching on the guess alone.
@@ -151,7 +151,6 @@ class QueryBuilder:
         guess = self.restore(text) if self.restore else None
         if not guess:
             return []
-        typed = [fold_diacritics(s) for s in syllables(text)]
         restored = syllables(guess)
         if [fold_diacritics(s) for s in restored] != typed:
             return []  # the guess also fixed a typo: not the same words
@@ -230,7 +229,8 @@ class QueryBuilder:
         Returns (strict, relaxed): every syllable for a short query (any of them when
         relaxed), any of its distinctive syllables for a long one.
         """
-        syls = list(dict.fromkeys(syllables(text)))
+        sequence = syllables(text)
+        syls = list(dict.fromkeys(sequence))
         if not syls:
             return None, None
         plan.highlight.update(fold_diacritics(s) for s in syls)
@@ -238,7 +238,7 @@ class QueryBuilder:
             plan.exact.update(syls)
         short = len(syls) <= SHORT_QUERY_SYLLABLES
         kept = syls if short else self._distinctive(syls)
-        plan.bag = self._scored_bag(text, kept, short, plan.accented)
+        plan.bag = self._scored_bag(text, sequence, kept, short, plan.accented)
         clauses = [_syllable_clause(s, plan.accented, BOTH) for s in kept]
         if len(clauses) == 1:
             return clauses[0], None
@@ -246,8 +246,11 @@ class QueryBuilder:
             return wq.And(clauses), wq.Or(clauses)
         return wq.Or(clauses), None
 
-    def _scored_bag(self, text: str, kept: list[str], short: bool, accented: bool) -> Bag:
-        """The plain words as NumPy-scored clauses, with their ranking-only terms."""
+    def _scored_bag(
+        self, text: str, sequence: list[str], kept: list[str], short: bool, accented: bool
+    ) -> Bag:
+        """The plain words (``sequence``: the syllables of ``text``) as NumPy-scored
+        clauses, with their ranking-only terms."""
         clauses = []
         for syl in kept:
             folded = fold_diacritics(syl)
@@ -255,8 +258,8 @@ class QueryBuilder:
             if accented:
                 terms.append(ScoredTerm(BOTH, syl, BAG_WEIGHTS["exact"]))
             clauses.append(Clause(terms))
-        boosts = [] if accented else self._restored_boosts(text)
-        folded_seq = [fold_diacritics(s) for s in syllables(text)]
+        folded_seq = [fold_diacritics(s) for s in sequence]
+        boosts = [] if accented else self._restored_boosts(text, folded_seq)
         pairs = sorted({(a, b) for a, b in itertools.pairwise(folded_seq) if a != b})
         boosts += [
             ScoredTerm(PAIRS, f"{a}_{b}", BAG_WEIGHTS["pairs"] * self.pair_weight(a, b))
@@ -300,11 +303,11 @@ class QueryBuilder:
                 continue
             if folded != s:
                 df = self.doc_freq("body", s)
-            scored.append((math.log((self.doc_count + 1) / (df + 0.5)), df, s))
-        scored.sort(reverse=True)
+            scored.append((-df, s))
+        scored.sort(reverse=True)  # rarest first
         limit = max(COMMON_TERM_SHARE * self.doc_count, MIN_PRUNED_DOC_FREQ)
-        kept = [s for _, df, s in scored if df <= limit][:LONG_QUERY_MAX_TERMS]
-        return kept or [s for _, _, s in scored[:3]]
+        kept = [s for neg_df, s in scored if -neg_df <= limit][:LONG_QUERY_MAX_TERMS]
+        return kept or [s for _, s in scored[:3]]
 
     def _node(self, node, plan: QueryPlan, highlight: bool = True) -> wq.Query | None:
         if isinstance(node, Text):

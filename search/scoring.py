@@ -57,8 +57,9 @@ class Clause:
     terms: list[Term]
     match_fields: tuple[str, ...] = ("title_fold", "body_fold")
 
-    def matches(self, term: Term) -> list[str]:
-        return [f for f in term.fields if f in self.match_fields]
+    def matches(self, term: Term) -> bool:
+        """Whether documents scored by ``term`` match the clause (all its fields match)."""
+        return set(term.fields) <= set(self.match_fields)
 
 
 @dataclass
@@ -271,8 +272,8 @@ class PostingStore:
                 if not ids.size:
                     continue
                 _add(scores, ids, values)
-                for fieldname in clause.matches(term):
-                    hit[self.postings(fieldname, term.text)[0]] = True
+                if clause.matches(term):
+                    hit[ids] = True  # the documents holding it in any of its fields
             matched += hit
         for term in bag.boosts:
             ids, values = self.term_scores(term, dense)
@@ -314,8 +315,9 @@ def warm_budget() -> int:
     """Postings each worker reads ahead: ``$VNSEARCH_WARM_POSTINGS``, else ``WARM_POSTINGS``.
 
     On the 85k benchmark index 4M postings (the 59 longest lists) left the search-box
-    queries' p95 at 52 ms in-process; 32M (1,957 lists, 11 s of one core after each
-    commit, 0.5 GB a worker) brought it to 17 ms. Set 0 to read nothing ahead.
+    queries' p95 at 52 ms in-process; 32M (1,957 lists, 6 s of one core when an index
+    is opened, 3 s after a small commit, 0.5 GB a worker) brought it to 17 ms. Set 0 to
+    read nothing ahead.
     """
     raw = os.environ.get("VNSEARCH_WARM_POSTINGS", "").strip()
     try:
