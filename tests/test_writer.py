@@ -178,7 +178,9 @@ def test_sigkill_halfway_leaves_the_previous_index_searchable(
 ):
     before = doc_count(scratch_index)
     live_before = store.current_generation(scratch_index)
-    archive = _big_archive(tmp_path / "big.jsonl", demo_dir, copies=60)
+    # 9,000 articles: the first flush of the segmentation cache comes after about 1,000,
+    # so the run is killed with most of its work (and its commit) still ahead of it
+    archive = _big_archive(tmp_path / "big.jsonl", demo_dir, copies=300)
     args = [
         sys.executable,
         "-m",
@@ -191,18 +193,20 @@ def test_sigkill_halfway_leaves_the_previous_index_searchable(
         "1",
         "--quiet",
     ] + (["--rebuild"] if rebuild else [])
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     cache = scratch_index / "segcache.sqlite"
+    wal = scratch_index / "segcache.sqlite-wal"
+
+    def size(path: Path) -> int:
+        return path.stat().st_size if path.exists() else 0
+
+    # the WAL may hold the fixture's own run: wait for either file to grow past it
+    sizes0 = (size(cache), size(wal))
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    size0 = cache.stat().st_size if cache.exists() else 0
     while time.monotonic() < deadline and proc.poll() is None:  # wait until it is writing
-        time.sleep(0.3)
-        wal = scratch_index / "segcache.sqlite-wal"
-        if (wal.exists() and wal.stat().st_size > 0) or (
-            cache.exists() and cache.stat().st_size > size0
-        ):
+        time.sleep(0.1)
+        if (size(cache), size(wal)) != sizes0:
             break
-    time.sleep(1.0)
     assert proc.poll() is None, "the indexing run finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
