@@ -24,6 +24,7 @@ from whoosh.scoring import BM25F
 
 from indexer import store
 from indexer.analysis import load_segmenter
+from search import pagecache
 from search.cursor import CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import parse_range, to_iso
@@ -64,10 +65,14 @@ def _private_reader(ix, reader):
     return ix._reader(ix.storage, ix.schema, segments, reader.generation())
 
 
-def _warm(postings: PostingStore, reader, previous: PostingStore | None = None) -> None:
-    """Read the longest posting lists ahead of queries, through the thread's own reader
-    (reusing what ``previous``, the replaced snapshot's store, holds)."""
+def _warm(
+    postings: PostingStore, reader, folder: str, previous: PostingStore | None = None
+) -> None:
+    """Fill the page cache with the index's files (``search.pagecache``), then read the
+    longest posting lists ahead of queries through the thread's own reader (reusing what
+    ``previous``, the replaced snapshot's store, holds)."""
     try:
+        pagecache.prefetch(folder)
         postings.warm(reader, previous=previous)
     finally:
         reader.close()
@@ -146,7 +151,10 @@ class Engine:
         builder.restore = lambda text: suggest_correction(snap, text)
         own = _private_reader(ix, reader)
         threading.Thread(
-            target=_warm, args=(snap.postings, own, previous), name="warm-postings", daemon=True
+            target=_warm,
+            args=(snap.postings, own, ix.storage.folder, previous),
+            name="warm-postings",
+            daemon=True,
         ).start()
         return snap
 

@@ -1,0 +1,72 @@
+"""Read an index's files into the page cache before queries need them.
+
+Read-ahead (``scoring.PostingStore.warm``) copies the longest posting lists into memory,
+but a query also reads stored fields (titles and bodies for snippets), term records and
+shorter lists straight from the memory-mapped segments. Measured on the 85k index after
+dropping the page cache: short-query p95 56.6 ms, against 16 ms with the files cached.
+Reading the files once, in a background thread, fills the page cache (1.8 s for the
+85k index's 1.1 GB from a cold disk; ``posix_fadvise(WILLNEED)`` was tried and read only
+the first 8 MB of each file). When the files would take more than a share of the
+available memory nothing is read, so a large index never pushes everything else out.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SHARE_OF_AVAILABLE = 0.5  # at most this share of MemAvailable is asked for
+ENV_SWITCH = "VNSEARCH_PREFETCH"  # "0" turns prefetching off
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel could hand out without swapping (``MemAvailable``), if known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def enabled() -> bool:
+    """Prefetching is on unless ``$VNSEARCH_PREFETCH`` is 0, off, false or no."""
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in {"0", "off", "false", "no"}
+
+
+_done: set[tuple[str, int, int]] = set()  # files this process has read (segments never change)
+_BLOCK = 1 << 20
+
+
+def prefetch(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> int:
+    """Read every file in ``directory`` once, so that the kernel caches it; return bytes read.
+
+    Blocking (run it in a background thread). Returns 0, reading nothing, when prefetching
+    is off, when the files take more than ``share`` of the available memory, or when this
+    process has read them all before.
+    """
+    if not enabled():
+        return 0
+    try:
+        files = [(p, p.stat()) for p in Path(directory).iterdir() if p.is_file()]
+    except OSError:
+        return 0
+    available = available_memory()
+    if available is None or sum(st.st_size for _, st in files) > share * available:
+        return 0
+    buffer = bytearray(_BLOCK)
+    done = 0
+    for path, st in files:
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key in _done:
+            continue
+        try:
+            with open(path, "rb", buffering=0) as f:
+                while n := f.readinto(buffer):
+                    done += n
+        except OSError:  # a file a merge has just removed
+            continue
+        _done.add(key)
+    return done

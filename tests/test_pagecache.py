@@ -1,0 +1,96 @@
+"""Filling the page cache with an index's files before queries need them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from indexer import store
+from search import pagecache
+from search.engine import Engine
+
+
+def resident_bytes(path: Path) -> int:
+    """Bytes of ``path`` in the page cache, by util-linux ``fincore``."""
+    out = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip() or 0)
+
+
+def evict(path: Path) -> None:
+    """Drop ``path``'s clean pages from the page cache (or skip where the kernel keeps them)."""
+    if shutil.which("fincore") is None or not hasattr(os, "posix_fadvise"):
+        pytest.skip("needs fincore and posix_fadvise to see the page cache")
+    os.sync()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    if resident_bytes(path) > path.stat().st_size // 2:
+        pytest.skip("this file system keeps the pages (tmpfs?): eviction cannot be shown")
+
+
+@pytest.fixture
+def files(tmp_path) -> Path:
+    folder = tmp_path / "gen"
+    folder.mkdir()
+    for name, size in [("a.seg", 3 << 20), ("b.seg", 5000), ("_MAIN_1.toc", 300)]:
+        (folder / name).write_bytes(os.urandom(size))
+    return folder
+
+
+def test_every_file_is_read_once(files):
+    total = sum(p.stat().st_size for p in files.iterdir())
+    assert pagecache.prefetch(files) == total
+    assert pagecache.prefetch(files) == 0  # segments never change: read once per process
+    (files / "c.seg").write_bytes(b"x" * 1000)  # a new segment after a commit
+    assert pagecache.prefetch(files) == 1000
+
+
+def test_prefetch_fills_the_page_cache(files):
+    big = files / "a.seg"
+    evict(big)
+    assert resident_bytes(big) < big.stat().st_size // 2
+    pagecache.prefetch(files)
+    assert resident_bytes(big) >= big.stat().st_size
+
+
+def test_nothing_is_read_beyond_the_share_of_available_memory(files):
+    available = pagecache.available_memory()
+    assert available is not None and available > 0
+    too_small = 1000 / available  # the files take far more than 1,000 bytes
+    assert pagecache.prefetch(files, share=too_small) == 0
+
+
+@pytest.mark.parametrize("value", ["0", "off", "no", "False"])
+def test_the_environment_turns_it_off(files, monkeypatch, value):
+    monkeypatch.setenv(pagecache.ENV_SWITCH, value)
+    assert not pagecache.enabled()
+    assert pagecache.prefetch(files) == 0
+
+
+def test_an_opened_engine_reads_its_generation_ahead(scratch_index, monkeypatch):
+    # (on an index this small, opening it reads every page anyway: watch the call instead)
+    folders = []
+    real = pagecache.prefetch
+
+    def recording(folder, *args, **kwargs):
+        folders.append(Path(folder))
+        return real(folder, *args, **kwargs)
+
+    monkeypatch.setattr(pagecache, "prefetch", recording)
+    engine = Engine(scratch_index)
+    try:
+        assert engine.snapshot().postings.warmed.wait(60)
+        assert folders == [store.current_generation(scratch_index)]
+    finally:
+        engine.close()
