@@ -94,3 +94,26 @@ def test_an_opened_engine_reads_its_generation_ahead(scratch_index, monkeypatch)
         assert folders == [store.current_generation(scratch_index)]
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize(
+    ("v2", "v1", "expected"),
+    [
+        ("max\n", None, None),
+        ("1073741824\n", None, 1 << 30),
+        (None, "9223372036854771712\n", None),  # cgroup v1's "no limit"
+        (None, "536870912\n", 1 << 29),
+        (None, None, None),
+    ],
+)
+def test_a_container_limit_caps_the_available_memory(tmp_path, monkeypatch, v2, v1, expected):
+    paths = (tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes")
+    for path, text in zip(paths, (v2, v1), strict=True):
+        if text is not None:
+            path.write_text(text)
+    monkeypatch.setattr(pagecache, "CGROUP_LIMITS", paths)
+    assert pagecache.container_limit() == expected
+    available = pagecache.available_memory()
+    assert available is not None and available > 0
+    if expected is not None:
+        assert available <= expected
