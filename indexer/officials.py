@@ -27,6 +27,9 @@ from indexer.analysis import canonical_tones, match_key
 __all__ = ["Official", "extract_officials", "normalize_name_key"]
 
 DATA_DIR = Path(__file__).with_name("data")
+# Bump when what is extracted changes: the segmentation cache keys officials by it, so a
+# rebuild extracts them again while still reusing pyvi's cached word spans.
+EXTRACTOR_VERSION = "2"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -111,9 +114,15 @@ _L = "".join(
     if ch.isalpha() and ch.islower()
 )
 _BODY = rf"[{_U}](?:[{_L}]+(?:[{_U}][{_L}]+)*(?:[-'’.][{_U}]?[{_L}]+(?:[{_U}][{_L}]+)*)*|[{_U}\d]*)"
-_TOKEN = rf"(?:(?:al|el|bin|ibn|abu|ben|ul)-)?(?:(?:[{_U}]\.){{1,3}}|{_BODY})"
+_GLUED_INITIALS = rf"(?:[{_U}]\.){{1,3}}[{_U}][{_L}]+"  # "V.Putin", "G.W.Bush"
+# "T.Ư" (Trung ương), "TP.HCM", "Q.10"; not "J.N." (initials: "J.N. Dixit")
+_DOTTED_ABBREVIATION = rf"[{_U}]+(?:\.[{_U}\d]+)+(?!\.)"
+_TOKEN = (
+    rf"(?:(?:al|el|bin|ibn|abu|ben|ul)-)?"
+    rf"(?:{_GLUED_INITIALS}|{_DOTTED_ABBREVIATION}|(?:[{_U}]\.){{1,3}}|{_BODY})"
+)
 _PARTICLE = r"(?:van|von|der|den|de|da|di|du|la|le|bin|ibn|al|el|dos|das|del)"
-RUN_RE = re.compile(rf"(?<![\w.]){_TOKEN}(?:[ \u00a0]+(?:{_PARTICLE}[ ]+)?{_TOKEN})*(?!\w)")
+RUN_RE = re.compile(rf"(?<![\w.-]){_TOKEN}(?:[ \u00a0]+(?:{_PARTICLE}[ ]+)?{_TOKEN})*(?!\w)")
 TOKEN_RE = re.compile(_TOKEN)
 VN_SYLLABLE_RE = re.compile(rf"[{_U}][{_L}]*")
 _VN_SPECIFIC = set("ăâđêôơưĂÂĐÊÔƠƯ")
@@ -122,6 +131,15 @@ _ASCII_SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?"
 )
 _STOP_PUNCT = set('.;:!?"“”()[]\n')
+
+
+def _stops_at(text: str, i: int) -> bool:
+    """Whether ``text[i]`` ends a clause: a dot inside ``T.Ư`` or ``TP.HCM`` does not."""
+    ch = text[i]
+    if ch not in _STOP_PUNCT:
+        return False
+    inner = ch == "." and 0 < i < len(text) - 1 and text[i - 1].isalnum()
+    return not (inner and text[i + 1].isalnum())
 
 
 @dataclass(frozen=True)
@@ -280,7 +298,18 @@ def _looks_vietnamese(token: str) -> bool:
 
 
 def _is_abbreviation(token: str) -> bool:
-    return token.isupper() and len(token) > 1 and "." not in token
+    """An organisation or place abbreviation: ``MTTQ``, ``UBND``, ``T.Ư``, ``TP.HCM``."""
+    letters = token.replace(".", "")
+    return letters.isupper() and len(letters) > 1 and not token.endswith(".")
+
+
+_NOT_A_NAME = re.compile(rf"(?:[{_U}]\.?)+|[IVXLC]+\.?")  # initials, "MTTQ", "XIII"
+
+
+def _names_someone(tokens: Sequence[str]) -> bool:
+    """Whether a foreign name has a word of its own, not only initials (``ông T.``,
+    ``V-PACK``) or a Roman numeral (``khóa X``)."""
+    return any(not _NOT_A_NAME.fullmatch(t) for t in tokens)
 
 
 def _strip_places(tokens: list[str], lex: Lexicon) -> int:
@@ -360,8 +389,14 @@ def _foreign_or_short(toks: list[tuple[int, str]], lex: Lexicon) -> _Mention | N
     skip = _strip_places([t for _, t in foreign], lex)
     foreign = foreign[skip:]
     end = toks[-1][0] + len(toks[-1][1])
-    if foreign and any(not _looks_vietnamese(t) for _, t in foreign) and len(foreign) <= 5:
-        return _Mention(foreign[0][0], end, [t for _, t in foreign], "foreign")
+    names = [t for _, t in foreign]
+    if (
+        foreign
+        and any(not _looks_vietnamese(t) for t in names)
+        and len(foreign) <= 5
+        and _names_someone(names)
+    ):
+        return _Mention(foreign[0][0], end, names, "foreign")
     tail = toks[-2:] if len(toks) >= 2 else toks
     if all(VN_SYLLABLE_RE.fullmatch(t) for _, t in tail):
         return _Mention(tail[0][0], end, [t for _, t in tail], "short")
@@ -401,9 +436,9 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
     words = 0
     text = doc.text
     while end < limit and words < CONTEXT_WINDOW_WORDS:
-        ch = text[end]
-        if ch in _STOP_PUNCT:
+        if _stops_at(text, end):
             break
+        ch = text[end]
         if ch.isspace() and end > start and not text[end - 1].isspace():
             words += 1
         end += 1
@@ -413,7 +448,7 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
 
 
 def _gap_ok(gap: str, lex: Lexicon) -> bool:
-    if any(ch in _STOP_PUNCT for ch in gap) or len(gap.split()) > MAX_GAP_WORDS:
+    if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
     if gap.rstrip().endswith(","):
         return False
@@ -504,7 +539,7 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
     i, words = trig.end(), 0
     while i < limit:
         ch = text[i]
-        if ch in _STOP_PUNCT:
+        if _stops_at(text, i):
             return i, None
         if ch in ",-–—" or (text.startswith(" và ", i - 1) and ch == "v"):
             lead = re.compile(r"[,\-–—]?\s*(?:và\s+)?").match(text, i)

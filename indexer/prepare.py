@@ -23,7 +23,7 @@ from indexer.analysis import (
     pyvi_word_spans,
 )
 from indexer.article import Article
-from indexer.officials import extract_officials
+from indexer.officials import EXTRACTOR_VERSION, extract_officials
 from indexer.segcache import lookup
 
 BATCH_SIZE = 16  # articles a worker prepares at a time
@@ -70,7 +70,7 @@ def duplicate_key(body: str) -> str:
 
 
 def _officials_key(title: str, body: str) -> str:
-    return "officials:" + content_key(title + "\n\x00" + body)
+    return f"officials{EXTRACTOR_VERSION}:" + content_key(title + "\n\x00" + body)
 
 
 _CACHE_DB: sqlite3.Connection | None = None

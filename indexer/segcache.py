@@ -15,7 +15,8 @@ from pathlib import Path
 
 from indexer.analysis import Span
 
-# Bump when segmentation or officials extraction changes, to ignore old entries.
+# Bump when segmentation changes, to ignore old entries (officials carry their own
+# version in their keys: indexer.officials.EXTRACTOR_VERSION).
 CACHE_VERSION = "1"
 
 

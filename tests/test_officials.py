@@ -116,6 +116,41 @@ def test_foreign_surname_only_upgrades_to_the_full_name():
 
 
 # --------------------------------------------------------------------------- not officials
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a dotted abbreviation between the title and the name ("T.Ư" = Trung ương)
+        (
+            (
+                "Tới dự có nguyên tổng bí thư Đỗ Mười, Chủ tịch Ủy ban T.Ư MTTQ Việt Nam "
+                "Phạm Thế Duyệt cùng lãnh đạo thành phố."
+            ),
+            {
+                "Đỗ Mười": ["nguyên tổng bí thư"],
+                "Phạm Thế Duyệt": ["Chủ tịch Ủy ban T.Ư MTTQ Việt Nam"],
+            },
+        ),
+        (
+            "Bí thư Thành ủy TP.HCM Lê Thanh Hải phát biểu.",
+            {"Lê Thanh Hải": ["Bí thư Thành ủy TP.HCM"]},
+        ),
+        # initials glued to the surname, or spaced, or several
+        ("Chủ tịch Quốc hội V.Lytvyn đã bị cáo buộc.", {"V.Lytvyn": ["Chủ tịch Quốc hội"]}),
+        ("Tổng thống Mỹ G.W.Bush hội đàm.", {"G.W.Bush": ["Tổng thống Mỹ"]}),
+        ("Đại sứ Ấn Độ J.N. Dixit nói.", {"J.N. Dixit": ["Đại sứ Ấn Độ"]}),
+        # no name at all: a brand, an anonymised person, a Roman numeral, a district
+        ("Ông Trần Văn Hùng, Giám đốc V-PACK, cho biết.", {"Trần Văn Hùng": ["Giám đốc V-PACK"]}),
+        ("Lãnh đạo S-Fone đưa ra nhiều nguyên nhân.", {}),
+        ("“Không ai mua” - ông T., giám đốc một DN tư nhân, nói.", {}),
+        ("Đại hội bầu Tổng Bí thư khóa X có hai cơ sở.", {}),
+        ("Chủ tịch UBND Q.Bình Thạnh có văn bản.", {}),
+    ],
+)
+def test_initials_and_dotted_abbreviations(text, expected):
+    found = {o.name: o.positions for o in extract_officials(None, text)}
+    assert found == expected
+
+
 def test_position_without_a_name_yields_nothing():
     text = "Bài phát biểu của đồng chí Tổng Bí thư được quán triệt. Chủ tịch UBND tỉnh chỉ đạo."
     assert names(text) == []

@@ -162,6 +162,34 @@ def test_second_writer_waits_then_fails_clearly(scratch_index, demo_dir):
     assert doc_count(scratch_index) > 0
 
 
+def test_a_new_officials_extractor_is_run_again_on_rebuild_but_pyvi_is_not(
+    scratch_index, demo_dir, monkeypatch
+):
+    import sqlite3
+
+    import indexer.prepare
+
+    def officials_entries(version: str) -> int:
+        with sqlite3.connect(scratch_index / "segcache.sqlite") as db:
+            pattern = f"%:officials{version}:%"
+            return db.execute(
+                "SELECT count(*) FROM analysis WHERE key LIKE ?", (pattern,)
+            ).fetchone()[0]
+
+    archive = demo_dir / "articles.jsonl"
+    articles = len(archive.read_text("utf-8").splitlines())
+    monkeypatch.setattr(indexer.prepare, "EXTRACTOR_VERSION", "-next")
+    assert officials_entries("-next") == 0
+    summary = index_paths([archive], scratch_index, rebuild=True, jobs=1)
+    assert summary.segmented == 0  # pyvi's spans all came from the cache
+    assert officials_entries("-next") == articles  # every article's officials extracted anew
+    engine = Engine(scratch_index)
+    try:
+        assert engine.search(SearchRequest(q="", officials=("Trần Thị Bình",)))["total"] > 0
+    finally:
+        engine.close()
+
+
 def _big_archive(path: Path, demo_dir: Path, copies: int) -> Path:
     base = [json.loads(x) for x in (demo_dir / "articles.jsonl").read_text("utf-8").splitlines()]
     with path.open("w", encoding="utf-8") as out:
