@@ -91,7 +91,8 @@ def test_an_opened_engine_reads_its_generation_ahead(scratch_index, monkeypatch)
     engine = Engine(scratch_index)
     try:
         assert engine.snapshot().postings.warmed.wait(60)
-        assert folders == [store.current_generation(scratch_index)]
+        mine = [f for f in folders if scratch_index in f.parents]  # other engines may warm too
+        assert mine == [store.current_generation(scratch_index)]
     finally:
         engine.close()
 
