@@ -303,7 +303,7 @@ def _is_abbreviation(token: str) -> bool:
     return letters.isupper() and len(letters) > 1 and not token.endswith(".")
 
 
-_NOT_A_NAME = re.compile(rf"(?:[{_U}]\.?)+|[IVXLC]+\.?")  # initials, "MTTQ", "XIII"
+_NOT_A_NAME = re.compile(rf"(?:[{_U}]\.?)+")  # capitals only: initials, "MTTQ", "XIII"
 
 
 def _names_someone(tokens: Sequence[str]) -> bool:
@@ -386,14 +386,14 @@ def _foreign_or_short(toks: list[tuple[int, str]], lex: Lexicon) -> _Mention | N
     while k > 0 and _is_foreign_token(toks[k - 1][1]):
         k -= 1
     foreign = toks[k:]
-    skip = _strip_places([t for _, t in foreign], lex)
-    foreign = foreign[skip:]
-    end = toks[-1][0] + len(toks[-1][1])
     names = [t for _, t in foreign]
+    skip = _strip_places(names, lex)
+    foreign, names = foreign[skip:], names[skip:]
+    end = toks[-1][0] + len(toks[-1][1])
     if (
-        foreign
+        names
+        and len(names) <= 5
         and any(not _looks_vietnamese(t) for t in names)
-        and len(foreign) <= 5
         and _names_someone(names)
     ):
         return _Mention(foreign[0][0], end, names, "foreign")

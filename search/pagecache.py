@@ -16,10 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SHARE_OF_AVAILABLE = 0.5  # at most this share of MemAvailable is asked for
+SHARE_OF_AVAILABLE = 0.5  # read nothing when the files take more of the available memory
 ENV_SWITCH = "VNSEARCH_PREFETCH"  # "0" turns prefetching off
-
-
 CGROUP_LIMITS = (  # a container's memory limit: cgroup v2, then v1
     Path("/sys/fs/cgroup/memory.max"),
     Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),

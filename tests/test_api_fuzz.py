@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
@@ -123,7 +123,7 @@ FUZZ = settings(
 
 
 def _query_string(pairs: list[tuple[str, str]]) -> str:
-    return "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in pairs)
+    return urlencode(pairs, quote_via=quote)
 
 
 def _check(result, allowed: set[int]) -> None:

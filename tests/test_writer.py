@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import indexer.prepare
 from indexer import store
 from indexer.cli import main as cli_main
 from indexer.prepare import derive_title
@@ -165,10 +167,6 @@ def test_second_writer_waits_then_fails_clearly(scratch_index, demo_dir):
 def test_a_new_officials_extractor_is_run_again_on_rebuild_but_pyvi_is_not(
     scratch_index, demo_dir, monkeypatch
 ):
-    import sqlite3
-
-    import indexer.prepare
-
     def officials_entries(version: str) -> int:
         with sqlite3.connect(scratch_index / "segcache.sqlite") as db:
             pattern = f"%:officials{version}:%"
