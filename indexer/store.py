@@ -30,7 +30,6 @@ from whoosh import index as whoosh_index
 from indexer import segments
 from indexer.schema import build_schema
 
-ENV_VAR = "VNSEARCH_INDEX"
 DEFAULT_DIR = "index_data"
 CURRENT = "current"
 KEEP_OLD_GENERATIONS = 1
@@ -42,11 +41,6 @@ class IndexBusy(RuntimeError):
 
 class IndexMissing(RuntimeError):
     """No index has been built in this directory yet."""
-
-
-def resolve_index_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """``--index DIR``, else ``$VNSEARCH_INDEX``, else ``index_data/``."""
-    return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_DIR)
 
 
 def current_generation(root: Path) -> Path | None:
