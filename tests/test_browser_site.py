@@ -21,11 +21,14 @@ wait_url = test_browser.wait_url
 
 
 def type_and_wait_for(page, text: str, kind: str):
-    """Type ``text`` in the search box; the first suggestion of ``kind`` (its label)."""
+    """Type ``text`` in the search box; the first suggestion of ``kind`` (its label) once
+    the suggestions for the whole text are drawn."""
     box = page.locator("#q")
     box.click()
     box.fill("")
-    page.keyboard.type(text, delay=30)
+    wanted = "q=" + "+".join(text.split())
+    with page.expect_response(lambda r: "/suggest?" in r.url and wanted in r.url):
+        page.keyboard.type(text, delay=30)
     option = page.locator("#suggestions [role=option]", has=page.locator(f"text={kind}")).first
     option.wait_for()
     return option
@@ -49,9 +52,10 @@ def test_an_official_suggestion_sets_the_filter(server, page):
     wait_results(page)
     option = type_and_wait_for(page, "hoang quoc", "Nhân vật")
     name = option.locator(".suggestion-text").inner_text()
-    page.keyboard.press("ArrowDown")
-    while page.locator("#suggestions [aria-selected=true] .suggestion-text").inner_text() != name:
+    options = page.locator("#suggestions [role=option] .suggestion-text").all_inner_texts()
+    for _ in range(options.index(name) + 1):
         page.keyboard.press("ArrowDown")
+    assert page.locator("#suggestions [aria-selected=true] .suggestion-text").inner_text() == name
     page.keyboard.press("Enter")
     wait_url(page, r"official=")
     assert query_of(page) == {"official": [name]}
