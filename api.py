@@ -23,12 +23,13 @@ from search import export, officials, suggest
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import parse_bound
-from search.engine import Engine, SearchRequest
+from search.engine import FACET_LIMIT, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
+MAX_FACET_LIMIT = 1000  # values per facet ("Xem thêm" on the page asks for more)
 MAX_DEPTH = 10_000  # page * per_page; deeper results need the export or a cursor
 SORTS = ("relevance", "newest", "oldest")
 HISTOGRAMS = ("year", "month")
@@ -135,6 +136,7 @@ def search_request(req: falcon.Request, max_depth: int = MAX_DEPTH) -> SearchReq
         per_page=per_page,
         facets=bool_param(req, "facets", True),
         histogram=choice_param(req, "histogram", HISTOGRAMS, None),
+        facet_limit=int_param(req, "facet_limit", FACET_LIMIT, 1, MAX_FACET_LIMIT),
     )
 
 

@@ -55,6 +55,7 @@ class SearchRequest:
     per_page: int = 10
     facets: bool = True
     histogram: str | None = None
+    facet_limit: int = FACET_LIMIT  # values per facet (category, official)
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
 
 
@@ -235,10 +236,10 @@ class Engine:
 
         if req.date_from or req.date_to:
             narrow(table.date_mask(req.date_from, req.date_to))
-        if req.categories:
+        if req.categories:  # several values of one facet: any of them
             narrow(table.category_mask(list(req.categories)))
-        for official in req.officials:
-            narrow(table.official_mask(official))
+        if req.officials:
+            narrow(np.logical_or.reduce([table.official_mask(o) for o in req.officials]))
         for q in plan.filters:
             narrow(table.mask_for_ids(snap.searcher.docs_for_query(q)))
         return mask
@@ -355,11 +356,7 @@ class Engine:
         if req.after is not None:
             answer["page"] = start // req.per_page + 1
         if req.facets:
-            answer["facets"] = {
-                "category": table.category_counts(mask, FACET_LIMIT),
-                "official": table.official_counts(mask, FACET_LIMIT),
-                "year": table.year_counts(mask),
-            }
+            answer["facets"] = self._facets(snap, req, mask)
         if req.histogram:
             answer["histogram"] = [
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
@@ -369,6 +366,24 @@ class Engine:
             if did_you_mean:
                 answer["did_you_mean"] = did_you_mean
         return answer
+
+    def _facets(self, snap: Snapshot, req: SearchRequest, mask: np.ndarray) -> dict:
+        """Facet counts. A facet with values chosen is counted without its own filter
+        (the others still apply): each count is then the total that choosing that value
+        alone would give, and the other values stay on offer to be added (OR)."""
+        table = snap.table
+        limit = req.facet_limit
+        cat_mask = mask
+        if req.categories:
+            cat_mask = self.match(snap, replace(req, categories=())).mask
+        off_mask = mask
+        if req.officials:
+            off_mask = self.match(snap, replace(req, officials=())).mask
+        return {
+            "category": table.category_counts(cat_mask, limit),
+            "official": table.official_counts(off_mask, limit),
+            "year": table.year_counts(mask),
+        }
 
     @staticmethod
     def _matches(snap: Snapshot, query: wq.Query, filt: np.ndarray | None) -> np.ndarray:
