@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+
+# Vietnam time (UTC+07:00 all year, no daylight saving): portal pages' dates, dates given
+# without an offset, and the dates the index stores (naive, in this zone)
+VIETNAM = timezone(timedelta(hours=7))
 
 
 @dataclass

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-from indexer.article import Article, BadRecord
-
-VIETNAM_TZ = timezone(timedelta(hours=7))
+from indexer.article import VIETNAM, Article, BadRecord
 
 _DATE_NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{4})(?![\d/.-])")
 _DATE_WORDS = re.compile(
@@ -80,7 +78,7 @@ def parse_vietnamese_date(text: str) -> datetime | None:
     rest = text[: span[0]] + " " + text[span[1] :]
     hour, minute, second = _find_time(rest) or (0, 0, 0)
     try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM_TZ)
+        return datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM)
     except ValueError:
         return None
 

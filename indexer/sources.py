@@ -15,9 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from indexer.article import Article, BadRecord
+from indexer.article import VIETNAM, Article, BadRecord
 from indexer.portal import (
-    VIETNAM_TZ,
     id_from_url,
     nfc,
     parse_portal_page,
@@ -237,7 +236,7 @@ def parse_date(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return parse_vietnamese_date(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=VIETNAM_TZ)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=VIETNAM)
 
 
 def _parse_views(value: Any) -> int | None:

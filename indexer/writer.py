@@ -20,7 +20,7 @@ from pathlib import Path
 from indexer import segments, shards, store
 from indexer.article import Article, BadRecord
 from indexer.prepare import BATCH_SIZE, Prepared, init_worker, prepare_batch, to_document
-from indexer.segcache import SegmentationStore
+from indexer.segcache import SegmentationStore, cache_path
 from indexer.segments.writing import BulkWriter
 from indexer.sources import read_articles
 
@@ -173,7 +173,7 @@ def index_paths(
             ix = segments.open_index(gen)
         else:
             ix = store.ensure_index(root)
-        cache = SegmentationStore(root / "segcache.sqlite")
+        cache = SegmentationStore(cache_path(root))
         bar = _progress(None, progress)
         try:
             articles = read_articles([str(p) for p in paths], report)
