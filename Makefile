@@ -25,7 +25,7 @@ demo-index: install
 
 serve: install $(if $(INDEX),,demo-index)
 	@test -e $(SERVE_INDEX)/current || { echo "make serve: no index in $(SERVE_INDEX); build it with: $(BIN)/vnsearch index ARCHIVE --index $(SERVE_INDEX)" >&2; exit 2; }
-	VNSEARCH_INDEX=$(SERVE_INDEX) $(BIN)/gunicorn api:app --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
+	VNSEARCH_INDEX=$(SERVE_INDEX) $(BIN)/gunicorn 'api:get_app()' --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
 
 # Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser)
 browser-deps:

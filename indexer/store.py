@@ -38,7 +38,6 @@ from indexer.schema import build_schema
 
 zerocopy.install()  # every index opened through this module reads its mmap in place
 
-ENV_VAR = "VNSEARCH_INDEX"
 DEFAULT_DIR = "index_data"
 CURRENT = "current"
 KEEP_OLD_GENERATIONS = 1
@@ -57,11 +56,6 @@ class IndexMissing(RuntimeError):
 
 class NotEnoughSpace(RuntimeError):
     """The disk has too little free space for the run asked for."""
-
-
-def resolve_index_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """``--index DIR``, else ``$VNSEARCH_INDEX``, else ``index_data/``."""
-    return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_DIR)
 
 
 def current_generation(root: Path) -> Path | None:
