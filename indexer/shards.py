@@ -17,10 +17,8 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from whoosh import index as whoosh_index
-
+from indexer import segments
 from indexer.article import Article
-from indexer.bulkwriter import BulkWriter
 from indexer.prepare import (
     BATCH_SIZE,
     Failed,
@@ -30,6 +28,7 @@ from indexer.prepare import (
     prepare_batch,
     to_document,
 )
+from indexer.segments.writing import BulkWriter
 
 INBOX_BATCHES = 8  # batches queued per builder before the reader waits
 POLL_SECONDS = 0.5
@@ -69,7 +68,7 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
     init_worker(cache_path)
     writer = None
     try:
-        writer = BulkWriter(whoosh_index.open_dir(index_dir), _lk=False, limitmb=limitmb)
+        writer = BulkWriter(segments.open_index(index_dir), _lk=False, limitmb=limitmb)
         where: dict[str, tuple[int, int]] = {}  # id → (segment number, docnum)
         superseded: list[tuple[int, int]] = []
         while (batch := inbox.get()) is not None:
@@ -95,10 +94,10 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
                     indexed += 1
                 characters += p.characters
             outbox.put(BatchDone(fresh, indexed, updated, characters, failed))
-        segments = writer.close_segments()
+        written = writer.close_segments()
         for number, docnum in superseded:
-            segments[number].delete_document(docnum)
-        outbox.put(("segments", segments))
+            written[number].delete_document(docnum)
+        outbox.put(("segments", written))
     except Exception:  # noqa: BLE001 - reported to the parent, which fails the run
         if writer is not None and not writer.is_closed:
             writer.cancel()
@@ -179,5 +178,5 @@ def build(
             if b.is_alive() and len(finished) < jobs:
                 b.kill()
             b.join(timeout=5)
-    for segments in finished:
-        writer.adopt(segments)
+    for made in finished:
+        writer.adopt(made)

@@ -33,10 +33,8 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer import zerocopy
+from indexer import segments
 from indexer.schema import build_schema
-
-zerocopy.install()  # every index opened through this module reads its mmap in place
 
 DEFAULT_DIR = "index_data"
 CURRENT = "current"
@@ -73,9 +71,9 @@ def open_current(root: Path):
     """Open the live Whoosh index of ``root`` (raises IndexMissing)."""
     gen = current_generation(root)
     try:
-        if gen is None or not whoosh_index.exists_in(str(gen)):
+        if gen is None or not segments.index_exists(gen):
             raise IndexMissing(f"no index in {root} (build one with: vnsearch index PATH)")
-        return whoosh_index.open_dir(str(gen))
+        return segments.open_index(gen)
     except (AttributeError, ImportError, pickle.UnpicklingError) as exc:
         raise IndexMissing(
             f"the index in {root} was built by an older version ({exc}); "
@@ -152,7 +150,7 @@ def clean_up(root: Path) -> list[str]:
         tmp.unlink(missing_ok=True)
         removed.append(tmp.name)
     live = current_generation(root)
-    if live is not None and whoosh_index.exists_in(str(live)):
+    if live is not None and segments.index_exists(live):
         removed += remove_stray_files(live)
     return removed
 
@@ -162,7 +160,7 @@ def remove_stray_files(gen: Path) -> list[str]:
     before = {p.name for p in gen.iterdir()}
     for tmp in gen.glob("*.tmp"):
         shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
-    ix = whoosh_index.open_dir(str(gen))
+    ix = segments.open_index(gen)
     with ix.reader() as reader:
         segments = [leaf.segment() for leaf, _ in reader.leaf_readers() if hasattr(leaf, "segment")]
     whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), segments)

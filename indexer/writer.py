@@ -20,9 +20,8 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
-from indexer import shards, store
+from indexer import segments, shards, store
 from indexer.article import NOTED, SKIPPED, UNDATED, Article, BadRecord
-from indexer.bulkwriter import BulkWriter
 from indexer.prepare import (
     BATCH_SIZE,
     Failed,
@@ -33,6 +32,7 @@ from indexer.prepare import (
     to_document,
 )
 from indexer.segcache import SegmentationStore
+from indexer.segments.writing import BulkWriter
 from indexer.sources import input_size, read_articles
 
 MAX_TEXT_CHARS = 2_000_000  # a longer body is cut (at a line or space) and the cut reported
@@ -347,9 +347,8 @@ def index_paths(
         if rebuild:
             store.check_space_for_rebuild(root)
             gen = store.new_generation(root)
-            from whoosh import index as whoosh_index
 
-            ix = whoosh_index.open_dir(str(gen))
+            ix = segments.open_index(gen)
         else:
             ix = store.ensure_index(root)
         cache = _Cache(root / "segcache.sqlite", report)
