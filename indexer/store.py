@@ -162,8 +162,8 @@ def remove_stray_files(gen: Path) -> list[str]:
         shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
     ix = segments.open_index(gen)
     with ix.reader() as reader:
-        segments = [leaf.segment() for leaf, _ in reader.leaf_readers() if hasattr(leaf, "segment")]
-    whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), segments)
+        in_use = [leaf.segment() for leaf, _ in reader.leaf_readers() if hasattr(leaf, "segment")]
+    whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), in_use)
     return sorted(before - {p.name for p in gen.iterdir()})
 
 
