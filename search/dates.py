@@ -11,7 +11,7 @@ import calendar
 import re
 from datetime import datetime
 
-from indexer.article import VIETNAM
+from indexer.dates import VIETNAM_TZ
 
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -39,7 +39,7 @@ def parse_bound(value: str, upper: bool = False) -> datetime:
     except ValueError:
         raise ValueError(f"not a date (use YYYY-MM-DD): {value!r}") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(VIETNAM).replace(tzinfo=None)
+        parsed = parsed.astimezone(VIETNAM_TZ).replace(tzinfo=None)
     return parsed
 
 
@@ -92,4 +92,4 @@ def to_iso(value: datetime | None) -> str | None:
     """A stored (naive Vietnam time) datetime as ISO 8601 with +07:00."""
     if value is None:
         return None
-    return value.replace(tzinfo=VIETNAM).isoformat(timespec="minutes")
+    return value.replace(tzinfo=VIETNAM_TZ).isoformat(timespec="minutes")

@@ -1,55 +1,63 @@
-"""One reading of a date range (search.dates.parse_date_range) for the API and the CLI."""
+"""Every common Vietnamese date form is read; impossible ones are problems, not guesses."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from search import cli
-from search.dates import DateRangeError, parse_date_range
+from indexer.dates import MAX_YEAR, MIN_YEAR, read_date
 
-BAD = [
-    (("2020-13", None), "from", "is not a valid date"),
-    ((None, "2020-02-31"), "to", "is not a valid date"),
-    (("2021", "2020"), "from", "'from' is after 'to'"),
-    (("2020-06-02", "2020-06-01"), "from", "'from' is after 'to'"),
-]
+VN = timezone(timedelta(hours=7))
 
 
-def test_bounds_cover_their_whole_period():
-    assert parse_date_range("2020-06", "2020-06") == (
-        datetime(2020, 6, 1),
-        datetime(2020, 6, 30, 23, 59),
-    )
-    assert parse_date_range(None, " ") == (None, None)
-    assert parse_date_range("", "2019") == (None, datetime(2019, 12, 31, 23, 59))
-    assert parse_date_range(2020, None) == (datetime(2020, 1, 1), None)  # a JSON number
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thứ Hai, 21/9/2025 - 08:30", datetime(2025, 9, 21, 8, 30, tzinfo=VN)),
+        ("21 tháng 9 năm 2025", datetime(2025, 9, 21, tzinfo=VN)),
+        ("21 tháng 09 năm 2025", datetime(2025, 9, 21, tzinfo=VN)),
+        ("ngày 21 tháng 9, 2025", datetime(2025, 9, 21, tzinfo=VN)),
+        ("21/09/25", datetime(2025, 9, 21, tzinfo=VN)),
+        ("01/01/70", datetime(1970, 1, 1, tzinfo=VN)),
+        ("2025-9-21", datetime(2025, 9, 21, tzinfo=VN)),
+        ("2025-09-21", datetime(2025, 9, 21, tzinfo=VN)),
+        ("2025-09-21T08:30:00", datetime(2025, 9, 21, 8, 30, tzinfo=VN)),
+        ("2025-09-21 08:30", datetime(2025, 9, 21, 8, 30, tzinfo=VN)),
+        ("2025-09-21T08:30:00+07:00", datetime(2025, 9, 21, 8, 30, tzinfo=VN)),
+        ("2025-09-21T01:30:00Z", datetime(2025, 9, 21, 1, 30, tzinfo=UTC)),
+        ("Ngày đăng 09/06/2020 | 17:47", datetime(2020, 6, 9, 17, 47, tzinfo=VN)),
+        ("Chủ nhật, 05/10/2025, 14:02 (GMT+7)", datetime(2025, 10, 5, 14, 2, tzinfo=VN)),
+        ("21.09.2025 08h30", datetime(2025, 9, 21, 8, 30, tzinfo=VN)),
+        # forms only dateparser reads
+        ("September 21, 2025", datetime(2025, 9, 21, tzinfo=VN)),
+        ("21 Sep 2025 08:30", datetime(2025, 9, 21, 8, 30, tzinfo=VN)),
+    ],
+)
+def test_readable_forms(text, expected):
+    value, problem = read_date(text)
+    assert problem is None
+    assert value == expected and value.tzinfo is not None
 
 
-@pytest.mark.parametrize(("bounds", "bound", "message"), BAD)
-def test_a_bad_range_names_its_bound(bounds, bound, message):
-    with pytest.raises(DateRangeError) as caught:
-        parse_date_range(*bounds)
-    assert caught.value.bound == bound and message in str(caught.value)
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("31/02/2020", "impossible date"),
+        ("30 tháng 2 năm 2021", "impossible date"),
+        ("2021-13-01", "impossible date"),
+        ("0001-01-01T00:00:00+05:00", f"outside the years {MIN_YEAR}–{MAX_YEAR}"),
+        ("9999-12-31T23:59:59-05:00", f"outside the years {MIN_YEAR}–{MAX_YEAR}"),
+        ("không rõ", "unreadable date"),
+        ("hôm qua", "unreadable date"),  # relative to a crawl nobody remembers
+        (20201001, "not text"),
+    ],
+)
+def test_unreadable_or_impossible_dates_are_problems(text, problem):
+    value, reason = read_date(text)
+    assert value is None and problem in reason
 
 
-@pytest.mark.parametrize(("bounds", "bound", "message"), BAD)
-def test_every_endpoint_and_the_cli_answer_alike(
-    client, demo_index, capsys, bounds, bound, message
-):
-    params = {k: v for k, v in zip(("from", "to"), bounds, strict=True) if v is not None}
-    answers = [
-        client.simulate_get("/search", params=params),
-        client.simulate_get("/export", params=params),
-        client.simulate_get("/related", params={"id": "demo-001", **params}),
-        client.simulate_post("/related", body=json.dumps({"text": "Quận ủy họp", **params})),
-    ]
-    for resp in answers:
-        assert resp.status_code == 400, resp.text
-        assert resp.json["parameter"] == bound and message in resp.json["error"]
-    argv = ["search", "quận", "--index", str(demo_index)]
-    argv += [a for k, v in params.items() for a in (f"--{k}", v)]
-    code = cli.main(argv)
-    assert code != 0 and message in capsys.readouterr().err
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_no_date_is_no_problem(value):
+    assert read_date(value) == (None, None)
