@@ -67,7 +67,7 @@ class SegmentationStore:
             self.path.unlink(missing_ok=True)
             self._db = self._open(self.path)
 
-    def _reader(self) -> sqlite3.Connection | None:
+    def _connection(self) -> sqlite3.Connection | None:
         if not self.readonly:
             return self._db
         db = getattr(self._local, "db", None)
@@ -81,7 +81,7 @@ class SegmentationStore:
 
     def lookup(self, keys: list[str]) -> dict[str, tuple[list[Span], object]]:
         """(spans, extra) of those of ``keys`` the cache holds (an unreadable cache: none)."""
-        db = self._reader()
+        db = self._connection()
         found: dict[str, tuple[list[Span], object]] = {}
         if db is None:
             return found
