@@ -24,7 +24,7 @@ from pathlib import Path
 
 from indexer.analysis import canonical_tones, match_key
 
-__all__ = ["Official", "extract_officials", "normalize_name_key"]
+__all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_key"]
 
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
@@ -295,6 +295,12 @@ def _is_foreign_token(token: str) -> bool:
 
 def _looks_vietnamese(token: str) -> bool:
     return not _is_foreign_token(token) or bool(_ASCII_SYLLABLE.fullmatch(token.lower()))
+
+
+def is_foreign_name(tokens: Sequence[str]) -> bool:
+    """Whether a name is written in a foreign spelling: a word that no Vietnamese
+    syllable spells (``Cho Young-kil``, ``Badawi``); ``Hun Sen`` and ``Ôn Gia Bảo`` are not."""
+    return any(not _looks_vietnamese(t) for t in tokens)
 
 
 def _is_abbreviation(token: str) -> bool:
