@@ -31,7 +31,7 @@ from search.dates import parse_range, to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
 from search.query import QueryBuilder, QueryPlan
-from search.scoring import PostingStore
+from search.scoring import WARM_POSTINGS, PostingStore
 from search.spelling import FEW_RESULTS, build_spelling, suggest_correction
 
 FRESHNESS_CHECK_SECONDS = 0.2
@@ -66,14 +66,20 @@ def _private_reader(ix, reader):
 
 
 def _warm(
-    postings: PostingStore, reader, folder: str, previous: PostingStore | None = None
+    postings: PostingStore,
+    reader,
+    folder: str,
+    previous: PostingStore | None = None,
+    budget: int = WARM_POSTINGS,
+    prefetch: bool = True,
 ) -> None:
-    """Fill the page cache with the index's files (``search.pagecache``), then read the
-    longest posting lists ahead of queries through the thread's own reader (reusing what
-    ``previous``, the replaced snapshot's store, holds)."""
+    """Fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
+    then read up to ``budget`` postings of the longest lists ahead of queries through the
+    thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds)."""
     try:
-        pagecache.prefetch(folder)
-        postings.warm(reader, previous=previous)
+        if prefetch:
+            pagecache.prefetch(folder)
+        postings.warm(reader, budget=budget, previous=previous)
     finally:
         reader.close()
 
@@ -109,8 +115,22 @@ class Match:
 class Engine:
     """Search over the live index of an index directory."""
 
-    def __init__(self, root: Path | str | None = None):
-        self.root = store.resolve_index_dir(root)
+    def __init__(
+        self,
+        root: Path | str | None = None,
+        *,
+        warm_postings: int = WARM_POSTINGS,
+        prefetch: bool = True,
+    ):
+        """An engine over the index directory ``root`` (``index_data/`` by default).
+
+        Each new snapshot is read ahead in a background thread: the index files into
+        the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
+        lists (0: none). ``Settings`` holds the served values.
+        """
+        self.root = Path(root or store.DEFAULT_DIR)
+        self.warm_postings = warm_postings
+        self.prefetch = prefetch
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
@@ -153,6 +173,7 @@ class Engine:
         threading.Thread(
             target=_warm,
             args=(snap.postings, own, ix.storage.folder, previous),
+            kwargs={"budget": self.warm_postings, "prefetch": self.prefetch},
             name="warm-postings",
             daemon=True,
         ).start()

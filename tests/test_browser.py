@@ -97,7 +97,7 @@ def server(tmp_path_factory, demo_index: Path):
     )
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "api:app", "--bind", f"127.0.0.1:{port}"]
+            [sys.executable, "-m", "gunicorn", "api:get_app()", "--bind", f"127.0.0.1:{port}"]
             + ["--workers", "1", "--timeout", "60"],
             cwd=ROOT,
             env=env,
