@@ -196,7 +196,8 @@ def sentence_breaks(text: str) -> list[int]:
             word = _WORD_BEFORE.search(text, max(0, m.start() - 6), m.start())
             if word and (
                 word.group(1).lower() in ABBREVIATIONS
-                or len(word.group(1)) == 1 and word.group(1).isupper()
+                or len(word.group(1)) == 1
+                and word.group(1).isupper()
             ):
                 continue
         breaks.append(m.start())
@@ -521,8 +522,10 @@ class PairTokenizer(_VietTokenizerBase):
             previous = None
             for m in SYLLABLE_PATTERN.finditer(piece):
                 if previous is not None:
-                    yield offset + previous.start(), offset + m.end(), (
-                        f"{previous.group()}_{m.group()}"
+                    yield (
+                        offset + previous.start(),
+                        offset + m.end(),
+                        (f"{previous.group()}_{m.group()}"),
                     )
                 previous = m
             offset += len(piece)

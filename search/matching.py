@@ -81,11 +81,7 @@ class Sequence:
 
     def needs_text(self) -> bool:
         """Whether the stored text must confirm a candidate (the pairs do not say it all)."""
-        return (
-            len(self.syllables) > 2
-            or self.is_code
-            or any(s.exact for s in self.syllables)
-        )
+        return len(self.syllables) > 2 or self.is_code or any(s.exact for s in self.syllables)
 
 
 Unit = Syllable | Sequence

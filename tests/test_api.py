@@ -58,9 +58,7 @@ def holds_every_word(q: str, text: str) -> bool:
     """Every syllable of ``q`` is in ``text``: as typed when typed with diacritics,
     in any accented form otherwise."""
     exact, folded = syllable_set(text), syllable_set(text, fold=True)
-    return all(
-        (s in exact) if fold_diacritics(s) != s else (s in folded) for s in syllable_set(q)
-    )
+    return all((s in exact) if fold_diacritics(s) != s else (s in folded) for s in syllable_set(q))
 
 
 # --------------------------------------------------------------------------- 400s
@@ -373,7 +371,9 @@ def test_diacritics_typed_narrow_the_match(client, texts, typed, other):
     either = {i for i, t in texts.items() if fold_diacritics(typed) in syllable_set(t, fold=True)}
     assert set(ids(folded)) == either > holders and folded["total"] == len(either)
     # articles with the word as typed lead the unaccented search
-    exact = [typed in syllable_set(texts[i]) or other in syllable_set(texts[i]) for i in ids(folded)]
+    exact = [
+        typed in syllable_set(texts[i]) or other in syllable_set(texts[i]) for i in ids(folded)
+    ]
     assert exact[0]
 
 

@@ -266,9 +266,22 @@
     renderFacets(s, data.facets || {});
     renderHistogram(s, data.histogram);
     const list = $("results");
-    list.replaceChildren(...(data.hits || []).map(renderHit));
+    // partial matches (some of the words) are listed apart and never counted in total
+    const partial = (data.partial && data.partial.hits) || [];
+    const heading = partial.length
+      ? [h("li", { class: "partial-heading" }, "Kết quả chứa một phần các từ (không tính vào số kết quả):")]
+      : [];
+    list.replaceChildren(
+      ...(data.hits || []).map(renderHit),
+      ...heading,
+      ...partial.map((hit) => {
+        const item = renderHit(hit);
+        item.classList.add("partial");
+        return item;
+      }),
+    );
     list.setAttribute("start", String((s.page - 1) * PER_PAGE + 1));
-    renderEmpty(s, total, (data.hits || []).length);
+    renderEmpty(s, total, (data.hits || []).length + partial.length);
     renderPagination(s, total);
     announce(
       total ? `Tìm thấy ${numberFmt.format(total)} kết quả` : "Không tìm thấy kết quả phù hợp",
@@ -295,12 +308,25 @@
       parts.push(h("span", { class: "range" }, ` · hiển thị ${first}–${last}`));
     }
     summary.replaceChildren(...parts);
+    if (data.showing_results_for) {
+      summary.append(
+        h(
+          "span",
+          { class: "relaxed" },
+          "Hiển thị kết quả cho ",
+          h("q", {}, data.showing_results_for),
+          " (không có tin bài chứa đúng các từ có dấu đã nhập).",
+        ),
+      );
+    }
     if (data.relaxed) {
       summary.append(
         h(
           "span",
           { class: "relaxed" },
-          "Không có tin bài chứa đủ mọi từ đã nhập; dưới đây là các kết quả gần đúng nhất.",
+          total
+            ? "Ít tin bài chứa đủ mọi từ đã nhập; bên dưới có thêm các kết quả chứa một phần."
+            : "Không có tin bài chứa đủ mọi từ đã nhập; dưới đây là các kết quả chứa một phần.",
         ),
       );
     }
