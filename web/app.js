@@ -243,6 +243,7 @@
           : "Không kết nối được với dịch vụ tìm kiếm. Vui lòng thử lại.";
     $("summary").textContent = "";
     $("results").replaceChildren();
+    $("partial").hidden = true;
     $("pagination").replaceChildren();
     $("histogram").hidden = true;
     $("did-you-mean").hidden = true;
@@ -266,21 +267,12 @@
     renderFacets(s, data.facets || {});
     renderHistogram(s, data.histogram);
     const list = $("results");
-    // partial matches (some of the words) are listed apart and never counted in total
-    const partial = (data.partial && data.partial.hits) || [];
-    const heading = partial.length
-      ? [h("li", { class: "partial-heading" }, "Kết quả chứa một phần các từ (không tính vào số kết quả):")]
-      : [];
-    list.replaceChildren(
-      ...(data.hits || []).map(renderHit),
-      ...heading,
-      ...partial.map((hit) => {
-        const item = renderHit(hit);
-        item.classList.add("partial");
-        return item;
-      }),
-    );
+    list.replaceChildren(...(data.hits || []).map(renderHit));
     list.setAttribute("start", String((s.page - 1) * PER_PAGE + 1));
+    // partial matches (some of the words): listed apart, never counted in the total
+    const partial = (data.partial && data.partial.hits) || [];
+    $("partial-results").replaceChildren(...partial.map(renderHit));
+    $("partial").hidden = !partial.length;
     renderEmpty(s, total, (data.hits || []).length + partial.length);
     renderPagination(s, total);
     announce(
