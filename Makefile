@@ -20,7 +20,7 @@ demo-index: install
 	$(BIN)/vnsearch index demo/articles.jsonl demo/portal --index $(INDEX) --quiet || test $$? -eq 1
 
 serve: demo-index
-	VNSEARCH_INDEX=$(INDEX) $(BIN)/gunicorn api:app --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
+	VNSEARCH_INDEX=$(INDEX) $(BIN)/gunicorn 'api:get_app()' --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
 
 # Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser)
 browser-deps:

@@ -1,16 +1,16 @@
-"""The HTTP API: ``create_app(engine)`` builds the Falcon app; ``app`` is for gunicorn.
+"""The HTTP API: ``get_app()`` is what gunicorn runs; ``create_app(engine, settings)`` builds it.
 
-    gunicorn api:app            # index from $VNSEARCH_INDEX or index_data/
+    gunicorn 'api:get_app()'     # settings from the environment (``settings.Settings``)
 
-Every bad parameter answers 400 with ``{"error", "parameter"}``, an unknown id 404,
-a missing index 503; nothing answers 500 with a stack trace.
+Importing this module builds nothing. Every bad parameter answers 400 with
+``{"error", "parameter"}``, an unknown id 404, a missing index 503; nothing answers 500
+with a stack trace.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from dataclasses import replace
@@ -23,11 +23,13 @@ from search import export, officials, suggest
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import parse_bound
-from search.engine import Engine, SearchRequest
+from search.engine import FACET_LIMIT, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
+from settings import Settings
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
+MAX_FACET_LIMIT = 1000  # values per facet ("Xem thêm" on the page asks for more)
 MAX_DEPTH = 10_000  # page * per_page; deeper results need the export or a cursor
 SORTS = ("relevance", "newest", "oldest")
 HISTOGRAMS = ("year", "month")
@@ -110,7 +112,7 @@ def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def search_request(req: falcon.Request) -> SearchRequest:
+def search_request(req: falcon.Request, max_depth: int = MAX_DEPTH) -> SearchRequest:
     """Validate the parameters shared by /search, /export and the page."""
     q = text_param(req, "q")
     date_from = date_param(req, "from", upper=False)
@@ -118,10 +120,10 @@ def search_request(req: falcon.Request) -> SearchRequest:
     if date_from and date_to and date_from > date_to:
         raise BadParameter("from", "'from' is after 'to'")
     per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
-    page = int_param(req, "page", 1, 1, MAX_DEPTH)
-    if page * per_page > MAX_DEPTH:
+    page = int_param(req, "page", 1, 1, max_depth)
+    if page * per_page > max_depth:
         raise BadParameter(
-            "page", f"page {page} is too deep: page × per_page must stay within {MAX_DEPTH}"
+            "page", f"page {page} is too deep: page × per_page must stay within {max_depth}"
         )
     return SearchRequest(
         q=q,
@@ -134,6 +136,7 @@ def search_request(req: falcon.Request) -> SearchRequest:
         per_page=per_page,
         facets=bool_param(req, "facets", True),
         histogram=choice_param(req, "histogram", HISTOGRAMS, None),
+        facet_limit=int_param(req, "facet_limit", FACET_LIMIT, 1, MAX_FACET_LIMIT),
     )
 
 
@@ -159,11 +162,12 @@ class StatsResource:
 
 
 class SearchResource:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, max_depth: int = MAX_DEPTH):
         self.engine = engine
+        self.max_depth = max_depth
 
     def on_get(self, req, resp):
-        request = search_request(req)
+        request = search_request(req, self.max_depth)
         token = _one(req, "cursor")
         try:
             if token:  # a cursor replaces `page` (and may go deeper than MAX_DEPTH)
@@ -419,11 +423,12 @@ def _unexpected(req, resp, ex: Exception, params):
 
 
 # --------------------------------------------------------------------------- the app
-def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -> falcon.App:
-    """The Falcon app over ``engine``; CORS only for the listed origins (none by default)."""
+def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
+    """The Falcon app over ``engine``, configured by ``settings`` (the defaults when None)."""
+    settings = settings or Settings()
     middleware = []
-    if cors_origins:
-        middleware.append(falcon.CORSMiddleware(allow_origins=list(cors_origins)))
+    if settings.cors_origins:
+        middleware.append(falcon.CORSMiddleware(allow_origins=list(settings.cors_origins)))
     app = falcon.App(middleware=middleware)
     app.req_options.keep_blank_qs_values = True
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
@@ -431,10 +436,10 @@ def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -
     )
     app.add_route("/health", HealthResource(engine))
     app.add_route("/stats", StatsResource(engine))
-    app.add_route("/search", SearchResource(engine))
+    app.add_route("/search", SearchResource(engine, settings.max_depth))
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
-    # feature routes (one line each; resources live beside their feature's logic)
+    # feature routes (one line each; the logic behind them lives in search/)
     app.add_route("/export", ExportResource(engine))
     app.add_route("/related", RelatedResource(engine))
     app.add_route("/suggest", SuggestResource(engine))
@@ -448,8 +453,11 @@ def create_app(engine: Engine, cors_origins: list[str] | tuple[str, ...] = ()) -
     return app
 
 
-def _origins_from_env() -> list[str]:
-    return [o.strip() for o in os.environ.get("VNSEARCH_CORS_ORIGINS", "").split(",") if o.strip()]
-
-
-app = create_app(Engine(), cors_origins=_origins_from_env())
+def get_app(settings: Settings | None = None) -> falcon.App:
+    """The served app: ``settings`` (else read once from the environment), an engine over
+    their index, and the resources over that engine. gunicorn runs ``api:get_app()``."""
+    settings = settings or Settings.from_env()
+    engine = Engine(
+        settings.index, warm_postings=settings.warm_postings, prefetch=settings.prefetch
+    )
+    return create_app(engine, settings)

@@ -103,7 +103,7 @@ def workloads(max_short: int | None, max_long: int) -> dict[str, list[str]]:
 
 # --------------------------------------------------------------------------- our server
 class Server:
-    """gunicorn serving ``api:app`` over one index on a free loopback port."""
+    """gunicorn serving ``api:get_app()`` over one index on a free loopback port."""
 
     def __init__(self, index: Path, workers: int, worker_class: str, log_dir: Path):
         with socket.socket() as s:
@@ -113,7 +113,7 @@ class Server:
         self.workers = workers
         self.access_log = log_dir / f"access-{self.port}.log"
         self.error_log = log_dir / f"error-{self.port}.log"
-        cmd = [sys.executable, "-m", "gunicorn", "api:app", "--preload"]
+        cmd = [sys.executable, "-m", "gunicorn", "api:get_app()", "--preload"]
         cmd += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         cmd += ["--worker-class", worker_class, "--timeout", "120"]
         cmd += ["--access-logfile", str(self.access_log)]

@@ -114,7 +114,7 @@ def start_gunicorn(index: Path, port: int, workers: int) -> subprocess.Popen:
         sys.executable,
         "-m",
         "gunicorn",
-        "api:app",
+        "api:get_app()",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -18,13 +18,14 @@ def _index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index",
         metavar="DIR",
-        help=f"index directory (default: ${store.ENV_VAR} or {store.DEFAULT_DIR}/)",
+        help=f"index directory (default: $VNSEARCH_INDEX or {store.DEFAULT_DIR}/)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The indexer's commands; ``search.cli`` adds ``search`` to the same parser."""
     parser = argparse.ArgumentParser(prog="vnsearch", description=__doc__)
+    parser.set_defaults(default_index=store.DEFAULT_DIR)  # the caller's settings replace it
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="add or update articles (JSONL, portal pages, folders)")
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_index(args) -> int:
     from indexer.writer import index_paths
 
-    root = store.resolve_index_dir(args.index)
+    root = args.index
     paths = args.paths
     if not paths and args.rebuild:
         paths = store.read_meta(root).get("sources", [])
@@ -84,7 +85,7 @@ def cmd_index(args) -> int:
 def cmd_delete(args) -> int:
     from indexer.writer import delete_ids
 
-    root = store.resolve_index_dir(args.index)
+    root = args.index
     try:
         found = delete_ids(args.ids, root)
     except (store.IndexBusy, store.IndexMissing) as exc:
@@ -114,7 +115,7 @@ def index_stats(root: Path) -> dict:
 
 
 def cmd_stats(args) -> int:
-    root = store.resolve_index_dir(args.index)
+    root = args.index
     try:
         stats = index_stats(root)
     except store.IndexMissing as exc:
@@ -135,6 +136,7 @@ HANDLERS = {"index": cmd_index, "delete": cmd_delete, "stats": cmd_stats}
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     args = (parser or build_parser()).parse_args(argv)
+    args.index = Path(args.index or args.default_index)
     handler = HANDLERS.get(args.command) or args.handler
     return handler(args)
 

@@ -32,7 +32,6 @@ from indexer.schema import build_schema
 
 zerocopy.install()  # every index opened through this module reads its mmap in place
 
-ENV_VAR = "VNSEARCH_INDEX"
 DEFAULT_DIR = "index_data"
 CURRENT = "current"
 KEEP_OLD_GENERATIONS = 1
@@ -44,11 +43,6 @@ class IndexBusy(RuntimeError):
 
 class IndexMissing(RuntimeError):
     """No index has been built in this directory yet."""
-
-
-def resolve_index_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """``--index DIR``, else ``$VNSEARCH_INDEX``, else ``index_data/``."""
-    return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_DIR)
 
 
 def current_generation(root: Path) -> Path | None:

@@ -21,6 +21,7 @@ from indexer import store
 from search.dates import parse_bound
 from search.engine import Engine, SearchRequest
 from search.export import export_stream
+from settings import Settings, SettingsError
 
 SORTS = ("relevance", "newest", "oldest")
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
@@ -119,7 +120,10 @@ def cmd_search(args, stdout=None) -> int:
         print(f"vnsearch search: {exc}", file=sys.stderr)
         return indexer_cli.EXIT_FAILED
     try:
-        engine = Engine(store.resolve_index_dir(args.index))
+        settings = args.settings
+        engine = Engine(
+            args.index, warm_postings=settings.warm_postings, prefetch=settings.prefetch
+        )
         if args.csv:
             _, chunks = export_stream(engine, request, "csv")
             binary = getattr(out, "buffer", None)
@@ -152,7 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """The ``vnsearch`` console script: index, delete, stats and search."""
     try:
-        return indexer_cli.main(argv, parser=build_parser())
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"vnsearch: {exc}", file=sys.stderr)
+        return indexer_cli.EXIT_FAILED
+    parser = build_parser()
+    parser.set_defaults(settings=settings, default_index=settings.index)
+    try:
+        return indexer_cli.main(argv, parser=parser)
     except BrokenPipeError:  # `vnsearch search … | head`
         sys.stderr.close()
         return 0

@@ -31,7 +31,7 @@ from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
 from search.matching import DocSets
 from search.query import QueryBuilder, QueryPlan
-from search.scoring import PostingStore
+from search.scoring import WARM_POSTINGS, PostingStore
 from search.spelling import FEW_RESULTS, build_spelling, suggest_correction
 
 FRESHNESS_CHECK_SECONDS = 0.2
@@ -55,6 +55,7 @@ class SearchRequest:
     per_page: int = 10
     facets: bool = True
     histogram: str | None = None
+    facet_limit: int = FACET_LIMIT  # values per facet (category, official)
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
 
 
@@ -66,14 +67,20 @@ def _private_reader(ix, reader):
 
 
 def _warm(
-    postings: PostingStore, reader, folder: str, previous: PostingStore | None = None
+    postings: PostingStore,
+    reader,
+    folder: str,
+    previous: PostingStore | None = None,
+    budget: int = WARM_POSTINGS,
+    prefetch: bool = True,
 ) -> None:
-    """Fill the page cache with the index's files (``search.pagecache``), then read the
-    longest posting lists ahead of queries through the thread's own reader (reusing what
-    ``previous``, the replaced snapshot's store, holds)."""
+    """Fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
+    then read up to ``budget`` postings of the longest lists ahead of queries through the
+    thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds)."""
     try:
-        pagecache.prefetch(folder)
-        postings.warm(reader, previous=previous)
+        if prefetch:
+            pagecache.prefetch(folder)
+        postings.warm(reader, budget=budget, previous=previous)
     finally:
         reader.close()
 
@@ -114,8 +121,22 @@ class Match:
 class Engine:
     """Search over the live index of an index directory."""
 
-    def __init__(self, root: Path | str | None = None):
-        self.root = store.resolve_index_dir(root)
+    def __init__(
+        self,
+        root: Path | str | None = None,
+        *,
+        warm_postings: int = WARM_POSTINGS,
+        prefetch: bool = True,
+    ):
+        """An engine over the index directory ``root`` (``index_data/`` by default).
+
+        Each new snapshot is read ahead in a background thread: the index files into
+        the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
+        lists (0: none). ``Settings`` holds the served values.
+        """
+        self.root = Path(root or store.DEFAULT_DIR)
+        self.warm_postings = warm_postings
+        self.prefetch = prefetch
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
@@ -157,6 +178,7 @@ class Engine:
         threading.Thread(
             target=_warm,
             args=(snap.postings, own, ix.storage.folder, previous),
+            kwargs={"budget": self.warm_postings, "prefetch": self.prefetch},
             name="warm-postings",
             daemon=True,
         ).start()
@@ -206,10 +228,10 @@ class Engine:
 
         if req.date_from or req.date_to:
             narrow(table.date_mask(req.date_from, req.date_to))
-        if req.categories:
+        if req.categories:  # several values of one facet: any of them
             narrow(table.category_mask(list(req.categories)))
-        for official in req.officials:
-            narrow(table.official_mask(official))
+        if req.officials:  # several values of one facet: any of them
+            narrow(np.logical_or.reduce([table.official_mask(o) for o in req.officials]))
         return mask
 
     # ----------------------------------------------------------------- search
@@ -333,11 +355,7 @@ class Engine:
         if req.after is not None:
             answer["page"] = start // req.per_page + 1
         if req.facets:
-            answer["facets"] = {
-                "category": table.category_counts(mask, FACET_LIMIT),
-                "official": table.official_counts(mask, FACET_LIMIT),
-                "year": table.year_counts(mask),
-            }
+            answer["facets"] = self._facets(snap, req, mask)
         if req.histogram:
             answer["histogram"] = [
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
@@ -347,6 +365,24 @@ class Engine:
             if did_you_mean:
                 answer["did_you_mean"] = did_you_mean
         return answer
+
+    def _facets(self, snap: Snapshot, req: SearchRequest, mask: np.ndarray) -> dict:
+        """Facet counts. A facet with values chosen is counted without its own filter
+        (the others still apply): each count is then the total that choosing that value
+        alone would give, and the other values stay on offer to be added (OR)."""
+        table = snap.table
+        limit = req.facet_limit
+        cat_mask = mask
+        if req.categories:
+            cat_mask = self.match(snap, replace(req, categories=())).mask
+        off_mask = mask
+        if req.officials:
+            off_mask = self.match(snap, replace(req, officials=())).mask
+        return {
+            "category": table.category_counts(cat_mask, limit),
+            "official": table.official_counts(off_mask, limit),
+            "year": table.year_counts(mask),
+        }
 
     @staticmethod
     def _hits(snap: Snapshot, plan: QueryPlan, page: list) -> list[dict]:

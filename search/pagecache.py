@@ -13,11 +13,9 @@ index never pushes everything else out.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 SHARE_OF_AVAILABLE = 0.5  # read nothing when the files take more of the available memory
-ENV_SWITCH = "VNSEARCH_PREFETCH"  # "0" turns prefetching off
 CGROUP_LIMITS = (  # a container's memory limit: cgroup v2, then v1
     Path("/sys/fs/cgroup/memory.max"),
     Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
@@ -53,11 +51,6 @@ def container_limit() -> int | None:
     return None
 
 
-def enabled() -> bool:
-    """Prefetching is on unless ``$VNSEARCH_PREFETCH`` is 0, off, false or no."""
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in {"0", "off", "false", "no"}
-
-
 _done: set[tuple[str, int, int]] = set()  # files this process has read (segments never change)
 _BLOCK = 1 << 20
 
@@ -65,12 +58,10 @@ _BLOCK = 1 << 20
 def prefetch(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> int:
     """Read every file in ``directory`` once, so that the kernel caches it; return bytes read.
 
-    Blocking (run it in a background thread). Returns 0, reading nothing, when prefetching
-    is off, when the files take more than ``share`` of the available memory, or when this
-    process has read them all before.
+    Blocking (run it in a background thread). Returns 0, reading nothing, when the files
+    take more than ``share`` of the available memory, or when this process has read them
+    all before. (``Settings.prefetch`` decides whether an engine calls it at all.)
     """
-    if not enabled():
-        return 0
     try:
         files = [(p, p.stat()) for p in Path(directory).iterdir() if p.is_file()]
     except OSError:

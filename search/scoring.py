@@ -18,9 +18,7 @@ titles (measured on the vims headline set: nDCG@10 0.857 → 0.873 on held-out q
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -30,14 +28,17 @@ from whoosh.util.numeric import byte_to_length
 
 from indexer.schema import length_bytes
 
-log = logging.getLogger(__name__)
 B = 0.75
 K1 = 1.2
 TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
 DERIVED_TITLE_WEIGHT = 1.0  # a title derived from the first sentence is body text
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
-WARM_POSTINGS = 32_000_000  # ≈ 384 MB a worker; VNSEARCH_WARM_POSTINGS overrides
+# Postings a worker reads ahead by default (``Settings.warm_postings``). On the 85k
+# benchmark index 4M postings (the 59 longest lists) left the search-box queries' p95 at
+# 52 ms in-process; 32M (1,957 lists, 6 s of one core when an index is opened, 3 s after a
+# small commit, about 12 bytes each: 0.4-0.5 GB a worker) brought it to 17 ms.
+WARM_POSTINGS = 32_000_000
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -159,20 +160,19 @@ class PostingStore:
         self,
         reader=None,
         fields: tuple[str, ...] = WARM_FIELDS,
-        budget: int | None = None,
+        budget: int = WARM_POSTINGS,
         previous: PostingStore | None = None,
     ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
         Runs once per snapshot in a background thread; stops at ``budget`` postings
-        (``warm_budget()`` by default; about 12 bytes each) or when the snapshot is
+        (about 12 bytes each; ``Settings.warm_postings`` in a served app) or when the snapshot is
         closed. Returns postings read. With ``previous`` (the store of the snapshot
         this one replaces), segments both share are copied from its cache: after a
         commit that adds a small segment only that segment is read.
         """
         from whoosh.reading import ReaderClosed
 
-        budget = warm_budget() if budget is None else budget
         own = reader or self.reader
         try:
             for fieldname in fields:
@@ -309,22 +309,6 @@ def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[in
                 freq[key] = freq.get(key, 0) + info.doc_frequency()
     ranked = sorted(((df, f, text) for (f, text), df in freq.items()), reverse=True)
     return [(df, f, text.decode("utf-8")) for df, f, text in ranked[:limit]]
-
-
-def warm_budget() -> int:
-    """Postings each worker reads ahead: ``$VNSEARCH_WARM_POSTINGS``, else ``WARM_POSTINGS``.
-
-    On the 85k benchmark index 4M postings (the 59 longest lists) left the search-box
-    queries' p95 at 52 ms in-process; 32M (1,957 lists, 6 s of one core when an index
-    is opened, 3 s after a small commit, 0.5 GB a worker) brought it to 17 ms. Set 0 to
-    read nothing ahead.
-    """
-    raw = os.environ.get("VNSEARCH_WARM_POSTINGS", "").strip()
-    try:
-        return max(0, int(raw.replace("_", ""))) if raw else WARM_POSTINGS
-    except ValueError:
-        log.warning("VNSEARCH_WARM_POSTINGS=%r is not a number: using %d", raw, WARM_POSTINGS)
-        return WARM_POSTINGS
 
 
 def idf(df: int, doc_count: int) -> float:

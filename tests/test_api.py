@@ -260,13 +260,44 @@ def test_official_filter_without_diacritics(client, everything):
     assert search(client, official="nobody at all")["total"] == 0
 
 
-def test_several_officials_must_all_be_named(client, everything):
+def test_several_officials_are_a_union(client, everything):
+    """OR within a facet (as on the page); ``official:A official:B`` in q asks for both."""
     pair = {"Nguyễn Văn An", "Hoàng Quốc Dũng"}
-    expected = [h["id"] for h in everything if pair <= set(h["officials"])]
-    only_one = [h["id"] for h in everything if len(pair & set(h["officials"])) == 1]
-    assert expected and only_one
+    expected = [h["id"] for h in everything if pair & set(h["officials"])]
+    both = [h["id"] for h in everything if pair <= set(h["officials"])]
+    assert len(both) < len(expected)
     answer = search(client, official=["nguyen van an", "Hoàng Quốc Dũng"], per_page=100)
     assert ids(answer) == expected
+    answer = search(client, q='official:"nguyen van an" official:"Hoàng Quốc Dũng"', per_page=100)
+    assert ids(answer) == both
+
+
+def test_a_chosen_facet_counts_without_its_own_filter(client):
+    """Disjunctive facets: with a category chosen, every category still shows the total it
+    would give alone (under the other filters), so a second one can be added."""
+    every = {f["value"]: f["count"] for f in search(client, q="quận")["facets"]["category"]}
+    first, second = sorted(every, key=every.get, reverse=True)[:2]
+    chosen = search(client, q="quận", category=first)
+    counts = {f["value"]: f["count"] for f in chosen["facets"]["category"]}
+    assert counts == every
+    assert chosen["total"] == every[first]
+    both = search(client, q="quận", category=[first, second])
+    assert both["total"] == every[first] + every[second]
+    # the other facets count the chosen results
+    assert sum(f["count"] for f in both["facets"]["year"]) <= both["total"]
+    official = both["facets"]["official"][0]
+    narrowed = search(client, q="quận", category=[first, second], official=official["value"])
+    assert narrowed["total"] == official["count"]
+    assert {f["value"]: f["count"] for f in narrowed["facets"]["category"]} != every
+
+
+def test_facet_limit_asks_for_more_values(client):
+    few = search(client, facet_limit=2)["facets"]
+    many = search(client, facet_limit=1000)["facets"]
+    assert len(few["official"]) == 2 < len(many["official"])
+    assert many["official"][:2] == few["official"]
+    resp = client.simulate_get("/search", params={"facet_limit": "0"})
+    assert resp.status_code == 400 and resp.json["parameter"] == "facet_limit"
 
 
 # --------------------------------------------------------------------------- facets

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 
+import falcon.testing
 import pytest
 
 import api
@@ -12,6 +13,7 @@ from indexer.writer import delete_ids
 from search import cursor
 from search.cursor import CursorError, Position
 from search.engine import Engine, SearchRequest
+from settings import Settings
 
 
 def walk(engine: Engine, req: SearchRequest) -> list[str]:
@@ -161,8 +163,8 @@ def test_http_bad_and_foreign_cursors_are_400_naming_cursor(client):
         assert resp.json["parameter"] == "cursor"
 
 
-def test_cursor_goes_beyond_the_page_bound(client, monkeypatch):
-    monkeypatch.setattr(api, "MAX_DEPTH", 4)
+def test_cursor_goes_beyond_the_page_bound(engine):
+    client = falcon.testing.TestClient(api.create_app(engine, Settings(max_depth=4)))
     params = {"sort": "oldest", "per_page": "1"}
     assert client.simulate_get("/search", params={**params, "page": "5"}).status_code == 400
     seen, answer = [], client.simulate_get("/search", params=params).json

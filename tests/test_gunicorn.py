@@ -27,7 +27,7 @@ _PID = re.compile(r"^<(\d+)> \S+ \S*\bprobe=(\d+)")
 
 
 class Server:
-    """A gunicorn process serving ``api:app`` over one index directory."""
+    """A gunicorn process serving ``api:get_app()`` over one index directory."""
 
     def __init__(self, index: Path, log_dir: Path):
         with socket.socket() as s:
@@ -42,7 +42,7 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "api:app",
+                "api:get_app()",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

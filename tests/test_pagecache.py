@@ -71,13 +71,6 @@ def test_nothing_is_read_beyond_the_share_of_available_memory(files):
     assert pagecache.prefetch(files, share=too_small) == 0
 
 
-@pytest.mark.parametrize("value", ["0", "off", "no", "False"])
-def test_the_environment_turns_it_off(files, monkeypatch, value):
-    monkeypatch.setenv(pagecache.ENV_SWITCH, value)
-    assert not pagecache.enabled()
-    assert pagecache.prefetch(files) == 0
-
-
 def test_an_opened_engine_reads_its_generation_ahead(scratch_index, monkeypatch):
     # (on an index this small, opening it reads every page anyway: watch the call instead)
     folders = []

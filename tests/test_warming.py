@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
-import pytest
 
 import search.engine as engine_module
-from search.scoring import WARM_FIELDS, WARM_POSTINGS, PostingStore, warm_budget
+from search.scoring import WARM_FIELDS, PostingStore
 
 
 def fresh_store(engine) -> PostingStore:
@@ -38,25 +35,6 @@ def test_a_zero_budget_reads_nothing(engine):
     store = fresh_store(engine)
     assert store.warm(budget=0) == 0
     assert not store._cache and store.warmed.is_set()
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(None, WARM_POSTINGS), ("", WARM_POSTINGS), ("1_000", 1000), ("0", 0), ("-5", 0)],
-)
-def test_budget_from_the_environment(monkeypatch, value, expected):
-    if value is None:
-        monkeypatch.delenv("VNSEARCH_WARM_POSTINGS", raising=False)
-    else:
-        monkeypatch.setenv("VNSEARCH_WARM_POSTINGS", value)
-    assert warm_budget() == expected
-
-
-def test_a_bad_budget_is_reported_and_the_default_used(monkeypatch, caplog):
-    monkeypatch.setenv("VNSEARCH_WARM_POSTINGS", "lots")
-    with caplog.at_level(logging.WARNING, logger="search.scoring"):
-        assert warm_budget() == WARM_POSTINGS
-    assert "VNSEARCH_WARM_POSTINGS" in caplog.text and "lots" in caplog.text
 
 
 def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(

@@ -8,9 +8,9 @@ import falcon
 import falcon.testing
 import pytest
 
-import api
 from api import create_app
 from search.engine import Engine
+from settings import Settings
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
@@ -115,7 +115,7 @@ def test_no_cors_by_default(client):
 
 
 def test_cors_only_for_configured_origins(engine):
-    client = falcon.testing.TestClient(create_app(engine, cors_origins=[PORTAL]))
+    client = falcon.testing.TestClient(create_app(engine, Settings(cors_origins=(PORTAL,))))
     allowed = client.simulate_get("/search", params={"q": "thanh uy"}, headers={"Origin": PORTAL})
     assert allowed.status == falcon.HTTP_200
     assert allowed.headers["access-control-allow-origin"] == PORTAL
@@ -127,16 +127,9 @@ def test_cors_only_for_configured_origins(engine):
 
 
 def test_cors_preflight_for_a_configured_origin(engine):
-    client = falcon.testing.TestClient(create_app(engine, cors_origins=[PORTAL]))
+    client = falcon.testing.TestClient(create_app(engine, Settings(cors_origins=(PORTAL,))))
     resp = client.simulate_options(
         "/search", headers={"Origin": PORTAL, "Access-Control-Request-Method": "GET"}
     )
     assert resp.headers["access-control-allow-origin"] == PORTAL
     assert "GET" in resp.headers["access-control-allow-methods"]
-
-
-def test_cors_origins_from_the_environment(monkeypatch):
-    monkeypatch.setenv("VNSEARCH_CORS_ORIGINS", f" {PORTAL}, https://b.example ,,")
-    assert api._origins_from_env() == [PORTAL, "https://b.example"]
-    monkeypatch.setenv("VNSEARCH_CORS_ORIGINS", "")
-    assert api._origins_from_env() == []

@@ -118,14 +118,6 @@ def test_clean_run_exits_zero_and_stats_report(scratch_index, demo_dir, capsys):
     assert "body_fold" in stats["fields"] and stats["size_bytes"] > 0 and stats["last_update"]
 
 
-def test_index_location_from_environment(tmp_path, demo_dir, monkeypatch):
-    monkeypatch.setenv(store.ENV_VAR, str(tmp_path / "from_env"))
-    assert store.resolve_index_dir(None) == tmp_path / "from_env"
-    assert store.resolve_index_dir(tmp_path / "explicit") == tmp_path / "explicit"
-    monkeypatch.delenv(store.ENV_VAR)
-    assert store.resolve_index_dir(None) == Path("index_data")
-
-
 def test_rebuild_switches_atomically_and_reuses_segmentation(scratch_index, demo_dir):
     old = store.current_generation(scratch_index)
     summary = index_paths([demo_dir / "articles.jsonl"], scratch_index, rebuild=True, jobs=2)
