@@ -17,11 +17,10 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from whoosh import index as whoosh_index
-
+from indexer import segments
 from indexer.article import Article
-from indexer.bulkwriter import BulkWriter
 from indexer.prepare import BATCH_SIZE, die_with_parent, init_worker, prepare_batch, to_document
+from indexer.segments.writing import BulkWriter
 
 INBOX_BATCHES = 8  # batches queued per builder before the reader waits
 POLL_SECONDS = 0.5
@@ -53,7 +52,7 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
     init_worker(cache_path)
     writer = None
     try:
-        writer = BulkWriter(whoosh_index.open_dir(index_dir), _lk=False, limitmb=limitmb)
+        writer = BulkWriter(segments.open_index(index_dir), _lk=False, limitmb=limitmb)
         where: dict[str, tuple[int, int]] = {}  # id → (segment number, docnum)
         superseded: list[tuple[int, int]] = []
         while (batch := inbox.get()) is not None:
@@ -70,10 +69,10 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
                 writer.add_document(**to_document(p))
                 characters += p.characters
             outbox.put(BatchDone([p.fresh for p in prepared], indexed, updated, characters))
-        segments = writer.close_segments()
+        written = writer.close_segments()
         for number, docnum in superseded:
-            segments[number].delete_document(docnum)
-        outbox.put(("segments", segments))
+            written[number].delete_document(docnum)
+        outbox.put(("segments", written))
     except Exception:  # noqa: BLE001 - reported to the parent, which fails the run
         if writer is not None and not writer.is_closed:
             writer.cancel()
@@ -152,5 +151,5 @@ def build(
             if b.is_alive() and len(finished) < jobs:
                 b.kill()
             b.join(timeout=5)
-    for segments in finished:
-        writer.adopt(segments)
+    for made in finished:
+        writer.adopt(made)

@@ -27,10 +27,8 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer import zerocopy
+from indexer import segments
 from indexer.schema import build_schema
-
-zerocopy.install()  # every index opened through this module reads its mmap in place
 
 DEFAULT_DIR = "index_data"
 CURRENT = "current"
@@ -60,9 +58,9 @@ def open_current(root: Path):
     """Open the live Whoosh index of ``root`` (raises IndexMissing)."""
     gen = current_generation(root)
     try:
-        if gen is None or not whoosh_index.exists_in(str(gen)):
+        if gen is None or not segments.index_exists(gen):
             raise IndexMissing(f"no index in {root} (build one with: vnsearch index PATH)")
-        return whoosh_index.open_dir(str(gen))
+        return segments.open_index(gen)
     except (AttributeError, ImportError, pickle.UnpicklingError) as exc:
         raise IndexMissing(
             f"the index in {root} was built by an older version ({exc}); "

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
-from indexer import shards, store
+from indexer import segments, shards, store
 from indexer.article import Article, BadRecord
-from indexer.bulkwriter import BulkWriter
 from indexer.prepare import BATCH_SIZE, Prepared, init_worker, prepare_batch, to_document
 from indexer.segcache import SegmentationStore
+from indexer.segments.writing import BulkWriter
 from indexer.sources import read_articles
 
 
@@ -169,9 +169,8 @@ def index_paths(
     with store.writer_lock(root, lock_wait):
         if rebuild:
             gen = store.new_generation(root)
-            from whoosh import index as whoosh_index
 
-            ix = whoosh_index.open_dir(str(gen))
+            ix = segments.open_index(gen)
         else:
             ix = store.ensure_index(root)
         cache = SegmentationStore(root / "segcache.sqlite")

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from indexer import segments
 from indexer.analysis import match_key
 from search.dates import parse_range
 
@@ -33,8 +34,7 @@ class DocTable:
     def __init__(self, reader):
         n = reader.doc_count_all()
         self.size = n
-        self.live = np.zeros(n, dtype=bool)
-        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.live = segments.live_documents(reader)
         self.minutes = self._minutes(reader, n)
         self.days = np.where(self.minutes == NO_DATE, NO_DATE, self.minutes // (24 * 60)).astype(
             np.int64

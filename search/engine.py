@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.scoring import BM25F
 
-from indexer import store
+from indexer import segments, store
 from indexer.analysis import load_segmenter
 from search import pagecache
 from search.cursor import CursorError, Position, date_resume_index
@@ -57,13 +57,6 @@ class SearchRequest:
     histogram: str | None = None
     facet_limit: int = FACET_LIMIT  # values per facet (category, official)
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
-
-
-def _private_reader(ix, reader):
-    """Another reader over exactly ``reader``'s segments, with its own open files:
-    Whoosh's files keep a read position, so two threads must never share a reader."""
-    segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
-    return ix._reader(ix.storage, ix.schema, segments, reader.generation())
 
 
 def _warm(
@@ -171,10 +164,10 @@ class Engine:
             doc_freq=lambda f, t: reader.doc_frequency(f, t),
             doc_count=searcher.doc_count(),
         )
-        key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
+        key = (store.current_generation(self.root) or gen, ix.latest_generation())
         snap = Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
         builder.restore = lambda text: suggest_correction(snap, text)
-        own = _private_reader(ix, reader)
+        own = segments.reader_over(ix, reader)  # the warming thread's own files
         threading.Thread(
             target=_warm,
             args=(snap.postings, own, ix.storage.folder, previous),

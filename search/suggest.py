@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import store
+from indexer import segments, store
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 from search.spelling import lexicon_stats
 
@@ -508,9 +508,7 @@ def _titles(reader) -> list[tuple[int, str, bool]]:
         rows = _SEGMENT_TITLES.get(key) if key is not None else None
         if rows is None:
             rows = []
-            # the codec's own reader skips a per-field schema check (a third of the time)
-            perdoc = getattr(leaf, "_perdoc", None)
-            stored_fields = getattr(perdoc, "stored_fields", None) or leaf.stored_fields
+            stored_fields = segments.stored_fields_reader(leaf)
             for docnum in range(leaf.doc_count_all()):
                 stored = stored_fields(docnum) or {}
                 title = (stored.get("title") or "").strip()
