@@ -88,6 +88,8 @@ class Snapshot:
     derived: dict = field(default_factory=dict)
     pins: int = 0  # streams (exports) still reading this snapshot
     postings: PostingStore | None = None
+    # phrases and codes confirmed against the stored text: (unit, field) → mask
+    sequences: OrderedDict = field(default_factory=OrderedDict)
 
     def close(self) -> None:
         self.searcher.close()
@@ -270,6 +272,7 @@ class Engine:
             lambda f, t: snap.postings.postings(f, t)[0],
             snap.searcher.stored_fields,
             table.filter_mask,
+            snap.sequences,
         )
         mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:

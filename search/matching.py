@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,6 +34,7 @@ import numpy as np
 from indexer.analysis import HAN, fold_diacritics, normalize_text, sentence_breaks
 
 BOTH = ("title", "body")
+CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
 _NOT_HAN_LETTER = rf"[^\W_{HAN}]"
 _HAN = re.compile(rf"[{HAN}]")
 _HYPHENS = "-‐‑‒–—"
@@ -174,13 +176,23 @@ FilterMask = Callable[[str, str], np.ndarray]
 class DocSets:
     """Evaluates a plan to a boolean mask over document numbers (live documents only)."""
 
-    def __init__(self, live: np.ndarray, postings: Postings, stored: Stored, filters: FilterMask):
+    def __init__(
+        self,
+        live: np.ndarray,
+        postings: Postings,
+        stored: Stored,
+        filters: FilterMask,
+        confirmed: OrderedDict | None = None,
+    ):
+        """``confirmed``: sequences already checked against the stored text, kept by the
+        caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``)."""
         self.live = live
         self.size = live.size
         self._postings = postings
         self._stored = stored
         self._filters = filters
         self._memo: dict = {}
+        self._confirmed = OrderedDict() if confirmed is None else confirmed
 
     def mask(self, expr) -> np.ndarray:
         """Live documents matching ``expr``."""
@@ -239,11 +251,19 @@ class DocSets:
             cand &= self.syllable_mask(syl, fieldname)
         if not seq.needs_text() or not cand.any():
             return cand
+        key = (seq, fieldname)
+        known = self._confirmed.get(key)
+        if known is not None:
+            self._confirmed.move_to_end(key)
+            return known
         pattern = pattern_for(seq)
         for doc in np.flatnonzero(cand):
             text = self._stored(int(doc)).get(fieldname) or ""
             if not pattern.found_in(text):
                 cand[doc] = False
+        self._confirmed[key] = cand
+        while len(self._confirmed) > CONFIRMED_KEPT:
+            self._confirmed.popitem(last=False)
         return cand
 
 
