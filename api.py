@@ -26,6 +26,7 @@ from search.dates import parse_bound
 from search.engine import FACET_LIMIT, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
+from web import article_page
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
@@ -223,7 +224,7 @@ class SuggestResource:
         limit = int_param(req, "limit", suggest.DEFAULT_LIMIT, 1, suggest.MAX_LIMIT)
         found = []
         if q.strip():
-            found = self.engine.derived("suggest", suggest.build_suggester).suggest(q, limit)
+            found = self.engine.snapshot().suggester().suggest(q, limit)
         resp.media = {"suggestions": found}
 
 
@@ -353,20 +354,41 @@ def send_web_file(req, resp, path: Path, status: str = falcon.HTTP_200) -> None:
 
 
 class PageResource:
-    """The search page at ``/`` and the article view at ``/a/{id}`` (404 for unknown ids)."""
+    """The search page at ``/`` (drawn by app.js from the URL)."""
+
+    def on_get(self, req, resp):
+        send_web_file(req, resp, WEB_DIR / "index.html")
+
+
+class ArticlePageResource:
+    """``/a/{id}``: the article rendered on the server (web.article_page), with its
+    related articles; 404 with a readable page for an unknown id. Without an index, the
+    plain page, which explains that the service is not ready."""
+
+    RELATED = 5
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.finder = RelatedFinder(engine)
 
-    def on_get(self, req, resp, article_id: str | None = None):
-        status = falcon.HTTP_200
-        if article_id is not None:
-            try:
-                if self.engine.docnum(article_id) is None:
-                    status = falcon.HTTP_404
-            except IndexMissing:
-                pass  # the page itself explains that the service is not ready
-        send_web_file(req, resp, WEB_DIR / "index.html", status)
+    def on_get(self, req, resp, article_id: str):
+        try:
+            article = self.engine.article(article_id)
+        except IndexMissing:  # the page itself explains that the service is not ready
+            send_web_file(req, resp, WEB_DIR / "index.html")
+            return
+        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        resp.content_type = falcon.MEDIA_HTML
+        resp.cache_control = ["no-cache"]
+        if article is None:
+            resp.status = falcon.HTTP_404
+            resp.text = article_page.render_missing(template)
+            return
+        related = self.finder.for_article(article_id, RelatedRequest(self.RELATED)) or {}
+        canonical = req.prefix + article_page.article_path(article_id)
+        resp.text = article_page.render_article(
+            template, article, related.get("hits") or [], canonical
+        )
 
 
 class StaticResource:
@@ -380,9 +402,9 @@ class StaticResource:
 
 def add_web_routes(app: falcon.App, engine: Engine) -> None:
     """The search page, the article view, their static files and embed.js."""
-    page, static = PageResource(engine), StaticResource()
-    app.add_route("/", page)
-    app.add_route("/a/{article_id:path}", page)
+    static = StaticResource()
+    app.add_route("/", PageResource())
+    app.add_route("/a/{article_id:path}", ArticlePageResource(engine))
     app.add_route("/static/{name}", static)
     app.add_route("/embed.js", static)
 

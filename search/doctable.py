@@ -15,6 +15,7 @@ import numpy as np
 
 from indexer import segments
 from indexer.analysis import match_key
+from indexer.article import PATH_SEPARATOR
 from search.dates import parse_range
 
 MISSING_DATE = np.uint64(2**64 - 1)
@@ -44,7 +45,7 @@ class DocTable:
             reader, "officials"
         )
         self.source_names, self.source = self._single_valued(reader, "source", n)
-        self.category_keys = _keys_index(self.category_names)
+        self.category_keys = _category_keys(self.category_names)
         self.official_keys = _keys_index(self.official_names)
         self.source_keys = _keys_index(self.source_names)
         # Facets count by the key their filters match on: one group per key, shown with
@@ -52,6 +53,14 @@ class DocTable:
         self.category_group, self.category_shown = _groups(
             self.category_names, _live_counts(self.category, self.live, len(self.category_names))
         )
+        # a group counts what its filter matches: its own codes and its sub-sections
+        members = [
+            (code, g)
+            for g, name in enumerate(self.category_shown)
+            for code in self.category_keys.get(match_key(name), [])
+        ]
+        self._category_member = np.array([c for c, _ in members], dtype=np.int64)
+        self._category_member_group = np.array([g for _, g in members], dtype=np.int64)
         official_counts = np.bincount(
             self.official_ids[self.live[self.official_docs]], minlength=len(self.official_names)
         )
@@ -154,10 +163,15 @@ class DocTable:
 
     # ----------------------------------------------------------------- facets
     def category_counts(self, mask: np.ndarray, limit: int) -> list[dict]:
-        """Categories of the documents in ``mask``, grouped as ``category:`` matches."""
+        """Categories of the documents in ``mask``, grouped as ``category:`` matches: a
+        value's count is what filtering on it gives (its sub-sections included)."""
         codes = self.category[mask]
-        groups = self.category_group[codes[codes >= 0]]
-        counts = np.bincount(groups, minlength=len(self.category_shown))
+        per_code = np.bincount(codes[codes >= 0], minlength=len(self.category_names))
+        counts = np.bincount(
+            self._category_member_group,
+            weights=per_code[self._category_member],
+            minlength=len(self.category_shown),
+        ).astype(np.int64)
         return _top(counts, self.category_shown, limit)
 
     def official_counts(self, mask: np.ndarray, limit: int) -> list[dict]:
@@ -238,6 +252,20 @@ def _groups(names: list[str], counts: np.ndarray) -> tuple[np.ndarray, list[str]
             shown[g], best[g] = name, int(counts[code])
         group[code] = g
     return group, shown
+
+
+def _category_keys(names: list[str]) -> dict[str, list[int]]:
+    """Like ``_keys_index``, and each category path (``"Y tế > Phòng chống dịch"``, see
+    ``indexer.article.PATH_SEPARATOR``) also under each of its ancestors' keys, so that
+    ``category=Y tế`` matches its sub-sections."""
+    index: dict[str, list[int]] = {}
+    for code, name in enumerate(names):
+        parts = name.split(PATH_SEPARATOR)
+        for depth in range(1, len(parts) + 1):
+            codes = index.setdefault(match_key(PATH_SEPARATOR.join(parts[:depth])), [])
+            if code not in codes:
+                codes.append(code)
+    return index
 
 
 def _top(counts: np.ndarray, names: list[str], limit: int) -> list[dict]:

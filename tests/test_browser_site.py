@@ -182,3 +182,40 @@ def test_on_a_phone_results_start_on_the_first_screen_after_a_facet(server, phon
     assert phone.locator("#filters-title").inner_text().endswith("(1)")
     first = phone.locator("#results .result").first.bounding_box()
     assert first is not None and first["y"] < 844
+
+
+def test_the_article_page_works_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False, locale="vi-VN")
+    context.set_default_timeout(test_browser.STEP_TIMEOUT_MS)
+    try:
+        pg = context.new_page()
+        resp = pg.goto(server["base"] + "/a/demo-001")
+        assert resp.status == 200
+        title = pg.locator("h1.article-title").inner_text()
+        assert title and pg.locator(".article-body p").count() >= 1
+        assert pg.locator("#article-view").is_visible()
+        assert pg.locator("#search-view").is_hidden()
+        assert pg.locator("a.official-link").count() >= 1
+        og = pg.locator('meta[property="og:title"]').get_attribute("content")
+        assert og == title
+        related = pg.locator("#related li a").first
+        other = related.inner_text()
+        related.click()
+        pg.wait_for_url(re.compile(r"/a/"))
+        assert pg.locator("h1.article-title").inner_text() == other
+    finally:
+        context.close()
+
+
+def test_the_server_rendered_article_is_kept_and_enhanced(server, page):
+    page.goto(server["base"] + "/?q=qu%E1%BA%ADn")
+    wait_results(page)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server["base"] + "/a/demo-001")
+    title = page.locator("h1.article-title").inner_text()
+    assert not any("/articles/" in u for u in requests)  # not fetched again by the script
+    page.locator("a.official-link").first.click()
+    wait_url(page, r"official=")
+    page.go_back()
+    page.locator("h1.article-title", has_text=title).wait_for()

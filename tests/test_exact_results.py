@@ -166,6 +166,7 @@ def test_facets_group_spellings_and_agree_with_filters(fx):
     keys = [fold_diacritics(normalize_text(v)).lower().strip() for v in groups]
     assert len(keys) == len(set(keys))  # "Thời sự", "thời sự", NFD and "Thời Sự " are one
     assert groups["Thời sự"] == 4  # shown with its most frequent spelling
+    assert groups["Kinh tế"] == groups["Kinh tế > Chứng khoán"] + 5  # sub-sections count
     for value, count in groups.items():
         assert fx.search(SearchRequest(categories=(value,)))["total"] == count
         assert fx.search(SearchRequest(q=f'category:"{value}"'))["total"] == count

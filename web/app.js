@@ -904,6 +904,14 @@
     $("search-view").hidden = true;
     const view = $("article-view");
     view.hidden = false;
+    if (view.dataset.rendered !== undefined) {
+      // drawn by the server for this URL: keep it, make "back" return to the results
+      delete view.dataset.rendered;
+      const crumb = view.querySelector(".breadcrumb");
+      if (crumb) crumb.replaceWith(backLink());
+      restoreScrollOnce();
+      return;
+    }
     view.setAttribute("aria-busy", "true");
     view.replaceChildren(h("p", { class: "loading-text" }, "Đang tải tin bài…"));
     if (document.activeElement !== $("q")) $("q").value = "";
