@@ -114,6 +114,13 @@ def evaluate_sets(
             for split, qrels in halves.items():
                 run, ms[split] = run_set(engine, qrels)
                 scores[split] = evaluate(run, qrels, k=10)
+                got = scores[split]
+                print(
+                    f"{name} {row['engine']} {split}: nDCG@10 {got['nDCG@10']:.4f} "
+                    f"MRR@10 {got['MRR@10']:.4f} ({got['queries']} queries, {ms[split]:.0f} ms)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             for split in halves:
                 row[f"{split} n"] = scores[split]["queries"]
                 row[f"{split} nDCG@10"] = f"{scores[split]['nDCG@10']:.4f}"
