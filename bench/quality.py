@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-peers", action="store_true", help="our engine only (peers are deterministic)"
     )
+    parser.add_argument(
+        "--peers-only", action="store_true", help="the peers only (our index is not opened)"
+    )
     args = parser.parse_args(argv)
     if not has_shared():
         print("../shared is not present: nothing to evaluate")
@@ -184,24 +187,28 @@ def main(argv: list[str] | None = None) -> int:
             ]
             articles, _ = eval_subset(qrels, args.limit)
             tag = f"sample{args.limit}"
-            ours = build_ours(articles, OUT / f"quality_{tag}" / "ours")
+            ours = (
+                None if args.peers_only else build_ours(articles, OUT / f"quality_{tag}" / "ours")
+            )
             peers = peers_for(lambda: articles, OUT / f"quality_{tag}" / "peers", tag)
             subset = {a["id"] for a in articles}
         else:
-            if not args.index.exists():
+            if not args.peers_only and not args.index.exists():
                 print(f"{args.index} missing: run python -m bench.index_bench first")
                 return 1
             ours, subset = args.index, None
             peers = peers_for(iter_corpus, args.peers_dir, "full-corpus")
-        engines = [OurEngine(ours)] + ([] if args.no_peers else peers)
+        engines = ([] if args.peers_only else [OurEngine(ours)]) + ([] if args.no_peers else peers)
         rows += evaluate_sets(engines, corpus_sets, args.max_queries, subset, args.splits)
     if viquad_sets:
         passages = load_viquad_passages()
         root = OUT / "viquad"
         ours = root / "ours"
-        if not (root / "ours" / "current").exists():
-            build_ours(passages, ours)
-        engines = [OurEngine(ours)]
+        engines = []
+        if not args.peers_only:
+            if not (root / "ours" / "current").exists():
+                build_ours(passages, ours)
+            engines.append(OurEngine(ours))
         if not args.no_peers:
             engines += peers_for(lambda: passages, root / "peers", "viquad")
         rows += evaluate_sets(engines, viquad_sets, args.max_queries, None, args.splits)
