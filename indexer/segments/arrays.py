@@ -46,6 +46,7 @@ MAX_KEY = 200  # longer terms stay in Whoosh (the keys are fixed-width)
 ALIGN = 64
 BUILD_LOCK_SECONDS = 900  # a build lock older than this was left by a dead process
 RECHECK_SECONDS = 1.0  # how often a segment without arrays looks for them again
+ENABLED = True  # False: every read decodes Whoosh's blocks (bench.scale compares the two)
 _HEAD = struct.Struct("<8sQ")
 
 
@@ -154,6 +155,8 @@ _missing: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # leaf → wh
 def arrays_for(leaf) -> PostingArrays | None:
     """The mapped arrays of one segment reader, or None while there are none (missing,
     stale or unreadable files are ignored here; ``ensure_arrays`` rebuilds them)."""
+    if not ENABLED:
+        return None
     try:
         found = _mapped.get(leaf)
     except TypeError:  # not weak-referenceable: not a segment reader of ours
