@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-INDEX  ?= index_data
+# `make serve` serves INDEX when you name one (it never writes into it), else the demo
+# archive, indexed into DEMO_INDEX.
+INDEX  ?=
+DEMO_INDEX ?= index_demo
+SERVE_INDEX = $(or $(INDEX),$(DEMO_INDEX))
 PORT   ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -17,10 +21,11 @@ $(BIN)/vnsearch: pyproject.toml
 install: $(BIN)/vnsearch
 
 demo-index: install
-	$(BIN)/vnsearch index demo/articles.jsonl demo/portal --index $(INDEX) --quiet || test $$? -eq 1
+	$(BIN)/vnsearch index demo/articles.jsonl demo/portal --index $(DEMO_INDEX) --quiet || test $$? -eq 1
 
-serve: demo-index
-	VNSEARCH_INDEX=$(INDEX) $(BIN)/gunicorn 'api:get_app()' --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
+serve: install $(if $(INDEX),,demo-index)
+	@test -e $(SERVE_INDEX)/current || { echo "make serve: no index in $(SERVE_INDEX); build it with: $(BIN)/vnsearch index ARCHIVE --index $(SERVE_INDEX)" >&2; exit 2; }
+	VNSEARCH_INDEX=$(SERVE_INDEX) $(BIN)/gunicorn 'api:get_app()' --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
 
 # Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser)
 browser-deps:
@@ -36,4 +41,4 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(INDEX)/gen-* $(INDEX)/current $(INDEX)/*.sqlite* $(INDEX)/meta.json
+	rm -rf $(VENV) $(DEMO_INDEX)

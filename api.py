@@ -227,7 +227,7 @@ class SuggestResource:
         limit = int_param(req, "limit", suggest.DEFAULT_LIMIT, 1, suggest.MAX_LIMIT)
         found = []
         if q.strip():
-            found = self.engine.derived("suggest", suggest.build_suggester).suggest(q, limit)
+            found = self.engine.snapshot().suggester().suggest(q, limit)
         resp.media = {"suggestions": found}
 
 

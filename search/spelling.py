@@ -14,8 +14,8 @@ Two corrections, both drawn from the index's vocabulary and never applied silent
   nearest frequent one (edit distance 1–2 found through a symmetric-delete index),
   preferring one that forms a known word with its neighbours, then the most frequent.
 
-``build_spelling(snapshot)`` builds the structure once per snapshot (use it through
-``engine.derived("spelling", build_spelling)``); ``suggest_correction`` is a few
+``build_spelling(snapshot)`` builds the structure (once per snapshot: use
+``snapshot.spelling()``); ``suggest_correction`` is a few
 dictionary look-ups per syllable.
 """
 
@@ -181,7 +181,7 @@ class _Syllable:
 def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
     """The archive's spelling of ``query_text`` when it differs from what was typed.
 
-    Accepts a ``Spelling`` or a snapshot (whose ``derived`` cache then holds it).
+    Accepts a ``Spelling`` or a snapshot (which builds its own once: ``Snapshot.spelling``).
     Returns None when the query looks right (or has nothing to correct).
     """
     spelling = _spelling_of(snapshot_or_structures)
@@ -205,12 +205,7 @@ def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
 
 
 def _spelling_of(obj) -> Spelling:
-    if isinstance(obj, Spelling):
-        return obj
-    derived = obj.derived
-    if "spelling" not in derived:
-        derived["spelling"] = build_spelling(obj)
-    return derived["spelling"]
+    return obj if isinstance(obj, Spelling) else obj.spelling()
 
 
 def _syllables(text: str, spelling: Spelling, accented: bool) -> list[_Syllable]:

@@ -8,9 +8,8 @@ what was typed. Suggestions come best first, each with its kind: ``phrase`` (the
 frequent pyvi words and 2–4-syllable n-grams of titles), ``official`` (the
 ``officials`` lexicon) and ``title`` (at most a few, each with its article's ``id``).
 
-The structure is built once per index snapshot (``engine.derived("suggest",
-build_suggester)``): entries are kept in lists sorted by their accent-folded key, so a
-prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
+The structure is built once per index snapshot (``Snapshot.suggester()``): entries are
+kept in lists sorted by their accent-folded key, so a prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
 a second ordering by the accented key serves the exact-diacritic matches that come
 first when the user typed diacritics.
 """

@@ -458,7 +458,8 @@ def test_snippets_are_html_escaped(scratch_index, tmp_path):
 
     source = tmp_path / "evil.jsonl"
     body = (
-        "Tuyến đường <b>Hồng Hà</b> & phố \"Hòa Bình\" được sửa; <script>alert('x')</script> "
+        'Tuyến đường <b>Hồng Hà</b> (dài < 3 km) & phố "Hòa Bình" được sửa; '
+        "<script>alert('x')</script> "
         "người dân đi đường vòng."
     )
     record = {"id": "evil-1", "title": "Sửa đường", "body": body, "date": "2024-10-01"}
@@ -476,7 +477,9 @@ def test_snippets_are_html_escaped(scratch_index, tmp_path):
         engine.close()
     snippet = hit["snippet"]
     assert "<mark>" in snippet
-    assert "&lt;b&gt;" in snippet and "&lt;script&gt;" in snippet and "&amp;" in snippet
+    # markup in a body is cleaned when indexed (tags dropped, scripts gone); what is
+    # left of "<" and "&" is text, escaped in the snippet
+    assert "&lt; 3 km" in snippet and "&amp;" in snippet and "alert" not in snippet
     assert re.sub(r"</?mark>", "", snippet).count("<") == 0
 
 

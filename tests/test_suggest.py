@@ -11,7 +11,7 @@ import pytest
 
 from indexer.analysis import fold_diacritics
 from search.engine import Engine
-from search.suggest import Suggester, _Entries, _Infix, build_suggester, typed_key
+from search.suggest import Suggester, _Entries, _Infix, typed_key
 
 
 def suggest(client, **params) -> list[dict]:
@@ -164,7 +164,7 @@ def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
 
     eng = Engine(scratch_index)
     try:
-        assert eng.derived("suggest", build_suggester).suggest("khanh thanh cau") == []
+        assert eng.snapshot().suggester().suggest("khanh thanh cau") == []
         record = {
             "id": "new-1",
             "title": "Khánh thành cầu Long Biên mới",
@@ -178,7 +178,7 @@ def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
         found: list[dict] = []
         while time.monotonic() < deadline and not found:
             time.sleep(0.25)
-            found = eng.derived("suggest", build_suggester).suggest("khanh thanh cau")
+            found = eng.snapshot().suggester().suggest("khanh thanh cau")
         assert {"text": "Khánh thành cầu Long Biên mới", "kind": "title", "id": "new-1"} in found
     finally:
         eng.close()
@@ -191,13 +191,13 @@ def test_deleted_articles_are_not_suggested(scratch_index: Path):
     title = {"text": text, "kind": "title", "id": "demo-001"}
     eng = Engine(scratch_index)
     try:
-        assert title in eng.derived("suggest", build_suggester).suggest("quan uy hong phuc so")
+        assert title in eng.snapshot().suggester().suggest("quan uy hong phuc so")
         assert delete_ids(["demo-001"], scratch_index) == ["demo-001"]
         deadline = time.monotonic() + 5
         found = [title]
         while time.monotonic() < deadline and title in found:
             time.sleep(0.25)
-            found = eng.derived("suggest", build_suggester).suggest("quan uy hong phuc so")
+            found = eng.snapshot().suggester().suggest("quan uy hong phuc so")
         assert title not in found
     finally:
         eng.close()
