@@ -81,9 +81,26 @@ def render_snippet(snippet: str, tty: bool) -> str:
 
 
 def format_hits(answer: dict, tty: bool) -> str:
-    """Numbered hits with title, date, category and snippet, then a count line."""
+    """Numbered hits with title, date, category and snippet, then a count line; partial
+    matches (some of the words) follow under their own heading, outside the count."""
     lines = []
-    for n, hit in enumerate(answer["hits"], 1):
+    if answer.get("showing_results_for"):
+        lines.append(f"Showing results for: {answer['showing_results_for']}")
+        lines.append("(nothing holds the words as typed with their diacritics)")
+        lines.append("")
+    _hit_lines(lines, answer["hits"], tty)
+    lines.append(f"{len(answer['hits'])} of {answer['total']} matches")
+    partial = answer.get("partial")
+    if partial and partial["hits"]:
+        lines.append("")
+        lines.append(f"Partial matches (some of the words, not counted): {partial['total']}")
+        lines.append("")
+        _hit_lines(lines, partial["hits"], tty)
+    return "\n".join(lines).rstrip("\n")
+
+
+def _hit_lines(lines: list[str], hits: list[dict], tty: bool) -> None:
+    for n, hit in enumerate(hits, 1):
         title = hit["title"] or "(no title)"
         meta = " · ".join(x for x in ((hit["date"] or "")[:10], hit["category"] or "") if x)
         lines.append(f"{n}. {BOLD + title + RESET if tty else title}")
@@ -93,12 +110,6 @@ def format_hits(answer: dict, tty: bool) -> str:
             lines.append(f"   {render_snippet(hit['snippet'], tty)}")
         lines.append(f"   id: {hit['id']}")
         lines.append("")
-    shown = len(answer["hits"])
-    relaxed = (
-        " (no article has every word; showing articles with some)" if answer["relaxed"] else ""
-    )
-    lines.append(f"{shown} of {answer['total']} matches{relaxed}")
-    return "\n".join(lines)
 
 
 def cmd_search(args, stdout=None) -> int:
