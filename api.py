@@ -9,11 +9,13 @@ with a stack trace.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import falcon
@@ -22,17 +24,18 @@ from indexer.store import IndexMissing
 from search import export, officials, suggest
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
-from search.dates import parse_bound
-from search.engine import FACET_LIMIT, Engine, SearchRequest
+from search.dates import DateRangeError, parse_date_range
+from search.engine import FACET_LIMIT, SORTS, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
 from web import article_page
+from web import site as site_page
+from web.site import Site
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 1000  # values per facet ("Xem thêm" on the page asks for more)
 MAX_DEPTH = 10_000  # page * per_page; deeper results need the export or a cursor
-SORTS = ("relevance", "newest", "oldest")
 HISTOGRAMS = ("year", "month")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 log = logging.getLogger("vnsearch.api")
@@ -88,14 +91,13 @@ def bool_param(req: falcon.Request, name: str, default: bool) -> bool:
     raise BadParameter(name, f"'{name}' must be true or false, not {raw!r}")
 
 
-def date_param(req: falcon.Request, name: str, upper: bool):
-    raw = _one(req, name)
-    if raw is None or raw.strip() == "":
-        return None
+def date_range(date_from: object, date_to: object) -> tuple[datetime | None, datetime | None]:
+    """``from`` and ``to`` as inclusive bounds (``search.dates.parse_date_range``); 400 naming
+    the bound at fault."""
     try:
-        return parse_bound(raw, upper=upper)
-    except ValueError as exc:
-        raise BadParameter(name, f"'{name}' is not a valid date (YYYY-MM-DD): {exc}") from None
+        return parse_date_range(date_from, date_to)
+    except DateRangeError as exc:
+        raise BadParameter(exc.bound, str(exc)) from None
 
 
 def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> str:
@@ -116,10 +118,7 @@ def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
 def search_request(req: falcon.Request, max_depth: int = MAX_DEPTH) -> SearchRequest:
     """Validate the parameters shared by /search, /export and the page."""
     q = text_param(req, "q")
-    date_from = date_param(req, "from", upper=False)
-    date_to = date_param(req, "to", upper=True)
-    if date_from and date_to and date_from > date_to:
-        raise BadParameter("from", "'from' is after 'to'")
+    date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
     per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
     page = int_param(req, "page", 1, 1, max_depth)
     if page * per_page > max_depth:
@@ -271,9 +270,7 @@ class RelatedResource:
         article_id = text_param(req, "id")
         if not article_id.strip():
             raise BadParameter("id", "'id' (the id of an indexed article) is required")
-        date_from, date_to = date_param(req, "from", False), date_param(req, "to", True)
-        if date_from and date_to and date_from > date_to:
-            raise BadParameter("from", "'from' is after 'to'")
+        date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
         limit = int_param(req, "limit", 5, 1, self.MAX_LIMIT)
         rel = RelatedRequest(limit, date_from, date_to, list_param(req, "category"))
         answer = self.finder.for_article(article_id, rel)
@@ -295,9 +292,7 @@ class RelatedResource:
             raise BadParameter("limit", f"'limit' must be a whole number, not {limit!r}")
         if not 1 <= limit <= self.MAX_LIMIT:
             raise BadParameter("limit", f"'limit' must be between 1 and {self.MAX_LIMIT}")
-        date_from, date_to = self._date(doc, "from", False), self._date(doc, "to", True)
-        if date_from and date_to and date_from > date_to:
-            raise BadParameter("from", "'from' is after 'to'")
+        date_from, date_to = date_range(doc.get("from"), doc.get("to"))
         categories = doc.get("category") or []
         categories = [categories] if isinstance(categories, str) else categories
         if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
@@ -318,16 +313,6 @@ class RelatedResource:
         if not isinstance(doc, dict):
             raise BadParameter("body", "the body must be a JSON object")
         return doc
-
-    @staticmethod
-    def _date(doc: dict, name: str, upper: bool):
-        raw = doc.get(name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        try:
-            return parse_bound(str(raw), upper=upper)
-        except ValueError as exc:
-            raise BadParameter(name, f"'{name}' is not a valid date (YYYY-MM-DD): {exc}") from None
 
 
 WEB_TYPES = {".html": falcon.MEDIA_HTML, ".js": falcon.MEDIA_JS, ".css": "text/css"}
@@ -353,11 +338,51 @@ def send_web_file(req, resp, path: Path, status: str = falcon.HTTP_200) -> None:
     resp.data = path.read_bytes()
 
 
+def send_text(req, resp, text: str, content_type: str) -> None:
+    """A page or script built from web/ and the settings, with an ETag of its content."""
+    data = text.encode("utf-8")
+    etag = falcon.ETag(hashlib.blake2b(data, digest_size=12).hexdigest())
+    resp.etag = etag
+    resp.cache_control = ["no-cache"]
+    if req.if_none_match and etag in req.if_none_match:
+        resp.status = falcon.HTTP_304
+        resp.content_type = None
+        return
+    resp.content_type = content_type
+    resp.data = data
+
+
 class PageResource:
-    """The search page at ``/`` (drawn by app.js from the URL)."""
+    """The search page at ``/`` (drawn by app.js from the URL), with the site's brand."""
+
+    def __init__(self, site: Site):
+        self.site = site
 
     def on_get(self, req, resp):
-        send_web_file(req, resp, WEB_DIR / "index.html")
+        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
+
+
+class SiteStyleResource:
+    """``/site.css``: the site's accent colour as the page's CSS variables."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        send_text(req, resp, site_page.site_css(self.site), "text/css; charset=utf-8")
+
+
+class EmbedScriptResource:
+    """``/embed.js`` carrying the allowed origins, the site's name and colour."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        source = (WEB_DIR / "embed.js").read_text(encoding="utf-8")
+        script = site_page.embed_script(source, self.site)
+        send_text(req, resp, script, "text/javascript; charset=utf-8")
 
 
 class ArticlePageResource:
@@ -367,8 +392,9 @@ class ArticlePageResource:
 
     RELATED = 5
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, site: Site | None = None):
         self.engine = engine
+        self.site = site or Site()
         self.finder = RelatedFinder(engine)
 
     def on_get(self, req, resp, article_id: str):
@@ -377,36 +403,39 @@ class ArticlePageResource:
         except IndexMissing:  # the page itself explains that the service is not ready
             send_web_file(req, resp, WEB_DIR / "index.html")
             return
-        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        template = site_page.brand_page(
+            (WEB_DIR / "index.html").read_text(encoding="utf-8"), self.site
+        )
         resp.content_type = falcon.MEDIA_HTML
         resp.cache_control = ["no-cache"]
         if article is None:
             resp.status = falcon.HTTP_404
-            resp.text = article_page.render_missing(template)
+            resp.text = article_page.render_missing(template, self.site.name)
             return
         related = self.finder.for_article(article_id, RelatedRequest(self.RELATED)) or {}
         canonical = req.prefix + article_page.article_path(article_id)
         resp.text = article_page.render_article(
-            template, article, related.get("hits") or [], canonical
+            template, article, related.get("hits") or [], canonical, self.site.name
         )
 
 
 class StaticResource:
-    """``/static/{name}`` and ``/embed.js``: the page's scripts and styles from web/."""
+    """``/static/{name}``: the page's scripts and styles from web/."""
 
-    def on_get(self, req, resp, name: str = "embed.js"):
+    def on_get(self, req, resp, name: str):
         if not WEB_STATIC_NAME.match(name):
             raise falcon.HTTPNotFound(description=f"no such file: {name}")
         send_web_file(req, resp, WEB_DIR / name)
 
 
-def add_web_routes(app: falcon.App, engine: Engine) -> None:
+def add_web_routes(app: falcon.App, engine: Engine, site: Site | None = None) -> None:
     """The search page, the article view, their static files and embed.js."""
-    static = StaticResource()
-    app.add_route("/", PageResource())
-    app.add_route("/a/{article_id:path}", ArticlePageResource(engine))
-    app.add_route("/static/{name}", static)
-    app.add_route("/embed.js", static)
+    site = site or Site()
+    app.add_route("/", PageResource(site))
+    app.add_route("/a/{article_id:path}", ArticlePageResource(engine, site))
+    app.add_route("/static/{name}", StaticResource())
+    app.add_route("/site.css", SiteStyleResource(site))
+    app.add_route("/embed.js", EmbedScriptResource(site))
 
 
 class OpenAPIResource:
@@ -467,7 +496,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
     app.add_route("/suggest", SuggestResource(engine))
     app.add_route("/officials", OfficialsResource(engine))
     app.add_route("/officials/{name}", OfficialResource(engine))
-    add_web_routes(app, engine)
+    add_web_routes(app, engine, Site.from_settings(settings))
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(BadParameter, _bad_parameter)

@@ -340,6 +340,22 @@ def test_empty_state_offers_tips(server, page):
     assert "category" not in query_of(page)
 
 
+def test_partial_matches_and_the_folded_reading_are_labelled(server, page):
+    page.goto(server["base"] + "/?q=olympic+b%C3%A3o+x%C4%83ng")  # no article holds all three
+    wait_results(page)
+    assert page.locator("#summary strong").first.inner_text() == "0"
+    assert page.locator("#results .result").count() == 0
+    assert page.locator("#partial").is_visible()
+    assert "một phần" in page.locator("#partial-title").inner_text()
+    assert page.locator("#partial .result").count() > 0
+    page.goto(server["base"] + "/?q=b%E1%BA%ABo")  # "bẫo": no article spells it so
+    wait_results(page)
+    assert "Hiển thị kết quả cho" in page.locator("#summary").inner_text()
+    assert "bao" in page.locator("#summary .relaxed q").inner_text()
+    assert page.locator("#results .result").count() > 0
+    assert page.locator("#partial").is_hidden()
+
+
 def test_did_you_mean_searches_the_correction(server, page):
     page.goto(server["base"] + "/?q=thnah+uy")
     wait_results(page)
@@ -393,7 +409,9 @@ def test_embed_js_on_an_allowed_portal(server, page):
     page.goto(portal.url())
     box = page.locator("#portal-search")
     box.click()
-    page.keyboard.type("thanh uy", delay=30)
+    # the list is drawn again for each answer: choose in the one for the whole text
+    with page.expect_response(lambda r: "/suggest?q=thanh+uy&" in r.url):
+        page.keyboard.type("thanh uy", delay=30)
     option = page.locator("[role=listbox] [role=option]").first
     option.wait_for()
     page.keyboard.press("ArrowDown")
