@@ -56,15 +56,18 @@ PEER_FACTOR_TARGET = 3.0
 
 
 # --------------------------------------------------------------------------- corpora
-def corpus_files(scale: int, workdir: Path) -> list[Path]:
-    """The shared corpus files (scale 1), or ``scale`` copies of them with ids suffixed."""
+def corpus_files(scale: float, workdir: Path) -> list[Path]:
+    """The shared corpus files (scale 1), ``scale`` copies of them with ids suffixed (2, 3,
+    …), or every ``1/scale``-th article of each (a fraction: 0.25 keeps every fourth)."""
     if scale == 1:
         return [corpus_path(name) for name in CORPUS_NAMES]
-    folder = workdir / f"corpus{scale}"
+    folder = workdir / f"corpus{scale:g}"
     folder.mkdir(parents=True, exist_ok=True)
+    if scale < 1:
+        return [_every_nth(name, round(1 / scale), folder) for name in CORPUS_NAMES]
     files = []
     for name in CORPUS_NAMES:
-        for copy in range(scale):
+        for copy in range(int(scale)):
             target = folder / f"{name}-r{copy}.jsonl.gz"
             if not target.exists():
                 tmp = target.with_suffix(".tmp")
@@ -79,6 +82,21 @@ def corpus_files(scale: int, workdir: Path) -> list[Path]:
                 tmp.rename(target)
             files.append(target)
     return files
+
+
+def _every_nth(name: str, step: int, folder: Path) -> Path:
+    target = folder / f"{name}-every{step}.jsonl.gz"
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        with (
+            gzip.open(corpus_path(name), "rt", encoding="utf-8") as src,
+            gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out,
+        ):
+            for n, line in enumerate(line for line in src if line.strip()):
+                if n % step == 0:
+                    out.write(line if line.endswith("\n") else line + "\n")
+        tmp.rename(target)
+    return target
 
 
 def _copy(record: dict, copy: int) -> dict:
@@ -244,7 +262,11 @@ def check_rankings(index: Path, count: int) -> tuple[int, int]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workdir", type=Path, default=OUT, help="corpora and indexes built here")
-    p.add_argument("--scales", default="1,4", help="comma-separated copies of the corpus")
+    p.add_argument(
+        "--scales",
+        default="1,4",
+        help="comma-separated sizes in copies of the corpus (0.25: every fourth article)",
+    )
     p.add_argument(
         "--index",
         action="append",
@@ -278,18 +300,18 @@ def main(argv: list[str] | None = None) -> int:
         ],
     }
     results, builds = [], []
-    for scale in (int(s) for s in args.scales.split(",")):
+    for scale in (float(s) for s in args.scales.split(",")):
         files = corpus_files(scale, args.workdir)
-        index = Path(given.get(str(scale)) or args.workdir / f"index{scale}")
+        index = Path(given.get(f"{scale:g}") or args.workdir / f"index{scale:g}")
         record = build_ours(files, index, args.segcache)
         array_seconds, array_bytes = derive_arrays(index)
-        peer = build_tantivy(files, args.workdir / f"tantivy{scale}")
+        peer = build_tantivy(files, args.workdir / f"tantivy{scale:g}")
         from indexer import store
 
         gen = store.current_generation(index)
         builds.append(
             {
-                "scale": f"{scale}×",
+                "scale": f"{scale:g}×",
                 "ours build s": record.get("build_seconds", "given"),
                 "arrays derived s": f"{array_seconds:.1f}",
                 "ours MB": mb(directory_size(gen)),
@@ -315,7 +337,7 @@ def print_result(result: dict) -> None:
     for how, name, mine, theirs in result["rows"]:
         rows.append(
             {
-                "scale": f"{result['scale']}×",
+                "scale": f"{result['scale']:g}×",
                 "how": how,
                 "queries": name,
                 "ours p50/p95/p99 ms": f"{mine['p50']} / {mine['p95']} / {mine['p99']}",
