@@ -374,7 +374,12 @@ def content_key(text: str) -> str:
 
 
 class SegmentationCache:
-    """Memoises pyvi spans by content; the writer pre-fills it from its worker pool."""
+    """This process's memo of pyvi spans by content (the last ``capacity`` texts).
+
+    ``segment_words`` fills it (query analysis, related articles of a draft), and
+    ``search.related`` preloads an indexed article's spans from the on-disk cache
+    (``indexer.segcache``). The writer does not use it: it hands Whoosh ``SegmentedText``.
+    """
 
     def __init__(self, capacity: int = 4096):
         self.capacity = capacity

@@ -18,12 +18,11 @@ import sys
 
 from indexer import cli as indexer_cli
 from indexer import store
-from search.dates import parse_bound
-from search.engine import Engine, SearchRequest
+from search.dates import parse_date_range
+from search.engine import SORTS, Engine, SearchRequest
 from search.export import export_stream
 from settings import Settings, SettingsError
 
-SORTS = ("relevance", "newest", "oldest")
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
@@ -55,10 +54,7 @@ def _positive(raw: str) -> int:
 
 def search_request(args) -> SearchRequest:
     """The ``SearchRequest`` of parsed arguments (ValueError on a bad date)."""
-    date_from = parse_bound(args.date_from) if args.date_from else None
-    date_to = parse_bound(args.date_to, upper=True) if args.date_to else None
-    if date_from and date_to and date_from > date_to:
-        raise ValueError("--from is after --to")
+    date_from, date_to = parse_date_range(args.date_from, args.date_to)
     return SearchRequest(
         q=args.query,
         date_from=date_from,

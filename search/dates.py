@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-VIETNAM = timezone(timedelta(hours=7))
+from indexer.dates import VIETNAM_TZ
+
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -38,8 +39,40 @@ def parse_bound(value: str, upper: bool = False) -> datetime:
     except ValueError:
         raise ValueError(f"not a date (use YYYY-MM-DD): {value!r}") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(VIETNAM).replace(tzinfo=None)
+        parsed = parsed.astimezone(VIETNAM_TZ).replace(tzinfo=None)
     return parsed
+
+
+class DateRangeError(ValueError):
+    """A bad ``from``/``to`` pair; ``bound`` names the one at fault (``from`` or ``to``)."""
+
+    def __init__(self, bound: str, message: str):
+        super().__init__(message)
+        self.bound = bound
+
+
+def parse_date_range(date_from: object, date_to: object) -> tuple[datetime | None, datetime | None]:
+    """The inclusive bounds of ``from`` and ``to`` as a request or the CLI gives them.
+
+    Either may be None or blank (no bound); other values are read as text. Raises
+    ``DateRangeError`` naming the bound when one is not a date or ``from`` is after ``to``.
+    The one reading of a date range for ``/search``, ``/export``, ``/related`` and the CLI.
+    """
+    bounds = []
+    for name, raw, upper in (("from", date_from, False), ("to", date_to, True)):
+        if raw is None or not str(raw).strip():
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(parse_bound(str(raw), upper=upper))
+        except ValueError as exc:
+            raise DateRangeError(
+                name, f"'{name}' is not a valid date (YYYY-MM-DD): {exc}"
+            ) from None
+    start, end = bounds
+    if start and end and start > end:
+        raise DateRangeError("from", "'from' is after 'to'")
+    return start, end
 
 
 def parse_range(value: str) -> tuple[datetime | None, datetime | None]:
@@ -59,4 +92,4 @@ def to_iso(value: datetime | None) -> str | None:
     """A stored (naive Vietnam time) datetime as ISO 8601 with +07:00."""
     if value is None:
         return None
-    return value.replace(tzinfo=VIETNAM).isoformat(timespec="minutes")
+    return value.replace(tzinfo=VIETNAM_TZ).isoformat(timespec="minutes")

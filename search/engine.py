@@ -16,7 +16,7 @@ import numpy as np
 
 from indexer import store
 from indexer.analysis import load_segmenter
-from search.cursor import CursorError, Position, date_resume_index
+from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import to_iso
 from search.doctable import DocTable, match_key
@@ -46,7 +46,7 @@ class SearchRequest:
     date_to: datetime | None = None
     categories: tuple[str, ...] = ()
     officials: tuple[str, ...] = ()
-    sort: str = "relevance"
+    sort: str = "relevance"  # one of SORTS
     page: int = 1
     per_page: int = 10
     facets: bool = True
@@ -324,10 +324,10 @@ class Engine:
         return make_article(snap.searcher.stored_fields(docnum))
 
     def stats(self) -> dict:
+        """What ``/stats`` answers: documents, categories, officials, dates, size, update."""
         snap = self.snapshot()
         table = snap.table
-        meta = store.read_meta(self.root)
-        gen = store.current_generation(self.root)
+        facts = store.describe(self.root)
         first, last = table.first_minute, table.last_minute
         live_codes = table.category[table.live]
         counts = np.bincount(live_codes[live_codes >= 0], minlength=len(table.category_names))
@@ -341,8 +341,8 @@ class Engine:
                 "from": to_iso(_minute_to_datetime(first)),
                 "to": to_iso(_minute_to_datetime(last)),
             },
-            "index_size_bytes": store.directory_size(gen) if gen else 0,
-            "last_update": meta.get("last_update"),
+            "index_size_bytes": facts["size_bytes"],
+            "last_update": facts["last_update"],
         }
 
     def is_warm(self) -> bool:
@@ -379,4 +379,4 @@ def _minute_to_datetime(minute: int | None) -> datetime | None:
     return datetime.fromordinal(days + 1).replace(hour=rest // 60, minute=rest % 60)
 
 
-__all__ = ["Engine", "SearchRequest", "match_key"]
+__all__ = ["SORTS", "Engine", "SearchRequest", "match_key"]
