@@ -25,16 +25,19 @@ from search.admission import Busy, Slots
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import api_date
-from search.engine import Engine, SearchRequest
+from search.engine import FACET_LIMIT, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
+from web import article_page
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
+MAX_FACET_LIMIT = 1000  # values per facet ("Xem thêm" on the page asks for more)
 MAX_PAGE = 1_000  # with MAX_PER_PAGE: 100,000 hits deep; deeper results need a cursor
 SORTS = ("relevance", "newest", "oldest")
 HISTOGRAMS = ("year", "month")
 WEB_DIR = Path(__file__).resolve().parent / "web"
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 JSON_TYPES = ("application/json",)  # POST /related's body (a charset parameter is allowed)
 log = logging.getLogger("vnsearch.api")
 
@@ -60,10 +63,11 @@ def int_param(req: falcon.Request, name: str, default: int, low: int, high: int)
     raw = _one(req, name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(name, f"'{name}' must be a whole number, not {raw!r}") from None
+    if not raw.isascii() or not raw.isdigit():  # int() would also take " 5", "+5", "5_0"
+        if raw.startswith("-") and raw[1:].isascii() and raw[1:].isdigit():
+            raise BadParameter(name, f"'{name}' must be between {low} and {high}, not {raw}")
+        raise BadParameter(name, f"'{name}' must be a whole number, not {raw!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise BadParameter(name, f"'{name}' must be between {low} and {high}, not {value}")
     return value
@@ -82,9 +86,9 @@ def bool_param(req: falcon.Request, name: str, default: bool) -> bool:
     raw = _one(req, name)
     if raw is None or raw == "":
         return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
+    if raw in TRUE_WORDS:  # exactly these words (the OpenAPI enum)
         return True
-    if raw.lower() in {"0", "false", "no", "off"}:
+    if raw in FALSE_WORDS:
         return False
     raise BadParameter(name, f"'{name}' must be true or false, not {raw!r}")
 
@@ -145,6 +149,7 @@ def search_request(req: falcon.Request, max_page: int = MAX_PAGE) -> SearchReque
         per_page=per_page,
         facets=bool_param(req, "facets", True),
         histogram=choice_param(req, "histogram", HISTOGRAMS, None),
+        facet_limit=int_param(req, "facet_limit", FACET_LIMIT, 1, MAX_FACET_LIMIT),
     )
 
 
@@ -190,13 +195,13 @@ class SearchResource:
         try:
             if token:  # a cursor replaces `page` (and may go deeper than MAX_PAGE)
                 request = replace(request, after=decode_cursor(token, request))
+            if len(request.q) > self.long_query_chars:
+                with self.long_slots.held():
+                    resp.media = self.engine.search(request)
+            else:
+                resp.media = self.engine.search(request)
         except CursorError as exc:
             raise BadParameter("cursor", str(exc)) from None
-        if len(request.q) > self.long_query_chars:
-            with self.long_slots.held():
-                resp.media = self.engine.search(request)
-        else:
-            resp.media = self.engine.search(request)
 
 
 class ExportResource:
@@ -278,7 +283,7 @@ class SuggestResource:
         limit = int_param(req, "limit", suggest.DEFAULT_LIMIT, 1, suggest.MAX_LIMIT)
         found = []
         if q.strip():
-            found = self.engine.derived("suggest", suggest.build_suggester).suggest(q, limit)
+            found = self.engine.snapshot().suggester().suggest(q, limit)
         resp.media = {"suggestions": found}
 
 
@@ -429,20 +434,41 @@ def send_web_file(req, resp, path: Path, status: str = falcon.HTTP_200) -> None:
 
 
 class PageResource:
-    """The search page at ``/`` and the article view at ``/a/{id}`` (404 for unknown ids)."""
+    """The search page at ``/`` (drawn by app.js from the URL)."""
+
+    def on_get(self, req, resp):
+        send_web_file(req, resp, WEB_DIR / "index.html")
+
+
+class ArticlePageResource:
+    """``/a/{id}``: the article rendered on the server (web.article_page), with its
+    related articles; 404 with a readable page for an unknown id. Without an index, the
+    plain page, which explains that the service is not ready."""
+
+    RELATED = 5
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.finder = RelatedFinder(engine)
 
-    def on_get(self, req, resp, article_id: str | None = None):
-        status = falcon.HTTP_200
-        if article_id is not None:
-            try:
-                if self.engine.docnum(article_id) is None:
-                    status = falcon.HTTP_404
-            except IndexMissing:
-                pass  # the page itself explains that the service is not ready
-        send_web_file(req, resp, WEB_DIR / "index.html", status)
+    def on_get(self, req, resp, article_id: str):
+        try:
+            article = self.engine.article(article_id)
+        except IndexMissing:  # the page itself explains that the service is not ready
+            send_web_file(req, resp, WEB_DIR / "index.html")
+            return
+        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        resp.content_type = falcon.MEDIA_HTML
+        resp.cache_control = ["no-cache"]
+        if article is None:
+            resp.status = falcon.HTTP_404
+            resp.text = article_page.render_missing(template)
+            return
+        related = self.finder.for_article(article_id, RelatedRequest(self.RELATED)) or {}
+        canonical = req.prefix + article_page.article_path(article_id)
+        resp.text = article_page.render_article(
+            template, article, related.get("hits") or [], canonical
+        )
 
 
 class StaticResource:
@@ -456,9 +482,9 @@ class StaticResource:
 
 def add_web_routes(app: falcon.App, engine: Engine) -> None:
     """The search page, the article view, their static files and embed.js."""
-    page, static = PageResource(engine), StaticResource()
-    app.add_route("/", page)
-    app.add_route("/a/{article_id:path}", page)
+    static = StaticResource()
+    app.add_route("/", PageResource())
+    app.add_route("/a/{article_id:path}", ArticlePageResource(engine))
     app.add_route("/static/{name}", static)
     app.add_route("/embed.js", static)
 

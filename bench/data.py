@@ -7,6 +7,7 @@ It is absent on users' machines, so callers should check :func:`has_shared` and 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 from collections import Counter
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 CORPUS_NAMES: tuple[str, ...] = ("vntc", "dantri", "vims")
+SPLITS: tuple[str, ...] = ("report", "tune")
+SPLIT_SALT = b"vnsearch-eval-split-1"  # changing it reshuffles every split: never do
 
 
 def shared_dir() -> Path:
@@ -63,9 +66,58 @@ def _eval_path(name: str) -> Path:
     return base / (name if name.endswith((".jsonl", ".gz")) else f"{name}.jsonl")
 
 
-def load_eval(name: str) -> list[dict]:
-    """Load an eval set such as ``"vims_dev_title_queries"`` as a list of dicts."""
-    return list(_iter_jsonl(_eval_path(name)))
+def load_eval(name: str, split: str | None = None) -> list[dict]:
+    """Load an eval set such as ``"vims_dev_title_queries"`` as a list of dicts.
+
+    ``split``: ``"tune"`` or ``"report"`` keeps that half (see :func:`split_of`),
+    in file order; None keeps every query.
+    """
+    queries = list(_iter_jsonl(_eval_path(name)))
+    return queries if split is None else split_queries(queries, split)
+
+
+# --------------------------------------------------------------------------- splits
+def hash_split(key: str) -> str:
+    """``"tune"`` or ``"report"``, by a fixed hash of ``key`` (BLAKE2b, salted, parity).
+
+    The same key falls on the same side in every run, process and Python version (no
+    ``hash()``, whose strings are randomised per process). About half of many keys
+    fall on each side.
+    """
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8, key=SPLIT_SALT).digest()
+    return SPLITS[digest[-1] & 1]
+
+
+def split_key(query: dict) -> str:
+    """The unit a query is split with: the first (smallest) id among those it judges.
+
+    Every query of a ViMs set judges its whole event (``relevant`` plus the
+    ``exclude``d article the headline came from, or the ``article`` of a related
+    query), so the queries of one event share a key across the title, summary,
+    related and unaccented sets: an event is never tuned on in one set and reported
+    in another. A ViQuAD question judges its passage, so the questions about one
+    passage (and their unaccented twins) stay together; a dantri slug judges its
+    one article. Raises ``ValueError`` for a query that judges nothing.
+    """
+    ids = judged_ids([query])
+    if not ids:
+        raise ValueError(f"query {query.get('qid')!r} judges no article: it cannot be split")
+    return min(ids)
+
+
+def split_of(query: dict) -> str:
+    """``"tune"`` or ``"report"``: the half of its eval set ``query`` belongs to.
+
+    Weights, thresholds and rules are chosen on *tune*; benchmarks report *report*.
+    """
+    return hash_split(split_key(query))
+
+
+def split_queries(queries: Iterable[dict], split: str) -> list[dict]:
+    """The queries of one half (``"tune"`` or ``"report"``), in their order."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    return [q for q in queries if split_of(q) == split]
 
 
 def load_viquad_passages() -> list[dict]:

@@ -3,10 +3,14 @@
     python -m bench.quality                          # full corpus (uses bench/out/index85k)
     python -m bench.quality --limit 3000             # judged articles + 3,000 others
     python -m bench.quality --sets vims_dev_title_queries --max-queries 200
+    python -m bench.quality --splits tune --no-peers   # while tuning: never look at report
 
 Every engine indexes the same corpus in the same run (peer indexes are cached in
-``--peers-dir``); the ViQuAD sets use their own 515 passages. Prints MRR@10, nDCG@10
-and Recall@10 per set and engine, ms per query, and the unaccented/accented ratios.
+``--peers-dir``); the ViQuAD sets use their own 515 passages. Each set is split in two
+halves that never change (``bench.data.split_of``: ViMs by event, ViQuAD by passage):
+weights are chosen on *tune* and the result is *report*. Prints, per set and engine,
+nDCG@10 on report with tune beside it (and their gap), MRR@10 and Recall@10 on
+report, ms per query, and the unaccented/accented ratios (report).
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-from bench.data import eval_subset, has_shared, iter_corpus, load_eval, load_viquad_passages
+from bench.data import (
+    SPLITS,
+    eval_subset,
+    has_shared,
+    iter_corpus,
+    load_eval,
+    load_viquad_passages,
+    split_queries,
+)
 from bench.metrics import evaluate, format_table
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -74,40 +86,60 @@ def run_set(engine, qrels: list[dict], k: int = 10) -> tuple[dict, float]:
     return run, seconds * 1000 / max(1, len(qrels))
 
 
+def split_sets(
+    name: str, splits: list[str], max_queries: int | None, subset: set[str] | None = None
+) -> dict[str, list[dict]]:
+    """The queries of each asked half of set ``name``: the first ``max_queries`` of each,
+    those whose judged ids are all in ``subset`` (a sample corpus) when given."""
+    queries = load_eval(name)
+    if subset is not None:
+        queries = [q for q in queries if set(q["relevant"]) <= subset]
+    return {split: split_queries(queries, split)[:max_queries] for split in splits}
+
+
 def evaluate_sets(
-    engines: list, sets: list[str], max_queries: int | None, subset=None
+    engines: list,
+    sets: list[str],
+    max_queries: int | None,
+    subset: set[str] | None = None,
+    splits: tuple[str, ...] | list[str] = SPLITS,
 ) -> list[dict]:
+    """One row per set and engine: report scores first, tune beside them."""
     rows = []
     for name in sets:
-        qrels = load_eval(name)[:max_queries] if max_queries else load_eval(name)
-        if subset is not None:
-            qrels = [q for q in qrels if set(q["relevant"]) <= subset]
+        halves = split_sets(name, splits, max_queries, subset)
         for engine in engines:
-            run, ms = run_set(engine, qrels)
-            scores = evaluate(run, qrels, k=10)
-            rows.append(
-                {
-                    "set": name,
-                    "engine": getattr(engine, "name", type(engine).__name__),
-                    "queries": scores["queries"],
-                    "MRR@10": f"{scores['MRR@10']:.4f}",
-                    "nDCG@10": f"{scores['nDCG@10']:.4f}",
-                    "Recall@10": f"{scores['Recall@10']:.4f}",
-                    "ms/query": f"{ms:.1f}",
-                }
-            )
+            row: dict = {"set": name, "engine": getattr(engine, "name", type(engine).__name__)}
+            scores, ms = {}, {}
+            for split, qrels in halves.items():
+                run, ms[split] = run_set(engine, qrels)
+                scores[split] = evaluate(run, qrels, k=10)
+            for split in halves:
+                row[f"{split} n"] = scores[split]["queries"]
+                row[f"{split} nDCG@10"] = f"{scores[split]['nDCG@10']:.4f}"
+            if {"report", "tune"} <= set(halves):
+                gap = scores["tune"]["nDCG@10"] - scores["report"]["nDCG@10"]
+                row["tune−report"] = f"{gap:+.4f}"
+            lead = splits[0]
+            row[f"{lead} MRR@10"] = f"{scores[lead]['MRR@10']:.4f}"
+            row[f"{lead} Recall@10"] = f"{scores[lead]['Recall@10']:.4f}"
+            row["ms/query"] = f"{sum(ms.values()) / len(ms):.1f}"
+            rows.append(row)
             print(format_table(rows[-1:]), flush=True)
     return rows
 
 
 def unaccented_ratios(rows: list[dict]) -> list[str]:
+    """Each engine's unaccented nDCG@10 as a share of its accented one (first split)."""
     out = []
-    by = {(r["set"], r["engine"]): float(r["nDCG@10"]) for r in rows}
+    column = next((c for c in rows[0] if c.endswith("nDCG@10")), None) if rows else None
+    by = {(r["set"], r["engine"]): float(r[column]) for r in rows if column in r}
     for (name, engine), score in by.items():
         if name.endswith("_unaccented"):
             base = by.get((name.removesuffix("_unaccented"), engine))
             if base:
-                out.append(f"{engine:16} {name}: {score / base:.3f} of the accented nDCG@10")
+                split = column.split()[0]
+                out.append(f"{engine:16} {name} ({split}): {score / base:.3f} of the accented")
     return out
 
 
@@ -116,7 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=OUT / "index85k", help="our full index")
     parser.add_argument("--peers-dir", type=Path, default=OUT / "peers85k")
     parser.add_argument("--limit", type=int, help="judged articles + this many others")
-    parser.add_argument("--max-queries", type=int)
+    parser.add_argument("--max-queries", type=int, help="the first N queries of each half")
+    parser.add_argument(
+        "--splits",
+        nargs="+",
+        choices=SPLITS,
+        default=list(SPLITS),
+        help="halves to score, the first one leading (default: report, tune)",
+    )
     parser.add_argument("--sets", nargs="*", default=CORPUS_SETS + VIQUAD_SETS)
     parser.add_argument(
         "--no-peers", action="store_true", help="our engine only (peers are deterministic)"
@@ -130,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     if corpus_sets:
         if args.limit:
-            qrels = [q for s in corpus_sets for q in load_eval(s)[: args.max_queries]]
+            qrels = [
+                q
+                for name in corpus_sets
+                for half in split_sets(name, args.splits, args.max_queries).values()
+                for q in half
+            ]
             articles, _ = eval_subset(qrels, args.limit)
             tag = f"sample{args.limit}"
             ours = build_ours(articles, OUT / f"quality_{tag}" / "ours")
@@ -143,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             ours, subset = args.index, None
             peers = peers_for(iter_corpus, args.peers_dir, "full-corpus")
         engines = [OurEngine(ours)] + ([] if args.no_peers else peers)
-        rows += evaluate_sets(engines, corpus_sets, args.max_queries, subset)
+        rows += evaluate_sets(engines, corpus_sets, args.max_queries, subset, args.splits)
     if viquad_sets:
         passages = load_viquad_passages()
         root = OUT / "viquad"
@@ -153,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         engines = [OurEngine(ours)]
         if not args.no_peers:
             engines += peers_for(lambda: passages, root / "peers", "viquad")
-        rows += evaluate_sets(engines, viquad_sets, args.max_queries)
+        rows += evaluate_sets(engines, viquad_sets, args.max_queries, None, args.splits)
     print()
     print(format_table(rows))
     for line in unaccented_ratios(rows):

@@ -9,7 +9,9 @@
 Over ``../shared/eval/vims_dev_related.jsonl`` (an article and the other articles on the
 same event) prints P@5, nDCG@10 and ms/query for ``search.related`` (our index), for
 Whoosh's ``more_like`` over a StandardAnalyzer index and for SQLite FTS5 queried with
-the article's 25 most frequent words. Sample indexes and peer indexes are kept under
+the article's 25 most frequent words, on the *report* half of the set with the *tune*
+half beside it (``bench.data.split_of``: the articles of one event are on one side;
+choose weights on tune only). Sample indexes and peer indexes are kept under
 ``--work`` (or ``--peers-dir``) and reused when they hold the same articles; the first
 full run builds the peers over the whole corpus (the Whoosh peer takes a while).
 """
@@ -25,7 +27,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench.data import eval_subset, has_shared, iter_corpus, load_eval
+from bench.data import SPLITS, eval_subset, has_shared, iter_corpus, load_eval, split_queries
 from bench.metrics import evaluate, format_table
 from bench.peers import Fts5Peer, WhooshStdPeer, run_related
 
@@ -39,7 +41,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--index", type=Path, help="our index, already built over the same corpus")
     p.add_argument("--peers-dir", type=Path, help="where peer indexes are built and reused")
     p.add_argument("--limit", type=int, help="sample: judged articles plus N other articles")
-    p.add_argument("--queries", type=int, help="use only the first N related queries")
+    p.add_argument("--queries", type=int, help="use only the first N queries of each half")
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        choices=SPLITS,
+        default=list(SPLITS),
+        help="halves to score, the first one leading (default: report, tune)",
+    )
     p.add_argument(
         "--corpora",
         default="vims,dantri,vntc",
@@ -133,17 +142,32 @@ def build_peers(articles_fn, folder: Path, key: str) -> list:
 
 # --------------------------------------------------------------------------- measuring
 def measure(engine, qrels: list[dict]) -> dict:
-    """One table row: P@5, nDCG@10 and ms/query of ``engine.related``."""
+    """P@5, nDCG@10 and ms/query of ``engine.related`` over ``qrels``."""
     engine.related(qrels[0]["article"], K)  # warm-up (loads models, opens files)
     run, seconds = run_related(engine, qrels, K)
     scores = evaluate(run, qrels, k=K, p_k=5)
     return {
-        "engine": engine.name,
         "P@5": scores["P@5"],
         f"nDCG@{K}": scores[f"nDCG@{K}"],
         "ms/query": 1000 * seconds / max(len(qrels), 1),
         "queries": scores["queries"],
     }
+
+
+def measure_halves(engine, halves: dict[str, list[dict]]) -> dict:
+    """One table row: each half's scores, the first half leading, and the tune gap."""
+    row: dict = {"engine": engine.name}
+    scores = {split: measure(engine, qrels) for split, qrels in halves.items()}
+    for split, got in scores.items():
+        row[f"{split} n"] = got["queries"]
+        row[f"{split} P@5"] = got["P@5"]
+        row[f"{split} nDCG@{K}"] = got[f"nDCG@{K}"]
+    if {"report", "tune"} <= set(scores):
+        row["tune−report nDCG"] = (
+            f"{scores['tune'][f'nDCG@{K}'] - scores['report'][f'nDCG@{K}']:+.4f}"
+        )
+    row["ms/query"] = sum(got["ms/query"] for got in scores.values()) / len(scores)
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,11 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     if not has_shared():
         print("shared data folder missing; nothing to do", file=sys.stderr)
         return 0
-    qrels = load_eval("vims_dev_related")
+    everything = load_eval("vims_dev_related")
+    qrels = [q for split in args.splits for q in split_queries(everything, split)[: args.queries]]
     if args.limit is not None:
-        articles, qrels = eval_subset(
-            qrels, args.limit, names=args.corpora.split(","), max_queries=args.queries
-        )
+        articles, qrels = eval_subset(qrels, args.limit, names=args.corpora.split(","))
         key = fingerprint(a["id"] for a in articles)
         folder = args.work / f"related_sample_{key}"
         index = args.index or build_our_index(articles, folder, key, args.jobs)
@@ -170,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.index is None:
             print("--index is required for a full run (or give --limit N)", file=sys.stderr)
             return 2
-        qrels = qrels[: args.queries] if args.queries else qrels
         key = "full-corpus"
         index = args.index
         peers_dir = args.peers_dir or OUT / "peers85k"
@@ -179,15 +201,17 @@ def main(argv: list[str] | None = None) -> int:
             return iter_corpus()
 
         size = None
+    halves = {split: split_queries(qrels, split) for split in args.splits}
     ours = OurEngine(index)
     size = size or ours.engine.doc_count()
-    print(f"{size} articles, {len(qrels)} related queries", file=sys.stderr)
-    rows = [measure(ours, qrels)]
+    counts = ", ".join(f"{len(h)} {split}" for split, h in halves.items())
+    print(f"{size} articles, related queries: {counts}", file=sys.stderr)
+    rows = [measure_halves(ours, halves)]
     if not args.no_peers:
         for peer in build_peers(corpus, peers_dir, key):
-            rows.append(measure(peer, qrels))
+            rows.append(measure_halves(peer, halves))
             peer.close()
-    print(f"related articles: {size} articles indexed, {len(qrels)} queries (vims_dev_related)")
+    print(f"related articles: {size} articles indexed, queries {counts} (vims_dev_related)")
     print(format_table(rows))
     return 0
 

@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(default_index=store.DEFAULT_DIR)  # the caller's settings replace it
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="add or update articles (JSONL, portal pages, folders)")
+    p = sub.add_parser(
+        "index", help="add or update articles (JSONL, portal and HTML pages, WARC, folders)"
+    )
     p.add_argument(
         "paths", nargs="*", help="files or folders (default with --rebuild: last sources)"
     )
@@ -37,10 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="segmenting processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-record errors")
     p.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another writer")
+    p.add_argument("--debug", action="store_true", help="show the traceback when the run fails")
 
-    p = sub.add_parser("delete", help="remove articles by id")
+    p = sub.add_parser("delete", help="remove articles by id (kept out of --rebuild too)")
     p.add_argument("ids", nargs="+")
     _index_arg(p)
+    p.add_argument("--debug", action="store_true", help="show the traceback when it fails")
 
     p = sub.add_parser("stats", help="document count, fields, size, last update")
     _index_arg(p)
@@ -50,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_index(args) -> int:
+    """Exit 0 when every record went in as it was; 1 when some were skipped, undated or
+    changed (each listed on stderr with ``path:line``); 2 when the run failed and nothing
+    was committed (one line saying why; the traceback only with ``--debug``)."""
     from indexer.writer import index_paths
 
     root = args.index
@@ -62,24 +69,44 @@ def cmd_index(args) -> int:
 
     def on_error(err: BadRecord) -> None:
         if not args.quiet:
-            print(f"skipped {err.origin}: {err.reason}", file=sys.stderr)
+            print(f"{err.kind} {err.origin}: {err.reason}", file=sys.stderr)
 
+    progress = False if args.quiet else "bar" if sys.stderr.isatty() else "lines"
     try:
         summary = index_paths(
             paths,
             root,
             rebuild=args.rebuild,
             jobs=max(1, args.jobs),
-            progress=not args.quiet and sys.stderr.isatty(),
+            progress=progress,
             on_error=on_error,
             lock_wait=args.wait,
         )
-    except store.IndexBusy as exc:
-        print(f"vnsearch index: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"vnsearch index: {failure_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     rate = (summary.indexed + summary.updated) / summary.seconds if summary.seconds else 0.0
     print(f"{summary.line()} in {summary.seconds:.1f}s ({rate:.0f} articles/s)")
-    return EXIT_SKIPPED if summary.skipped else EXIT_OK
+    return EXIT_OK if summary.clean else EXIT_SKIPPED
+
+
+def failure_line(exc: BaseException) -> str:
+    """Why a run failed, in one line, and that nothing was committed."""
+    if store.is_disk_full(exc):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"disk full{where}: nothing was committed; the previous index is still served"
+    if isinstance(exc, (store.IndexBusy, store.IndexMissing, store.NotEnoughSpace)):
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    detail = text[-1] if text else type(exc).__name__
+    if "No space left on device" in detail or "database or disk is full" in detail:
+        return f"disk full: nothing was committed; the previous index is still served ({detail})"
+    return (
+        f"failed: {type(exc).__name__}: {detail}. Nothing was committed; "
+        "run with --debug for the traceback"
+    )
 
 
 def cmd_delete(args) -> int:
@@ -88,8 +115,10 @@ def cmd_delete(args) -> int:
     root = args.index
     try:
         found = delete_ids(args.ids, root)
-    except (store.IndexBusy, store.IndexMissing) as exc:
-        print(f"vnsearch delete: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"vnsearch delete: {failure_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     for doc_id in args.ids:
         print(("deleted " if doc_id in found else "not found ") + doc_id)

@@ -17,24 +17,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from indexer.article import Article, BadRecord
+from indexer.dates import VIETNAM_TZ, find_date, parse_vietnamese_date, time_pattern
 
-VIETNAM_TZ = timezone(timedelta(hours=7))
+__all__ = [  # VIETNAM_TZ and parse_vietnamese_date live in indexer.dates, re-exported here
+    "VIETNAM_TZ",
+    "id_from_origin",
+    "id_from_url",
+    "is_doubled",
+    "is_meta_line",
+    "nfc",
+    "parse_portal_page",
+    "parse_vietnamese_date",
+    "parse_views",
+]
+_TIME = time_pattern()
 
-_DATE_NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{4})(?![\d/.-])")
-_DATE_WORDS = re.compile(
-    r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s*(?:năm|,)\s*(\d{4})", re.IGNORECASE
-)
-_DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_TIME = re.compile(
-    r"(?<![\d:])([01]?\d|2[0-3])\s*(?::|h|giờ)\s*([0-5]\d)(?:\s*(?::|phút)\s*([0-5]\d))?"
-    r"(?:\s*(AM|PM|SA|CH)\b)?(?![\d:])",
-    re.IGNORECASE,
-)
 _VIEWS = re.compile(
     r"(?:Lượt xem|Lượt đọc|Số lượt xem|Lượt truy cập)\s*:?\s*(\d[\d.,]*)", re.IGNORECASE
 )
@@ -67,50 +68,6 @@ def nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
-def parse_vietnamese_date(text: str) -> datetime | None:
-    """Find the first date (and a time, if any) in ``text``; return it as Vietnam time.
-
-    Understands ``09/06/2020``, ``9-6-2020``, ``09.06.2020``, ``2020-06-09`` and
-    ``ngày 9 tháng 6 năm 2020``, with an optional ``17:47``, ``17h47`` or ``17 giờ 47``.
-    """
-    found = _find_date(text)
-    if found is None:
-        return None
-    (year, month, day), span = found
-    rest = text[: span[0]] + " " + text[span[1] :]
-    hour, minute, second = _find_time(rest) or (0, 0, 0)
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM_TZ)
-    except ValueError:
-        return None
-
-
-def _find_date(text: str) -> tuple[tuple[int, int, int], tuple[int, int]] | None:
-    """Return ``((year, month, day), span)`` of the earliest date in ``text``."""
-    hits = []
-    if m := _DATE_NUMERIC.search(text):
-        hits.append(((int(m[4]), int(m[3]), int(m[1])), m.span()))
-    if m := _DATE_WORDS.search(text):
-        hits.append(((int(m[3]), int(m[2]), int(m[1])), m.span()))
-    if m := _DATE_ISO.search(text):
-        hits.append(((int(m[1]), int(m[2]), int(m[3])), m.span()))
-    return min(hits, key=lambda hit: hit[1][0]) if hits else None
-
-
-def _find_time(text: str) -> tuple[int, int, int] | None:
-    """Return ``(hour, minute, second)`` of the first clock time in ``text``."""
-    m = _TIME.search(text)
-    if m is None:
-        return None
-    hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
-    suffix = (m[4] or "").upper()
-    if suffix in ("PM", "CH") and hour < 12:
-        hour += 12
-    elif suffix in ("AM", "SA") and hour == 12:
-        hour = 0
-    return hour, minute, second
-
-
 def parse_views(text: str) -> int | None:
     """Return N from ``Lượt xem: N`` (``2.468`` and ``2,468`` read as 2468)."""
     m = _VIEWS.search(text)
@@ -132,7 +89,7 @@ def _doubled_name(line: str) -> str:
 
 def is_meta_line(line: str) -> bool:
     """True for the line under the title that holds the date (and perhaps time and views)."""
-    found = _find_date(line)
+    found = find_date(line)
     if found is None or len(line.split()) > 20:
         return False
     start, end = found[1]
@@ -249,8 +206,12 @@ def _content_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def parse_portal_page(text: str, origin: str) -> Article:
-    """Parse the text of one archived portal page; raise `BadRecord` if it holds no article."""
+def parse_portal_page(text: str, origin: str, fallback_id: str | None = None) -> Article:
+    """Parse the text of one archived portal page; raise `BadRecord` if it holds no article.
+
+    The id is the page's URL when it prints one, else ``fallback_id`` (the file's path
+    relative to the input, see ``indexer.sources``), else ``<folder>/<file stem>``.
+    """
     lines = _content_lines(text)
     if not lines:
         raise BadRecord(origin, "empty page")
@@ -262,11 +223,16 @@ def parse_portal_page(text: str, origin: str) -> Article:
     if title is None or not body:
         raise BadRecord(origin, "no recognisable title and body in portal page")
     url = url_hit[1] if url_hit else None
+    date = parse_vietnamese_date(meta)
+    undated = None
+    if date is None and find_date(meta) is not None:
+        undated = f"impossible date in {meta.strip(' |')!r}"
     return Article(
-        id=id_from_url(url) if url else id_from_origin(origin),
+        id=id_from_url(url) if url else fallback_id or id_from_origin(origin),
         body="\n".join(body),
         title=title,
-        date=parse_vietnamese_date(meta),
+        date=date,
+        undated=undated,
         category=_last_doubled(menu),
         categories=_categories(menu),
         source=menu[0] if menu and not is_doubled(menu[0]) else None,

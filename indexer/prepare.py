@@ -27,6 +27,7 @@ from indexer.officials import EXTRACTOR_VERSION, extract_officials
 from indexer.segcache import lookup
 
 BATCH_SIZE = 16  # articles a worker prepares at a time
+SEGMENT_CHARS = 100_000  # pyvi reads longer texts a paragraph run at a time (bounded memory)
 VIETNAM = timezone(timedelta(hours=7))
 DERIVED_TITLE_MAX = 160
 PR_SET_PDEATHSIG = 1
@@ -49,6 +50,15 @@ class Prepared:
     def characters(self) -> int:
         """Text indexed for this article (what throughput is counted in)."""
         return len(self.article.body) + len(self.title_text)
+
+
+@dataclass
+class Failed:
+    """An article whose preparation raised: reported and skipped, never fatal."""
+
+    id: str
+    origin: str | None
+    reason: str
 
 
 def derive_title(body: str) -> str:
@@ -101,47 +111,92 @@ def _spans(key: str, text: str, cached: dict, fresh: dict) -> list[Span]:
     """Cached pyvi spans of ``text``, or computed now (and recorded in ``fresh``)."""
     if key in cached:
         return cached[key][0]
-    spans = pyvi_word_spans(text)
+    spans = segment(text)
     fresh[key] = (spans, None)
     return spans
 
 
-def prepare_batch(articles: list[Article]) -> list[Prepared]:
-    """Worker: segmentation and officials for a batch, reusing cached results."""
+def segment(text: str) -> list[Span]:
+    """pyvi's word spans of ``text``; a text over ``SEGMENT_CHARS`` is segmented in runs of
+    whole lines (a line longer than that at spaces), so that pyvi's features, about 600
+    bytes a character, never hold more than one run. Shorter texts are segmented whole,
+    exactly as before."""
+    if len(text) <= SEGMENT_CHARS:
+        return pyvi_word_spans(text)
+    spans: list[Span] = []
+    for start, end in _runs(text, SEGMENT_CHARS):
+        spans += [(s + start, e + start) for s, e in pyvi_word_spans(text[start:end])]
+    return spans
+
+
+def _runs(text: str, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` pieces of ``text`` of at most ``size`` characters, cut after a line
+    break where there is one in the piece, else after a space, else anywhere."""
+    runs, start = [], 0
+    while len(text) - start > size:
+        end = text.rfind("\n", start, start + size) + 1
+        if end <= start:
+            end = text.rfind(" ", start, start + size) + 1
+        if end <= start:
+            end = start + size
+        runs.append((start, end))
+        start = end
+    runs.append((start, len(text)))
+    return runs
+
+
+def prepare_batch(articles: list[Article]) -> list[Prepared | Failed]:
+    """Worker: segmentation and officials for a batch, reusing cached results.
+
+    Whatever one article raises (including MemoryError) makes it a `Failed` in its place;
+    the rest of the batch is prepared as usual.
+    """
+    out: list[Prepared | Failed | None] = [None] * len(articles)
     plans = []
     keys: list[str] = []
-    for article in articles:
-        derived = not (article.title and article.title.strip())
-        title = derive_title(article.body) if derived else article.title.strip()
-        title_n, body_n = normalize_text(title), normalize_text(article.body)
-        tk, bk, ok = content_key(title_n), content_key(body_n), _officials_key(title, article.body)
-        plans.append((article, title, derived, title_n, body_n, tk, bk, ok))
-        keys += [tk, bk, ok]
+    for i, article in enumerate(articles):
+        try:
+            plan = _plan(article)
+        except Exception as exc:  # noqa: BLE001 - one record never aborts a run
+            out[i] = failure(article, exc)
+            continue
+        plans.append((i, plan))
+        keys += plan[5:8]
     cached = _cached(keys)
-    prepared = []
-    for article, title, derived, title_n, body_n, tk, bk, ok in plans:
-        fresh: dict[str, tuple[list[Span], object]] = {}
+    for i, plan in plans:
+        try:
+            out[i] = _prepare(plan, cached)
+        except Exception as exc:  # noqa: BLE001 - one record never aborts a run
+            out[i] = failure(plan[0], exc)
+    return out  # type: ignore[return-value]
 
-        title_spans = _spans(tk, title_n, cached, fresh)
-        body_spans = _spans(bk, body_n, cached, fresh)
-        if ok in cached:
-            officials = cached[ok][1] or []
-        else:
-            found = extract_officials(None if derived else title, article.body, body_spans)
-            officials = [{"name": o.name, "positions": list(o.positions)} for o in found]
-            fresh[ok] = ([], officials)
-        prepared.append(
-            Prepared(
-                article,
-                title,
-                derived,
-                title_spans,
-                body_spans,
-                officials,
-                fresh,
-            )
-        )
-    return prepared
+
+def failure(article: Article, exc: BaseException) -> Failed:
+    """A `Failed` naming the article and what went wrong, in one line."""
+    reason = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+    return Failed(article.id, article.origin, f"could not be prepared ({reason})")
+
+
+def _plan(article: Article) -> tuple:
+    derived = not (article.title and article.title.strip())
+    title = derive_title(article.body) if derived else article.title.strip()
+    title_n, body_n = normalize_text(title), normalize_text(article.body)
+    tk, bk, ok = content_key(title_n), content_key(body_n), _officials_key(title, article.body)
+    return (article, title, derived, title_n, body_n, tk, bk, ok)
+
+
+def _prepare(plan: tuple, cached: dict) -> Prepared:
+    article, title, derived, title_n, body_n, tk, bk, ok = plan
+    fresh: dict[str, tuple[list[Span], object]] = {}
+    title_spans = _spans(tk, title_n, cached, fresh)
+    body_spans = _spans(bk, body_n, cached, fresh)
+    if ok in cached:
+        officials = cached[ok][1] or []
+    else:
+        found = extract_officials(None if derived else title, article.body, body_spans)
+        officials = [{"name": o.name, "positions": list(o.positions)} for o in found]
+        fresh[ok] = ([], officials)
+    return Prepared(article, title, derived, title_spans, body_spans, officials, fresh)
 
 
 def to_document(p: Prepared) -> dict:

@@ -11,50 +11,12 @@ matches user input to them through their lexicons, with or without diacritics.
 
 from __future__ import annotations
 
-from collections import Counter
-
-import numpy as np
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.formats import Frequency
-from whoosh.system import pack_uint
 
-from indexer.analysis import (
-    exact_analyzer,
-    fast_terms,
-    folded_analyzer,
-    pair_analyzer,
-    word_analyzer,
-)
+from indexer.analysis import exact_analyzer, folded_analyzer, pair_analyzer, word_analyzer
 
-
-class FastFrequency(Frequency):
-    """Whoosh's Frequency format, fed by ``fast_terms`` when the analyzer is ours."""
-
-    def term_counts(self, value, analyzer) -> dict[str, int]:
-        """Each term of ``value`` with its frequency, in first-occurrence order."""
-        terms = fast_terms(analyzer, value)
-        if terms is None:
-            terms = [token.text for token in analyzer(value, mode="index")]
-        return Counter(terms)
-
-    def word_values(self, value, analyzer, **kwargs):
-        if kwargs.get("mode") != "index":
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        fb = self.field_boost
-        for term, freq in self.term_counts(value, analyzer).items():
-            yield term, freq, freq * fb, pack_uint(freq)
-
-
-def length_bytes(perdoc, fieldname: str, count: int) -> np.ndarray:
-    """Every document's length in ``fieldname`` as Whoosh stores it (one byte; 0 where
-    absent), read from a segment's per-document reader in one pass."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-    column = f"_{fieldname}_len"
-    if not perdoc.has_column(column):
-        return np.zeros(count, dtype=np.uint8)
-    return np.fromiter(perdoc.column_reader(column, LENGTHS_COLUMN), np.uint8, count)
+# older indexes pickled FastFrequency under this module: it must stay importable here
+from indexer.segments.formats import FastFrequency
 
 
 def _text(analyzer, stored: bool = False) -> TEXT:

@@ -17,11 +17,18 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from whoosh import index as whoosh_index
-
+from indexer import segments
 from indexer.article import Article
-from indexer.bulkwriter import BulkWriter
-from indexer.prepare import BATCH_SIZE, die_with_parent, init_worker, prepare_batch, to_document
+from indexer.prepare import (
+    BATCH_SIZE,
+    Failed,
+    die_with_parent,
+    failure,
+    init_worker,
+    prepare_batch,
+    to_document,
+)
+from indexer.segments.writing import BulkWriter
 
 INBOX_BATCHES = 8  # batches queued per builder before the reader waits
 POLL_SECONDS = 0.5
@@ -35,10 +42,18 @@ class BatchDone:
     indexed: int
     updated: int
     characters: int
+    failed: list[Failed]  # articles skipped, with why
 
 
 class BuilderFailed(RuntimeError):
-    """A builder process raised or died; the index was not changed."""
+    """A builder process raised or died; the index was not changed.
+
+    The message is one line (the error's last line); ``details`` holds the traceback.
+    """
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
 
 
 def shard_of(doc_id: str, shards: int) -> int:
@@ -53,27 +68,36 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
     init_worker(cache_path)
     writer = None
     try:
-        writer = BulkWriter(whoosh_index.open_dir(index_dir), _lk=False, limitmb=limitmb)
+        writer = BulkWriter(segments.open_index(index_dir), _lk=False, limitmb=limitmb)
         where: dict[str, tuple[int, int]] = {}  # id → (segment number, docnum)
         superseded: list[tuple[int, int]] = []
         while (batch := inbox.get()) is not None:
-            prepared = prepare_batch(batch)
             indexed = updated = characters = 0
-            for p in prepared:
+            fresh, failed = [], []
+            for p in prepare_batch(batch):
+                if isinstance(p, Failed):
+                    failed.append(p)
+                    continue
+                fresh.append(p.fresh)
+                try:
+                    document = to_document(p)
+                except Exception as exc:  # noqa: BLE001 - one record never aborts a run
+                    failed.append(failure(p.article, exc))
+                    continue
                 earlier = where.get(p.article.id)
+                where[p.article.id] = (writer.segment_number, writer.docnum)
+                writer.add_document(**document)
                 if earlier is not None:
                     superseded.append(earlier)
                     updated += 1
                 else:
                     indexed += 1
-                where[p.article.id] = (writer.segment_number, writer.docnum)
-                writer.add_document(**to_document(p))
                 characters += p.characters
-            outbox.put(BatchDone([p.fresh for p in prepared], indexed, updated, characters))
-        segments = writer.close_segments()
+            outbox.put(BatchDone(fresh, indexed, updated, characters, failed))
+        written = writer.close_segments()
         for number, docnum in superseded:
-            segments[number].delete_document(docnum)
-        outbox.put(("segments", segments))
+            written[number].delete_document(docnum)
+        outbox.put(("segments", written))
     except Exception:  # noqa: BLE001 - reported to the parent, which fails the run
         if writer is not None and not writer.is_closed:
             writer.cancel()
@@ -111,7 +135,9 @@ def build(
         elif message[0] == "segments":
             finished.append(message[1])
         else:
-            raise BuilderFailed(f"an indexing process failed:\n{message[1]}")
+            details = message[1]
+            last = details.strip().splitlines()[-1] if details.strip() else "unknown error"
+            raise BuilderFailed(f"an indexing process failed: {last}", details)
 
     def drain(block: bool) -> None:
         try:
@@ -152,5 +178,5 @@ def build(
             if b.is_alive() and len(finished) < jobs:
                 b.kill()
             b.join(timeout=5)
-    for segments in finished:
-        writer.adopt(segments)
+    for made in finished:
+        writer.adopt(made)

@@ -1,101 +1,218 @@
 """Walk input paths and yield `Article` records, reporting bad input with ``path:line``.
 
 Supported inputs: JSON Lines (``.jsonl``, ``.json``, optionally gzipped), archived portal
-pages (``.txt``) and folders holding them (read recursively, in sorted order). Everything
-streams: a JSON Lines file is read one line at a time, gzip included.
+pages (``.txt``), HTML pages (``.html``, ``.htm``, optionally gzipped), web archives
+(``.warc``, ``.warc.gz``) and folders holding them (read recursively, in sorted order).
+Everything streams: a JSON Lines file is read one line at a time, gzip included.
+
+Ids are the record's own (``id``), else its URL, else where it was read, relative to the
+input named on the command line and starting with that input's own name:
+``vnsearch index archive/`` and ``cd archive && vnsearch index .`` both give
+``archive/2020/06/01/tin-1`` for ``archive/2020/06/01/tin-1.txt`` (the data suffixes
+dropped), and ``archive/export:12`` for line 12 of ``archive/export.jsonl``.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import math
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from indexer.article import Article, BadRecord
-from indexer.portal import (
-    VIETNAM_TZ,
-    id_from_url,
-    nfc,
-    parse_portal_page,
-    parse_vietnamese_date,
-)
+from indexer.article import NOTED, PATH_SEPARATOR, Article, BadRecord
+from indexer.dates import parse_date, read_date
+from indexer.html import clean_fragment, parse_html_page
+from indexer.portal import id_from_url, nfc, parse_portal_page
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".json.gz")
 PAGE_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+DATA_SUFFIXES = (".gz", ".jsonl", ".json", ".txt", ".html", ".htm", ".warc")
 MAX_PAGE_BYTES = 10_000_000  # a portal page is a few kB; larger .txt files are not pages
+MAX_LINE_BYTES = 64_000_000  # one JSON Lines record; longer lines are skipped unread
+CATEGORY_SEPARATORS = (">", "»", "›")
+
+__all__ = ["article_from_record", "parse_date", "read_articles"]  # parse_date: re-exported
 
 OnError = Callable[[BadRecord], None]
 
 
-def read_articles(paths: Iterable[str | Path], on_error: OnError) -> Iterator[Article]:
-    """Yield every article found in ``paths``; report each bad record to ``on_error`` and go on."""
+def read_articles(
+    paths: Iterable[str | Path],
+    on_error: OnError,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[Article]:
+    """Yield every article found in ``paths``; report each bad record to ``on_error`` and go
+    on. ``on_progress`` is told the bytes of input read so far (of `input_size`) after
+    each article."""
+    where = _Position()
     for path in paths:
-        yield from _read_path(Path(path), on_error)
+        for article in _read_path(Path(path), on_error, where):
+            if on_progress is not None:
+                on_progress(where.bytes())
+            yield article
 
 
-def _read_path(path: Path, on_error: OnError) -> Iterator[Article]:
-    """Dispatch one path: a folder, a JSON Lines file or a portal page."""
+def input_size(paths: Iterable[str | Path]) -> int:
+    """Bytes on disk of every supported file under ``paths`` (gzip counts compressed)."""
+    total = 0
+    for path in map(Path, paths):
+        files = _scan(path)[0] if path.is_dir() else [path] if path.is_file() else []
+        for file in files:
+            try:
+                total += file.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+class _Position:
+    """How far reading has got: whole files done, plus the open file's raw offset."""
+
+    def __init__(self) -> None:
+        self.base = 0
+        self.stream: IO[bytes] | None = None
+
+    def bytes(self) -> int:
+        try:
+            return self.base + (self.stream.tell() if self.stream is not None else 0)
+        except (OSError, ValueError):
+            return self.base
+
+    def file_done(self, path: Path) -> None:
+        self.stream = None
+        try:
+            self.base += path.stat().st_size
+        except OSError:
+            pass
+
+
+def _read_path(path: Path, on_error: OnError, where: _Position) -> Iterator[Article]:
+    """Dispatch one path given on the command line: a folder or one file."""
     if path.is_dir():
-        for file in supported_files(path):
-            yield from _read_file(file, on_error)
+        label = path.resolve().name
+        files, other = _scan(path)
+        for file in files:
+            rel = file.relative_to(path).as_posix()
+            yield from _read_file(file, f"{label}/{rel}" if label else rel, on_error, where)
+            where.file_done(file)
+        if other:
+            listed = ", ".join(f"{n} {suffix}" for suffix, n in sorted(other.items()))
+            on_error(BadRecord(f"{path}:0", f"files of other types not read: {listed}", NOTED))
     elif path.is_file():
         if _kind(path) is None:
             on_error(BadRecord(f"{path}:0", "unsupported file type"))
         else:
-            yield from _read_file(path, on_error)
+            yield from _read_file(path, path.name, on_error, where)
+            where.file_done(path)
     else:
         on_error(BadRecord(f"{path}:0", "no such file or directory"))
 
 
 def supported_files(folder: Path) -> list[Path]:
     """Every supported file under ``folder``, recursively, skipping hidden ones; sorted."""
-    found = []
+    return _scan(folder)[0]
+
+
+def _scan(folder: Path) -> tuple[list[Path], Counter[str]]:
+    """Supported files under ``folder`` (sorted) and a count of the others by suffix."""
+    found, other = [], Counter()
     for file in folder.rglob("*"):
         hidden = any(part.startswith(".") for part in file.relative_to(folder).parts)
-        if not hidden and _kind(file) is not None and file.is_file():
+        if hidden or not file.is_file():
+            continue
+        if _kind(file) is not None:
             found.append(file)
-    return sorted(found, key=lambda f: f.relative_to(folder).as_posix())
+        else:
+            other[file.suffix.lower() or "(no suffix)"] += 1
+    return sorted(found, key=lambda f: f.relative_to(folder).as_posix()), other
 
 
 def _kind(path: Path) -> str | None:
-    """``"jsonl"``, ``"page"`` or None for what a file name says it holds."""
+    """``"jsonl"``, ``"page"``, ``"html"``, ``"warc"`` or None for what a file name says."""
     name = path.name.lower()
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
     if name.endswith(PAGE_SUFFIXES):
         return "page"
+    if name.endswith(HTML_SUFFIXES):
+        return "html"
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
     return None
 
 
-def _read_file(path: Path, on_error: OnError) -> Iterator[Article]:
-    if _kind(path) == "jsonl":
-        yield from read_jsonl(path, on_error)
+def record_id(relative: str) -> str:
+    """The id of a file's record: its path relative to the input, without data suffixes."""
+    name = relative
+    while True:
+        stripped = next((name[: -len(s)] for s in DATA_SUFFIXES if name.lower().endswith(s)), name)
+        if stripped == name or not stripped or stripped.endswith("/"):
+            return name
+        name = stripped
+
+
+def _read_file(
+    path: Path, relative: str, on_error: OnError, where: _Position | None = None
+) -> Iterator[Article]:
+    """Every article of one file; ``relative`` names it for ids (see the module doc)."""
+    kind = _kind(path)
+    try:
+        if path.stat().st_size == 0:
+            on_error(BadRecord(f"{path}:0", "empty file"))
+            return
+    except OSError as exc:
+        on_error(BadRecord(f"{path}:0", f"cannot read file: {exc.strerror or exc}"))
+        return
+    if kind == "jsonl":
+        yield from read_jsonl(path, on_error, record_id(relative), where)
+    elif kind == "warc":
+        from indexer.warc import read_warc
+
+        yield from read_warc(path, on_error, where)
     else:
-        article = read_page(path, on_error)
+        article = read_page(path, on_error, record_id(relative), html=kind == "html")
         if article is not None:
             yield article
 
 
-# --- portal pages ---------------------------------------------------------------------
+# --- portal and HTML pages -----------------------------------------------------------
 
 
-def read_page(path: Path, on_error: OnError) -> Article | None:
-    """Read one portal page; report and return None when it cannot be read."""
+def read_page(
+    path: Path, on_error: OnError, fallback_id: str | None = None, html: bool = False
+) -> Article | None:
+    """Read one portal page (``.txt``) or HTML page; report and return None when it
+    cannot be read. ``fallback_id`` is the id when the page names no URL of its own."""
     origin = f"{path}:1"
+    fallback_id = fallback_id or record_id(path.name)
     try:
-        if path.stat().st_size > MAX_PAGE_BYTES:
-            raise BadRecord(origin, "file too large for a portal page")
-        text = _decode_page(path, path.read_bytes())
-        return parse_portal_page(text, origin)
+        data = _read_limited(path, origin)
+        if html:
+            return parse_html_page(data, origin, fallback_id)
+        return parse_portal_page(_decode_page(path, data), origin, fallback_id)
     except BadRecord as bad:
         on_error(bad)
     except OSError as exc:
         on_error(BadRecord(origin, f"cannot read file: {exc.strerror or exc}"))
+    except Exception as exc:  # noqa: BLE001 - one page never aborts a run
+        on_error(BadRecord(origin, f"cannot read page: {type(exc).__name__}: {exc}"))
     return None
+
+
+def _read_limited(path: Path, origin: str) -> bytes:
+    """The bytes of a page (gunzipped), refusing more than ``MAX_PAGE_BYTES``."""
+    with _open_binary(path) as stream:
+        data = stream.read(MAX_PAGE_BYTES + 1)
+    if len(data) > MAX_PAGE_BYTES:
+        raise BadRecord(origin, f"file over {MAX_PAGE_BYTES:,} bytes, too large for a page")
+    return data
 
 
 def _decode_page(path: Path, data: bytes) -> str:
@@ -110,27 +227,54 @@ def _decode_page(path: Path, data: bytes) -> str:
 # --- JSON Lines -----------------------------------------------------------------------
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    """Open a file for streaming bytes, transparently gunzipping ``.gz``."""
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")
-    return path.open("rb")
+@contextmanager
+def _open_binary(path: Path, where: _Position | None = None) -> Iterator[IO[bytes]]:
+    """Open a file for streaming bytes, transparently gunzipping ``.gz``; ``where``
+    follows the raw (compressed) offset."""
+    with path.open("rb") as raw:
+        if where is not None:
+            where.stream = raw
+        if path.name.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield unzipped
+        else:
+            yield raw
 
 
-def read_jsonl(path: Path, on_error: OnError) -> Iterator[Article]:
-    """Stream articles from a JSON Lines file (plain or gzip), one line at a time."""
+def read_jsonl(
+    path: Path, on_error: OnError, file_id: str | None = None, where: _Position | None = None
+) -> Iterator[Article]:
+    """Stream articles from a JSON Lines file (plain or gzip), one line at a time.
+
+    A line longer than ``MAX_LINE_BYTES`` is skipped without being held in memory.
+    """
+    file_id = file_id or record_id(path.name)
     lineno = 0
     try:
-        with _open_binary(path) as stream:
-            for lineno, raw in enumerate(stream, 1):
-                article = _jsonl_article(path, lineno, raw, on_error)
+        with _open_binary(path, where) as stream:
+            while raw := stream.readline(MAX_LINE_BYTES + 1):
+                lineno += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    _skip_line(stream)
+                    on_error(BadRecord(f"{path}:{lineno}", f"line over {MAX_LINE_BYTES:,} bytes"))
+                    continue
+                article = _jsonl_article(path, lineno, raw, file_id, on_error)
                 if article is not None:
                     yield article
     except (OSError, EOFError, zlib.error) as exc:
         on_error(BadRecord(f"{path}:{lineno + 1}", f"cannot read file: {exc}"))
 
 
-def _jsonl_article(path: Path, lineno: int, raw: bytes, on_error: OnError) -> Article | None:
+def _skip_line(stream: IO[bytes]) -> None:
+    """Read past the rest of an over-long line, a block at a time."""
+    while block := stream.readline(1 << 20):
+        if block.endswith(b"\n"):
+            return
+
+
+def _jsonl_article(
+    path: Path, lineno: int, raw: bytes, file_id: str, on_error: OnError
+) -> Article | None:
     """Parse one raw line; report and return None when it is bad; None for blank lines."""
     origin = f"{path}:{lineno}"
     try:
@@ -144,42 +288,53 @@ def _jsonl_article(path: Path, lineno: int, raw: bytes, on_error: OnError) -> Ar
         return None
     try:
         record = json.loads(text)
+        return article_from_record(record, origin, f"{file_id}:{lineno}")
     except json.JSONDecodeError as exc:
         on_error(BadRecord(origin, f"malformed JSON ({exc.msg}, column {exc.colno})"))
-        return None
-    try:
-        return article_from_record(record, origin)
     except BadRecord as bad:
         on_error(bad)
-        return None
+    except Exception as exc:  # noqa: BLE001 - one record never aborts a run
+        on_error(BadRecord(origin, f"cannot read record: {type(exc).__name__}: {exc}"))
+    return None
 
 
-def article_from_record(record: Any, origin: str) -> Article:
-    """Build an `Article` from one decoded JSON object; raise `BadRecord` if it is unusable."""
+def article_from_record(record: Any, origin: str, fallback_id: str | None = None) -> Article:
+    """Build an `Article` from one decoded JSON object; raise `BadRecord` if it is unusable.
+
+    HTML in ``title`` and ``body`` is cleaned (``indexer.html.clean_fragment``); a lone
+    surrogate is replaced by U+FFFD; both are noted on the article.
+    """
     if not isinstance(record, dict):
         raise BadRecord(origin, f"JSON value is a {type(record).__name__}, not an object")
-    title = _text_field(record, "title", origin)
-    body = _text_field(record, "body", origin) or ""
+    notes: list[str] = []
+    title = _text_field(record, "title", origin, notes, one_line=True)
+    body = _text_field(record, "body", origin, notes) or ""
     if not body and not title:
         raise BadRecord(origin, "record has neither body nor title")
-    url = _text_field(record, "url", origin)
-    category, categories = _categories(record, origin)
+    url = _text_field(record, "url", origin, notes)
+    category, categories = _categories(record, origin, notes)
+    date, undated = read_date(record.get("date"))
     return Article(
-        id=_record_id(record, url, origin),
+        id=_record_id(record, url, fallback_id or origin),
         body=body,
         title=title,
-        date=parse_date(record.get("date")),
+        date=date,
         category=category,
         categories=categories,
-        source=_text_field(record, "source", origin),
+        source=_text_field(record, "source", origin, notes),
         url=url,
         views=_parse_views(record.get("views")),
         origin=origin,
+        undated=undated,
+        notes=notes,
     )
 
 
-def _text_field(record: dict, key: str, origin: str) -> str | None:
-    """A string field, NFC-normalised and stripped; None when missing, null or blank."""
+def _text_field(
+    record: dict, key: str, origin: str, notes: list[str], one_line: bool = False
+) -> str | None:
+    """A string field, cleaned of HTML, NFC-normalised and stripped; None when missing,
+    null or blank."""
     value = record.get(key)
     if value is None:
         return None
@@ -187,57 +342,63 @@ def _text_field(record: dict, key: str, origin: str) -> str | None:
         value = str(value)
     if not isinstance(value, str):
         raise BadRecord(origin, f"field {key!r} is a {type(value).__name__}, not a string")
-    value = nfc(value).strip()
+    value = _valid_unicode(value, key, notes)
+    value = nfc(clean_fragment(value, one_line=one_line)).strip()
     return value or None
 
 
-def _categories(record: dict, origin: str) -> tuple[str | None, list[str]]:
-    """``(category, categories)`` from ``category`` (string or list) and ``categories``."""
+def _valid_unicode(value: str, key: str, notes: list[str]) -> str:
+    """``value`` with lone surrogates (``"\\ud800"`` in JSON) replaced by U+FFFD."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        fixed = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+        notes.append(f"field {key!r}: lone surrogate replaced by U+FFFD")
+        return fixed
+
+
+def category_path(parts: Iterable[str]) -> str | None:
+    """``"Y tế > Phòng chống dịch"`` from its parts (blank parts dropped); None when empty."""
+    names = [p.strip() for p in parts if p and p.strip()]
+    return PATH_SEPARATOR.join(names) if names else None
+
+
+def split_category(value: str) -> list[str]:
+    """The parts of a category path written with ``>``, ``»`` or ``›``."""
+    for sep in CATEGORY_SEPARATORS[1:]:
+        value = value.replace(sep, CATEGORY_SEPARATORS[0])
+    return [p.strip() for p in value.split(CATEGORY_SEPARATORS[0]) if p.strip()]
+
+
+def _categories(record: dict, origin: str, notes: list[str]) -> tuple[str | None, list[str]]:
+    """``(category path, categories)``: ``category`` is a name, a path (``"Y tế > Phòng
+    chống dịch"``) or a breadcrumb list; ``categories`` are further labels."""
     raw = record.get("categories")
     raw_category = record.get("category")
-    if isinstance(raw_category, list):
-        raw, raw_category = raw or raw_category, None
     names = [nfc(c).strip() for c in raw if isinstance(c, str) and c.strip()] if raw else []
-    category = _text_field({"category": raw_category}, "category", origin)
+    if isinstance(raw_category, list):
+        parts = [nfc(clean_fragment(c, True)) for c in raw_category if isinstance(c, str)]
+        category = category_path(parts)
+    else:
+        text = _text_field({"category": raw_category}, "category", origin, notes, one_line=True)
+        category = category_path(split_category(text)) if text else None
     if category is None and names:
         category = names[-1]
-    if category is not None and category not in names:
-        names.append(category)
+    for part in split_category(category) if category else []:
+        if part not in names:
+            names.append(part)
     return category, names
 
 
-def _record_id(record: dict, url: str | None, origin: str) -> str:
-    """The record's own id, else one derived from its URL, else from ``path:line``."""
+def _record_id(record: dict, url: str | None, fallback: str) -> str:
+    """The record's own id, else one derived from its URL, else ``fallback``."""
     given = record.get("id")
     if given is not None and not isinstance(given, (dict, list, bool)) and str(given).strip():
-        return nfc(str(given).strip())
+        return nfc(_valid_unicode(str(given), "id", []).strip())
     if url:
         return id_from_url(url)
-    path, _, line = origin.rpartition(":")
-    return f"{file_id(Path(path))}:{line}"
-
-
-def file_id(path: Path) -> str:
-    """``<parent folder>/<file name without its data suffixes>``, e.g. ``demo/articles``."""
-    name = path.name
-    for suffix in (".gz", ".jsonl", ".json", ".txt"):
-        name = name.removesuffix(suffix)
-    return f"{path.parent.name}/{name}" if path.parent.name else name
-
-
-def parse_date(value: Any) -> datetime | None:
-    """An ISO date/datetime (or a Vietnamese date form) as an aware datetime, else None.
-
-    A date alone becomes midnight; a naive datetime is taken as Vietnam time (+07:00).
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return parse_vietnamese_date(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=VIETNAM_TZ)
+    return fallback
 
 
 def _parse_views(value: Any) -> int | None:
@@ -247,7 +408,7 @@ def _parse_views(value: Any) -> int | None:
     if isinstance(value, int):
         return value if value >= 0 else None
     if isinstance(value, float):
-        return int(value) if value >= 0 else None
+        return int(value) if math.isfinite(value) and value >= 0 else None
     if isinstance(value, str):
         digits = "".join(ch for ch in value if ch.isdigit())
         return int(digits) if digits and not value.strip().startswith("-") else None

@@ -13,7 +13,9 @@ from datetime import date, datetime
 
 import numpy as np
 
+from indexer import segments
 from indexer.analysis import match_key
+from indexer.article import PATH_SEPARATOR
 
 MISSING_DATE = np.uint64(2**64 - 1)
 MICROS_PER_DAY = 86_400_000_000
@@ -32,8 +34,7 @@ class DocTable:
     def __init__(self, reader):
         n = reader.doc_count_all()
         self.size = n
-        self.live = np.zeros(n, dtype=bool)
-        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.live = segments.live_documents(reader)
         self.minutes = self._minutes(reader, n)
         self.days = np.where(self.minutes == NO_DATE, NO_DATE, self.minutes // (24 * 60)).astype(
             np.int64
@@ -42,7 +43,7 @@ class DocTable:
         self.official_names, self.official_docs, self.official_ids = self._multi_valued(
             reader, "officials"
         )
-        self.category_keys = _keys_index(self.category_names)
+        self.category_keys = _category_keys(self.category_names)
         self.official_keys = _keys_index(self.official_names)
         dated = self.minutes[self.live & (self.minutes != NO_DATE)]
         self.first_minute = int(dated.min()) if dated.size else None
@@ -174,6 +175,20 @@ def _keys_index(names: list[str]) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
     for code, name in enumerate(names):
         index.setdefault(match_key(name), []).append(code)
+    return index
+
+
+def _category_keys(names: list[str]) -> dict[str, list[int]]:
+    """Like ``_keys_index``, and each category path (``"Y tế > Phòng chống dịch"``, see
+    ``indexer.article.PATH_SEPARATOR``) also under each of its ancestors' keys, so that
+    ``category=Y tế`` matches its sub-sections."""
+    index: dict[str, list[int]] = {}
+    for code, name in enumerate(names):
+        parts = name.split(PATH_SEPARATOR)
+        for depth in range(1, len(parts) + 1):
+            codes = index.setdefault(match_key(PATH_SEPARATOR.join(parts[:depth])), [])
+            if code not in codes:
+                codes.append(code)
     return index
 
 

@@ -1,42 +1,38 @@
-"""Opens the index, keeps the searcher fresh after commits, runs a prepared search.
+"""Search over one snapshot of the index: match, rank, page, facets, articles, statistics.
 
-A ``Snapshot`` is everything tied to one committed state of the index: the Whoosh
-searcher, its ``DocTable`` and a ``QueryBuilder`` with its statistics. The engine swaps
-snapshots when the indexer commits or switches generation, so gunicorn workers pick up
-new data without a restart; a retired snapshot is closed a little later, once no
-request can still be using it.
+``Engine`` runs a request on the live snapshot that its ``SnapshotHolder``
+(``search.snapshots``) keeps fresh; every step below takes that one snapshot, so a
+request never mixes two commits.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.scoring import BM25F
 
 from indexer import store
 from indexer.analysis import load_segmenter
-from search import pagecache
 from search.cursor import CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import parse_range, to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
 from search.query import QueryBuilder, QueryPlan
-from search.scoring import WARM_POSTINGS, PostingStore
-from search.spelling import FEW_RESULTS, build_spelling, suggest_correction
+from search.scoring import WARM_POSTINGS
+from search.snapshots import (
+    FRESHNESS_CHECK_SECONDS,
+    RETIRED_GRACE_SECONDS,
+    Snapshot,
+    SnapshotHolder,
+)
+from search.spelling import FEW_RESULTS, suggest_correction
 
-FRESHNESS_CHECK_SECONDS = 0.2
 RELAX_BELOW = 10  # fewer documents with every word: partial matches fill the page
-RETIRED_GRACE_SECONDS = 30.0
 FACET_LIMIT = 20
 CACHE_SIZE = 512
 
@@ -55,48 +51,8 @@ class SearchRequest:
     per_page: int = 10
     facets: bool = True
     histogram: str | None = None
+    facet_limit: int = FACET_LIMIT  # values per facet (category, official)
     after: Position | None = None  # a decoded ``cursor``: resume after this hit
-
-
-def _private_reader(ix, reader):
-    """Another reader over exactly ``reader``'s segments, with its own open files:
-    Whoosh's files keep a read position, so two threads must never share a reader."""
-    segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
-    return ix._reader(ix.storage, ix.schema, segments, reader.generation())
-
-
-def _warm(
-    postings: PostingStore,
-    reader,
-    folder: str,
-    previous: PostingStore | None = None,
-    budget: int = WARM_POSTINGS,
-    prefetch: bool = True,
-) -> None:
-    """Fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
-    then read up to ``budget`` postings of the longest lists ahead of queries through the
-    thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds)."""
-    try:
-        if prefetch:
-            pagecache.prefetch(folder)
-        postings.warm(reader, budget=budget, previous=previous)
-    finally:
-        reader.close()
-
-
-@dataclass
-class Snapshot:
-    searcher: object
-    table: DocTable
-    builder: QueryBuilder
-    key: tuple
-    cache: OrderedDict = field(default_factory=OrderedDict)
-    derived: dict = field(default_factory=dict)
-    pins: int = 0  # streams (exports) still reading this snapshot
-    postings: PostingStore | None = None
-
-    def close(self) -> None:
-        self.searcher.close()
 
 
 @dataclass
@@ -121,94 +77,48 @@ class Engine:
         *,
         warm_postings: int = WARM_POSTINGS,
         prefetch: bool = True,
+        freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
+        retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
     ):
         """An engine over the index directory ``root`` (``index_data/`` by default).
 
         Each new snapshot is read ahead in a background thread: the index files into
         the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
-        lists (0: none). ``Settings`` holds the served values.
+        lists (0: none). ``Settings`` holds the served values. ``freshness_seconds`` and
+        ``retired_grace_seconds``: see ``SnapshotHolder``.
         """
         self.root = Path(root or store.DEFAULT_DIR)
-        self.warm_postings = warm_postings
-        self.prefetch = prefetch
-        self._lock = threading.RLock()
-        self._snapshot: Snapshot | None = None
-        self._checked = 0.0
-        self._retired: list[tuple[float, Snapshot]] = []
+        self.snapshots = SnapshotHolder(
+            self.root,
+            warm_postings=warm_postings,
+            prefetch=prefetch,
+            prepare=self._prepare,
+            freshness_seconds=freshness_seconds,
+            retired_grace_seconds=retired_grace_seconds,
+        )
         load_segmenter()
 
-    # ----------------------------------------------------------------- freshness
-    def snapshot(self) -> Snapshot:
-        """The snapshot of the latest commit (raises store.IndexMissing)."""
-        with self._lock:
-            now = time.monotonic()
-            snap = self._snapshot
-            if snap is not None and now - self._checked < FRESHNESS_CHECK_SECONDS:
-                return snap
-            self._checked = now
-            gen = store.current_generation(self.root)
-            if snap is not None and snap.key[0] == gen and snap.searcher.up_to_date():
-                return snap
-            fresh = self._open(gen, snap.postings if snap is not None else None)
-            if snap is not None:
-                self._retired.append((now, snap))
-            self._snapshot = fresh
-            self._close_retired(now)
-            return fresh
-
-    def _open(self, gen: Path | None, previous: PostingStore | None = None) -> Snapshot:
-        ix = store.open_current(self.root)
-        searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
-        reader = searcher.reader()
-        table = DocTable(reader)
-        builder = QueryBuilder(
+    def _prepare(self, snap: Snapshot) -> None:
+        """Give a new snapshot its query builder (statistics and filters of that commit)."""
+        reader = snap.searcher.reader()
+        table = snap.table
+        snap.builder = QueryBuilder(
             doc_freq=lambda f, t: reader.doc_frequency(f, t),
-            doc_count=searcher.doc_count(),
+            doc_count=snap.searcher.doc_count(),
             resolve=lambda f, v: self._resolve(table, f, v),
         )
-        key = (store.current_generation(self.root) or gen, searcher._ix.latest_generation())
-        snap = Snapshot(searcher, table, builder, key, postings=PostingStore(reader, table.live))
-        builder.restore = lambda text: suggest_correction(snap, text)
-        own = _private_reader(ix, reader)
-        threading.Thread(
-            target=_warm,
-            args=(snap.postings, own, ix.storage.folder, previous),
-            kwargs={"budget": self.warm_postings, "prefetch": self.prefetch},
-            name="warm-postings",
-            daemon=True,
-        ).start()
-        return snap
+        snap.builder.restore = lambda text: suggest_correction(snap.spelling(), text)
 
-    def _close_retired(self, now: float) -> None:
-        keep = []
-        for since, snap in self._retired:
-            if now - since > RETIRED_GRACE_SECONDS and snap.pins == 0:
-                snap.close()
-            else:
-                keep.append((since, snap))
-        self._retired = keep
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the latest commit (raises store.IndexMissing)."""
+        return self.snapshots.current()
 
-    @contextmanager
-    def pinned(self) -> Iterator[Snapshot]:
-        """The current snapshot, kept open until the block ends (for long streams)."""
-        snap = self.snapshot()
-        with self._lock:
-            snap.pins += 1
-        try:
-            yield snap
-        finally:
-            with self._lock:
-                snap.pins -= 1
-                self._close_retired(time.monotonic())
+    def pinned(self):
+        """The current snapshot, kept open until the ``with`` block ends (for streams)."""
+        return self.snapshots.pinned()
 
     def close(self) -> None:
-        with self._lock:
-            for _, snap in self._retired:
-                snap.close()
-            self._retired = []
-            if self._snapshot:
-                self._snapshot.close()
-                self._snapshot = None
+        self.snapshots.close()
 
     # ----------------------------------------------------------------- filters
     @staticmethod
@@ -242,10 +152,10 @@ class Engine:
 
         if req.date_from or req.date_to:
             narrow(table.date_mask(req.date_from, req.date_to))
-        if req.categories:
+        if req.categories:  # several values of one facet: any of them
             narrow(table.category_mask(list(req.categories)))
-        for official in req.officials:
-            narrow(table.official_mask(official))
+        if req.officials:
+            narrow(np.logical_or.reduce([table.official_mask(o) for o in req.officials]))
         for q in plan.filters:
             narrow(table.mask_for_ids(snap.searcher.docs_for_query(q)))
         return mask
@@ -259,15 +169,15 @@ class Engine:
             req = replace(req, q=clean)
         snap = self.snapshot()
         key = req
-        cached = snap.cache.get(key)
+        cached = snap.answers.get(key)
         if cached is not None:
-            snap.cache.move_to_end(key)
+            snap.answers.move_to_end(key)
             answer = dict(cached)
         else:
             answer = self._search(snap, req)
-            snap.cache[key] = answer
-            if len(snap.cache) > CACHE_SIZE:
-                snap.cache.popitem(last=False)
+            snap.answers[key] = answer
+            if len(snap.answers) > CACHE_SIZE:
+                snap.answers.popitem(last=False)
             answer = dict(answer)
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
@@ -362,20 +272,34 @@ class Engine:
         if req.after is not None:
             answer["page"] = start // req.per_page + 1
         if req.facets:
-            answer["facets"] = {
-                "category": table.category_counts(mask, FACET_LIMIT),
-                "official": table.official_counts(mask, FACET_LIMIT),
-                "year": table.year_counts(mask),
-            }
+            answer["facets"] = self._facets(snap, req, mask)
         if req.histogram:
             answer["histogram"] = [
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
             ]
         if query is not None and (total < FEW_RESULTS or relaxed or not plan.accented):
-            did_you_mean = suggest_correction(self.derived("spelling", build_spelling), req.q)
+            did_you_mean = suggest_correction(snap.spelling(), req.q)
             if did_you_mean:
                 answer["did_you_mean"] = did_you_mean
         return answer
+
+    def _facets(self, snap: Snapshot, req: SearchRequest, mask: np.ndarray) -> dict:
+        """Facet counts. A facet with values chosen is counted without its own filter
+        (the others still apply): each count is then the total that choosing that value
+        alone would give, and the other values stay on offer to be added (OR)."""
+        table = snap.table
+        limit = req.facet_limit
+        cat_mask = mask
+        if req.categories:
+            cat_mask = self.match(snap, replace(req, categories=())).mask
+        off_mask = mask
+        if req.officials:
+            off_mask = self.match(snap, replace(req, officials=())).mask
+        return {
+            "category": table.category_counts(cat_mask, limit),
+            "official": table.official_counts(off_mask, limit),
+            "year": table.year_counts(mask),
+        }
 
     @staticmethod
     def _matches(snap: Snapshot, query: wq.Query, filt: np.ndarray | None) -> np.ndarray:
@@ -392,18 +316,6 @@ class Engine:
         # nested unions (measured: 99 of 100 queries differed)
         results = snap.searcher.search(query, limit=start + count, filter=allow, optimize=False)
         return [(hit.docnum, hit.score) for hit in results[start : start + count]]
-
-    def derived(self, name: str, factory):
-        """A structure built once per snapshot (suggestion tries, term statistics…).
-
-        ``factory(snapshot)`` runs on the first call after each commit; later calls on
-        the same snapshot get the same object.
-        """
-        snap = self.snapshot()
-        with self._lock:
-            if name not in snap.derived:
-                snap.derived[name] = factory(snap)
-            return snap.derived[name]
 
     def rank(self, q: str, limit: int = 10) -> list[str]:
         """Ids of the top ``limit`` hits for ``q`` by relevance (what /search ranks first)."""

@@ -190,7 +190,7 @@ class OfficialDirectory:
 
 def official_directory(engine) -> OfficialDirectory:
     """The directory of the engine's current snapshot (built once per commit)."""
-    return engine.derived("officials", OfficialDirectory)
+    return engine.snapshot().officials()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -296,7 +296,7 @@ class RelatedFinder:
     # ----------------------------------------------------------------- internals
     def _doc_freq(self, snap):
         reader = snap.searcher.reader()
-        cache = self.engine.derived("related.doc_freq", lambda s: {})
+        cache = snap.doc_freqs
 
         def doc_freq(kind: str, text: str) -> int:
             key = (kind, text)

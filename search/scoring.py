@@ -24,15 +24,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh.util.numeric import byte_to_length
 
-from indexer.schema import length_bytes
+from indexer import segments
 
 B = 0.75
 K1 = 1.2
 TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
 DERIVED_TITLE_WEIGHT = 1.0  # a title derived from the first sentence is body text
-_BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 # Postings a worker reads ahead by default (``Settings.warm_postings``). On the 85k
 # benchmark index 4M postings (the 59 longest lists) left the search-box queries' p95 at
@@ -118,7 +116,7 @@ class PostingStore:
                 previous.segment_postings(key, leaf.segment().segment_id()) if previous else None
             )
             if cached is None:
-                ids, tfs = _leaf_postings(leaf, fieldname, text)
+                ids, tfs = segments.term_postings(leaf, fieldname, text)
             else:
                 ids, tfs = cached
                 self.reused += 1
@@ -194,14 +192,9 @@ class PostingStore:
             reader = reader or self.reader
             out = np.zeros(self.size, dtype=np.float32)
             for leaf, offset in reader.leaf_readers():
-                count = leaf.doc_count_all()
-                perdoc = getattr(leaf, "_perdoc", None)
-                if perdoc is not None:
-                    raw = length_bytes(perdoc, fieldname, count)
-                    out[offset : offset + count] = _BYTE_LENGTHS[raw]
-                else:
-                    for d in range(count):
-                        out[offset + d] = leaf.doc_field_length(d, fieldname, 0) or 0
+                out[offset : offset + leaf.doc_count_all()] = segments.field_lengths(
+                    leaf, fieldname
+                )
             total = reader.field_length(fieldname)
             self._avg[fieldname] = (total / self.doc_count) if self.doc_count else 1.0
             self._lengths[fieldname] = out
@@ -319,43 +312,3 @@ def idf(df: int, doc_count: int) -> float:
 def _add(scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """scores[ids] += values (ids are unique within one posting list)."""
     scores[ids] += values
-
-
-def _leaf_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Raw postings of one segment (deleted documents included), read block by block."""
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.reading import TermNotFound
-
-    try:
-        tbytes = leaf._text_to_bytes(fieldname, text)
-        matcher = leaf._terms.matcher(fieldname, tbytes, leaf.schema[fieldname].format)
-    except (TermNotFound, KeyError, AttributeError):
-        return EMPTY
-    if not isinstance(matcher, W3LeafMatcher):
-        ids, tfs = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tfs.append(matcher.weight())
-            matcher.next()
-        return np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float32)
-    id_blocks, tf_blocks = [], []
-    while True:
-        if matcher._data is None:
-            matcher._read_data()
-        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-        ids = np.asarray(raw_ids, dtype=np.int64)
-        if not matcher._byteids:
-            ids = np.cumsum(ids)
-        count = matcher._blocklength
-        if raw_weights is None:
-            tfs = np.ones(count, dtype=np.float32)
-        elif isinstance(raw_weights, float):
-            tfs = np.full(count, raw_weights, dtype=np.float32)
-        else:
-            tfs = np.asarray(raw_weights, dtype=np.float32)
-        id_blocks.append(ids)
-        tf_blocks.append(tfs)
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return np.concatenate(id_blocks), np.concatenate(tf_blocks)

@@ -14,20 +14,19 @@ Two corrections, both drawn from the index's vocabulary and never applied silent
   nearest frequent one (edit distance 1–2 found through a symmetric-delete index),
   preferring one that forms a known word with its neighbours, then the most frequent.
 
-``build_spelling(snapshot)`` builds the structure once per snapshot (use it through
-``engine.derived("spelling", build_spelling)``); ``suggest_correction`` is a few
+``build_spelling(snapshot)`` builds the structure (once per snapshot: use
+``snapshot.spelling()``); ``suggest_correction`` is a few
 dictionary look-ups per syllable.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from indexer import segments
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, has_diacritics, normalize_text
 
 FEW_RESULTS = 3  # /search offers a correction below this many results (or when unaccented)
@@ -53,8 +52,6 @@ _FILTER = re.compile(
 )
 _FILTER_FIELDS = ("official:", "category:", "date:", "source:", "quan_chuc:")
 
-_LENGTHS = struct.Struct("!ii")  # whoosh.filedb.filetables: key and value lengths
-_INFO = struct.Struct("!xfI")  # W3TermInfo: flags, total weight, document frequency
 FIXED, SOFT, FREE = 0, 1, 2  # how freely a typed syllable may be re-accented
 
 
@@ -140,59 +137,9 @@ def build_spelling(snapshot) -> Spelling:
 
 
 def lexicon_stats(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
-    """(term, total frequency, document frequency) of every term of a field.
-
-    Reads the Whoosh 3 term table directly (≈1 µs a term rather than ≈10 µs through
-    ``iter_field``); other codecs, and anything unexpected, go through ``iter_field``.
-    Frequencies of a multi-segment index are summed per term in term order.
-    """
-    if fieldname not in reader.schema:
-        return iter(())
-    if not reader.is_atomic():
-        return _merged([lexicon_stats(r, fieldname) for r, _ in reader.leaf_readers()])
-    try:
-        return iter(list(_raw_terms(reader, fieldname)))
-    except (AttributeError, KeyError, TypeError, struct.error):
-        return ((t, float(i.weight()), i.doc_frequency()) for t, i in reader.iter_field(fieldname))
-
-
-def _raw_terms(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
-    terms = reader._terms
-    table = terms._tindex
-    prefix = terms._keycoder(fieldname, b"")
-    pos = table.closest_key_pos(prefix)
-    if pos is None:
-        return
-    raw = getattr(table.dbfile, "_buf", None)  # a memoryview/mmap: read without copying
-    if raw is not None:
-        buf = memoryview(raw)[pos : table.endofdata]
-    else:
-        buf = table.dbfile.get(pos, table.endofdata - pos)
-    end = len(buf)
-    at = 0
-    lengths = _LENGTHS.unpack_from
-    info = _INFO.unpack_from
-    while at < end:
-        keylen, datalen = lengths(buf, at)
-        key = buf[at + 8 : at + 8 + keylen]
-        if key[:2] != prefix:
-            return
-        weight, df = info(buf, at + 8 + keylen)
-        yield bytes(key[2:]), weight, df
-        at += 8 + keylen + datalen
-
-
-def _merged(parts: list[Iterator[tuple[bytes, float, int]]]) -> Iterator[tuple[bytes, float, int]]:
-    current = None
-    for term, weight, df in heapq.merge(*parts, key=lambda t: t[0]):
-        if current is not None and current[0] == term:
-            current = (term, current[1] + weight, current[2] + df)
-            continue
-        if current is not None:
-            yield current
-        current = (term, weight, df)
-    if current is not None:
-        yield current
+    """(term, total frequency, document frequency) of every term of a field, in term
+    order, summed over segments (``indexer.segments.field_terms``)."""
+    return segments.field_terms(reader, fieldname)
 
 
 def _ranked(variants: dict[str, int], keep: int) -> tuple[tuple[str, int], ...]:
@@ -234,7 +181,7 @@ class _Syllable:
 def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
     """The archive's spelling of ``query_text`` when it differs from what was typed.
 
-    Accepts a ``Spelling`` or a snapshot (whose ``derived`` cache then holds it).
+    Accepts a ``Spelling`` or a snapshot (which builds its own once: ``Snapshot.spelling``).
     Returns None when the query looks right (or has nothing to correct).
     """
     spelling = _spelling_of(snapshot_or_structures)
@@ -258,12 +205,7 @@ def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
 
 
 def _spelling_of(obj) -> Spelling:
-    if isinstance(obj, Spelling):
-        return obj
-    derived = obj.derived
-    if "spelling" not in derived:
-        derived["spelling"] = build_spelling(obj)
-    return derived["spelling"]
+    return obj if isinstance(obj, Spelling) else obj.spelling()
 
 
 def _syllables(text: str, spelling: Spelling, accented: bool) -> list[_Syllable]:

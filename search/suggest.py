@@ -2,13 +2,14 @@
 
 Typed text matches the start of a suggestion syllable by syllable, with or without
 diacritics (``thanh u`` → ``thành ủy …``): every typed syllable but the last must be a
-whole syllable, the last one is a prefix. Suggestions come best first, each with its
-kind: ``phrase`` (the most frequent pyvi words and 2–4-syllable n-grams of titles),
-``official`` (the ``officials`` lexicon) and ``title`` (at most a few).
+whole syllable, the last one is a prefix. Titles and officials' names also match from
+any of their syllables (``bong da`` → ``Giải bóng đá …``), after those that start with
+what was typed. Suggestions come best first, each with its kind: ``phrase`` (the most
+frequent pyvi words and 2–4-syllable n-grams of titles), ``official`` (the
+``officials`` lexicon) and ``title`` (at most a few, each with its article's ``id``).
 
-The structure is built once per index snapshot (``engine.derived("suggest",
-build_suggester)``): entries are kept in lists sorted by their accent-folded key, so a
-prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
+The structure is built once per index snapshot (``Snapshot.suggester()``): entries are
+kept in lists sorted by their accent-folded key, so a prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
 a second ordering by the accented key serves the exact-diacritic matches that come
 first when the user typed diacritics.
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import store
+from indexer import segments, store
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 from search.spelling import lexicon_stats
 
@@ -43,6 +44,8 @@ SINGLE_WEIGHT = 0.5  # a lone word (``mỹ``) ranks below phrases of the same fr
 SINGLE_MIN_COUNT = 5  # …and must be this many times more frequent than a phrase
 SINGLE_MIN_SHARE = 0.6  # …and stand alone in at least this share of its occurrences
 CACHE_SIZE = 4096
+BODY_ONLY_WEIGHT = 0.01  # below any title phrase (title counts are at least 1)
+BODY_MIN_DF = 5
 TITLE_TRIM = " -–—•*>"
 KINDS = ("phrase", "official", "title")
 PHRASE, OFFICIAL, TITLE = 0, 1, 2
@@ -195,6 +198,92 @@ class _Entries:
         return [int(i) + offset for i in picked]
 
 
+class _Infix:
+    """Entries found from any of their syllables: ``bong da`` in ``giải bóng đá …``.
+
+    Entries are numbered heaviest first; each folded syllable keeps the ascending
+    numbers of the entries holding it (one CSR array), so the first numbers of a list
+    are its heaviest entries. Typed whole syllables intersect their lists; a final
+    prefix takes the union over the syllables it starts. Candidates are checked in
+    weight order for the typed syllables in a row, at a syllable boundary.
+    """
+
+    SCAN_BUDGET = 4000  # candidates checked at most (the heaviest ones)
+    PREFIX_HEAD = 64  # entries taken from each syllable a lone prefix starts
+
+    def __init__(self, keys: list[str], weights: list[float]):
+        order = sorted(range(len(keys)), key=lambda i: -weights[i])
+        self.perm = np.asarray(order, dtype=np.int64)  # entry number → original position
+        self.keys = [" " + keys[i] + " " for i in order]  # accented, padded by spaces
+        self.folded = [fold_diacritics(k) for k in self.keys]
+        lists: dict[str, list[int]] = {}
+        for n, fkey in enumerate(self.folded):
+            for syllable in set(fkey.split()):
+                lists.setdefault(syllable, []).append(n)
+        self.vocab = sorted(lists)
+        self.slot = {s: i for i, s in enumerate(self.vocab)}
+        sizes = np.asarray([len(lists[s]) for s in self.vocab], dtype=np.int64)
+        self.indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        flat = [n for s in self.vocab for n in lists[s]]
+        self.entries = np.asarray(flat, dtype=np.int32)
+
+    def _list(self, syllable: str) -> np.ndarray:
+        i = self.slot.get(syllable)
+        if i is None:
+            return self.entries[:0]
+        return self.entries[self.indptr[i] : self.indptr[i + 1]]
+
+    def _prefix_union(self, prefix: str, head: int) -> np.ndarray:
+        """The first ``head`` entries of every syllable starting with ``prefix``, merged."""
+        lo = bisect_left(self.vocab, prefix)
+        hi = bisect_left(self.vocab, prefix + "\uffff", lo)
+        if hi <= lo:
+            return self.entries[:0]
+        parts = [
+            self.entries[self.indptr[i] : min(self.indptr[i + 1], self.indptr[i] + head)]
+            for i in range(lo, hi)
+        ]
+        return np.unique(np.concatenate(parts))
+
+    def find(self, key: str, folded: str, accented: bool, k: int) -> list[int]:
+        """Original positions of up to ``k`` entries holding the typed syllables in a row:
+        exact-diacritic matches first (when typed with diacritics), then by weight."""
+        words = folded.split()
+        if not words:
+            return []
+        complete = folded.endswith(" ")
+        whole = words if complete else words[:-1]
+        cands = None
+        for syllable in sorted(whole, key=lambda s: len(self._list(s))):
+            found = self._list(syllable)
+            cands = found if cands is None else np.intersect1d(cands, found, assume_unique=True)
+            if cands.size == 0:
+                return []
+        if cands is None:  # one unfinished syllable: every entry of the union holds it
+            cands = self._prefix_union(words[-1], self.PREFIX_HEAD)
+        needle = " " + " ".join(words) + (" " if complete else "")
+        typed = " " + key.strip() + (" " if complete else "")
+        exact: list[int] = []
+        loose: list[int] = []
+        for n in cands[: self.SCAN_BUDGET].tolist():
+            at = self.folded[n].find(needle)
+            if at < 0:
+                continue
+            if accented:
+                hit = False
+                while at >= 0 and not hit:
+                    hit = self.keys[n].startswith(typed, at)
+                    at = self.folded[n].find(needle, at + 1)
+                (exact if hit else loose).append(n)
+                if len(exact) >= k:
+                    break
+            else:
+                loose.append(n)
+                if len(loose) >= k:
+                    break
+        return [int(self.perm[n]) for n in (exact + loose)[:k]]
+
+
 # --------------------------------------------------------------------------- suggester
 class Suggester:
     """Prefix completion over one snapshot's phrases, officials and titles."""
@@ -208,12 +297,18 @@ class Suggester:
         title_docs: np.ndarray,
         stored_title,
         build_seconds: float = 0.0,
+        title_infix: tuple[_Infix, np.ndarray] | None = None,
+        official_infix: tuple[_Infix, list[str]] | None = None,
     ):
+        """``stored_title(docnum)`` gives (title, id); an infix pair is the index and,
+        by original position, the docnum of each title / the text of each official."""
         self.terms = terms
         self.term_texts = term_texts
         self.term_kinds = term_kinds
         self.titles = titles
         self.title_docs = title_docs
+        self.title_infix = title_infix
+        self.official_infix = official_infix
         self._stored_title = stored_title
         self.build_seconds = build_seconds
         self._cache: OrderedDict[tuple[str, int], list[dict]] = OrderedDict()
@@ -250,21 +345,35 @@ class Suggester:
                 seen.add(fkey)
                 kind = KINDS[int(self.term_kinds[pos])]
                 terms.append({"text": self.term_texts[pos], "kind": kind})
+        if self.official_infix is not None and len(terms) < limit:
+            infix, names = self.official_infix
+            for pos in infix.find(key, folded, accented, limit):
+                fkey = fold_diacritics(entry_key(names[pos]))
+                if fkey not in seen:
+                    seen.add(fkey)
+                    terms.append({"text": names[pos], "kind": "official"})
         titles = []
         long_key = len(key) > MAX_KEY_CHARS
-        for pos in self._candidates(
-            self.titles,
-            key[:MAX_KEY_CHARS],
-            folded[:MAX_KEY_CHARS],
-            accented,
-            TITLE_MAX * (3 if long_key else 1),
-        ):
-            title = self._stored_title(int(self.title_docs[pos]))
+        docs = [
+            int(self.title_docs[pos])
+            for pos in self._candidates(
+                self.titles,
+                key[:MAX_KEY_CHARS],
+                folded[:MAX_KEY_CHARS],
+                accented,
+                TITLE_MAX * (3 if long_key else 1),
+            )
+        ]
+        if self.title_infix is not None:
+            infix, infix_docs = self.title_infix
+            docs += [int(infix_docs[pos]) for pos in infix.find(key, folded, accented, TITLE_MAX)]
+        for docnum in docs:
+            title, article_id = self._stored_title(docnum)
             fkey = fold_diacritics(entry_key(title))
-            if fkey in seen or (long_key and not fkey.startswith(folded.rstrip())):
+            if fkey in seen or (long_key and f" {folded.rstrip()}" not in f" {fkey}"):
                 continue
             seen.add(fkey)
-            titles.append({"text": title, "kind": "title"})
+            titles.append({"text": title, "kind": "title", "id": article_id})
             if len(titles) >= TITLE_MAX:
                 break
         n_titles = min(len(titles), limit // 4)
@@ -305,13 +414,18 @@ def build_suggester(snapshot) -> Suggester:
         if df >= min_count:
             text = term.decode("utf-8").replace("_", " ")
             phrases[text] = max(phrases.get(text, 0.0), df * WORD_WEIGHT)
+    _add_body_words(reader, phrases)
     by_fold: dict[str, tuple[float, str, int, str]] = {}
     for text, count in phrases.items():
         _keep_heaviest(by_fold, text, text, float(count), PHRASE)
+    official_names: list[str] = []
+    official_weights: list[float] = []
     for term, _, df in lexicon_stats(reader, "officials"):
         if df >= min_count - 1:
             name = term.decode("utf-8")
             _keep_heaviest(by_fold, entry_key(name), name, df * OFFICIAL_WEIGHT, OFFICIAL)
+            official_names.append(name)
+            official_weights.append(float(df))
     chosen = sorted(by_fold.values(), key=lambda e: -e[0])[:MAX_PHRASES]
     terms, perm = _Entries.build([e[3] for e in chosen], [e[0] for e in chosen])
     term_texts = [chosen[i][1] for i in perm]
@@ -330,13 +444,47 @@ def build_suggester(snapshot) -> Suggester:
     picked = list(best_title.values())
     titles, tperm = _Entries.build([k for _, k in picked], [title_weights[i] for i, _ in picked])
     docs = np.asarray([rows[picked[i][0]][0] for i in tperm], dtype=np.int64)
+    title_infix = _Infix(
+        [" ".join(SYLLABLE_PATTERN.findall(rows[i][1])) for i, _ in picked],
+        [title_weights[i] for i, _ in picked],
+    )
+    infix_docs = np.asarray([rows[i][0] for i, _ in picked], dtype=np.int64)
+    official_infix = _Infix([entry_key(n) for n in official_names], official_weights)
 
-    def stored_title(docnum: int) -> str:
-        return (searcher.stored_fields(docnum).get("title") or "").strip(TITLE_TRIM)
+    def stored_title(docnum: int) -> tuple[str, str]:
+        stored = searcher.stored_fields(docnum)
+        return (stored.get("title") or "").strip(TITLE_TRIM), stored.get("id") or ""
 
     return Suggester(
-        terms, term_texts, term_kinds, titles, docs, stored_title, time.perf_counter() - started
+        terms,
+        term_texts,
+        term_kinds,
+        titles,
+        docs,
+        stored_title,
+        time.perf_counter() - started,
+        title_infix=(title_infix, infix_docs),
+        official_infix=(official_infix, official_names),
     )
+
+
+def _add_body_words(reader, phrases: dict[str, float]) -> None:
+    """pyvi's compound words of bodies that no title phrase covers (``khai giảng``), in
+    ``phrases`` below every title phrase (weights under BODY_ONLY_WEIGHT, by document
+    frequency), so they complete only what titles cannot. On a large archive a word
+    must be in BODY_MIN_DF documents."""
+    min_df = 1 if reader.doc_count() < 1000 else BODY_MIN_DF
+    words = [
+        (term.decode("utf-8"), df)
+        for term, _, df in lexicon_stats(reader, "body_words")
+        if df >= min_df and b"_" in term
+    ]
+    top = max((df for _, df in words), default=1)
+    for word, df in words:
+        parts = word.split("_")
+        if not all(p.isalpha() for p in parts) or parts[0] in EDGE_STOPWORDS:
+            continue
+        phrases.setdefault(" ".join(parts), BODY_ONLY_WEIGHT * df / top)
 
 
 _SEGMENT_TITLES: dict[object, list[tuple[int, str, bool]]] = {}
@@ -359,9 +507,7 @@ def _titles(reader) -> list[tuple[int, str, bool]]:
         rows = _SEGMENT_TITLES.get(key) if key is not None else None
         if rows is None:
             rows = []
-            # the codec's own reader skips a per-field schema check (a third of the time)
-            perdoc = getattr(leaf, "_perdoc", None)
-            stored_fields = getattr(perdoc, "stored_fields", None) or leaf.stored_fields
+            stored_fields = segments.stored_fields_reader(leaf)
             for docnum in range(leaf.doc_count_all()):
                 stored = stored_fields(docnum) or {}
                 title = (stored.get("title") or "").strip()

@@ -61,3 +61,17 @@ def scratch_index(tmp_path, demo_index) -> Path:
     root = tmp_path / "index"
     shutil.copytree(demo_index, root, symlinks=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_documents(tmp_path_factory) -> list[dict]:
+    """The demo archive's articles as the field dicts the writer adds (segmented once)."""
+    from indexer.prepare import to_document
+    from indexer.sources import read_articles
+    from indexer.writer import _prepared_stream
+
+    cache = tmp_path_factory.mktemp("cache") / "segcache.sqlite"
+    articles = read_articles([str(DEMO / "articles.jsonl"), str(DEMO / "portal")], lambda e: None)
+    docs = [to_document(p) for p in _prepared_stream(articles, 1, cache)]
+    assert len(docs) > 20
+    return docs

@@ -13,6 +13,7 @@ import pytest
 import api
 from api import create_app
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
+from search.dates import API_DATE_PATTERN
 from search.engine import Engine
 
 SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
@@ -254,13 +255,44 @@ def test_official_filter_without_diacritics(client, everything):
     assert search(client, official="nobody at all")["total"] == 0
 
 
-def test_several_officials_must_all_be_named(client, everything):
+def test_several_officials_are_a_union(client, everything):
+    """OR within a facet (as on the page); ``official:A official:B`` in q asks for both."""
     pair = {"Nguyễn Văn An", "Hoàng Quốc Dũng"}
-    expected = [h["id"] for h in everything if pair <= set(h["officials"])]
-    only_one = [h["id"] for h in everything if len(pair & set(h["officials"])) == 1]
-    assert expected and only_one
+    expected = [h["id"] for h in everything if pair & set(h["officials"])]
+    both = [h["id"] for h in everything if pair <= set(h["officials"])]
+    assert len(both) < len(expected)
     answer = search(client, official=["nguyen van an", "Hoàng Quốc Dũng"], per_page=100)
     assert ids(answer) == expected
+    answer = search(client, q='official:"nguyen van an" official:"Hoàng Quốc Dũng"', per_page=100)
+    assert ids(answer) == both
+
+
+def test_a_chosen_facet_counts_without_its_own_filter(client):
+    """Disjunctive facets: with a category chosen, every category still shows the total it
+    would give alone (under the other filters), so a second one can be added."""
+    every = {f["value"]: f["count"] for f in search(client, q="quận")["facets"]["category"]}
+    first, second = sorted(every, key=every.get, reverse=True)[:2]
+    chosen = search(client, q="quận", category=first)
+    counts = {f["value"]: f["count"] for f in chosen["facets"]["category"]}
+    assert counts == every
+    assert chosen["total"] == every[first]
+    both = search(client, q="quận", category=[first, second])
+    assert both["total"] == every[first] + every[second]
+    # the other facets count the chosen results
+    assert sum(f["count"] for f in both["facets"]["year"]) <= both["total"]
+    official = both["facets"]["official"][0]
+    narrowed = search(client, q="quận", category=[first, second], official=official["value"])
+    assert narrowed["total"] == official["count"]
+    assert {f["value"]: f["count"] for f in narrowed["facets"]["category"]} != every
+
+
+def test_facet_limit_asks_for_more_values(client):
+    few = search(client, facet_limit=2)["facets"]
+    many = search(client, facet_limit=1000)["facets"]
+    assert len(few["official"]) == 2 < len(many["official"])
+    assert many["official"][:2] == few["official"]
+    resp = client.simulate_get("/search", params={"facet_limit": "0"})
+    assert resp.status_code == 400 and resp.json["parameter"] == "facet_limit"
 
 
 # --------------------------------------------------------------------------- facets
@@ -428,7 +460,8 @@ def test_snippets_are_html_escaped(scratch_index, tmp_path):
 
     source = tmp_path / "evil.jsonl"
     body = (
-        "Tuyến đường <b>Hồng Hà</b> & phố \"Hòa Bình\" được sửa; <script>alert('x')</script> "
+        'Tuyến đường <b>Hồng Hà</b> (dài < 3 km) & phố "Hòa Bình" được sửa; '
+        "<script>alert('x')</script> "
         "người dân đi đường vòng."
     )
     record = {"id": "evil-1", "title": "Sửa đường", "body": body, "date": "2024-10-01"}
@@ -446,7 +479,9 @@ def test_snippets_are_html_escaped(scratch_index, tmp_path):
         engine.close()
     snippet = hit["snippet"]
     assert "<mark>" in snippet
-    assert "&lt;b&gt;" in snippet and "&lt;script&gt;" in snippet and "&amp;" in snippet
+    # markup in a body is cleaned when indexed (tags dropped, scripts gone); what is
+    # left of "<" and "&" is text, escaped in the snippet
+    assert "&lt; 3 km" in snippet and "&amp;" in snippet and "alert" not in snippet
     assert re.sub(r"</?mark>", "", snippet).count("<") == 0
 
 
@@ -565,9 +600,14 @@ def test_openapi_lists_every_search_parameter(spec, client, monkeypatch):
 def test_openapi_search_limits_match_the_code(spec):
     params = {p["name"]: p for p in spec["paths"]["/search"]["get"]["parameters"]}
     assert params["q"]["schema"]["maxLength"] == api.MAX_QUERY_CHARS
-    assert params["per_page"]["schema"]["maximum"] == api.MAX_PER_PAGE
-    assert params["sort"]["schema"]["enum"] == list(api.SORTS)
-    assert params["histogram"]["schema"]["enum"] == list(api.HISTOGRAMS)
+    assert params["per_page"]["schema"]["anyOf"][0]["maximum"] == api.MAX_PER_PAGE
+    assert params["page"]["schema"]["anyOf"][0]["maximum"] == api.MAX_PAGE
+    assert params["sort"]["schema"]["enum"] == [*api.SORTS, ""]  # empty: the default
+    assert params["histogram"]["schema"]["enum"] == [*api.HISTOGRAMS, ""]
+    words = {*api.TRUE_WORDS, *api.FALSE_WORDS, ""}
+    assert sorted(params["facets"]["schema"]["enum"]) == sorted(words)
+    for name in ("from", "to"):
+        assert params[name]["schema"]["pattern"] == API_DATE_PATTERN
 
 
 def test_openapi_schemas_match_real_answers(spec, client):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import falcon.testing
 import pytest
 
-import search.engine as engine_module
 from api import create_app
 from indexer.store import IndexMissing, current_generation
 from indexer.writer import delete_ids, index_paths
@@ -16,12 +16,6 @@ from search.engine import Engine, SearchRequest
 
 NEW_ID = "fresh-001"
 NEW_WORD = "khinh khí cầu"  # in no demo article
-
-
-@pytest.fixture(autouse=True)
-def check_every_request(monkeypatch):
-    """Look for a new commit on every request instead of every 0.2 s (no sleeping)."""
-    monkeypatch.setattr(engine_module, "FRESHNESS_CHECK_SECONDS", 0.0)
 
 
 def write_article(directory: Path, article_id: str = NEW_ID, title: str | None = None) -> Path:
@@ -44,7 +38,7 @@ def found(engine: Engine, q: str = NEW_WORD) -> list[str]:
 
 
 def test_new_commit_is_seen_by_the_same_engine(scratch_index, tmp_path):
-    engine = Engine(scratch_index)
+    engine = Engine(scratch_index, freshness_seconds=0.0)
     try:
         before = engine.doc_count()
         assert found(engine) == []
@@ -59,7 +53,7 @@ def test_new_commit_is_seen_by_the_same_engine(scratch_index, tmp_path):
 
 
 def test_snapshot_is_kept_while_nothing_changes(scratch_index):
-    engine = Engine(scratch_index)
+    engine = Engine(scratch_index, freshness_seconds=0.0)
     try:
         assert engine.snapshot() is engine.snapshot()
     finally:
@@ -67,7 +61,7 @@ def test_snapshot_is_kept_while_nothing_changes(scratch_index):
 
 
 def test_update_and_delete_are_seen(scratch_index, tmp_path):
-    engine = Engine(scratch_index)
+    engine = Engine(scratch_index, freshness_seconds=0.0)
     try:
         index_paths([write_article(tmp_path)], scratch_index, jobs=1)
         assert found(engine) == [NEW_ID]
@@ -84,7 +78,7 @@ def test_update_and_delete_are_seen(scratch_index, tmp_path):
 
 
 def test_rebuild_switch_is_seen(scratch_index, tmp_path):
-    engine = Engine(scratch_index)
+    engine = Engine(scratch_index, freshness_seconds=0.0)
     try:
         old_gen = current_generation(scratch_index)
         assert engine.article("demo-001") is not None
@@ -98,20 +92,21 @@ def test_rebuild_switch_is_seen(scratch_index, tmp_path):
         engine.close()
 
 
-def test_derived_structures_are_rebuilt_per_commit(scratch_index, tmp_path):
-    engine = Engine(scratch_index)
-    calls = []
-
-    def factory(snap):
-        calls.append(snap)
-        return snap.searcher.doc_count()
-
+def test_snapshot_structures_are_built_once_per_commit(scratch_index, tmp_path):
+    """Spelling, suggestions and the officials' directory: one build per snapshot, also
+    when many threads ask at once, and a new one after a commit."""
+    engine = Engine(scratch_index, freshness_seconds=0.0)
     try:
-        first = engine.derived("count", factory)
-        assert engine.derived("count", factory) == first and len(calls) == 1
+        snap = engine.snapshot()
+        with ThreadPoolExecutor(8) as pool:
+            built = list(pool.map(lambda _: snap.suggester(), range(8)))
+        assert all(b is built[0] for b in built)
+        assert snap.spelling() is snap.spelling() and snap.officials() is snap.officials()
         index_paths([write_article(tmp_path)], scratch_index, jobs=1)
-        assert engine.derived("count", factory) == first + 1
-        assert len(calls) == 2
+        fresh = engine.snapshot()
+        assert fresh is not snap
+        assert fresh.suggester() is not built[0] and fresh.spelling() is not snap.spelling()
+        assert fresh.spelling().doc_count == snap.spelling().doc_count + 1
     finally:
         engine.close()
 

@@ -11,7 +11,6 @@ import pytest
 
 import api
 from indexer.writer import delete_ids, index_paths
-from search import engine as engine_module
 from search import export
 from search.engine import Engine, SearchRequest
 
@@ -131,9 +130,8 @@ def test_bad_parameters_are_400(client, params, parameter):
 # --------------------------------------------------------------------------- streaming
 def test_a_stream_keeps_its_snapshot_through_a_commit(scratch_index, monkeypatch):
     monkeypatch.setattr(export, "CHUNK_ROWS", 4)
-    monkeypatch.setattr(engine_module, "FRESHNESS_CHECK_SECONDS", 0.0)
-    monkeypatch.setattr(engine_module, "RETIRED_GRACE_SECONDS", -1.0)  # close at once
-    eng = Engine(scratch_index)
+    # look for commits on every request; close a released snapshot at once
+    eng = Engine(scratch_index, freshness_seconds=0.0, retired_grace_seconds=-1.0)
     expected = [h["id"] for h in eng.search(SearchRequest(sort="oldest", per_page=100))["hits"]]
     total, chunks = export.export_stream(eng, SearchRequest(), "jsonl")
     first = next(chunks)
@@ -143,7 +141,7 @@ def test_a_stream_keeps_its_snapshot_through_a_commit(scratch_index, monkeypatch
     ids = [json.loads(line)["id"] for line in (first + rest).decode().splitlines()]
     assert total == len(ids) == len(expected)
     assert ids == expected
-    assert not eng._retired  # released and closed once the stream ended
+    assert not eng.snapshots.retired  # released and closed once the stream ended
     eng.close()
 
 

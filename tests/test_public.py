@@ -276,7 +276,7 @@ SCHEMATHESIS_CONFIG = """
 hooks = "schemathesis_hooks"
 
 [generation]
-max-examples = 8
+max-examples = 5
 deterministic = true
 
 # nginx's 413 and 414 (JSON, documented) are rejections too

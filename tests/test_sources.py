@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.article import Article, BadRecord
+from indexer.article import NOTED, Article, BadRecord
 from indexer.sources import parse_date, read_articles
 
 VN = timezone(timedelta(hours=7))
@@ -154,7 +154,7 @@ def test_ids_from_url_and_path(tmp_path: Path) -> None:
     assert [a.id for a in articles] == [
         "42",
         "hongphuc.example/tin-tuc/bai-2",
-        f"{tmp_path.name}/ids:3",
+        "ids:3",  # the file as named on the command line, without its suffix
     ]
 
 
@@ -223,7 +223,7 @@ def test_portal_page_file(tmp_path: Path) -> None:
     page.write_text(PAGE, encoding="utf-8")
     (article,), errors = read([page])
     assert errors == []
-    assert article.id == "pages/cau_vuot"
+    assert article.id == "cau_vuot"  # the file as named, without its suffix
     assert article.origin == f"{page}:1"
     assert article.title == "Thông xe cầu vượt nút giao đường Hồng Hà"
     assert article.category == "Giao thông"
@@ -249,8 +249,8 @@ def test_folder_is_read_recursively_in_sorted_order(tmp_path: Path) -> None:
     write_jsonl(tmp_path / ".hidden" / "h.jsonl", [{"id": "hidden", "body": "Ẩn."}])
     (tmp_path / "readme.md").write_text("bỏ qua", encoding="utf-8")
     articles, errors = read([tmp_path])
-    assert errors == []
-    assert [a.id for a in articles] == ["c1", "a/page", "deep", "b1"]
+    assert [(e.kind, e.reason) for e in errors] == [(NOTED, "files of other types not read: 1 .md")]
+    assert [a.id for a in articles] == ["c1", f"{tmp_path.name}/a/page", "deep", "b1"]
 
 
 # --- the demo archive -----------------------------------------------------------------

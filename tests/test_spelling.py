@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from search.spelling import Spelling, build_spelling, lexicon_stats, suggest_correction
+from search.spelling import Spelling, lexicon_stats, suggest_correction
 
 
 @pytest.fixture(scope="module")
 def spelling(engine):
-    return engine.derived("spelling", build_spelling)
+    return engine.snapshot().spelling()
 
 
 def search(client, **params) -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.analysis import fold_diacritics
 from search.engine import Engine
-from search.suggest import Suggester, _Entries, build_suggester, typed_key
+from search.suggest import Suggester, _Entries, _Infix, typed_key
 
 
 def suggest(client, **params) -> list[dict]:
@@ -29,7 +29,9 @@ def test_unaccented_prefix_completes_to_accented_phrase(client):
     found = suggest(client, q="thanh u")
     assert found, "no suggestion for 'thanh u'"
     assert found[0] == {"text": "thành ủy", "kind": "phrase"}
-    assert all(folded(s["text"]).startswith("thanh uy") for s in found)
+    assert all(" thanh uy" in " " + folded(s["text"]) for s in found)
+    starting = [folded(s["text"]).startswith("thanh uy") for s in found]
+    assert starting == sorted(starting, reverse=True), "matches from the start come first"
     texts = [s["text"] for s in found]
     assert (
         "Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội đảng bộ nhiệm kỳ 2025 - 2030" in texts
@@ -44,7 +46,7 @@ def test_last_word_is_a_prefix_and_earlier_words_are_whole(client):
     assert any(s["text"].startswith("đại hội đảng bộ") for s in suggest(client, q="dai hoi d"))
     # "ha" is a whole syllable: "hà nội" matches "ha n", but "hai" does not match "ha n"
     found = suggest(client, q="ha n")
-    assert found and all(folded(s["text"]).startswith("ha n") for s in found)
+    assert found and all(" ha n" in " " + folded(s["text"]) for s in found)
     assert suggest(client, q="thanh uyx") == []
 
 
@@ -56,7 +58,53 @@ def test_officials_come_with_their_kind(client):
 
 def test_titles_come_with_their_kind(client):
     found = suggest(client, q="quan uy hong")
-    assert {"text": "Quận ủy Hồng Phúc sơ kết công tác quý I năm 2019", "kind": "title"} in found
+    assert {
+        "text": "Quận ủy Hồng Phúc sơ kết công tác quý I năm 2019",
+        "kind": "title",
+        "id": "demo-001",
+    } in found
+
+
+@pytest.mark.parametrize(
+    "typed, title",
+    [
+        ("bóng đá", "Khai mạc giải bóng đá thiếu niên quận Hồng Phúc"),
+        ("bong da", "Khai mạc giải bóng đá thiếu niên quận Hồng Phúc"),
+        ("ngap", "Nhiều tuyến đường ngập sâu sau trận mưa lớn đầu mùa"),
+        ("tiêm", "Trung tâm Y tế quận tiêm vắc xin xuyên đêm"),
+        ("vac xin xuy", "Trung tâm Y tế quận tiêm vắc xin xuyên đêm"),
+    ],
+)
+def test_any_word_of_a_title_completes_to_the_title(client, typed, title):
+    """Infix: typed syllables in a row anywhere in a title, with or without diacritics."""
+    found = [s for s in suggest(client, q=typed) if s["kind"] == "title"]
+    assert title in [s["text"] for s in found]
+    assert all(s["id"] for s in found)
+
+
+def test_infix_keeps_syllable_boundaries_and_order(client):
+    # "da bong" is not "bóng đá"; "ong da" does not start a syllable
+    for typed in ("da bong", "ong da"):
+        assert not any("bóng đá" in s["text"] for s in suggest(client, q=typed))
+
+
+def test_infix_ranks_the_typed_diacritics_first_then_by_weight():
+    keys = ["bỏng da tay", "giải bóng đá mini", "đá bóng", "bóng đá nữ"]
+    infix = _Infix(keys, [30.0, 10.0, 50.0, 5.0])
+    assert infix.find("bóng đá", "bong da", True, 5) == [1, 3, 0]
+    assert infix.find("bong da", "bong da", False, 5) == [0, 1, 3]
+    assert infix.find("bong da", "bong da", False, 2) == [0, 1]
+    assert infix.find("b", "b", False, 5) == [2, 0, 1, 3]  # a lone prefix: any syllable
+    assert infix.find("da ", "da ", False, 5) == [2, 0, 1, 3]
+    assert infix.find("bong dax", "bong dax", False, 5) == []
+
+
+def test_officials_match_from_any_part_of_the_name(client):
+    assert {"text": "Hoàng Quốc Dũng", "kind": "official"} in suggest(client, q="dung")
+
+
+def test_words_of_bodies_complete_what_no_title_holds(client):
+    assert {"text": "khai giảng", "kind": "phrase"} in suggest(client, q="khai giang")
 
 
 def test_no_duplicates_by_folded_text(client):
@@ -100,7 +148,7 @@ def test_diacritic_matches_rank_first_when_typed():
     texts = [["dương lịch", "đường sắt", "đường phố"][i] for i in perm]
     kinds = np.zeros(3, dtype=np.int8)
     titles, _ = _Entries.build([], [])
-    sugg = Suggester(terms, texts, kinds, titles, np.zeros(0, dtype=np.int64), lambda d: "")
+    sugg = Suggester(terms, texts, kinds, titles, np.zeros(0, dtype=np.int64), lambda d: ("", ""))
     assert [s["text"] for s in sugg.suggest("đường")] == ["đường sắt", "đường phố", "dương lịch"]
     assert [s["text"] for s in sugg.suggest("duong")] == ["dương lịch", "đường sắt", "đường phố"]
 
@@ -116,7 +164,7 @@ def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
 
     eng = Engine(scratch_index)
     try:
-        assert eng.derived("suggest", build_suggester).suggest("khanh thanh cau") == []
+        assert eng.snapshot().suggester().suggest("khanh thanh cau") == []
         record = {
             "id": "new-1",
             "title": "Khánh thành cầu Long Biên mới",
@@ -130,8 +178,8 @@ def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
         found: list[dict] = []
         while time.monotonic() < deadline and not found:
             time.sleep(0.25)
-            found = eng.derived("suggest", build_suggester).suggest("khanh thanh cau")
-        assert {"text": "Khánh thành cầu Long Biên mới", "kind": "title"} in found
+            found = eng.snapshot().suggester().suggest("khanh thanh cau")
+        assert {"text": "Khánh thành cầu Long Biên mới", "kind": "title", "id": "new-1"} in found
     finally:
         eng.close()
 
@@ -139,16 +187,17 @@ def test_suggestions_follow_a_commit(scratch_index: Path, tmp_path: Path):
 def test_deleted_articles_are_not_suggested(scratch_index: Path):
     from indexer.writer import delete_ids
 
-    title = {"text": "Quận ủy Hồng Phúc sơ kết công tác quý I năm 2019", "kind": "title"}
+    text = "Quận ủy Hồng Phúc sơ kết công tác quý I năm 2019"
+    title = {"text": text, "kind": "title", "id": "demo-001"}
     eng = Engine(scratch_index)
     try:
-        assert title in eng.derived("suggest", build_suggester).suggest("quan uy hong phuc so")
+        assert title in eng.snapshot().suggester().suggest("quan uy hong phuc so")
         assert delete_ids(["demo-001"], scratch_index) == ["demo-001"]
         deadline = time.monotonic() + 5
         found = [title]
         while time.monotonic() < deadline and title in found:
             time.sleep(0.25)
-            found = eng.derived("suggest", build_suggester).suggest("quan uy hong phuc so")
+            found = eng.snapshot().suggester().suggest("quan uy hong phuc so")
         assert title not in found
     finally:
         eng.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import search.engine as engine_module
 from search.scoring import WARM_FIELDS, PostingStore
 
 
@@ -37,15 +36,13 @@ def test_a_zero_budget_reads_nothing(engine):
     assert not store._cache and store.warmed.is_set()
 
 
-def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(
-    scratch_index, tmp_path, monkeypatch
-):
+def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(scratch_index, tmp_path):
     import json
 
     from indexer.writer import delete_ids, index_paths
     from search.engine import Engine
 
-    engine = Engine(scratch_index)
+    engine = Engine(scratch_index, freshness_seconds=0.0)
     try:
         before = engine.snapshot()
         assert before.postings.warmed.wait(30)
@@ -55,7 +52,6 @@ def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(
         index_paths([source], scratch_index, jobs=1)
         gone = before.searcher.stored_fields(0)["id"]
         delete_ids([gone], scratch_index)
-        monkeypatch.setattr(engine_module, "FRESHNESS_CHECK_SECONDS", 0.0)
         after = engine.snapshot()
         assert after is not before
         assert after.postings.warmed.wait(30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import falcon
@@ -44,7 +45,50 @@ def test_article_view_serves_the_page(client, article_id):
 def test_unknown_article_view_is_404_but_still_the_page(client):
     resp = client.simulate_get("/a/no-such-article")
     assert resp.status == falcon.HTTP_404
-    assert _is_page(resp)  # the script explains it in Vietnamese
+    assert _is_page(resp)
+    assert "Không tìm thấy tin bài" in resp.text  # readable without the script
+    assert '<meta name="robots" content="noindex">' in resp.text
+
+
+def test_article_view_is_rendered_on_the_server(client, engine):
+    """Title, date, body, officials, related, OpenGraph and canonical in the HTML itself."""
+    article = engine.article("demo-001")
+    resp = client.simulate_get("/a/demo-001")
+    html = resp.text
+    assert f'<h1 class="article-title">{escape(article["title"])}</h1>' in html
+    assert f"<title>{escape(article['title'])} – " in html
+    first = next(p for p in article["body"].split("\n") if p.strip())
+    assert f"<p>{escape(first.strip())}</p>" in html
+    assert '<time datetime="' + article["date"][:10] + '">' in html
+    for official in article["officials"]:
+        assert f">{escape(official['name'])}</a>" in html
+    assert 'id="related"' in html and html.count('class="related-list"') == 1
+    assert '<meta property="og:type" content="article">' in html
+    assert f'<meta property="og:title" content="{escape(article["title"])}">' in html
+    assert '<link rel="canonical" href="http://falconframework.org/a/demo-001">' in html
+    assert 'data-rendered="demo-001"' in html
+    assert "<script>" not in html  # no inline script (the page's CSP)
+
+
+def test_article_page_escapes_what_the_archive_holds():
+    from web.article_page import render_article
+
+    template = (WEB / "index.html").read_text(encoding="utf-8")
+    evil = '<img src=x onerror="alert(1)">'
+    article = {
+        "id": "x/<1>",
+        "title": f"Tiêu đề {evil}",
+        "body": f"Đoạn một {evil}\n\nĐoạn hai",
+        "date": "2024-06-20T08:30+07:00",
+        "category": evil,
+        "officials": [{"name": evil, "positions": [evil]}],
+        "url": "javascript:alert(1)",
+    }
+    related = [{"id": "y", "title": evil, "date": None, "category": None}]
+    html = render_article(template, article, related, "https://s.example/a/x/%3C1%3E")
+    assert "<img" not in html and "javascript:" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "<p>Đoạn hai</p>" in html and "20/06/2024" in html
 
 
 def test_article_view_without_an_index_still_serves_the_page(tmp_path):

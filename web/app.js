@@ -81,6 +81,20 @@
     return t && (t[1] !== "00" || t[2] !== "00") ? `${t[1]}:${t[2]}, ${day}` : day;
   }
 
+  /** A day typed as dd/mm/yyyy (also d/m/yyyy, with - or . between, or yyyy-mm-dd):
+   * "" for an empty box, the ISO day "yyyy-mm-dd", or null when it is no real date. */
+  function parseDay(text) {
+    const t = String(text || "").trim();
+    if (!t) return "";
+    let m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(t);
+    let day, month, year;
+    if (m) [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    else if ((m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t))) [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    else return null;
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > lastDayOfMonth(year, month)) return null;
+    return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  }
+
   function isoDay(iso) {
     const m = /^(\d{4}-\d{2}-\d{2})/.exec(iso || "");
     return m ? m[1] : "";
@@ -152,11 +166,43 @@
   const with_ = (s, changes) => Object.assign({}, s, { page: 1 }, changes);
   const hasFilters = (s) => s.category.length || s.official.length || s.from || s.to;
 
+  // ------------------------------------------------------------------ scroll on Back
+  // The results are drawn after the page loads, too late for the browser's own scroll
+  // restoration: each history entry keeps its scroll offset in its state instead, and
+  // the view restores it once drawn when it is revisited (Back, Forward, reload).
+  let restoreScroll = null; // the offset to restore once the current view is drawn
+  let saveTimer = 0;
+
+  function saveScroll() {
+    window.clearTimeout(saveTimer);
+    const state = Object.assign({}, history.state || {}, { scrollY: Math.round(window.scrollY) });
+    history.replaceState(state, "");
+  }
+
+  function restoreScrollOnce() {
+    if (restoreScroll === null) return;
+    const y = restoreScroll;
+    restoreScroll = null;
+    window.scrollTo({ top: y });
+  }
+
+  function revisit() {
+    restoreScroll = history.state && Number.isFinite(history.state.scrollY) ? history.state.scrollY : null;
+    route();
+  }
+
+  /** Enter a new history entry for ``url`` (the one we leave keeps its scroll). */
+  function pushUrl(url) {
+    saveScroll();
+    history.pushState(null, "", url);
+  }
+
   /** A new search: a new history entry, then render it. */
   function navigate(s, options) {
     const url = pageUrl(s);
+    restoreScroll = null;
     if (options && options.replace) history.replaceState(null, "", url);
-    else if (location.pathname + location.search !== url) history.pushState(null, "", url);
+    else if (location.pathname + location.search !== url) pushUrl(url);
     route();
     if (options && options.focusResults) $("summary").focus({ preventScroll: true });
     if (options && options.scroll) window.scrollTo({ top: 0 });
@@ -171,7 +217,19 @@
     if (url.origin !== location.origin || url.pathname !== "/") return;
     event.preventDefault();
     navigate(readState(url.search), { scroll: link.dataset.nav === "top", focusResults: true });
+    if (link.dataset.nav === "facet") collapseFiltersOnPhone();
   });
+
+  const phone = () => window.matchMedia && window.matchMedia("(max-width: 760px)").matches;
+
+  /** On a phone the filter panel folds away once a filter is chosen, so that the
+   * results start on the first screen; its title counts the filters in force. */
+  function collapseFiltersOnPhone() {
+    if (!phone()) return;
+    $("filters-details").open = false;
+    const top = $("search-view").getBoundingClientRect().top + window.scrollY;
+    if (window.scrollY > top) window.scrollTo({ top });
+  }
 
   // ------------------------------------------------------------------ routing
   let current = null; // the state the search view shows
@@ -231,13 +289,30 @@
     $("search-view").classList.remove("loading");
     if (answer.ok && answer.body) renderResults(s, answer.body);
     else renderError(s, answer);
+    restoreScrollOnce();
+  }
+
+  /** What a 400 means, in Vietnamese, from the parameter the API names (its English
+   * text is for developers). */
+  function badParameterMessage(parameter) {
+    const messages = {
+      q: "Từ khóa tìm kiếm quá dài hoặc không hợp lệ. Hãy rút ngắn từ khóa.",
+      from: "Ngày bắt đầu không hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 20/06/2024, và trước ngày kết thúc.",
+      to: "Ngày kết thúc không hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 20/06/2024.",
+      category: "Chuyên mục đã chọn không hợp lệ.",
+      official: "Nhân vật đã chọn không hợp lệ.",
+      sort: "Cách sắp xếp không hợp lệ.",
+      page: "Số trang không hợp lệ hoặc quá sâu. Hãy thu hẹp tìm kiếm bằng bộ lọc.",
+      per_page: "Số kết quả mỗi trang không hợp lệ.",
+    };
+    return messages[parameter] || "Yêu cầu tìm kiếm chưa hợp lệ. Hãy kiểm tra lại từ khóa và bộ lọc.";
   }
 
   function renderError(s, answer) {
     const body = answer.body || {};
     const message =
-      answer.status === 400 && body.error
-        ? `Yêu cầu chưa hợp lệ: ${body.error}`
+      answer.status === 400
+        ? badParameterMessage(body.parameter)
         : answer.status === 503
           ? "Dịch vụ tìm kiếm đang tạm thời không sẵn sàng. Vui lòng thử lại sau ít phút."
           : "Không kết nối được với dịch vụ tìm kiếm. Vui lòng thử lại.";
@@ -435,8 +510,25 @@
 
   // ------------------------------------------------------------------ facets and chips
   const expanded = { category: false, official: false };
+  const FACET_API_LIMIT = 20; // values per facet in a /search answer (the API's default)
+  const FACET_ALL = 1000; // what "Xem thêm" asks for once the shown values run out
+  const moreValues = { key: "", category: null, official: null }; // fetched for one search
+
+  /** Every value of a facet for the current search (one extra request, facets only). */
+  async function fetchAllValues(s, key) {
+    const params = stateParams(s);
+    params.delete("page");
+    params.set("per_page", "1");
+    params.set("facet_limit", String(FACET_ALL));
+    const answer = await getJSON("/search?" + params.toString());
+    if (!answer.ok || !answer.body || !answer.body.facets) return null;
+    return answer.body.facets[key] || [];
+  }
 
   function facetGroup(key, title, values, active) {
+    const stateKey = pageUrl(with_(current, {}));
+    if (moreValues.key !== stateKey) Object.assign(moreValues, { key: stateKey, category: null, official: null });
+    if (moreValues[key]) values = moreValues[key];
     const rows = values.map((v) => ({ value: String(v.value), count: v.count }));
     for (const value of active) {
       if (!rows.some((r) => r.value === value)) rows.unshift({ value, count: null });
@@ -455,8 +547,9 @@
           {
             class: "facet" + (on ? " on" : ""),
             href: pageUrl(with_(current, { [key]: next })),
-            "data-nav": "",
-            "aria-current": on ? "true" : null,
+            "data-nav": "facet",
+            role: "checkbox",
+            "aria-checked": on ? "true" : "false",
             "aria-label": `${row.value}${row.count !== null ? `, ${row.count} kết quả` : ""}${on ? ", đang chọn, bấm để bỏ" : ""}`,
           },
           h("span", { class: "facet-check", "aria-hidden": "true" }),
@@ -465,22 +558,44 @@
         ),
       );
     });
+    const truncated = !moreValues[key] && values.length >= FACET_API_LIMIT;
+    const hidden = rows.length - limit;
+    const redraw = (focus) => {
+      const group = facetGroup(key, title, values, active);
+      document.getElementById(`facet-${key}`).replaceWith(group);
+      if (focus) group.querySelector(".more").focus();
+    };
     const more =
-      rows.length > limit || expanded[key]
+      hidden > 0 || truncated || expanded[key]
         ? h(
             "button",
             {
               type: "button",
               class: "more",
-              "aria-expanded": String(expanded[key]),
-              onclick: () => {
-                expanded[key] = !expanded[key];
-                const group = facetGroup(key, title, values, active);
-                document.getElementById(`facet-${key}`).replaceWith(group);
-                group.querySelector(".more").focus();
+              "aria-expanded": String(expanded[key] && !truncated),
+              onclick: async (event) => {
+                if (expanded[key] && !truncated) {
+                  expanded[key] = false;
+                  return redraw(true);
+                }
+                expanded[key] = true;
+                if (truncated) {
+                  const s = current;
+                  event.currentTarget.disabled = true;
+                  event.currentTarget.textContent = "Đang tải…";
+                  const all = await fetchAllValues(s, key).catch(() => null);
+                  if (s !== current) return;
+                  if (all) moreValues[key] = all;
+                  else {
+                    event.currentTarget.disabled = false;
+                    event.currentTarget.textContent = "Không tải được, thử lại";
+                    return;
+                  }
+                }
+                redraw(true);
               },
             },
-            expanded[key] ? "Thu gọn" : `Xem thêm (${rows.length - limit})`,
+            expanded[key] && !truncated ? "Thu gọn" : hidden > 0 ? `Xem thêm (${hidden}${truncated ? "+" : ""})` : "Xem thêm",
           )
         : null;
     return h(
@@ -521,27 +636,48 @@
           ),
         );
       });
-    const from = h("input", { type: "date", id: "date-from", name: "from", value: /^\d{4}-\d{2}-\d{2}$/.test(s.from) ? s.from : null });
-    const to = h("input", { type: "date", id: "date-to", name: "to", value: /^\d{4}-\d{2}-\d{2}$/.test(s.to) ? s.to : null });
+    const dateInput = (id, name, value) =>
+      h("input", {
+        type: "text",
+        id,
+        name,
+        inputmode: "numeric",
+        autocomplete: "off",
+        placeholder: "dd/mm/yyyy",
+        maxlength: "10",
+        "aria-describedby": "date-format date-error",
+        value: /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDate(value) : value || null,
+      });
+    const from = dateInput("date-from", "from", s.from);
+    const to = dateInput("date-to", "to", s.to);
     const error = h("p", { class: "date-error", id: "date-error", role: "alert", hidden: true });
+    const fail = (input, message) => {
+      error.textContent = message;
+      error.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    };
     const form = h(
       "form",
       {
         class: "date-form",
-        "aria-describedby": "date-error",
+        novalidate: true,
         onsubmit: (event) => {
           event.preventDefault();
-          if (from.value && to.value && from.value > to.value) {
-            error.textContent = "Ngày bắt đầu phải trước ngày kết thúc.";
-            error.hidden = false;
-            from.focus();
-            return;
-          }
-          navigate(with_(current, { from: from.value, to: to.value }), { focusResults: true });
+          from.removeAttribute("aria-invalid");
+          to.removeAttribute("aria-invalid");
+          const a = parseDay(from.value);
+          const b = parseDay(to.value);
+          if (a === null) return fail(from, `“${from.value.trim()}” không phải là ngày hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 20/06/2024.`);
+          if (b === null) return fail(to, `“${to.value.trim()}” không phải là ngày hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 20/06/2024.`);
+          if (a && b && a > b) return fail(from, "Ngày bắt đầu phải trước ngày kết thúc.");
+          navigate(with_(current, { from: a, to: b }), { focusResults: true });
+          collapseFiltersOnPhone();
         },
       },
       h("div", { class: "date-field" }, h("label", { for: "date-from" }, "Từ ngày"), from),
       h("div", { class: "date-field" }, h("label", { for: "date-to" }, "Đến ngày"), to),
+      h("p", { class: "date-format", id: "date-format" }, "Dạng ngày/tháng/năm, ví dụ 20/06/2024"),
       error,
       h("button", { type: "submit", class: "apply" }, "Áp dụng"),
     );
@@ -610,6 +746,8 @@
         ),
       );
     }
+    const count = s.category.length + s.official.length + (s.from || s.to ? 1 : 0);
+    $("filters-title").textContent = count ? `Thu hẹp kết quả (${count})` : "Thu hẹp kết quả";
     const box = $("chips");
     box.replaceChildren(...chips);
     box.hidden = !chips.length;
@@ -748,6 +886,14 @@
     $("search-view").hidden = true;
     const view = $("article-view");
     view.hidden = false;
+    if (view.dataset.rendered !== undefined) {
+      // drawn by the server for this URL: keep it, make "back" return to the results
+      delete view.dataset.rendered;
+      const crumb = view.querySelector(".breadcrumb");
+      if (crumb) crumb.replaceWith(backLink());
+      restoreScrollOnce();
+      return;
+    }
     view.setAttribute("aria-busy", "true");
     view.replaceChildren(h("p", { class: "loading-text" }, "Đang tải tin bài…"));
     if (document.activeElement !== $("q")) $("q").value = "";
@@ -776,6 +922,7 @@
       return;
     }
     renderArticle(answer.body);
+    restoreScrollOnce();
     loadRelated(id, seq);
   }
 
@@ -941,10 +1088,24 @@
       input.removeAttribute("aria-activedescendant");
     }
 
+    /** A title opens its article; an official filters by that official; others search. */
     function pick(index) {
       const item = items[index];
       close();
       if (!item) return;
+      if (item.kind === "title" && item.id) {
+        input.value = "";
+        restoreScroll = null;
+        pushUrl(articlePath(item.id));
+        route();
+        return;
+      }
+      if (item.kind === "official") {
+        input.value = "";
+        const base = current || readState("");
+        navigate(with_(base, { q: "", official: addValue(base.official, item.text) }), { scroll: true });
+        return;
+      }
       input.value = item.text;
       search(item.text);
     }
@@ -1026,11 +1187,18 @@
     $("sort").addEventListener("change", (event) => {
       if (current) navigate(with_(current, { sort: event.target.value }), { focusResults: false });
     });
-    if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
-      $("filters-details").open = false;
-    }
-    window.addEventListener("popstate", route);
-    route();
+    if (phone()) $("filters-details").open = false;
+    if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+    window.addEventListener("scroll", () => {
+      window.clearTimeout(saveTimer);
+      saveTimer = window.setTimeout(saveScroll, 200);
+    }, { passive: true });
+    window.addEventListener("pagehide", saveScroll);
+    document.addEventListener("click", (event) => {
+      if (event.target.closest && event.target.closest("a[href]")) saveScroll();
+    }, true);
+    window.addEventListener("popstate", revisit);
+    revisit();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -32,6 +32,15 @@ font:15px/1.4 "Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif;color:#1d2330
     return origin + "/?" + new URLSearchParams({ q: text }).toString();
   }
 
+  /** Where a suggestion leads: a title to its article, an official to the filter. */
+  function suggestionUrl(item) {
+    if (item.kind === "title" && item.id) {
+      return origin + "/a/" + String(item.id).split("/").map(encodeURIComponent).join("/");
+    }
+    if (item.kind === "official") return origin + "/?" + new URLSearchParams({ official: item.text });
+    return searchUrl(item.text.trim());
+  }
+
   function addStyle() {
     if (document.getElementById(PREFIX + "-style")) return;
     const style = document.createElement("style");
@@ -99,7 +108,7 @@ font:15px/1.4 "Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif;color:#1d2330
         li.setAttribute("aria-selected", "false");
         li.textContent = item.text;
         li.addEventListener("mousedown", (event) => event.preventDefault());
-        li.addEventListener("click", () => go(item.text));
+        li.addEventListener("click", () => choose(item));
         list.appendChild(li);
       });
       place();
@@ -111,6 +120,12 @@ font:15px/1.4 "Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif;color:#1d2330
       close();
       input.value = text;
       if (text.trim()) window.location.assign(searchUrl(text.trim()));
+    }
+
+    function choose(item) {
+      close();
+      input.value = item.text;
+      window.location.assign(suggestionUrl(item));
     }
 
     async function suggest(text) {
@@ -155,7 +170,8 @@ font:15px/1.4 "Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif;color:#1d2330
         highlight(active <= 0 ? count - 1 : active - 1);
       } else if (event.key === "Enter") {
         event.preventDefault();
-        go(active >= 0 && items[active] ? items[active].text : input.value);
+        if (active >= 0 && items[active]) choose(items[active]);
+        else go(input.value);
       } else if (event.key === "Escape" && !list.hidden) {
         event.preventDefault();
         seq++;

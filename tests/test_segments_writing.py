@@ -8,22 +8,13 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from indexer.bulkwriter import BulkWriter
-from indexer.prepare import to_document
 from indexer.schema import TEXT_FIELDS, build_schema
-from indexer.sources import read_articles
-from indexer.writer import _prepared_stream
-
-DEMO = Path(__file__).resolve().parent.parent / "demo"
+from indexer.segments.writing import BulkWriter
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory) -> list[dict]:
-    cache = tmp_path_factory.mktemp("cache") / "segcache.sqlite"
-    articles = read_articles([str(DEMO / "articles.jsonl"), str(DEMO / "portal")], lambda e: None)
-    docs = [to_document(p) for p in _prepared_stream(articles, 1, cache)]
-    assert len(docs) > 20
-    return docs
+def documents(demo_documents) -> list[dict]:
+    return demo_documents
 
 
 def _write(directory: Path, writer_class, batches: list[list[dict]], **kwargs):

@@ -37,7 +37,8 @@ from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_int, pack_ushort
 from whoosh.writing import PostingPool, SegmentWriter
 
-from indexer.schema import FastFrequency, length_bytes
+from indexer.segments.formats import FastFrequency
+from indexer.segments.reading import length_bytes
 
 BLOCK = 128  # postings per block, as W3Codec's default blocklimit
 COMPRESS_FROM = 64  # smaller blocks are stored uncompressed (+8% postings, no zlib calls)

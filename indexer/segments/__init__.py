@@ -1,0 +1,46 @@
+"""The one door to Whoosh's internals: how our index is stored, read and written.
+
+Everything that depends on Whoosh's private structures (the W3 codec's posting blocks,
+term tables and length columns, ``SegmentWriter``'s internals, the compound file's
+memory map) lives in this package; the rest of the code reaches Whoosh only through its
+public API or through the names below. ``tests/test_segments.py`` fails if a module
+outside this package touches a private Whoosh name, compares every array below with
+Whoosh's public readers, and searches our index with Whoosh's own parser and searcher.
+
+Opening and creating (``files``)
+    ``open_index(path)``, ``index_exists(path)``: a Whoosh index whose compound segments
+    are read in place from a memory map (``MappedStorage``; no patching).
+Reading (``reading``)
+    ``term_postings(leaf, field, text)``: a term's (document numbers, frequencies) arrays
+    in one segment; ``field_terms(reader, field)``: every term with its total and document
+    frequency; ``field_lengths(leaf, field)``: each document's length; ``stored_fields_reader
+    (leaf)``: stored fields by document number; ``live_documents(reader)``: the deletions as
+    a mask; ``reader_over(ix, reader)``: a second reader over the same segments.
+Writing (``writing``, imported on its own: it is the indexer's)
+    ``BulkWriter``: a ``SegmentWriter`` that writes term-frequency postings in bulk.
+"""
+
+from indexer.segments.files import index_exists, open_index
+from indexer.segments.reading import (
+    BYTE_LENGTHS,
+    fast_paths_available,
+    field_lengths,
+    field_terms,
+    live_documents,
+    reader_over,
+    stored_fields_reader,
+    term_postings,
+)
+
+__all__ = [
+    "BYTE_LENGTHS",
+    "fast_paths_available",
+    "field_lengths",
+    "field_terms",
+    "index_exists",
+    "live_documents",
+    "open_index",
+    "reader_over",
+    "stored_fields_reader",
+    "term_postings",
+]

@@ -1,0 +1,208 @@
+"""Snapshots of the index: one committed state each, kept fresh, retired and pinned.
+
+A ``Snapshot`` is everything tied to one committed state of the index: the Whoosh
+searcher, its ``DocTable``, its posting arrays, and the structures built from them once
+(spelling, suggestions, the officials' directory), each a named attribute built on first
+use under the snapshot's own lock. ``SnapshotHolder`` swaps snapshots when the indexer
+commits or switches generation, so gunicorn workers pick up new data without a restart;
+a retired snapshot is closed a little later, once no request can still be using it, and
+never while a stream has it ``pinned``. What a search does with a snapshot is
+``search.engine``'s.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh.scoring import BM25F
+
+from indexer import segments, store
+from search import pagecache
+from search.doctable import DocTable
+from search.scoring import WARM_POSTINGS, PostingStore
+
+if TYPE_CHECKING:
+    from search.officials import OfficialDirectory
+    from search.spelling import Spelling
+    from search.suggest import Suggester
+
+FRESHNESS_CHECK_SECONDS = 0.2
+RETIRED_GRACE_SECONDS = 30.0
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """One committed state of the index and what is built from it."""
+
+    searcher: Any  # whoosh.searching.Searcher
+    table: DocTable
+    key: tuple  # (generation directory, Whoosh generation): which commit this is
+    postings: PostingStore
+    builder: Any = None  # search.query.QueryBuilder, set by whoever opens the snapshot
+    pins: int = 0  # streams (exports) still reading this snapshot
+    answers: OrderedDict = field(default_factory=OrderedDict)  # search answers (the engine's)
+    doc_freqs: dict = field(default_factory=dict)  # (kind, text) → df (search.related's)
+    _spelling: Spelling | None = None
+    _suggester: Suggester | None = None
+    _officials: OfficialDirectory | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def spelling(self) -> Spelling:
+        """The archive's vocabulary for ``did_you_mean`` (built on first use)."""
+        from search.spelling import build_spelling
+
+        return self._once("_spelling", build_spelling)
+
+    def suggester(self) -> Suggester:
+        """Prefix completion over phrases, officials and titles (built on first use)."""
+        from search.suggest import build_suggester
+
+        return self._once("_suggester", build_suggester)
+
+    def officials(self) -> OfficialDirectory:
+        """The officials named in the archive, grouped (built on first use)."""
+        from search.officials import OfficialDirectory
+
+        return self._once("_officials", OfficialDirectory)
+
+    def _once(self, name: str, build: Callable[[Snapshot], Any]) -> Any:
+        value = getattr(self, name)
+        if value is None:
+            with self._lock:  # one build per snapshot; other threads wait for it
+                value = getattr(self, name)
+                if value is None:
+                    value = build(self)
+                    setattr(self, name, value)
+        return value
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+def _warm(
+    postings: PostingStore,
+    reader,
+    folder: str,
+    previous: PostingStore | None = None,
+    budget: int = WARM_POSTINGS,
+    prefetch: bool = True,
+) -> None:
+    """Fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
+    then read up to ``budget`` postings of the longest lists ahead of queries through the
+    thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds)."""
+    try:
+        if prefetch:
+            pagecache.prefetch(folder)
+        postings.warm(reader, budget=budget, previous=previous)
+    finally:
+        reader.close()
+
+
+class SnapshotHolder:
+    """The live snapshot of an index directory: fresh after commits, retired with grace."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        warm_postings: int = WARM_POSTINGS,
+        prefetch: bool = True,
+        prepare: Callable[[Snapshot], None] | None = None,
+        freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
+        retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
+    ):
+        """Snapshots of the index in ``root``.
+
+        Each new snapshot is read ahead in a background thread: the index files into
+        the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
+        lists (0: none). ``prepare(snapshot)`` runs on each new snapshot before it is
+        served (the engine sets its query builder there). A commit is looked for at most
+        every ``freshness_seconds``; a replaced snapshot is closed ``retired_grace_seconds``
+        after it was replaced (later while pinned).
+        """
+        self.root = Path(root)
+        self.warm_postings = warm_postings
+        self.prefetch = prefetch
+        self.prepare = prepare
+        self.freshness_seconds = freshness_seconds
+        self.retired_grace_seconds = retired_grace_seconds
+        self._lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self.retired: list[tuple[float, Snapshot]] = []  # (since, snapshot), not yet closed
+
+    def current(self) -> Snapshot:
+        """The snapshot of the latest commit (raises store.IndexMissing)."""
+        with self._lock:
+            now = time.monotonic()
+            snap = self._snapshot
+            if snap is not None and now - self._checked < self.freshness_seconds:
+                return snap
+            self._checked = now
+            gen = store.current_generation(self.root)
+            if snap is not None and snap.key[0] == gen and snap.searcher.up_to_date():
+                return snap
+            fresh = self._open(gen, snap.postings if snap is not None else None)
+            if snap is not None:
+                self.retired.append((now, snap))
+            self._snapshot = fresh
+            self._close_retired(now)
+            return fresh
+
+    def _open(self, gen: Path | None, previous: PostingStore | None = None) -> Snapshot:
+        ix = store.open_current(self.root)
+        searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        reader = searcher.reader()
+        table = DocTable(reader)
+        key = (store.current_generation(self.root) or gen, ix.latest_generation())
+        snap = Snapshot(searcher, table, key, PostingStore(reader, table.live))
+        if self.prepare is not None:
+            self.prepare(snap)
+        own = segments.reader_over(ix, reader)  # the warming thread's own files
+        threading.Thread(
+            target=_warm,
+            args=(snap.postings, own, ix.storage.folder, previous),
+            kwargs={"budget": self.warm_postings, "prefetch": self.prefetch},
+            name="warm-postings",
+            daemon=True,
+        ).start()
+        return snap
+
+    def _close_retired(self, now: float) -> None:
+        keep = []
+        for since, snap in self.retired:
+            if now - since > self.retired_grace_seconds and snap.pins == 0:
+                snap.close()
+            else:
+                keep.append((since, snap))
+        self.retired = keep
+
+    @contextmanager
+    def pinned(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open until the block ends (for long streams)."""
+        snap = self.current()
+        with self._lock:
+            snap.pins += 1
+        try:
+            yield snap
+        finally:
+            with self._lock:
+                snap.pins -= 1
+                self._close_retired(time.monotonic())
+
+    def close(self) -> None:
+        """Close every snapshot (the live one too)."""
+        with self._lock:
+            for _, snap in self.retired:
+                snap.close()
+            self.retired = []
+            if self._snapshot:
+                self._snapshot.close()
+                self._snapshot = None

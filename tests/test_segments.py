@@ -1,0 +1,319 @@
+"""The door to Whoosh (indexer.segments): the only code that touches Whoosh's internals,
+its arrays equal to Whoosh's public readers, and our index a genuine Whoosh index."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import unicodedata
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import whoosh
+from whoosh import index as whoosh_index
+from whoosh.qparser import QueryParser
+from whoosh.reading import TermNotFound
+from whoosh.writing import SegmentWriter
+
+from indexer import segments, store
+from indexer.schema import build_schema
+from indexer.segments.writing import BulkWriter
+
+ROOT = Path(__file__).resolve().parents[1]
+DOOR = ROOT / "indexer" / "segments"
+# tests that pin the door itself against Whoosh (they may name its internals)
+DOOR_TESTS = {"test_segments.py", "test_segments_files.py", "test_segments_writing.py"}
+# Whoosh's modules of on-disk formats and helpers: only the door imports them
+INTERNAL_MODULES = (
+    "whoosh.codec",
+    "whoosh.filedb",
+    "whoosh.system",
+    "whoosh.util",
+    "whoosh.matching",
+    "whoosh.automata",
+    "whoosh.support",
+)
+
+
+# --------------------------------------------------------------------------- the door is the only one
+def _source_files() -> list[Path]:
+    """Every Python file of the project outside the door (and outside virtualenvs)."""
+    paths = list(ROOT.glob("*.py"))
+    for folder in ROOT.iterdir():
+        if folder.is_dir() and (folder / "__init__.py").exists() or folder.name == "tests":
+            paths += folder.rglob("*.py")
+    out = []
+    for path in sorted(paths):
+        if DOOR in path.parents or (path.parent.name == "tests" and path.name in DOOR_TESTS):
+            continue
+        out.append(path)
+    assert {"api.py", "scoring.py", "engine.py", "writer.py"} <= {p.name for p in out}
+    return out
+
+
+def _private_names(trees) -> set[str]:
+    """``_name``s (not dunders) that ``trees`` define: functions, classes, attributes
+    assigned, module- and class-level names, parameters."""
+    names: set[str] = set()
+
+    def add(name: str | None) -> None:
+        if name and name.startswith("_") and not name.startswith("__"):
+            names.add(name)
+
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                add(node.id)
+            elif isinstance(node, ast.arg):
+                add(node.arg)
+            elif isinstance(node, ast.alias):
+                add(node.asname or node.name.split(".")[-1])
+            elif isinstance(node, ast.keyword):
+                add(node.arg)
+    return names
+
+
+@functools.cache
+def _whoosh_private_names() -> frozenset[str]:
+    whoosh_dir = Path(whoosh.__file__).parent
+    with warnings.catch_warnings():  # Whoosh's sources have old string escapes
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        trees = [ast.parse(p.read_text(encoding="utf-8")) for p in whoosh_dir.rglob("*.py")]
+    return frozenset(_private_names(trees))
+
+
+def _violations(path: Path, tree, whoosh_private: set[str], ours: set[str]) -> list[str]:
+    out = []
+    where = path.relative_to(ROOT)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+            )
+            for module in modules:
+                if not module.startswith("whoosh"):
+                    continue
+                parts = module.split(".")
+                if module.startswith(INTERNAL_MODULES) or any(p.startswith("_") for p in parts):
+                    out.append(f"{where}:{node.lineno}: imports {module}")
+                if isinstance(node, ast.ImportFrom):
+                    for alias in node.names:
+                        if alias.name.startswith("_"):
+                            out.append(f"{where}:{node.lineno}: imports {module}.{alias.name}")
+        elif isinstance(node, ast.Attribute):
+            name = node.attr
+            if name in whoosh_private and name not in ours:
+                out.append(f"{where}:{node.lineno}: touches .{name}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in whoosh_private
+            and node.args[1].value not in ours
+        ):
+            out.append(f"{where}:{node.lineno}: {node.func.id}(…, {node.args[1].value!r})")
+    return out
+
+
+def test_only_the_door_touches_whoosh_internals():
+    """No module outside indexer/segments imports Whoosh's format modules, imports a
+    private name from Whoosh, or reads an attribute whose private name Whoosh defines and
+    this project does not (our own ``_cache`` is ours; ``_perdoc`` is Whoosh's)."""
+    files = _source_files()
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in files}
+    ours = _private_names(trees.values())
+    whoosh_private = _whoosh_private_names()
+    core = {"_perdoc", "_terms", "_reader", "_buf", "_next_block", "_ix"}
+    assert core <= whoosh_private and core.isdisjoint(ours)  # else the scan cannot see them
+    found = [v for p, t in trees.items() for v in _violations(p, t, whoosh_private, ours)]
+    assert not found, "private Whoosh names outside indexer/segments:\n" + "\n".join(found)
+
+
+def test_the_scan_catches_what_the_door_does():
+    """The scan above finds the door's own contacts (so it can fail)."""
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in DOOR.glob("*.py")}
+    whoosh_private = _whoosh_private_names()
+    found = [v for p, t in trees.items() for v in _violations(p, t, whoosh_private, set())]
+    text = "\n".join(found)
+    for expected in ("imports whoosh.codec.whoosh3", "touches ._perdoc", "touches ._terms"):
+        assert expected in text
+
+
+# --------------------------------------------------------------------------- indexes to read
+@pytest.fixture(scope="module")
+def multi_segment(tmp_path_factory, demo_documents) -> Path:
+    """Four segments (two by Whoosh's own writer, two by ours) with deletions in three."""
+    directory = tmp_path_factory.mktemp("multi")
+    ix = whoosh_index.create_in(str(directory), build_schema())
+    docs = demo_documents
+    batches = [docs[0::4], docs[1::4], docs[2::4], docs[3::4]]
+    for number, batch in enumerate(batches):
+        writer = (BulkWriter if number % 2 else SegmentWriter)(ix)
+        for doc in batch:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    writer = ix.writer()
+    for doc in batches[0][:3] + batches[1][1:2] + batches[3][-2:]:
+        writer.delete_by_term("id", doc["id"])
+    writer.commit(merge=False)
+    ix.close()
+    return directory
+
+
+@pytest.fixture(scope="module", params=["demo", "multi_segment"])
+def index_dir(request, demo_index, multi_segment) -> Path:
+    if request.param == "demo":
+        return store.current_generation(demo_index)
+    return multi_segment
+
+
+def test_the_multi_segment_index_has_what_it_claims(multi_segment):
+    ix = whoosh_index.open_dir(str(multi_segment))
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) == 4
+        assert sum(leaf.has_deletions() for leaf in leaves) == 3
+    ix.close()
+
+
+def _public_arrays(matcher) -> tuple[list[int], list[float]]:
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return ids, weights
+
+
+# --------------------------------------------------------------------------- read-side equivalence
+def test_posting_arrays_equal_whoosh_postings(index_dir):
+    """Every term of every indexed field: the door's arrays (live documents) are Whoosh's
+    public ``postings()`` ids and weights, per segment and over the whole index."""
+    ix = segments.open_index(index_dir)
+    terms = 0
+    with ix.reader() as reader:
+        live = segments.live_documents(reader)
+        leaves = list(reader.leaf_readers())
+        assert all(segments.fast_paths_available(leaf) for leaf, _ in leaves)
+        for fieldname in reader.indexed_field_names():
+            for tbytes in reader.lexicon(fieldname):
+                whole_ids, whole_tfs = [], []
+                for leaf, offset in leaves:
+                    ids, tfs = segments.term_postings(leaf, fieldname, tbytes)
+                    keep = live[ids + offset]
+                    try:
+                        expected = _public_arrays(leaf.postings(fieldname, tbytes))
+                    except TermNotFound:
+                        expected = ([], [])
+                    assert (ids[keep].tolist(), tfs[keep].tolist()) == expected, (fieldname, tbytes)
+                    whole_ids += (ids[keep] + offset).tolist()
+                    whole_tfs += tfs[keep].tolist()
+                assert (whole_ids, whole_tfs) == _public_arrays(reader.postings(fieldname, tbytes))
+                terms += 1
+    ix.close()
+    assert terms > 1000
+
+
+def test_term_tables_equal_whoosh_term_infos(index_dir):
+    """A field's terms with total and document frequencies: Whoosh's ``term_info``."""
+    ix = segments.open_index(index_dir)
+    with ix.reader() as reader:
+        for fieldname in reader.indexed_field_names():
+            expected: dict[bytes, list] = {}
+            for leaf, _ in reader.leaf_readers():
+                for tbytes in leaf.lexicon(fieldname):
+                    info = leaf.term_info(fieldname, tbytes)
+                    total = expected.setdefault(tbytes, [0.0, 0])
+                    total[0] += info.weight()
+                    total[1] += info.doc_frequency()
+            ours = list(segments.field_terms(reader, fieldname))
+            assert [t for t, _, _ in ours] == sorted(expected)
+            assert {t: [w, df] for t, w, df in ours} == expected, fieldname
+    ix.close()
+
+
+def test_lengths_stored_fields_and_deletions_equal_whoosh(index_dir):
+    ix = segments.open_index(index_dir)
+    with ix.reader() as reader:
+        live = segments.live_documents(reader)
+        assert np.flatnonzero(live).tolist() == list(reader.all_doc_ids())
+        text_fields = [f for f in reader.indexed_field_names() if reader.schema[f].scorable]
+        for leaf, offset in reader.leaf_readers():
+            stored = segments.stored_fields_reader(leaf)
+            for fieldname in text_fields:
+                lengths = segments.field_lengths(leaf, fieldname)
+                expected = [
+                    leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(leaf.doc_count_all())
+                ]
+                assert lengths.tolist() == expected, fieldname
+            for d in range(leaf.doc_count_all()):
+                if live[offset + d]:
+                    assert stored(d) == leaf.stored_fields(d)
+    ix.close()
+
+
+def test_a_second_reader_reads_the_same_segments(index_dir):
+    ix = segments.open_index(index_dir)
+    with ix.reader() as reader:
+        other = segments.reader_over(ix, reader)
+        try:
+            ids = [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()]
+            assert [leaf.segment().segment_id() for leaf, _ in other.leaf_readers()] == ids
+            assert other is not reader
+            tbytes = next(iter(reader.lexicon("body")))
+            assert _public_arrays(other.postings("body", tbytes)) == _public_arrays(
+                reader.postings("body", tbytes)
+            )
+        finally:
+            other.close()
+    ix.close()
+
+
+# --------------------------------------------------------------------------- a genuine Whoosh index
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _syllables(text: str) -> set[str]:
+    return set(re.findall(r"\w+", unicodedata.normalize("NFC", text or "").lower()))
+
+
+@pytest.mark.parametrize(
+    ("fieldname", "query", "words", "fold"),
+    [
+        ("body_fold", "hong phuc", ("hong", "phuc"), True),
+        ("body", "đảng", ("đảng",), False),
+        ("title", "quận", ("quận",), False),
+    ],
+)
+def test_whoosh_own_searcher_finds_our_documents(index_dir, fieldname, query, words, fold):
+    """``whoosh.index.open_dir`` + Whoosh's ``QueryParser`` and searcher find exactly the
+    live documents whose stored text holds every word (read without our analyser)."""
+    ix = whoosh_index.open_dir(str(index_dir))
+    stored_field = fieldname.removesuffix("_fold")
+    with ix.searcher() as searcher:
+        expected = set()
+        for docnum in searcher.reader().all_doc_ids():
+            stored = searcher.stored_fields(docnum)
+            text = stored.get(stored_field) or ""
+            have = _syllables(_fold(text) if fold else text)
+            if all(w in have for w in words):
+                expected.add(stored["id"])
+        parsed = QueryParser(fieldname, ix.schema).parse(query)
+        found = {hit["id"] for hit in searcher.search(parsed, limit=None)}
+    ix.close()
+    assert expected
+    assert found == expected
