@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import falcon
@@ -24,8 +25,8 @@ from search import export, officials, suggest
 from search.admission import Busy, Slots
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
-from search.dates import api_date
-from search.engine import FACET_LIMIT, Engine, SearchRequest
+from search.dates import DateRangeError, parse_date_range
+from search.engine import FACET_LIMIT, SORTS, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
 from web import article_page
@@ -34,7 +35,6 @@ MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 1000  # values per facet ("Xem thêm" on the page asks for more)
 MAX_PAGE = 1_000  # with MAX_PER_PAGE: 100,000 hits deep; deeper results need a cursor
-SORTS = ("relevance", "newest", "oldest")
 HISTOGRAMS = ("year", "month")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
@@ -93,14 +93,13 @@ def bool_param(req: falcon.Request, name: str, default: bool) -> bool:
     raise BadParameter(name, f"'{name}' must be true or false, not {raw!r}")
 
 
-def date_param(req: falcon.Request, name: str, upper: bool):
-    raw = _one(req, name)
-    if raw is None:
-        return None
+def date_range(date_from: object, date_to: object) -> tuple[datetime | None, datetime | None]:
+    """``from`` and ``to`` as inclusive bounds (``search.dates.parse_date_range``); 400 naming
+    the bound at fault."""
     try:
-        return api_date(checked_text(raw, name), upper=upper)
-    except ValueError as exc:
-        raise BadParameter(name, f"'{name}' is not a valid date: {exc}") from None
+        return parse_date_range(date_from, date_to)
+    except DateRangeError as exc:
+        raise BadParameter(exc.bound, str(exc)) from None
 
 
 def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> str:
@@ -132,10 +131,7 @@ def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
 def search_request(req: falcon.Request, max_page: int = MAX_PAGE) -> SearchRequest:
     """Validate the parameters shared by /search, /export and the page."""
     q = text_param(req, "q")
-    date_from = date_param(req, "from", upper=False)
-    date_to = date_param(req, "to", upper=True)
-    if date_from and date_to and date_from > date_to:
-        raise BadParameter("from", "'from' is after 'to'")
+    date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
     per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
     page = int_param(req, "page", 1, 1, max_page)  # bounds of their own: the contract
     return SearchRequest(
@@ -331,9 +327,7 @@ class RelatedResource:
         article_id = text_param(req, "id")
         if not article_id.strip():
             raise BadParameter("id", "'id' (the id of an indexed article) is required")
-        date_from, date_to = date_param(req, "from", False), date_param(req, "to", True)
-        if date_from and date_to and date_from > date_to:
-            raise BadParameter("from", "'from' is after 'to'")
+        date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
         limit = int_param(req, "limit", 5, 1, self.MAX_LIMIT)
         rel = RelatedRequest(limit, date_from, date_to, list_param(req, "category"))
         answer = self.finder.for_article(article_id, rel)
@@ -360,9 +354,7 @@ class RelatedResource:
             raise BadParameter("limit", f"'limit' must be a whole number, not {limit!r}")
         if not 1 <= limit <= self.MAX_LIMIT:
             raise BadParameter("limit", f"'limit' must be between 1 and {self.MAX_LIMIT}")
-        date_from, date_to = self._date(doc, "from", False), self._date(doc, "to", True)
-        if date_from and date_to and date_from > date_to:
-            raise BadParameter("from", "'from' is after 'to'")
+        date_from, date_to = date_range(doc.get("from"), doc.get("to"))
         categories = doc.get("category")
         categories = [] if categories is None else categories
         categories = [categories] if isinstance(categories, str) else categories
@@ -396,18 +388,6 @@ class RelatedResource:
         if not isinstance(doc, dict):
             raise BadParameter("body", "the body must be a JSON object")
         return doc
-
-    @staticmethod
-    def _date(doc: dict, name: str, upper: bool):
-        raw = doc.get(name)
-        if raw is None:
-            return None
-        if not isinstance(raw, str):
-            raise BadParameter(name, f"'{name}' must be a string (YYYY-MM-DD)")
-        try:
-            return api_date(checked_text(raw, name), upper=upper)
-        except ValueError as exc:
-            raise BadParameter(name, f"'{name}' is not a valid date: {exc}") from None
 
 
 WEB_TYPES = {".html": falcon.MEDIA_HTML, ".js": falcon.MEDIA_JS, ".css": "text/css"}

@@ -37,7 +37,10 @@ TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, n�
 _VOWELS = set("aăâeêioôơuưy")
 _MARKED_VOWELS = set("ăâêôơư")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
-SYLLABLE_PATTERN = re.compile(r"[^\W_]+")
+# Han ideographs and kana are one syllable each (a run of them is not one word: 大越國史
+# holds 大越); every other syllable is a run of letters and digits.
+HAN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+SYLLABLE_PATTERN = re.compile(rf"[^\W_{HAN}]+|[{HAN}]")
 
 
 # --------------------------------------------------------------------------- tone marks
@@ -141,10 +144,77 @@ def canonical_tones(text: str) -> str:
     return "".join(pieces)
 
 
+def _build_compat_table() -> dict[int, str]:
+    """Characters that look like (or are a compatibility form of) another one, mapped
+    where that cannot change the meaning: fullwidth ASCII, mathematical letters and
+    digits, Latin ligatures, every kind of space, and the letters mistaken for đ/Đ
+    (Ð U+00D0, ð, Ɖ, ɖ: legacy encodings and keyboards produce them)."""
+    table: dict[int, str] = {0xD0: "Đ", 0xF0: "đ", 0x189: "Đ", 0x256: "đ"}
+    ranges = [range(0xFF01, 0xFF5F), range(0xFB00, 0xFB07), range(0x1D400, 0x1D800)]
+    for code in (c for r in ranges for c in r):
+        compat = unicodedata.normalize("NFKC", chr(code))
+        if compat != chr(code):
+            table[code] = compat
+    for code in (0xA0, 0x202F, 0x205F, 0x3000, *range(0x2000, 0x200B)):
+        table[code] = " "
+    return table
+
+
+_COMPAT_TABLE = _build_compat_table()
+_COMPAT_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_COMPAT_TABLE)) + "]")
+
+
+def compat_letters(text: str) -> str:
+    """``text`` with every look-alike and compatibility character of ``_COMPAT_TABLE``
+    replaced. Length-preserving except for ligatures (ﬁ → fi)."""
+    return text.translate(_COMPAT_TABLE) if _COMPAT_CHARS.search(text) else text
+
+
 @lru_cache(maxsize=64)
 def normalize_text(text: str) -> str:
-    """NFC plus canonical tone placement: what both index and queries see."""
-    return canonical_tones(unicodedata.normalize("NFC", text))
+    """NFC, look-alike letters and compatibility forms (``compat_letters``), and one
+    canonical tone placement: what both index and queries see."""
+    return canonical_tones(compat_letters(unicodedata.normalize("NFC", text)))
+
+
+# A sentence ends at . ! ? … (closing quotes or brackets may follow) before a space or
+# the end of the text, or at a line break; not after an abbreviation or an initial
+# (``TP. Hồ Chí Minh``, ``Q. 10``, ``Nguyễn V. An``). Phrases never cross one.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n")
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)$")
+ABBREVIATIONS = frozenset(
+    {"tp", "tx", "q", "p", "h", "x", "tt", "ts", "ths", "pgs", "gs", "bs", "ks", "ls"}
+    | {"th", "tr", "mr", "mrs", "ms", "dr", "st", "no", "co", "ltd"}
+)
+
+
+def sentence_breaks(text: str) -> list[int]:
+    """Offsets in ``text`` where one sentence ends (see ``_SENTENCE_END``), ascending."""
+    breaks = []
+    for m in _SENTENCE_END.finditer(text):
+        if text[m.start()] == ".":
+            word = _WORD_BEFORE.search(text, max(0, m.start() - 6), m.start())
+            if word and (
+                word.group(1).lower() in ABBREVIATIONS
+                or len(word.group(1)) == 1
+                and word.group(1).isupper()
+            ):
+                continue
+        breaks.append(m.start())
+    return breaks
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut at its sentence breaks (each piece keeps its characters)."""
+    breaks = sentence_breaks(text)
+    if not breaks:
+        return [text]
+    pieces, start = [], 0
+    for b in breaks:
+        pieces.append(text[start:b])
+        start = b
+    pieces.append(text[start:])
+    return pieces
 
 
 # --------------------------------------------------------------------------- folding
@@ -157,6 +227,8 @@ def _build_fold_table() -> dict[int, str | None]:
             table[code] = base
     table[ord("đ")] = "d"
     table[ord("Đ")] = "D"
+    for code, letter in ((0xD0, "D"), (0xF0, "d"), (0x189, "D"), (0x256, "d")):
+        table[code] = letter  # look-alikes of Đ/đ (see ``_build_compat_table``)
     for code in range(0x110000):  # combining marks (NFD input) are dropped: 0.04 s once
         if unicodedata.combining(chr(code)):
             table[code] = None
@@ -302,7 +374,12 @@ def content_key(text: str) -> str:
 
 
 class SegmentationCache:
-    """Memoises pyvi spans by content; the writer pre-fills it from its worker pool."""
+    """This process's memo of pyvi spans by content (the last ``capacity`` texts).
+
+    ``segment_words`` fills it (query analysis, related articles of a draft), and
+    ``search.related`` preloads an indexed article's spans from the on-disk cache
+    (``indexer.segcache``). The writer does not use it: it hands Whoosh ``SegmentedText``.
+    """
 
     def __init__(self, capacity: int = 4096):
         self.capacity = capacity
@@ -439,6 +516,26 @@ class WordTokenizer(_VietTokenizerBase):
             yield start, end, "_".join(SYLLABLE_PATTERN.findall(text[start:end]))
 
 
+class PairTokenizer(_VietTokenizerBase):
+    """Each syllable joined with the next one of its sentence (``Hà``, ``Nội`` →
+    ``Hà_Nội``): adjacency as a term. No pair crosses a sentence break
+    (``sentence_breaks``), so ``tăng giá. Vàng miếng`` holds no ``giá_vàng``."""
+
+    def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
+        offset = 0
+        for piece in sentences(text):
+            previous = None
+            for m in SYLLABLE_PATTERN.finditer(piece):
+                if previous is not None:
+                    yield (
+                        offset + previous.start(),
+                        offset + m.end(),
+                        (f"{previous.group()}_{m.group()}"),
+                    )
+                previous = m
+            offset += len(piece)
+
+
 class FoldFilter(Filter):
     """Strips diacritics from each token and folds ``đ`` → ``d``."""
 
@@ -446,19 +543,6 @@ class FoldFilter(Filter):
         for t in tokens:
             t.text = fold_diacritics(t.text)
             yield t
-
-
-class PairFilter(Filter):
-    """Joins each token with the next (``ha``, ``noi`` → ``ha_noi``): adjacency as a term."""
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        previous = None
-        for t in tokens:
-            current = t.text
-            if previous is not None:
-                t.text = f"{previous}_{current}"
-                yield t
-            previous = current
 
 
 def exact_analyzer():
@@ -472,8 +556,8 @@ def folded_analyzer():
 
 
 def pair_analyzer():
-    """Adjacent accent-folded syllable pairs: proximity (phrase-likeness) as plain terms."""
-    return SyllableTokenizer() | LowercaseFilter() | FoldFilter() | PairFilter()
+    """Adjacent accent-folded syllable pairs within a sentence: proximity as plain terms."""
+    return PairTokenizer() | LowercaseFilter() | FoldFilter()
 
 
 def word_analyzer():
@@ -495,8 +579,8 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return _syllables(text)[0]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter):
         return _syllables(text)[1]
-    if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
-        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
+    if kinds == (PairTokenizer, LowercaseFilter, FoldFilter):
+        return _sentence_pairs(text)
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(str(text))  # a plain str: SegmentedText misses the lru_cache
         spans = segment_words(text if hasattr(text, "spans") else norm)
@@ -540,6 +624,18 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
     folded = list(map(_FOLD.__getitem__, lowered))
     _LAST_SYLLABLES = (text, (lowered, folded))
     return lowered, folded
+
+
+def _sentence_pairs(text: str) -> list[str]:
+    """Folded pairs of adjacent syllables within each sentence (as ``pair_analyzer``)."""
+    norm = normalize_text(str(text))
+    if not _SENTENCE_END.search(norm):
+        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
+    out: list[str] = []
+    for piece in sentences(norm):
+        lowered = map(_LOWER.__getitem__, SYLLABLE_PATTERN.findall(piece))
+        out.extend(map("_".join, itertools.pairwise(map(_FOLD.__getitem__, lowered))))
+    return out
 
 
 def folded_syllables(text: str) -> list[str]:

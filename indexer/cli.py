@@ -128,18 +128,21 @@ def cmd_delete(args) -> int:
 def index_stats(root: Path) -> dict:
     """Document count, fields, size and last update of the index in ``root``."""
     ix = store.open_current(root)
-    gen = store.current_generation(root)
-    with ix.searcher() as searcher:
-        count = searcher.doc_count()
-    meta = store.read_meta(root)
+    try:
+        with ix.searcher() as searcher:
+            count = searcher.doc_count()
+        fields = sorted(ix.schema.names())
+    finally:
+        ix.close()
+    facts = store.describe(root)
     return {
         "index": str(root),
-        "generation": gen.name if gen else None,
+        "generation": facts["generation"],
         "documents": count,
-        "fields": sorted(ix.schema.names()),
-        "size_bytes": store.directory_size(gen) if gen else 0,
-        "last_update": meta.get("last_update"),
-        "sources": meta.get("sources", []),
+        "fields": fields,
+        "size_bytes": facts["size_bytes"],
+        "last_update": facts["last_update"],
+        "sources": facts["sources"],
     }
 
 

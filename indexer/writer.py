@@ -31,7 +31,7 @@ from indexer.prepare import (
     prepare_batch,
     to_document,
 )
-from indexer.segcache import SegmentationStore
+from indexer.segcache import SegmentationStore, cache_path
 from indexer.segments.writing import BulkWriter
 from indexer.sources import input_size, read_articles
 
@@ -351,7 +351,7 @@ def index_paths(
             ix = segments.open_index(gen)
         else:
             ix = store.ensure_index(root)
-        cache = _Cache(root / "segcache.sqlite", report)
+        cache = _Cache(cache_path(root), report)
         bar = Progress(input_size(paths), "bar" if progress is True else progress or "off")
         seen: dict[str, str] = {}
         try:

@@ -18,12 +18,11 @@ import sys
 
 from indexer import cli as indexer_cli
 from indexer import store
-from search.dates import parse_bound
-from search.engine import Engine, SearchRequest
+from search.dates import parse_date_range
+from search.engine import SORTS, Engine, SearchRequest
 from search.export import export_stream
 from settings import Settings, SettingsError
 
-SORTS = ("relevance", "newest", "oldest")
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
@@ -55,10 +54,7 @@ def _positive(raw: str) -> int:
 
 def search_request(args) -> SearchRequest:
     """The ``SearchRequest`` of parsed arguments (ValueError on a bad date)."""
-    date_from = parse_bound(args.date_from) if args.date_from else None
-    date_to = parse_bound(args.date_to, upper=True) if args.date_to else None
-    if date_from and date_to and date_from > date_to:
-        raise ValueError("--from is after --to")
+    date_from, date_to = parse_date_range(args.date_from, args.date_to)
     return SearchRequest(
         q=args.query,
         date_from=date_from,
@@ -81,9 +77,26 @@ def render_snippet(snippet: str, tty: bool) -> str:
 
 
 def format_hits(answer: dict, tty: bool) -> str:
-    """Numbered hits with title, date, category and snippet, then a count line."""
+    """Numbered hits with title, date, category and snippet, then a count line; partial
+    matches (some of the words) follow under their own heading, outside the count."""
     lines = []
-    for n, hit in enumerate(answer["hits"], 1):
+    if answer.get("showing_results_for"):
+        lines.append(f"Showing results for: {answer['showing_results_for']}")
+        lines.append("(nothing holds the words as typed with their diacritics)")
+        lines.append("")
+    _hit_lines(lines, answer["hits"], tty)
+    lines.append(f"{len(answer['hits'])} of {answer['total']} matches")
+    partial = answer.get("partial")
+    if partial and partial["hits"]:
+        lines.append("")
+        lines.append(f"Partial matches (some of the words, not counted): {partial['total']}")
+        lines.append("")
+        _hit_lines(lines, partial["hits"], tty)
+    return "\n".join(lines).rstrip("\n")
+
+
+def _hit_lines(lines: list[str], hits: list[dict], tty: bool) -> None:
+    for n, hit in enumerate(hits, 1):
         title = hit["title"] or "(no title)"
         meta = " · ".join(x for x in ((hit["date"] or "")[:10], hit["category"] or "") if x)
         lines.append(f"{n}. {BOLD + title + RESET if tty else title}")
@@ -93,12 +106,6 @@ def format_hits(answer: dict, tty: bool) -> str:
             lines.append(f"   {render_snippet(hit['snippet'], tty)}")
         lines.append(f"   id: {hit['id']}")
         lines.append("")
-    shown = len(answer["hits"])
-    relaxed = (
-        " (no article has every word; showing articles with some)" if answer["relaxed"] else ""
-    )
-    lines.append(f"{shown} of {answer['total']} matches{relaxed}")
-    return "\n".join(lines)
 
 
 def cmd_search(args, stdout=None) -> int:

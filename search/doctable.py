@@ -16,6 +16,7 @@ import numpy as np
 from indexer import segments
 from indexer.analysis import match_key
 from indexer.article import PATH_SEPARATOR
+from search.dates import parse_range
 
 MISSING_DATE = np.uint64(2**64 - 1)
 MICROS_PER_DAY = 86_400_000_000
@@ -43,8 +44,27 @@ class DocTable:
         self.official_names, self.official_docs, self.official_ids = self._multi_valued(
             reader, "officials"
         )
+        self.source_names, self.source = self._single_valued(reader, "source", n)
         self.category_keys = _category_keys(self.category_names)
         self.official_keys = _keys_index(self.official_names)
+        self.source_keys = _keys_index(self.source_names)
+        # Facets count by the key their filters match on: one group per key, shown with
+        # its most frequent spelling (``_groups``).
+        self.category_group, self.category_shown = _groups(
+            self.category_names, _live_counts(self.category, self.live, len(self.category_names))
+        )
+        # a group counts what its filter matches: its own codes and its sub-sections
+        members = [
+            (code, g)
+            for g, name in enumerate(self.category_shown)
+            for code in self.category_keys.get(match_key(name), [])
+        ]
+        self._category_member = np.array([c for c, _ in members], dtype=np.int64)
+        self._category_member_group = np.array([g for _, g in members], dtype=np.int64)
+        official_counts = np.bincount(
+            self.official_ids[self.live[self.official_docs]], minlength=len(self.official_names)
+        )
+        self.official_group, self.official_shown = _groups(self.official_names, official_counts)
         dated = self.minutes[self.live & (self.minutes != NO_DATE)]
         self.first_minute = int(dated.min()) if dated.size else None
         self.last_minute = int(dated.max()) if dated.size else None
@@ -106,6 +126,24 @@ class DocTable:
             mask &= self.minutes <= _minute_number(end)
         return mask
 
+    def filter_mask(self, fieldname: str, value: str) -> np.ndarray:
+        """Live documents whose ``fieldname`` (official, category, source, date) is
+        ``value``: what ``official:`` … in the query and the URL's filters both use.
+        An unreadable date matches nothing."""
+        if fieldname == "official":
+            return self.official_mask(value)
+        if fieldname == "category":
+            return self.category_mask([value])
+        if fieldname == "source":
+            return np.isin(self.source, self.source_keys.get(match_key(value), [])) & self.live
+        if fieldname == "date":
+            try:
+                start, end = parse_range(value)
+            except ValueError:
+                return np.zeros(self.size, dtype=bool)
+            return self.date_mask(start, end)
+        raise ValueError(f"no filter on {fieldname!r}")
+
     def category_codes(self, value: str) -> list[int]:
         return self.category_keys.get(match_key(value), [])
 
@@ -125,16 +163,28 @@ class DocTable:
 
     # ----------------------------------------------------------------- facets
     def category_counts(self, mask: np.ndarray, limit: int) -> list[dict]:
+        """Categories of the documents in ``mask``, grouped as ``category:`` matches: a
+        value's count is what filtering on it gives (its sub-sections included)."""
         codes = self.category[mask]
-        counts = np.bincount(codes[codes >= 0], minlength=len(self.category_names))
-        return _top(counts, self.category_names, limit)
+        per_code = np.bincount(codes[codes >= 0], minlength=len(self.category_names))
+        counts = np.bincount(
+            self._category_member_group,
+            weights=per_code[self._category_member],
+            minlength=len(self.category_shown),
+        ).astype(np.int64)
+        return _top(counts, self.category_shown, limit)
 
     def official_counts(self, mask: np.ndarray, limit: int) -> list[dict]:
+        """Officials of the documents in ``mask``, grouped as ``official:`` matches (a
+        document naming two spellings of one official counts once)."""
         if not self.official_names:
             return []
         selected = mask[self.official_docs]
-        counts = np.bincount(self.official_ids[selected], minlength=len(self.official_names))
-        return _top(counts, self.official_names, limit)
+        groups = self.official_group[self.official_ids[selected]]
+        docs = self.official_docs[selected]
+        pairs = np.unique(groups.astype(np.int64) * self.size + docs)
+        counts = np.bincount(pairs // self.size, minlength=len(self.official_shown))
+        return _top(counts, self.official_shown, limit)
 
     def year_counts(self, mask: np.ndarray) -> list[dict]:
         return [{"value": int(p), "count": c} for p, c in self.period_counts(mask, "year")]
@@ -176,6 +226,32 @@ def _keys_index(names: list[str]) -> dict[str, list[int]]:
     for code, name in enumerate(names):
         index.setdefault(match_key(name), []).append(code)
     return index
+
+
+def _live_counts(codes: np.ndarray, live: np.ndarray, n: int) -> np.ndarray:
+    chosen = codes[live]
+    return np.bincount(chosen[chosen >= 0], minlength=n)
+
+
+def _groups(names: list[str], counts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(group of each code, shown name of each group): codes whose names share a
+    ``match_key`` form one group, named by its spelling on the most live documents
+    (ties: the first in lexicon order)."""
+    group = np.zeros(len(names), dtype=np.int64)
+    shown: list[str] = []
+    best: list[int] = []
+    index: dict[str, int] = {}
+    for code, name in enumerate(names):
+        key = match_key(name)
+        g = index.get(key)
+        if g is None:
+            g = index[key] = len(shown)
+            shown.append(name)
+            best.append(int(counts[code]) if code < len(counts) else 0)
+        elif code < len(counts) and counts[code] > best[g]:
+            shown[g], best[g] = name, int(counts[code])
+        group[code] = g
+    return group, shown
 
 
 def _category_keys(names: list[str]) -> dict[str, list[int]]:

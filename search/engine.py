@@ -8,20 +8,20 @@ request never mixes two commits.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from whoosh import query as wq
 
 from indexer import store
 from indexer.analysis import load_segmenter
-from search.cursor import CursorError, Position, date_resume_index
+from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
-from search.dates import parse_range, to_iso
+from search.dates import to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
+from search.matching import DocSets
 from search.query import QueryBuilder, QueryPlan
 from search.scoring import WARM_POSTINGS
 from search.snapshots import (
@@ -32,7 +32,7 @@ from search.snapshots import (
 )
 from search.spelling import FEW_RESULTS, suggest_correction
 
-RELAX_BELOW = 10  # fewer documents with every word: partial matches fill the page
+RELAX_BELOW = 10  # fewer articles with every word: partial matches are offered apart
 FACET_LIMIT = 20
 CACHE_SIZE = 512
 
@@ -46,7 +46,7 @@ class SearchRequest:
     date_to: datetime | None = None
     categories: tuple[str, ...] = ()
     officials: tuple[str, ...] = ()
-    sort: str = "relevance"
+    sort: str = "relevance"  # one of SORTS
     page: int = 1
     per_page: int = 10
     facets: bool = True
@@ -60,12 +60,17 @@ class Match:
     """What a request matches in one snapshot: ``Engine.match``."""
 
     plan: QueryPlan
-    query: wq.Query | None  # the query run (the relaxed one when ``relaxed``)
-    mask: np.ndarray  # live matching documents, filters applied
-    filt: np.ndarray | None
-    relaxed: bool
-    scores: np.ndarray | None = None  # NumPy BM25F per document (plain-word queries)
-    tier_masks: list = field(default_factory=list)  # documents that rank first, in order
+    mask: np.ndarray  # live matching documents, filters applied: what every count counts
+    scores: np.ndarray | None = None  # NumPy BM25F per document (queries with words)
+    partial: np.ndarray | None = None  # some but not all words: offered apart, never counted
+
+    @property
+    def ranked(self) -> bool:
+        return self.scores is not None
+
+    @property
+    def relaxed(self) -> bool:
+        return self.partial is not None
 
 
 class Engine:
@@ -101,11 +106,9 @@ class Engine:
     def _prepare(self, snap: Snapshot) -> None:
         """Give a new snapshot its query builder (statistics and filters of that commit)."""
         reader = snap.searcher.reader()
-        table = snap.table
         snap.builder = QueryBuilder(
             doc_freq=lambda f, t: reader.doc_frequency(f, t),
             doc_count=snap.searcher.doc_count(),
-            resolve=lambda f, v: self._resolve(table, f, v),
         )
         snap.builder.restore = lambda text: suggest_correction(snap.spelling(), text)
 
@@ -122,28 +125,9 @@ class Engine:
 
     # ----------------------------------------------------------------- filters
     @staticmethod
-    def _resolve(table: DocTable, fieldname: str, value: str) -> wq.Query | None:
-        """A filter written inside the query text (``official:…``) as a Whoosh query."""
-        if fieldname == "official":
-            names = [table.official_names[c] for c in table.official_codes(value)]
-            return _any_term("officials", names)
-        if fieldname == "category":
-            names = [table.category_names[c] for c in table.category_codes(value)]
-            return _any_term("category", names)
-        if fieldname == "source":
-            return wq.Term("source", value.strip())
-        if fieldname == "date":
-            try:
-                start, end = parse_range(value)
-            except ValueError:
-                return None
-            return wq.DateRange("date", start, end)
-        return None
-
-    def _filter_mask(
-        self, snap: Snapshot, req: SearchRequest, plan: QueryPlan
-    ) -> np.ndarray | None:
-        table = snap.table
+    def _filter_mask(table: DocTable, req: SearchRequest) -> np.ndarray | None:
+        """The URL's filters as one mask (the same masks as the query's ``date:``,
+        ``category:`` and ``official:``: ``DocTable.filter_mask``)."""
         mask = None
 
         def narrow(m: np.ndarray) -> None:
@@ -154,10 +138,8 @@ class Engine:
             narrow(table.date_mask(req.date_from, req.date_to))
         if req.categories:  # several values of one facet: any of them
             narrow(table.category_mask(list(req.categories)))
-        if req.officials:
+        if req.officials:  # several values of one facet: any of them
             narrow(np.logical_or.reduce([table.official_mask(o) for o in req.officials]))
-        for q in plan.filters:
-            narrow(table.mask_for_ids(snap.searcher.docs_for_query(q)))
         return mask
 
     # ----------------------------------------------------------------- search
@@ -183,92 +165,102 @@ class Engine:
         return answer
 
     def match(self, snap: Snapshot, req: SearchRequest) -> Match:
-        """What ``req`` matches in ``snap`` (relaxed if need be), before any ordering."""
-        plan = snap.builder.build(req.q)
+        """What ``req`` matches in ``snap``, before any ordering (``search.matching``).
+
+        When syllables typed with diacritics match nothing, the query is read without
+        them (``plan.folded_reading``), as the answer then says.
+        """
+        found = self._match_plan(snap, req, snap.builder.build(req.q))
+        if not found.mask.any() and found.plan.has_exact:
+            folded = self._match_plan(snap, req, snap.builder.build(req.q, folded_reading=True))
+            if folded.mask.any():
+                return folded
+        return found
+
+    def _match_plan(self, snap: Snapshot, req: SearchRequest, plan: QueryPlan) -> Match:
         table = snap.table
-        filt = self._filter_mask(snap, req, plan)
-        if plan.bag is not None:
-            return self._match_bag(snap, plan, filt)
-        query = plan.query
-        if query is not None:
-            mask = self._matches(snap, query, filt)
-        else:
-            mask = table.live.copy() if filt is None else filt & table.live
-        return Match(plan, query, mask, filt, relaxed=False)
-
-    def _match_bag(self, snap: Snapshot, plan: QueryPlan, filt: np.ndarray | None) -> Match:
-        """Plain words: match and score every document at once (search.scoring)."""
-        bag = plan.bag
-        live = snap.table.live
-        scores, matched = snap.postings.score_bag(bag)
-        full = (matched >= len(bag.clauses)) & live
-        any_word = (matched > 0) & live
-        relaxed = False
-        as_typed = snap.postings.as_typed_mask(bag)
-        tier_masks = []
-        if bag.require_all and len(bag.clauses) > 1 and int(full.sum()) < RELAX_BELOW:
-            relaxed, mask = True, any_word
-            if as_typed is not None:
-                tier_masks.append(full & as_typed)
-            tier_masks.append(full)
-        else:
-            mask = full if bag.require_all else any_word
-            if as_typed is not None and bag.require_all:
-                tier_masks.append(as_typed)
-        if plan.rest is not None:
-            mask = mask & snap.table.mask_for_ids(snap.searcher.docs_for_query(plan.rest))
+        filt = self._filter_mask(table, req)
+        sets = DocSets(
+            table.live,
+            lambda f, t: snap.postings.postings(f, t)[0],
+            snap.searcher.stored_fields,
+            table.filter_mask,
+            snap.sequences,
+        )
+        mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:
-            mask = mask & filt
-        query = plan.relaxed if relaxed and plan.relaxed is not None else plan.query
-        return Match(plan, query, mask, filt, relaxed, scores, tier_masks)
+            mask &= filt
+        if not plan.has_text:
+            return Match(plan, mask)
+        scores = self._scores(snap, plan)
+        partial = None
+        if plan.partial is not None and int(mask.sum()) < RELAX_BELOW:
+            partial = sets.mask(plan.partial) & ~mask
+            if filt is not None:
+                partial &= filt
+            if not partial.any():
+                partial = None
+        return Match(plan, mask, scores, partial)
 
-    def _page(
-        self, snap: Snapshot, found: Match, start: int, count: int
-    ) -> list[tuple[int, float]]:
-        """One page of ``found`` by relevance."""
-        if found.scores is None:
-            return self._ranked_page(snap, found.query, found.mask, found.filt, start, count)
-        cands = np.flatnonzero(found.mask)
+    @staticmethod
+    def _scores(snap: Snapshot, plan: QueryPlan) -> np.ndarray:
+        """Every document's NumPy BM25F for the plan's words (``search.scoring``)."""
+        postings = snap.postings
+        if plan.bag is not None:
+            scores = postings.score_bag(plan.bag)[0]
+        else:
+            scores = np.zeros(postings.size, dtype=np.float32)
+        dense = np.zeros(postings.size, dtype=np.float32)
+        for term in plan.scored:
+            ids, values = postings.term_scores(term, dense)
+            scores[ids] += values
+        return scores
+
+    @staticmethod
+    def _page(mask: np.ndarray, scores: np.ndarray, start: int, count: int):
+        """One page of ``mask`` by score (ties by document number)."""
+        cands = np.flatnonzero(mask)
         if start >= cands.size:
             return []
-        tier = np.full(cands.size, len(found.tier_masks), dtype=np.int8)
-        for i in reversed(range(len(found.tier_masks))):
-            tier[found.tier_masks[i][cands]] = i
-        score = found.scores[cands]
-        order = np.lexsort((cands, -score, tier))
+        score = scores[cands]
+        order = np.lexsort((cands, -score))
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
 
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
         found = self.match(snap, req)
-        plan, query, mask, relaxed = found.plan, found.query, found.mask, found.relaxed
+        plan, mask = found.plan, found.mask
         table = snap.table
         total = int(mask.sum())
         start = (req.page - 1) * req.per_page
-        sort = req.sort if query is not None else ("oldest" if req.sort == "oldest" else "newest")
+        sort = req.sort if found.ranked else ("oldest" if req.sort == "oldest" else "newest")
         ordered = None
         if sort != "relevance":
             ordered = table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
         if req.after is not None:
             start = _cursor_start(req.after, sort, ordered, table)
         if sort == "relevance":
-            page = self._page(snap, found, start, req.per_page)
+            page = self._page(mask, found.scores, start, req.per_page)
         else:
             page = [(int(d), None) for d in ordered[start : start + req.per_page]]
-        hits = [
-            make_hit(snap.searcher.stored_fields(d), score, plan.highlight, plan.exact)
-            for d, score in page
-        ]
         answer = {
             "query": req.q,
             "total": total,
             "page": req.page,
             "per_page": req.per_page,
             "sort": sort,
-            "relaxed": relaxed,
-            "hits": hits,
+            "relaxed": found.relaxed,
+            "hits": self._hits(snap, plan, page),
             "next": _next_cursor(req, sort, start, page, total, table),
         }
+        if plan.folded_reading:
+            answer["showing_results_for"] = plan.text
+        if found.partial is not None:
+            shown = self._page(found.partial, found.scores, 0, req.per_page) if start == 0 else []
+            answer["partial"] = {
+                "total": int(found.partial.sum()),
+                "hits": self._hits(snap, plan, shown),
+            }
         if req.after is not None:
             answer["page"] = start // req.per_page + 1
         if req.facets:
@@ -277,7 +269,7 @@ class Engine:
             answer["histogram"] = [
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
             ]
-        if query is not None and (total < FEW_RESULTS or relaxed or not plan.accented):
+        if found.ranked and (total < FEW_RESULTS or found.relaxed or not plan.accented):
             did_you_mean = suggest_correction(snap.spelling(), req.q)
             if did_you_mean:
                 answer["did_you_mean"] = did_you_mean
@@ -302,28 +294,21 @@ class Engine:
         }
 
     @staticmethod
-    def _matches(snap: Snapshot, query: wq.Query, filt: np.ndarray | None) -> np.ndarray:
-        mask = snap.table.mask_for_ids(snap.searcher.docs_for_query(query))
-        return mask if filt is None else mask & filt
-
-    @staticmethod
-    def _ranked_page(snap, query, mask, filt, start, count) -> list[tuple[int, float]]:
-        """One page by Whoosh's score (queries with phrases, groups or fields only)."""
-        if start >= int(mask.sum()):
-            return []
-        allow = None if filt is None else set(np.flatnonzero(mask).tolist())
-        # optimize=False: Whoosh's block-quality skipping returned a wrong top-k for
-        # nested unions (measured: 99 of 100 queries differed)
-        results = snap.searcher.search(query, limit=start + count, filter=allow, optimize=False)
-        return [(hit.docnum, hit.score) for hit in results[start : start + count]]
+    def _hits(snap: Snapshot, plan: QueryPlan, page: list) -> list[dict]:
+        return [
+            make_hit(snap.searcher.stored_fields(d), score, units=plan.highlight)
+            for d, score in page
+        ]
 
     def rank(self, q: str, limit: int = 10) -> list[str]:
         """Ids of the top ``limit`` hits for ``q`` by relevance (what /search ranks first)."""
         snap = self.snapshot()
         found = self.match(snap, SearchRequest(q=q, per_page=limit, facets=False))
-        if found.query is None:
+        if not found.ranked:
             return []
-        page = self._page(snap, found, 0, limit)
+        page = self._page(found.mask, found.scores, 0, limit)
+        if len(page) < limit and found.partial is not None:  # as the page shows them
+            page += self._page(found.partial, found.scores, 0, limit - len(page))
         return [snap.searcher.stored_fields(d)["id"] for d, _ in page]
 
     # ----------------------------------------------------------------- articles
@@ -339,10 +324,10 @@ class Engine:
         return make_article(snap.searcher.stored_fields(docnum))
 
     def stats(self) -> dict:
+        """What ``/stats`` answers: documents, categories, officials, dates, size, update."""
         snap = self.snapshot()
         table = snap.table
-        meta = store.read_meta(self.root)
-        gen = store.current_generation(self.root)
+        facts = store.describe(self.root)
         first, last = table.first_minute, table.last_minute
         live_codes = table.category[table.live]
         counts = np.bincount(live_codes[live_codes >= 0], minlength=len(table.category_names))
@@ -356,8 +341,8 @@ class Engine:
                 "from": to_iso(_minute_to_datetime(first)),
                 "to": to_iso(_minute_to_datetime(last)),
             },
-            "index_size_bytes": store.directory_size(gen) if gen else 0,
-            "last_update": meta.get("last_update"),
+            "index_size_bytes": facts["size_bytes"],
+            "last_update": facts["last_update"],
         }
 
     def is_warm(self) -> bool:
@@ -387,13 +372,6 @@ def _next_cursor(req, sort: str, start: int, page: list, total: int, table: DocT
     return encode_cursor(req, Position(sort, key, last))
 
 
-def _any_term(fieldname: str, values: list[str]) -> wq.Query:
-    if not values:
-        return wq.NullQuery
-    terms = [wq.Term(fieldname, v) for v in values]
-    return terms[0] if len(terms) == 1 else wq.Or(terms)
-
-
 def _minute_to_datetime(minute: int | None) -> datetime | None:
     if minute is None:
         return None
@@ -401,4 +379,4 @@ def _minute_to_datetime(minute: int | None) -> datetime | None:
     return datetime.fromordinal(days + 1).replace(hour=rest // 60, minute=rest % 60)
 
 
-__all__ = ["Engine", "SearchRequest", "match_key"]
+__all__ = ["SORTS", "Engine", "SearchRequest", "match_key"]

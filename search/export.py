@@ -6,10 +6,11 @@ and stored fields are read a chunk at a time while the bytes go out. The snapsho
 pinned (``Engine.pinned``) for the whole stream, so a commit in the middle of a long
 download does not close the reader under it.
 
-Order: ``sort=newest`` exports newest first; ``oldest`` and ``relevance`` (the default)
-export oldest first. Relevance order is not exported: a ranking is only meaningful at the
-top, and a chronological file is what a researcher sorts and diffs. Undated articles come
-last; ties are broken by document number, so the order is stable for one index state.
+Order follows the search: a query with words and no ``sort`` (``relevance``) exports in
+relevance order, as ``/search`` pages it, with a ``score`` column; ``sort=newest`` and
+``sort=oldest`` are chronological (undated articles last), as is a search with filters
+only (oldest first). Ties are broken by document number, so the order is stable for one
+index state.
 
 CSV is UTF-8 with a byte-order mark (so spreadsheet programs read Vietnamese correctly),
 RFC 4180 quoting with ``\\r\\n`` line ends, a header row, and list values (officials)
@@ -46,12 +47,18 @@ def columns(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
     return list(BASE_FIELDS) + [f for f in EXTRA_FIELDS if f in extra]
 
 
-def export_order(table, mask: np.ndarray, sort: str) -> np.ndarray:
-    """Matching document numbers in export order (see the module docstring)."""
-    return table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
+def export_order(table, found, sort: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(matching document numbers in export order, their scores or None) for an
+    ``Engine.match`` result (see the module docstring)."""
+    docs = np.flatnonzero(found.mask)
+    if sort == "relevance" and found.ranked:
+        scores = found.scores[docs]
+        order = np.lexsort((docs, -scores))
+        return docs[order], scores[order]
+    return table.by_date(docs, newest_first=sort == "newest"), None
 
 
-def article_row(stored: dict, cols: list[str]) -> dict:
+def article_row(stored: dict, cols: list[str], score: float | None = None) -> dict:
     """One exported article as a dict of ``cols`` (lists stay lists)."""
     row = {
         "id": stored["id"],
@@ -62,6 +69,8 @@ def article_row(stored: dict, cols: list[str]) -> dict:
         "url": stored.get("url"),
         "officials": official_names(stored),
     }
+    if "score" in cols:
+        row["score"] = None if score is None else round(float(score), 4)
     if "body" in cols:
         row["body"] = stored.get("body") or ""
     if "officials_positions" in cols:
@@ -122,15 +131,20 @@ def export_stream(engine, request, fmt: str = "jsonl", extra=()) -> tuple[int, I
 def _chunks(engine, request, fmt: str, cols: list[str]):
     with engine.pinned() as snap:
         found = engine.match(snap, request)
-        order = export_order(snap.table, found.mask, request.sort)
+        order, scores = export_order(snap.table, found, request.sort)
         del found
+        if scores is not None:
+            cols = cols[: len(BASE_FIELDS)] + ["score"] + cols[len(BASE_FIELDS) :]
         yield int(order.size)
         if fmt == "csv":
             yield csv_header(cols)
         stored_fields = snap.searcher.stored_fields
         for start in range(0, order.size, CHUNK_ROWS):
             rows = [
-                article_row(stored_fields(int(d)), cols) for d in order[start : start + CHUNK_ROWS]
+                article_row(
+                    stored_fields(int(d)), cols, None if scores is None else scores[start + i]
+                )
+                for i, d in enumerate(order[start : start + CHUNK_ROWS])
             ]
             yield encode_rows(rows, cols, fmt)
 

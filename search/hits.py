@@ -15,8 +15,11 @@ def make_hit(
     score: float | None,
     folded_terms: set[str] | frozenset[str] = frozenset(),
     exact_terms: set[str] | frozenset[str] = frozenset(),
+    units: list | None = None,
 ) -> dict:
-    """A hit dict from a document's stored fields."""
+    """A hit dict from a document's stored fields; the snippet marks ``units`` (what the
+    query matched: ``search.matching``) when given, else the syllables of
+    ``folded_terms`` (those of ``exact_terms`` first)."""
     body = stored.get("body") or ""
     return {
         "id": stored["id"],
@@ -27,7 +30,7 @@ def make_hit(
         "source": stored.get("source"),
         "url": stored.get("url"),
         "officials": official_names(stored),
-        "snippet": make_snippet(body, set(folded_terms), set(exact_terms)),
+        "snippet": make_snippet(body, set(folded_terms), set(exact_terms), units),
         "score": round(score, 4) if score is not None else None,
     }
 

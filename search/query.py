@@ -1,55 +1,50 @@
-"""A parsed query → a Whoosh query, analysed exactly as the index was.
+"""A parsed query → one plan: what it matches (``search.matching``) and how it ranks.
 
-Matching runs on accent-folded syllables (``title_fold``/``body_fold``), so
-``thanh uy ha noi`` finds ``Thành ủy Hà Nội``. Ranking adds, on top of BM25F:
+``QueryBuilder.build`` turns the syntax tree into a ``QueryPlan``:
 
-* exact-diacritic syllables (``title``/``body``) when the user typed diacritics, and
-  for short queries the documents holding every marked syllable as typed form a first
-  tier (``QueryPlan.tiers``), so ``đường`` ranks above ``dương`` however the
-  scores fall;
-* adjacent-syllable pairs (``*_pairs``), so words and phrases rank above scattered
-  syllables. A two-syllable pyvi word is such a pair and a longer one a chain of them,
-  so pyvi's words are not scored again (measured: scoring them too cost nDCG
-  everywhere); a pair counts for what it says beyond its syllables
-  (``QueryBuilder.pair_weight``);
-* title fields weigh more than body fields.
+* ``match``: the boolean plan whose mask is the answer (total, facets, histogram,
+  export). Syllables typed with diacritics match exactly, others in every accented form;
+  phrases and codes are ``Sequence`` units; filters typed in the query are ``Filter``
+  nodes, the same masks as the URL's filters; ``-`` is ``Not``.
+* ``partial``: for a short query, the articles holding some but not all of its words
+  (offered apart, never counted).
+* ``bag`` and ``scored``: the NumPy BM25F terms that order the mask (``search.scoring``).
+  Plain words rank on accent-folded syllables, the exact syllables when the user typed
+  diacritics (or, for an unaccented query, the archive's likely accented form), and
+  adjacent-syllable pairs (``*_pairs``), so words and phrases rank above scattered
+  syllables; a pair counts for what it says beyond its syllables
+  (``QueryBuilder.pair_weight``). Titles weigh more than bodies.
 
-Short queries require every word (``And``) and relax to ``Or`` when that finds nothing;
-long queries (natural-language questions, headlines) are an ``Or`` of their most
-distinctive syllables: very common syllables (``của``, ``và``) add cost, not ranking.
+A short query (at most ``SHORT_QUERY_SYLLABLES`` distinct syllables) requires every
+word. A long one (a pasted headline, a question) is a ranked OR of its most distinctive
+syllables: an article must hold at least ``long_query_minimum`` of them; very common
+syllables (``của``, ``và``) add cost, not ranking.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from whoosh import query as wq
 
 from indexer.analysis import (
     SYLLABLE_PATTERN,
     fold_diacritics,
-    has_diacritics,
     normalize_text,
 )
+from search import matching as m
 from search.scoring import Bag, Clause, idf
 from search.scoring import Term as ScoredTerm
 from search.syntax import AllOf, AnyOf, FieldFilter, Not, Text, parse_query
 
-# Plain words (the NumPy BM25F of search.scoring): one weight per signal, each term
-# scored over title and body together (a title occurrence weighs scoring.TITLE_WEIGHT).
+# One weight per signal, each term scored over title and body together (a title
+# occurrence weighs scoring.TITLE_WEIGHT).
 BAG_WEIGHTS = {"fold": 1.0, "exact": 1.0, "pairs": 1.5}
 PAIR_FLOOR = 0.3  # the least share of its weight a pair keeps (see pair_weight)
-WEIGHTS = {  # Whoosh queries (phrases, fields), tuned on 150 queries of each eval set
-    "title_fold": 0.3,
-    "body_fold": 1.0,
-    "title": 0.3,
-    "body": 1.0,
-    "title_near": 0.5,
-    "body_near": 2.0,
-}
 SHORT_QUERY_SYLLABLES = 6
+LONG_QUERY_MIN_SHARE = 0.0  # share of a long query's kept syllables an article must hold
 BOTH = ("title", "body")
 FOLD = ("title_fold", "body_fold")
 PAIRS = ("title_pairs", "body_pairs")
@@ -57,28 +52,34 @@ RESTORED_WEIGHT = 0.5
 LONG_QUERY_MAX_TERMS = 40
 COMMON_TERM_SHARE = 0.5
 MIN_PRUNED_DOC_FREQ = 3000  # below this a posting list is cheap whatever its share
+# A typed word with punctuation between its syllables is a code (COVID-19, 2,4%, Q.10,
+# 100/2019/NĐ-CP): leading/trailing punctuation is dropped except a final %.
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w%]+$|(?<=[^\W_])_+$")
 
 
 @dataclass
 class QueryPlan:
-    """What ``Engine`` runs: the strict query, its relaxed form, and what to highlight."""
+    """What ``Engine`` runs (see the module docstring)."""
 
-    query: wq.Query | None
-    relaxed: wq.Query | None = None
-    highlight: set[str] = field(default_factory=set)  # folded syllables
-    exact: set[str] = field(default_factory=set)  # exact syllables (accented queries)
+    match: object | None = None  # a search.matching plan; None: no condition
+    partial: object | None = None  # some of the words (short queries), never counted
     bag: Bag | None = None  # plain words, scored with NumPy (search.scoring)
-    rest: wq.Query | None = None  # everything but the plain words (phrases, exclusions…)
-    filters: list[wq.Query] = field(default_factory=list)
+    scored: list[ScoredTerm] = field(default_factory=list)  # phrases, fields, groups
+    highlight: list = field(default_factory=list)  # matching units to mark in snippets
     text: str = ""
     accented: bool = False
+    folded_reading: bool = False  # every syllable read without diacritics (rule 1)
 
     @property
     def has_text(self) -> bool:
-        return self.query is not None
+        """Whether the query ranks (holds words); otherwise it only filters."""
+        return self.bag is not None or bool(self.scored)
+
+    @property
+    def has_exact(self) -> bool:
+        return m.has_exact(self.match)
 
 
-Resolver = Callable[[str, str], wq.Query | None]
 DocFreq = Callable[[str, str], int]
 
 
@@ -87,32 +88,30 @@ def syllables(text: str) -> list[str]:
     return [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
 
 
-def _syllable_clause(syl: str, accented: bool, fields: tuple[str, ...]) -> wq.Query:
-    folded = fold_diacritics(syl)
-    parts = [wq.Term(f"{f}_fold", folded, boost=WEIGHTS[f"{f}_fold"]) for f in fields]
-    if accented:
-        parts += [wq.Term(f, syl, boost=WEIGHTS[f]) for f in fields]
-    return parts[0] if len(parts) == 1 else wq.Or(parts)
+def word_units(word: str) -> list[m.Unit]:
+    """The units of one typed word: a syllable, or a code when punctuation joins its
+    syllables (``COVID-19`` → covid ``-`` 19; ``2,4%`` → 2 ``,`` 4 then ``%``)."""
+    norm = normalize_text(word).lower()
+    core = _EDGE_PUNCT.sub("", norm)
+    found = list(SYLLABLE_PATTERN.finditer(core))
+    if len(found) < 2:
+        return [m.Syllable(x.group()) for x in found]
+    seps = [core[a.end() : b.start()] for a, b in itertools.pairwise(found)]
+    suffix = core[found[-1].end() :]
+    if any(not sep for sep in seps) or any(not re.fullmatch(r"[^\w\s]{1,2}", s) for s in seps):
+        return [m.Syllable(x.group()) for x in found]  # Han runs, odd joins: plain syllables
+    syls = tuple(m.Syllable(x.group()) for x in found)
+    return [m.Sequence(syls, tuple(seps), "%" if suffix.strip() == "%" else "")]
 
 
-def _phrase_clause(syls: list[str], accented: bool, fields: tuple[str, ...]) -> wq.Query:
-    """Quoted words: every adjacent pair present (``*_pairs``), in the title or the body.
-
-    The index keeps no positions (reading them cost 3× the time of every posting list);
-    a phrase is its chain of adjacent syllable pairs, which for two or three syllables is
-    the phrase itself and beyond that almost always is.
-    """
-    folded = [fold_diacritics(s) for s in syls]
-    pairs = list(dict.fromkeys(f"{a}_{b}" for a, b in itertools.pairwise(folded)))
-    per_field = []
-    for f in fields:
-        terms = [wq.Term(f"{f}_pairs", p, boost=WEIGHTS[f"{f}_near"]) for p in pairs]
-        per_field.append(terms[0] if len(terms) == 1 else wq.And(terms))
-    match = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
-    scored = [wq.Term(f"{f}_fold", s, boost=WEIGHTS[f"{f}_fold"]) for s in folded for f in fields]
-    if accented:
-        scored += [wq.Term(f, s, boost=WEIGHTS[f]) for s in syls for f in fields]
-    return wq.AndMaybe(match, wq.Or(scored))
+def _unit_of(words: list[str], phrase: bool) -> m.Unit | None:
+    syls = [m.Syllable(s) for s in syllables(" ".join(words))]
+    if not syls:
+        return None
+    if not phrase and len(words) == 1:
+        units = word_units(words[0])
+        return units[0] if len(units) == 1 else m.Sequence(tuple(syls))
+    return syls[0] if len(syls) == 1 else m.Sequence(tuple(syls))
 
 
 def _flatten_groups(children: list) -> list:
@@ -126,19 +125,24 @@ def _flatten_groups(children: list) -> list:
     return out
 
 
+def _and(children: list):
+    children = [c for c in children if c is not None]
+    if not children:
+        return None
+    return children[0] if len(children) == 1 else m.And(children)
+
+
 class QueryBuilder:
-    """Turns a syntax tree into Whoosh queries, with the index's statistics at hand."""
+    """Turns a syntax tree into a ``QueryPlan``, with the index's statistics at hand."""
 
     def __init__(
         self,
         doc_freq: DocFreq,
         doc_count: int,
-        resolve: Resolver,
         restore: Callable[[str], str | None] | None = None,
     ):
         self.doc_freq = doc_freq
         self.doc_count = max(1, doc_count)
-        self.resolve = resolve
         self.restore = restore  # the archive's accented form of an unaccented query
 
     def _restored_boosts(self, text: str, typed: list[str]) -> list[ScoredTerm]:
@@ -176,12 +180,16 @@ class QueryBuilder:
         ]
         return len(set(syllables(" ".join(plain)))) > SHORT_QUERY_SYLLABLES
 
-    def build(self, text: str) -> QueryPlan:
+    def build(self, text: str, folded_reading: bool = False) -> QueryPlan:
+        """The plan of ``text``; ``folded_reading``: read every syllable without its
+        diacritics (rule 1's answer when the exact reading matches nothing)."""
+        if folded_reading:
+            text = fold_diacritics(normalize_text(text))
         tree = parse_query(text)
-        plan = QueryPlan(query=None, text=text, accented=has_diacritics(text))
-        positives: list[wq.Query] = []
-        negatives: list[wq.Query] = []
-        bag: list[Text] = []
+        plan = QueryPlan(text=text, folded_reading=folded_reading)
+        required: list = []
+        excluded: list = []
+        bag: list[str] = []
         children = _flatten_groups(tree.children)
         loose_phrases = self._is_long(children)
         if not loose_phrases:
@@ -189,62 +197,55 @@ class QueryBuilder:
         for node in children:
             plain = isinstance(node, Text) and node.field is None
             if plain and (not node.phrase or loose_phrases):
-                bag.append(node)
+                bag.extend(node.words)
             elif isinstance(node, Not):
-                q = self._node(node.child, plan, highlight=False)
-                if q is not None:
-                    negatives.append(q)
-            elif isinstance(node, FieldFilter):
-                q = self._filter(node)
-                if q is not None:
-                    plan.filters.append(q)
+                expr = self._expr(node.child, plan, positive=False)
+                if expr is not None:
+                    excluded.append(m.Not(expr))
             else:
-                q = self._node(node, plan)
-                if q is not None:
-                    positives.append(q)
-        strict = relaxed = None
+                expr = self._expr(node, plan, positive=True)
+                if expr is not None:
+                    required.append(expr)
+        words = None
         if bag:
-            strict, relaxed = self._bag(" ".join(w for t in bag for w in t.words), plan)
-        plan.query = self._combine(strict, positives, negatives)
-        if plan.bag is not None:
-            plan.rest = self._combine(None, positives, negatives)
-        if relaxed is not None:
-            plan.relaxed = self._combine(relaxed, positives, negatives)
+            words, any_word = self._bag(bag, plan)
+            if words is not None and plan.bag.require_all and len(plan.bag.clauses) > 1:
+                plan.partial = _and([any_word, *required, *excluded])
+        plan.match = _and([words, *required, *excluded])
+        plan.accented = m.has_exact(plan.match)
         return plan
 
-    # ----------------------------------------------------------------- pieces
-    @staticmethod
-    def _combine(bag, positives, negatives):
-        required = ([bag] if bag is not None else []) + positives
-        if not required and not negatives:
-            return None
-        query = required[0] if len(required) == 1 else wq.And(required) if required else wq.Every()
-        if negatives:
-            query = wq.AndNot(query, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
-        return query
-
-    def _bag(self, text: str, plan: QueryPlan) -> tuple[wq.Query | None, wq.Query | None]:
-        """Plain words: ``plan.bag`` for NumPy scoring, and the same match as Whoosh queries.
-
-        Returns (strict, relaxed): every syllable for a short query (any of them when
-        relaxed), any of its distinctive syllables for a long one.
-        """
+    def _bag(self, words: list[str], plan: QueryPlan):
+        """Plain words: their match (every one for a short query, at least
+        ``long_query_minimum`` of the distinctive ones for a long one), the match of
+        any one of them, and ``plan.bag`` for NumPy scoring."""
+        text = " ".join(words)
         sequence = syllables(text)
         syls = list(dict.fromkeys(sequence))
         if not syls:
             return None, None
-        plan.highlight.update(fold_diacritics(s) for s in syls)
-        if plan.accented:
-            plan.exact.update(syls)
         short = len(syls) <= SHORT_QUERY_SYLLABLES
         kept = syls if short else self._distinctive(syls)
-        plan.bag = self._scored_bag(text, sequence, kept, short, plan.accented)
-        clauses = [_syllable_clause(s, plan.accented, BOTH) for s in kept]
-        if len(clauses) == 1:
-            return clauses[0], None
-        if short:
-            return wq.And(clauses), wq.Or(clauses)
-        return wq.Or(clauses), None
+        accented = any(fold_diacritics(s) != s for s in syls)
+        plan.bag = self._scored_bag(text, sequence, kept, short, accented)
+        leaves = [m.Leaf(m.Syllable(s)) for s in kept]
+        plan.highlight.extend(m.Syllable(s) for s in syls)
+        if not short:
+            return m.AtLeast(self.long_query_minimum(len(leaves)), leaves), None
+        codes = [
+            m.Leaf(unit)
+            for word in words
+            for unit in word_units(word)
+            if isinstance(unit, m.Sequence)
+        ]
+        plan.highlight.extend(leaf.unit for leaf in codes)
+        return _and(leaves + codes), (m.Or(leaves) if len(leaves) > 1 else None)
+
+    @staticmethod
+    def long_query_minimum(kept: int) -> int:
+        """How many of a long query's ``kept`` distinctive syllables an article must hold:
+        ``ceil(LONG_QUERY_MIN_SHARE × kept)``, at least one."""
+        return max(1, math.ceil(LONG_QUERY_MIN_SHARE * kept))
 
     def _scored_bag(
         self, text: str, sequence: list[str], kept: list[str], short: bool, accented: bool
@@ -265,13 +266,7 @@ class QueryBuilder:
             ScoredTerm(PAIRS, f"{a}_{b}", BAG_WEIGHTS["pairs"] * self.pair_weight(a, b))
             for a, b in pairs
         ]
-        marked = [s for s in kept if fold_diacritics(s) != s] if accented else []
-        return Bag(
-            clauses=clauses,
-            boosts=boosts,
-            as_typed=[[ScoredTerm(BOTH, s, 1.0)] for s in marked],
-            require_all=short,
-        )
+        return Bag(clauses=clauses, boosts=boosts, require_all=short)
 
     def pair_weight(self, first: str, second: str) -> float:
         """The share of an adjacent pair's idf that its two syllables do not already say.
@@ -309,32 +304,40 @@ class QueryBuilder:
         kept = [s for neg_df, s in scored if -neg_df <= limit][:LONG_QUERY_MAX_TERMS]
         return kept or [s for _, s in scored[:3]]
 
-    def _node(self, node, plan: QueryPlan, highlight: bool = True) -> wq.Query | None:
+    def _expr(self, node, plan: QueryPlan, positive: bool):
+        """A syntax node as a matching plan; positive words also rank and highlight."""
         if isinstance(node, Text):
-            syls = syllables(" ".join(node.words))
-            if not syls:
+            unit = _unit_of(node.words, node.phrase)
+            if unit is None:
                 return None
-            fields = (node.field,) if node.field else ("title", "body")
-            if highlight:
-                plan.highlight.update(fold_diacritics(s) for s in syls)
-                if plan.accented:
-                    plan.exact.update(syls)
-            if len(syls) == 1:
-                return _syllable_clause(syls[0], plan.accented, fields)
-            return _phrase_clause(syls, plan.accented, fields)
+            fields = (node.field,) if node.field else BOTH
+            if positive:
+                plan.highlight.append(unit)
+                plan.scored.extend(_unit_terms(unit, fields))
+            return m.Leaf(unit, fields)
         if isinstance(node, FieldFilter):
-            return self._filter(node)
+            return m.Filter(node.field, node.value)
         if isinstance(node, Not):
-            inner = self._node(node.child, plan, highlight=False)
-            return wq.AndNot(wq.Every(), inner) if inner is not None else None
+            inner = self._expr(node.child, plan, positive=False)
+            return m.Not(inner) if inner is not None else None
         if isinstance(node, AnyOf | AllOf):
-            parts = [q for child in node.children if (q := self._node(child, plan, highlight))]
+            parts = [e for c in node.children if (e := self._expr(c, plan, positive))]
             if not parts:
                 return None
             if len(parts) == 1:
                 return parts[0]
-            return wq.Or(parts) if isinstance(node, AnyOf) else wq.And(parts)
+            return m.Or(parts) if isinstance(node, AnyOf) else m.And(parts)
         return None
 
-    def _filter(self, node: FieldFilter) -> wq.Query | None:
-        return self.resolve(node.field, node.value)
+
+def _unit_terms(unit: m.Unit, fields: tuple[str, ...]) -> list[ScoredTerm]:
+    """How a phrase, code or field-restricted word ranks: its folded syllables, the
+    exact ones typed with diacritics, and its adjacent pairs (NumPy BM25F)."""
+    syls = unit.syllables if isinstance(unit, m.Sequence) else (unit,)
+    fold_fields = tuple(f"{f}_fold" for f in fields)
+    terms = [ScoredTerm(fold_fields, s.folded, BAG_WEIGHTS["fold"]) for s in syls]
+    terms += [ScoredTerm(fields, s.text, BAG_WEIGHTS["exact"]) for s in syls if s.exact]
+    if isinstance(unit, m.Sequence):
+        pair_fields = tuple(f"{f}_pairs" for f in fields)
+        terms += [ScoredTerm(pair_fields, p, BAG_WEIGHTS["pairs"]) for p in unit.pairs()]
+    return terms

@@ -49,6 +49,8 @@ class Snapshot:
     pins: int = 0  # streams (exports) still reading this snapshot
     answers: OrderedDict = field(default_factory=OrderedDict)  # search answers (the engine's)
     doc_freqs: dict = field(default_factory=dict)  # (kind, text) → df (search.related's)
+    # phrases and codes confirmed against the stored text (search.matching's)
+    sequences: OrderedDict = field(default_factory=OrderedDict)
     _spelling: Spelling | None = None
     _suggester: Suggester | None = None
     _officials: OfficialDirectory | None = None

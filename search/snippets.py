@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
+from search.matching import Sequence, pattern_for
 
 WINDOW = 220
 
@@ -87,12 +88,31 @@ def _snap(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def make_snippet(text: str, folded_terms: set[str], exact_terms: set[str] | None = None) -> str:
-    """An HTML excerpt of ``text`` around the best cluster of matched syllables."""
+def _unit_matches(text: str, units: list) -> list[tuple[int, int, int]]:
+    """(start, end, weight) of every occurrence of the query's units (a phrase or code is
+    one span; a syllable typed with diacritics only where it is spelled so)."""
+    out = set()
+    for unit in dict.fromkeys(units):
+        weight = 2 if isinstance(unit, Sequence) else 1
+        out.update((a, b, weight) for a, b in pattern_for(unit).spans(text))
+    return sorted(out)
+
+
+def make_snippet(
+    text: str,
+    folded_terms: set[str],
+    exact_terms: set[str] | None = None,
+    units: list | None = None,
+) -> str:
+    """An HTML excerpt of ``text`` around the best cluster of matched syllables (of
+    ``units`` when given: ``search.matching``)."""
     if not text:
         return ""
     text = text if len(normalize_text(text)) == len(text) else normalize_text(text)
-    matches = _matches(text, folded_terms, exact_terms or set())
+    if units is not None:
+        matches = _unit_matches(text, units)
+    else:
+        matches = _matches(text, folded_terms, exact_terms or set())
     start, end = _snap(text, *_best_window(matches, len(text)))
     parts = ["…" if start > 0 else ""]
     pos = start
@@ -103,7 +123,7 @@ def make_snippet(text: str, folded_terms: set[str], exact_terms: set[str] | None
         # merge consecutive matched syllables separated only by spaces/hyphens
         while k + 1 < len(inside) and text[e : inside[k + 1][0]].strip(" -") == "":
             k += 1
-            e = inside[k][1]
+            e = max(e, inside[k][1])
         parts.append(html.escape(text[pos:s]))
         parts.append(f"<mark>{html.escape(text[s:e])}</mark>")
         pos = e

@@ -202,17 +202,23 @@ def _is_bare_text(node) -> bool:
 
 
 def _word_spans(words: list[str]) -> list[tuple[int, int]]:
-    """pyvi words of ``words`` (typed separately) as (first, last) word indices."""
-    text = " ".join(words)
+    """pyvi words of ``words`` (typed separately) as (first, last) word indices.
+
+    pyvi is case sensitive and knows proper nouns by their capitals, so the words are
+    also segmented capitalised: ``châu âu OR châu phi`` then reads as
+    ``Châu Âu OR Châu Phi``. Spans found as typed come first.
+    """
     starts, ends, pos = {}, {}, 0
     for index, word in enumerate(words):
         starts[pos] = index
         ends[pos + len(word)] = index
         pos += len(word) + 1
-    spans = []
-    for a, b in segment_words(normalize_text(text)):
-        if a in starts and b in ends and ends[b] > starts[a]:
-            spans.append((starts[a], ends[b]))
+    spans: list[tuple[int, int]] = []
+    for text in (" ".join(words), " ".join(w[:1].upper() + w[1:] for w in words)):
+        for a, b in segment_words(normalize_text(text)):
+            span = (starts.get(a), ends.get(b))
+            if None not in span and span[1] > span[0] and span not in spans:
+                spans.append(span)
     return spans
 
 

@@ -340,6 +340,22 @@ def test_empty_state_offers_tips(server, page):
     assert "category" not in query_of(page)
 
 
+def test_partial_matches_and_the_folded_reading_are_labelled(server, page):
+    page.goto(server["base"] + "/?q=olympic+b%C3%A3o+x%C4%83ng")  # no article holds all three
+    wait_results(page)
+    assert page.locator("#summary strong").first.inner_text() == "0"
+    assert page.locator("#results .result").count() == 0
+    assert page.locator("#partial").is_visible()
+    assert "một phần" in page.locator("#partial-title").inner_text()
+    assert page.locator("#partial .result").count() > 0
+    page.goto(server["base"] + "/?q=b%E1%BA%ABo")  # "bẫo": no article spells it so
+    wait_results(page)
+    assert "Hiển thị kết quả cho" in page.locator("#summary").inner_text()
+    assert "bao" in page.locator("#summary .relaxed q").inner_text()
+    assert page.locator("#results .result").count() > 0
+    assert page.locator("#partial").is_hidden()
+
+
 def test_did_you_mean_searches_the_correction(server, page):
     page.goto(server["base"] + "/?q=thnah+uy")
     wait_results(page)

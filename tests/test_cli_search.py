@@ -67,7 +67,7 @@ def test_csv_streams_every_match_like_the_export(capsysbinary, demo_index, engin
     assert code == 0
     assert out.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(out.decode("utf-8-sig"), newline="")))
-    assert rows[0] == list(export.BASE_FIELDS)
+    assert rows[0] == list(export.BASE_FIELDS) + ["score"]  # relevance order, as /export
     total = engine.search(SearchRequest(q="quận"))["total"]
     assert len(rows) - 1 == total > 2  # every match, not --limit
     _, chunks = export.export_stream(engine, SearchRequest(q="quận"), "csv")

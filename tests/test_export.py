@@ -65,9 +65,21 @@ def test_export_has_no_cap_and_follows_the_sort(client, engine):
     assert len(newest) == engine.doc_count() > api.MAX_PER_PAGE // 4
     dates = [r["date"] for r in newest]
     assert dates == sorted(dates, reverse=True)
-    oldest = jsonl(client.simulate_get("/export", params={"q": "quận"}))  # relevance → oldest
+    oldest = jsonl(client.simulate_get("/export", params={"q": "quận", "sort": "oldest"}))
     by_date = engine.search(SearchRequest(q="quận", sort="oldest", per_page=100))
     assert [r["id"] for r in oldest] == [h["id"] for h in by_date["hits"]]
+    assert "score" not in oldest[0]
+
+
+def test_export_of_a_query_is_in_relevance_order_with_scores(client, engine):
+    """Rule 8: with ``q`` and no ``sort`` the file is the search's ranking."""
+    ranked = jsonl(client.simulate_get("/export", params={"q": "quận"}))
+    by_score = engine.search(SearchRequest(q="quận", per_page=100))
+    assert [r["id"] for r in ranked] == [h["id"] for h in by_score["hits"]]
+    assert [r["score"] for r in ranked] == [h["score"] for h in by_score["hits"]]
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
+    header = csv_rows(client.simulate_get("/export", params={"q": "quận", "format": "csv"}))[0]
+    assert header == list(export.BASE_FIELDS) + ["score"]
 
 
 # --------------------------------------------------------------------------- CSV
@@ -83,7 +95,7 @@ def test_csv_round_trips_with_vietnamese_text_intact(client, engine):
     assert b"\r\n" in resp.content
     rows = csv_rows(resp)
     header, body = rows[0], rows[1:]
-    assert header == list(export.BASE_FIELDS) + ["body", "officials_positions"]
+    assert header == list(export.BASE_FIELDS) + ["score", "body", "officials_positions"]
     assert len(body) == engine.search(SearchRequest(q="đại hội"))["total"]
     multiline = 0
     for cells in body:
@@ -108,7 +120,7 @@ def test_jsonl_is_one_object_per_line(client):
     assert resp.headers["content-disposition"].rstrip('"').endswith(".jsonl")
     assert resp.text.endswith("\n")
     for row in jsonl(resp):
-        assert list(row) == list(export.BASE_FIELDS) + ["officials_positions"]
+        assert list(row) == list(export.BASE_FIELDS) + ["score", "officials_positions"]
         assert all(set(o) == {"name", "positions"} for o in row["officials_positions"])
 
 

@@ -318,6 +318,7 @@
           : "Không kết nối được với dịch vụ tìm kiếm. Vui lòng thử lại.";
     $("summary").textContent = "";
     $("results").replaceChildren();
+    $("partial").hidden = true;
     $("pagination").replaceChildren();
     $("histogram").hidden = true;
     $("did-you-mean").hidden = true;
@@ -343,7 +344,11 @@
     const list = $("results");
     list.replaceChildren(...(data.hits || []).map(renderHit));
     list.setAttribute("start", String((s.page - 1) * PER_PAGE + 1));
-    renderEmpty(s, total, (data.hits || []).length);
+    // partial matches (some of the words): listed apart, never counted in the total
+    const partial = (data.partial && data.partial.hits) || [];
+    $("partial-results").replaceChildren(...partial.map(renderHit));
+    $("partial").hidden = !partial.length;
+    renderEmpty(s, total, (data.hits || []).length + partial.length);
     renderPagination(s, total);
     announce(
       total ? `Tìm thấy ${numberFmt.format(total)} kết quả` : "Không tìm thấy kết quả phù hợp",
@@ -370,12 +375,25 @@
       parts.push(h("span", { class: "range" }, ` · hiển thị ${first}–${last}`));
     }
     summary.replaceChildren(...parts);
+    if (data.showing_results_for) {
+      summary.append(
+        h(
+          "span",
+          { class: "relaxed" },
+          "Hiển thị kết quả cho ",
+          h("q", {}, data.showing_results_for),
+          " (không có tin bài chứa đúng các từ có dấu đã nhập).",
+        ),
+      );
+    }
     if (data.relaxed) {
       summary.append(
         h(
           "span",
           { class: "relaxed" },
-          "Không có tin bài chứa đủ mọi từ đã nhập; dưới đây là các kết quả gần đúng nhất.",
+          total
+            ? "Ít tin bài chứa đủ mọi từ đã nhập; bên dưới có thêm các kết quả chứa một phần."
+            : "Không có tin bài chứa đủ mọi từ đã nhập; dưới đây là các kết quả chứa một phần.",
         ),
       );
     }

@@ -1,0 +1,336 @@
+"""What a query matches: typed units, a boolean plan over them, and its document sets.
+
+This is the one place that decides which articles a query holds (``docs/query-syntax.md``
+states the rules). ``/search``'s total, facets and histogram, ``/export`` and the CLI all
+count the mask that ``evaluate`` returns; ranking (``search.scoring``) only orders it.
+
+* A ``Syllable`` typed with any diacritic matches only that syllable (NFC, one tone
+  placement, case folded): its exact field (``title``/``body``). One typed without
+  diacritics matches every accented form: the folded field (``*_fold``).
+* A ``Sequence`` is a quoted phrase (adjacent syllables within one sentence) or a code
+  typed as one word (``COVID-19``, ``2,4%``, ``100/2019/NĐ-CP``, ``Q.10``: those
+  syllables joined by that punctuation). Its candidates come from the index (every
+  adjacent pair in ``*_pairs``, which holds pairs within a sentence, and every accented
+  syllable as typed); a candidate is kept when the stored text holds the sequence
+  (``SequencePattern``), unless the pairs alone already say so (two syllables, no
+  diacritics, no punctuation asked for).
+* Filters (``official:``, ``category:``, ``source:``, ``date:``, and the same URL
+  parameters) are masks from ``DocTable.filter_mask``.
+
+Document sets are boolean NumPy arrays over document numbers, combined with ``&``/``|``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from indexer.analysis import HAN, fold_diacritics, normalize_text, sentence_breaks
+
+BOTH = ("title", "body")
+CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
+_NOT_HAN_LETTER = rf"[^\W_{HAN}]"
+_HAN = re.compile(rf"[{HAN}]")
+_HYPHENS = "-‐‑‒–—"
+_BREAK_CHARS = re.compile(r"[.!?…\n]")
+
+
+@dataclass(frozen=True)
+class Syllable:
+    """One typed syllable, lowercased and normalised like the index."""
+
+    text: str
+
+    @property
+    def folded(self) -> str:
+        return fold_diacritics(self.text)
+
+    @property
+    def exact(self) -> bool:
+        """Typed with a diacritic (or ``đ``): it matches only itself."""
+        return self.folded != self.text
+
+    def as_folded(self) -> Syllable:
+        return Syllable(self.folded)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Adjacent syllables: a phrase (``separators`` None: any gap within a sentence) or
+    a code (``separators[i]`` joins syllable i and i + 1 exactly; ``suffix`` follows)."""
+
+    syllables: tuple[Syllable, ...]
+    separators: tuple[str, ...] | None = None
+    suffix: str = ""
+
+    @property
+    def is_code(self) -> bool:
+        return self.separators is not None
+
+    def as_folded(self) -> Sequence:
+        return Sequence(tuple(s.as_folded() for s in self.syllables), self.separators, self.suffix)
+
+    def pairs(self) -> list[str]:
+        """The folded adjacent pairs the index must hold (``*_pairs`` terms)."""
+        folded = [s.folded for s in self.syllables]
+        return list(dict.fromkeys(f"{a}_{b}" for a, b in itertools.pairwise(folded)))
+
+    def needs_text(self) -> bool:
+        """Whether the stored text must confirm a candidate (the pairs do not say it all)."""
+        return len(self.syllables) > 2 or self.is_code or any(s.exact for s in self.syllables)
+
+
+Unit = Syllable | Sequence
+
+
+# --------------------------------------------------------------------------- the plan
+@dataclass
+class Leaf:
+    """A unit looked for in ``fields`` (``title``/``body``: either one holds it)."""
+
+    unit: Unit
+    fields: tuple[str, ...] = BOTH
+
+
+@dataclass
+class Filter:
+    """``field`` (official, category, source, date) equal to ``value``, as a mask."""
+
+    field: str
+    value: str
+
+
+@dataclass
+class And:
+    children: list = field(default_factory=list)
+
+
+@dataclass
+class Or:
+    children: list = field(default_factory=list)
+
+
+@dataclass
+class Not:
+    child: object
+
+
+@dataclass
+class AtLeast:
+    """At least ``count`` of ``children`` (a long query's words)."""
+
+    count: int
+    children: list = field(default_factory=list)
+
+
+Expr = Leaf | Filter | And | Or | Not | AtLeast
+
+
+def units_of(expr) -> Iterator[Unit]:
+    """The positive units of ``expr`` (what highlighting marks)."""
+    if isinstance(expr, Leaf):
+        yield expr.unit
+    elif isinstance(expr, And | Or | AtLeast):
+        for child in expr.children:
+            yield from units_of(child)
+
+
+def fold_expr(expr):
+    """``expr`` with every syllable read without its diacritics (rule 1's fallback)."""
+    if isinstance(expr, Leaf):
+        return Leaf(expr.unit.as_folded(), expr.fields)
+    if isinstance(expr, Not):
+        return Not(fold_expr(expr.child))
+    if isinstance(expr, AtLeast):
+        return AtLeast(expr.count, [fold_expr(c) for c in expr.children])
+    if isinstance(expr, And | Or):
+        return type(expr)([fold_expr(c) for c in expr.children])
+    return expr
+
+
+def has_exact(expr) -> bool:
+    """Whether any syllable of ``expr`` (positive or excluded) was typed with diacritics."""
+    if isinstance(expr, Leaf):
+        unit = expr.unit
+        syls = unit.syllables if isinstance(unit, Sequence) else (unit,)
+        return any(s.exact for s in syls)
+    if isinstance(expr, Not):
+        return has_exact(expr.child)
+    if isinstance(expr, And | Or | AtLeast):
+        return any(has_exact(c) for c in expr.children)
+    return False
+
+
+# --------------------------------------------------------------------------- evaluation
+Postings = Callable[[str, str], np.ndarray]  # (field, term) → live document numbers
+Stored = Callable[[int], dict]  # document number → stored fields
+FilterMask = Callable[[str, str], np.ndarray]
+
+
+class DocSets:
+    """Evaluates a plan to a boolean mask over document numbers (live documents only)."""
+
+    def __init__(
+        self,
+        live: np.ndarray,
+        postings: Postings,
+        stored: Stored,
+        filters: FilterMask,
+        confirmed: OrderedDict | None = None,
+    ):
+        """``confirmed``: sequences already checked against the stored text, kept by the
+        caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``)."""
+        self.live = live
+        self.size = live.size
+        self._postings = postings
+        self._stored = stored
+        self._filters = filters
+        self._memo: dict = {}
+        self._confirmed = OrderedDict() if confirmed is None else confirmed
+
+    def mask(self, expr) -> np.ndarray:
+        """Live documents matching ``expr``."""
+        if isinstance(expr, Leaf):
+            return self._leaf(expr)
+        if isinstance(expr, Filter):
+            return self._filters(expr.field, expr.value) & self.live
+        if isinstance(expr, Not):
+            return self.live & ~self.mask(expr.child)
+        if isinstance(expr, And):
+            out = self.live.copy()
+            for child in expr.children:
+                out &= self.mask(child)
+            return out
+        if isinstance(expr, Or):
+            out = np.zeros(self.size, dtype=bool)
+            for child in expr.children:
+                out |= self.mask(child)
+            return out
+        if isinstance(expr, AtLeast):
+            counts = np.zeros(self.size, dtype=np.int16)
+            for child in expr.children:
+                counts += self.mask(child)
+            return (counts >= max(1, expr.count)) & self.live
+        raise TypeError(f"not a plan node: {expr!r}")
+
+    def _term(self, fieldname: str, term: str) -> np.ndarray:
+        key = (fieldname, term)
+        if key not in self._memo:
+            out = np.zeros(self.size, dtype=bool)
+            out[self._postings(fieldname, term)] = True
+            self._memo[key] = out
+        return self._memo[key]
+
+    def syllable_mask(self, syl: Syllable, fieldname: str) -> np.ndarray:
+        """Documents holding ``syl`` (by rule 1) in ``fieldname`` (title or body)."""
+        if syl.exact:
+            return self._term(fieldname, syl.text)
+        return self._term(f"{fieldname}_fold", syl.folded)
+
+    def _leaf(self, leaf: Leaf) -> np.ndarray:
+        unit = leaf.unit
+        out = np.zeros(self.size, dtype=bool)
+        for fieldname in leaf.fields:
+            if isinstance(unit, Syllable):
+                out |= self.syllable_mask(unit, fieldname)
+            else:
+                out |= self._sequence(unit, fieldname)
+        return out & self.live
+
+    def _sequence(self, seq: Sequence, fieldname: str) -> np.ndarray:
+        cand = self.live.copy()
+        for pair in seq.pairs():
+            cand &= self._term(f"{fieldname}_pairs", pair)
+        for syl in seq.syllables:
+            cand &= self.syllable_mask(syl, fieldname)
+        if not seq.needs_text() or not cand.any():
+            return cand
+        key = (seq, fieldname)
+        known = self._confirmed.get(key)
+        if known is not None:
+            self._confirmed.move_to_end(key)
+            return known
+        pattern = pattern_for(seq)
+        for doc in np.flatnonzero(cand):
+            text = self._stored(int(doc)).get(fieldname) or ""
+            if not pattern.found_in(text):
+                cand[doc] = False
+        self._confirmed[key] = cand
+        while len(self._confirmed) > CONFIRMED_KEPT:
+            self._confirmed.popitem(last=False)
+        return cand
+
+
+# --------------------------------------------------------------------------- text
+def _syllable_regex(syl: Syllable, index: int) -> str:
+    body = f"(?P<s{index}>{re.escape(syl.folded)})"
+    if _HAN.fullmatch(syl.folded):
+        return body
+    return f"(?<!{_NOT_HAN_LETTER}){body}(?!{_NOT_HAN_LETTER})"
+
+
+def _separator_regex(sep: str) -> str:
+    if sep in _HYPHENS:
+        return f"[{_HYPHENS}]"
+    return re.escape(sep)
+
+
+class SequencePattern:
+    """Finds a unit in a text by the rules of the module docstring.
+
+    Runs on the normalised, lowercased and folded text (all three keep NFC text's
+    length), then checks the syllables typed with diacritics against the unfolded text
+    and that no phrase gap crosses a sentence break.
+    """
+
+    def __init__(self, unit: Unit):
+        seq = unit if isinstance(unit, Sequence) else Sequence((unit,))
+        self.seq = seq
+        parts = [_syllable_regex(seq.syllables[0], 0)]
+        for i, syl in enumerate(seq.syllables[1:], 1):
+            if seq.is_code:
+                parts.append(f"(?P<g{i}>{_separator_regex(seq.separators[i - 1])})")
+            else:
+                parts.append(f"(?P<g{i}>[\\W_]*?)")
+            parts.append(_syllable_regex(syl, i))
+        if seq.suffix:
+            parts.append(r"\s?" + re.escape(seq.suffix))
+        self.regex = re.compile("".join(parts))
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``)."""
+        norm = normalize_text(text)
+        lower = norm.lower()
+        folded = fold_diacritics(lower)
+        if len(folded) != len(lower):
+            return []
+        seq, out, breaks = self.seq, [], None
+        for m in self.regex.finditer(folded):
+            if any(
+                syl.exact and lower[m.start(f"s{i}") : m.end(f"s{i}")] != syl.text
+                for i, syl in enumerate(seq.syllables)
+            ):
+                continue
+            if not seq.is_code and len(seq.syllables) > 1:
+                gaps = [m.span(f"g{i}") for i in range(1, len(seq.syllables))]
+                if any(_BREAK_CHARS.search(folded, a, b) for a, b in gaps):
+                    breaks = sentence_breaks(norm) if breaks is None else breaks
+                    if any(a <= b_ < b for a, b in gaps for b_ in breaks):
+                        continue
+            out.append(m.span())
+        return out
+
+    def found_in(self, text: str) -> bool:
+        return bool(self.spans(text))
+
+
+@lru_cache(maxsize=1024)
+def pattern_for(unit: Unit) -> SequencePattern:
+    """The compiled ``SequencePattern`` of ``unit`` (units are immutable)."""
+    return SequencePattern(unit)
