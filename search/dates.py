@@ -39,6 +39,7 @@ def api_date(value: str, upper: bool = False) -> datetime | None:
     """A date parameter of the API: None when blank, else ``parse_bound``; ValueError when
     ``value`` does not match ``API_DATE_PATTERN``."""
     if not _API_DATE.fullmatch(value):
+        parse_bound(value, upper=upper)  # its message says what is wrong (a month 13…)
         raise ValueError(f"use YYYY, YYYY-MM, YYYY-MM-DD or an RFC 3339 date-time, not {value!r}")
     return parse_bound(value, upper=upper) if value.strip(_BLANK) else None
 
