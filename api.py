@@ -9,6 +9,7 @@ with a stack trace.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -17,6 +18,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import falcon
 
@@ -30,6 +32,8 @@ from search.engine import FACET_LIMIT, SORTS, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
 from web import article_page
+from web import site as site_page
+from web.site import Site
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
@@ -413,11 +417,51 @@ def send_web_file(req, resp, path: Path, status: str = falcon.HTTP_200) -> None:
     resp.data = path.read_bytes()
 
 
+def send_text(req, resp, text: str, content_type: str) -> None:
+    """A page or script built from web/ and the settings, with an ETag of its content."""
+    data = text.encode("utf-8")
+    etag = falcon.ETag(hashlib.blake2b(data, digest_size=12).hexdigest())
+    resp.etag = etag
+    resp.cache_control = ["no-cache"]
+    if req.if_none_match and etag in req.if_none_match:
+        resp.status = falcon.HTTP_304
+        resp.content_type = None
+        return
+    resp.content_type = content_type
+    resp.data = data
+
+
 class PageResource:
-    """The search page at ``/`` (drawn by app.js from the URL)."""
+    """The search page at ``/`` (drawn by app.js from the URL), with the site's brand."""
+
+    def __init__(self, site: Site):
+        self.site = site
 
     def on_get(self, req, resp):
-        send_web_file(req, resp, WEB_DIR / "index.html")
+        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
+
+
+class SiteStyleResource:
+    """``/site.css``: the site's accent colour as the page's CSS variables."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        send_text(req, resp, site_page.site_css(self.site), "text/css; charset=utf-8")
+
+
+class EmbedScriptResource:
+    """``/embed.js`` carrying the allowed origins, the site's name and colour."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        source = (WEB_DIR / "embed.js").read_text(encoding="utf-8")
+        script = site_page.embed_script(source, self.site)
+        send_text(req, resp, script, "text/javascript; charset=utf-8")
 
 
 class ArticlePageResource:
@@ -427,8 +471,9 @@ class ArticlePageResource:
 
     RELATED = 5
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, site: Site | None = None):
         self.engine = engine
+        self.site = site or Site()
         self.finder = RelatedFinder(engine)
 
     def on_get(self, req, resp, article_id: str):
@@ -437,36 +482,39 @@ class ArticlePageResource:
         except IndexMissing:  # the page itself explains that the service is not ready
             send_web_file(req, resp, WEB_DIR / "index.html")
             return
-        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        template = site_page.brand_page(
+            (WEB_DIR / "index.html").read_text(encoding="utf-8"), self.site
+        )
         resp.content_type = falcon.MEDIA_HTML
         resp.cache_control = ["no-cache"]
         if article is None:
             resp.status = falcon.HTTP_404
-            resp.text = article_page.render_missing(template)
+            resp.text = article_page.render_missing(template, self.site.name)
             return
         related = self.finder.for_article(article_id, RelatedRequest(self.RELATED)) or {}
         canonical = req.prefix + article_page.article_path(article_id)
         resp.text = article_page.render_article(
-            template, article, related.get("hits") or [], canonical
+            template, article, related.get("hits") or [], canonical, self.site.name
         )
 
 
 class StaticResource:
-    """``/static/{name}`` and ``/embed.js``: the page's scripts and styles from web/."""
+    """``/static/{name}``: the page's scripts and styles from web/."""
 
-    def on_get(self, req, resp, name: str = "embed.js"):
+    def on_get(self, req, resp, name: str):
         if not WEB_STATIC_NAME.match(name):
             raise falcon.HTTPNotFound(description=f"no such file: {name}")
         send_web_file(req, resp, WEB_DIR / name)
 
 
-def add_web_routes(app: falcon.App, engine: Engine) -> None:
+def add_web_routes(app: falcon.App, engine: Engine, site: Site | None = None) -> None:
     """The search page, the article view, their static files and embed.js."""
-    static = StaticResource()
-    app.add_route("/", PageResource())
-    app.add_route("/a/{article_id:path}", ArticlePageResource(engine))
-    app.add_route("/static/{name}", static)
-    app.add_route("/embed.js", static)
+    site = site or Site()
+    app.add_route("/", PageResource(site))
+    app.add_route("/a/{article_id:path}", ArticlePageResource(engine, site))
+    app.add_route("/static/{name}", StaticResource())
+    app.add_route("/site.css", SiteStyleResource(site))
+    app.add_route("/embed.js", EmbedScriptResource(site))
 
 
 class OpenAPIResource:
@@ -518,9 +566,11 @@ def security_headers(settings: Settings) -> dict[str, str]:
     """Browser hardening for every answer (nginx adds the same to the files it serves):
     the page runs only its own scripts and styles (it has no inline ones), nothing is
     sniffed, pages are framed only by this site, and queries do not leak to other sites."""
+    logo = urlsplit(settings.site_logo or "")
+    images = " ".join(["'self'", "data:"] + ([f"https://{logo.netloc}"] if logo.netloc else []))
     return {
         "Content-Security-Policy": (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'self'"
         ),
@@ -583,7 +633,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
     app.add_route("/suggest", SuggestResource(engine))
     app.add_route("/officials", OfficialsResource(engine))
     app.add_route("/officials/{name}", OfficialResource(engine))
-    add_web_routes(app, engine)
+    add_web_routes(app, engine, Site.from_settings(settings))
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(BadParameter, _bad_parameter)

@@ -33,7 +33,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from indexer.analysis import canonical_tones, match_key
+from indexer.analysis import canonical_tones, match_key, pyvi_word_spans
 
 __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_key"]
 
@@ -243,33 +243,6 @@ def lexicon() -> Lexicon:
         generic_titles=frozenset(_mention_key(t) for t in _read_lines("generic_titles.txt")),
         foreign_orgs=frozenset(_read_lines("foreign_orgs.txt")),
     )
-
-
-# --------------------------------------------------------------------------- pyvi
-@lru_cache(maxsize=1)
-def _pyvi_model():
-    from pyvi import ViTokenizer  # loading the CRF takes a moment: only when needed
-
-    return ViTokenizer.ViTokenizer
-
-
-_PYVI_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def pyvi_word_spans(text: str) -> list[tuple[int, int]]:
-    """pyvi's multi-syllable words of ``text`` as character spans."""
-    matches = list(_PYVI_TOKEN.finditer(text))
-    if len(matches) < 2:
-        return []
-    model = _pyvi_model()
-    labels = model.model.predict([model.sent2features([m.group(0) for m in matches], False)])[0]
-    spans, start = [], 0
-    for i in range(1, len(matches) + 1):
-        if i == len(matches) or labels[i] != "I_W" or not matches[i].group(0)[0].isalnum():
-            if i - 1 > start:
-                spans.append((matches[start].start(), matches[i - 1].end()))
-            start = i
-    return spans
 
 
 # --------------------------------------------------------------------------- mentions

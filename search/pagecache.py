@@ -2,11 +2,10 @@
 
 Read-ahead (``scoring.PostingStore.warm``) copies the longest posting lists into memory,
 but a query also reads stored fields (titles and bodies for snippets), term records and
-shorter lists straight from the memory-mapped segments. Measured on the 85k index after
-dropping the page cache: short-query p95 56.6 ms, against 16 ms with the files cached.
-Reading the files once, in a background thread, fills the page cache (1.8 s for the
-85k index's 1.1 GB from a cold disk; ``posix_fadvise(WILLNEED)`` was tried and read only
-the first 8 MB of each file). When the files would take more than a share of the
+shorter lists straight from the memory-mapped segments, and from a cold page cache each
+of those reads is a disk read (docs/benchmarks.md has the cold and warm figures).
+Reading the files once, in a background thread, fills the page cache; plain reads are
+used because ``posix_fadvise(WILLNEED)`` reads only the first 8 MB of each file. When the files would take more than a share of the
 available memory (capped by the container's cgroup limit) nothing is read, so a large
 index never pushes everything else out.
 """

@@ -1,8 +1,8 @@
 """BM25F over whole posting lists with NumPy: the ranking of plain-word queries.
 
-Whoosh scores document by document in Python, and its block-quality shortcut returned
-a wrong top 10 for our nested unions (measured: 99 of 100 queries), while exact
-scoring of every match took seconds on 85k articles. Here each query term's posting
+Whoosh scores document by document in Python, and its block-quality shortcut does not
+return the exact top 10 of our nested unions, while exact scoring of every match takes
+seconds on 85k articles (docs/benchmarks.md, "Why the code is as it is"). Here each query term's posting
 list is read block by block into arrays (cached per snapshot), scored with array
 operations and summed into one array per query, so a 20-word question costs
 milliseconds and the top hits are exact.
@@ -12,8 +12,8 @@ define it): each field's term frequency is length-normalised, weighted (a title
 occurrence counts ``TITLE_WEIGHT`` body occurrences; a title derived from the body's
 first sentence counts like body text) and summed before one saturation. Whoosh's
 ``BM25F`` instead adds a separately saturated BM25 per field, so a word in the title
-and the body was counted twice and a long body repeating common words outweighed the
-titles (measured on the vims headline set: nDCG@10 0.857 → 0.873 on held-out queries).
+and the body counts twice and a long body repeating common words outweighs the titles
+(the held-out measurement is in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ K1 = 1.2
 TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
 DERIVED_TITLE_WEIGHT = 1.0  # a title derived from the first sentence is body text
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
-# Postings a worker reads ahead by default (``Settings.warm_postings``). On the 85k
-# benchmark index 4M postings (the 59 longest lists) left the search-box queries' p95 at
-# 52 ms in-process; 32M (1,957 lists, 6 s of one core when an index is opened, 3 s after a
-# small commit, about 12 bytes each: 0.4-0.5 GB a worker) brought it to 17 ms.
+# Postings a worker reads ahead by default (``Settings.warm_postings``): about 12 bytes
+# each, so 0.4-0.5 GB a worker; the budget was chosen on the 85k index (docs/benchmarks.md)
 WARM_POSTINGS = 32_000_000
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 

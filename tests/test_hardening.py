@@ -233,6 +233,13 @@ def test_browser_hardening_headers_on_every_answer(client, path):
     assert result.headers["referrer-policy"] == "strict-origin-when-cross-origin"
 
 
+def test_a_logo_from_another_site_is_allowed_by_the_csp(engine):
+    settings = Settings(site_logo="https://portal.example/logo.png")
+    client = falcon.testing.TestClient(create_app(engine, settings))
+    csp = client.simulate_get("/").headers["content-security-policy"]
+    assert "img-src 'self' data: https://portal.example;" in csp
+
+
 def test_the_page_has_no_inline_script_or_style():
     page = (api.WEB_DIR / "index.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "<style" not in page and " style=" not in page

@@ -13,7 +13,7 @@
   const SUGGEST_LIMIT = 8;
   const SUGGEST_DELAY_MS = 120;
   const FACET_SHOWN = 8;
-  const SITE = "Kho tư liệu tin bài";
+  const SITE = (document.querySelector('meta[name="application-name"]') || {}).content || "Kho tư liệu tin bài";
   const SORTS = { relevance: "Liên quan nhất", newest: "Mới nhất", oldest: "Cũ nhất" };
   const KIND_LABELS = {
     query: "Từ khóa",
