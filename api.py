@@ -25,6 +25,7 @@ import falcon
 from indexer.store import IndexMissing
 from search import export, officials, suggest
 from search.admission import Busy, Slots
+from search.analytics import QueryLog
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import DateRangeError, parse_date_range
@@ -113,6 +114,14 @@ def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> 
     return checked_text(raw, name)
 
 
+def read_body(req: falcon.Request, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body, sent with a Content-Length or chunked (gunicorn
+    decodes the chunks; Falcon's bounded stream reads nothing without a length)."""
+    chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+    stream = req.stream if req.content_length is None and chunked else req.bounded_stream
+    return stream.read(limit)
+
+
 def checked_text(value: str, name: str) -> str:
     """``value`` when it is text that UTF-8 can carry; a lone surrogate (``\\ud800``, which
     JSON's escapes can spell) is a 400 naming ``name``."""
@@ -175,7 +184,9 @@ class StatsResource:
 
 
 class SearchResource:
-    """``GET /search``; a query longer than ``long_query_chars`` takes one of ``long_slots``."""
+    """``GET /search``. A query longer than ``long_query_chars`` takes one of
+    ``long_slots``. With ``log=true`` (what the search page sends for a visitor's new
+    search) the query text and whether it found anything go to the owner's query log."""
 
     def __init__(
         self,
@@ -183,25 +194,53 @@ class SearchResource:
         max_page: int = MAX_PAGE,
         long_slots: Slots | None = None,
         long_query_chars: int = 200,
+        query_log: QueryLog | None = None,
     ):
         self.engine = engine
         self.max_page = max_page
         self.long_slots = long_slots or Slots("long query", 1)
         self.long_query_chars = long_query_chars
+        self.query_log = query_log
 
     def on_get(self, req, resp):
         request = search_request(req, self.max_page)
         token = _one(req, "cursor")
+        logged = bool_param(req, "log", False)
         try:
             if token:  # a cursor replaces `page` (and may go deeper than MAX_PAGE)
                 request = replace(request, after=decode_cursor(token, request))
             if len(request.q) > self.long_query_chars:
                 with self.long_slots.held():
-                    resp.media = self.engine.search(request)
+                    answer = self.engine.search(request)
             else:
-                resp.media = self.engine.search(request)
+                answer = self.engine.search(request)
         except CursorError as exc:
             raise BadParameter("cursor", str(exc)) from None
+        if logged and self.query_log and request.page == 1 and not token and request.q.strip():
+            self.query_log.record_search(request.q, answer["total"])
+        resp.media = answer
+
+
+class ClickResource:
+    """``POST /queries/click`` ``{"q": …}``: a visitor opened a result of ``q`` (the query
+    log counts clicks per query; nothing about the visitor is kept). Answers 204."""
+
+    MAX_BODY_BYTES = 4096
+
+    def __init__(self, query_log: QueryLog | None):
+        self.query_log = query_log
+
+    def on_post(self, req, resp):
+        raw = read_body(req, self.MAX_BODY_BYTES + 1)
+        try:
+            doc = json.loads(raw.decode("utf-8")) if len(raw) <= self.MAX_BODY_BYTES else None
+        except (UnicodeDecodeError, ValueError):
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("q"), str):
+            raise BadParameter("q", "the body must be a JSON object with the query 'q'")
+        if self.query_log and checked_text(doc["q"], "q").strip():
+            self.query_log.record_click(doc["q"])
+        resp.status = falcon.HTTP_204
 
 
 class ExportResource:
@@ -380,9 +419,7 @@ class RelatedResource:
             )
         if (req.content_length or 0) > self.MAX_BODY_BYTES:
             raise falcon.HTTPContentTooLarge(description="the body is larger than 100 KB")
-        chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
-        stream = req.stream if req.content_length is None and chunked else req.bounded_stream
-        raw = stream.read(self.MAX_BODY_BYTES + 1)
+        raw = read_body(req, self.MAX_BODY_BYTES + 1)
         if len(raw) > self.MAX_BODY_BYTES:
             raise falcon.HTTPContentTooLarge(description="the body is larger than 100 KB")
         try:
@@ -439,6 +476,18 @@ class PageResource:
 
     def on_get(self, req, resp):
         template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
+
+
+class EditorPageResource:
+    """``/editor``: paste a draft, see the archive's related articles (web/editor.js asks
+    ``POST /related``), with the site's brand."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        template = (WEB_DIR / "editor.html").read_text(encoding="utf-8")
         send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
 
 
@@ -513,6 +562,7 @@ def add_web_routes(app: falcon.App, engine: Engine, site: Site | None = None) ->
     app.add_route("/", PageResource(site))
     app.add_route("/a/{article_id:path}", ArticlePageResource(engine, site))
     app.add_route("/static/{name}", StaticResource())
+    app.add_route("/editor", EditorPageResource(site))
     app.add_route("/site.css", SiteStyleResource(site))
     app.add_route("/embed.js", EmbedScriptResource(site))
 
@@ -616,12 +666,13 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
     slots = settings.heavy_slots
     app.add_route("/health", HealthResource(engine))
     app.add_route("/stats", StatsResource(engine))
-    app.add_route(
-        "/search",
-        SearchResource(
-            engine, settings.max_page, Slots("long query", slots), settings.long_query_chars
-        ),
+    log_path = settings.analytics_path(engine.root)
+    query_log = QueryLog(log_path) if log_path else None
+    search = SearchResource(
+        engine, settings.max_page, Slots("long query", slots), settings.long_query_chars, query_log
     )
+    app.add_route("/search", search)
+    app.add_route("/queries/click", ClickResource(query_log))
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
     # feature routes (one line each; the logic behind them lives in search/)
