@@ -569,6 +569,8 @@ def _gap_ok(gap: str, lex: Lexicon) -> bool:
     return lex.breaker_re.search(_lowercase_words(gap)) is None
 
 
+# "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
+_AFFAIR = re.compile(rf"(?:(?<![{_U}])\b[{_L}]+|\b[{_U}]{{2,}})\s+vụ\s*$")
 _AT_A_PLACE = re.compile(rf"(?<!\w)ở\s+(?=[{_U}])")
 _LIST_TAIL = re.compile(r"(?<!\w)và\s*$")
 
@@ -613,6 +615,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         gap = _APPOSITION_TAIL.sub("", gap) + " "
         if gap.strip() and not _gap_ok(gap, lex):
             return None
+        if _AFFAIR.search(gap):
+            return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
         if m.kind == "foreign" and not _foreign_gap_ok(gap):
             return None
         if kind == "comrade":
