@@ -22,6 +22,7 @@ import falcon
 
 from indexer.store import IndexMissing
 from search import export, officials, suggest
+from search.analytics import QueryLog
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import DateRangeError, parse_date_range
@@ -162,19 +163,51 @@ class StatsResource:
 
 
 class SearchResource:
-    def __init__(self, engine: Engine, max_depth: int = MAX_DEPTH):
+    """``GET /search``. With ``log=true`` (what the search page sends for a visitor's new
+    search) the query text and whether it found anything go to the owner's query log."""
+
+    def __init__(
+        self, engine: Engine, max_depth: int = MAX_DEPTH, query_log: QueryLog | None = None
+    ):
         self.engine = engine
         self.max_depth = max_depth
+        self.query_log = query_log
 
     def on_get(self, req, resp):
         request = search_request(req, self.max_depth)
         token = _one(req, "cursor")
+        logged = bool_param(req, "log", False)
         try:
             if token:  # a cursor replaces `page` (and may go deeper than MAX_DEPTH)
                 request = replace(request, after=decode_cursor(token, request))
-            resp.media = self.engine.search(request)
+            answer = self.engine.search(request)
         except CursorError as exc:
             raise BadParameter("cursor", str(exc)) from None
+        if logged and self.query_log and request.page == 1 and not token and request.q.strip():
+            self.query_log.record_search(request.q, answer["total"])
+        resp.media = answer
+
+
+class ClickResource:
+    """``POST /queries/click`` ``{"q": …}``: a visitor opened a result of ``q`` (the query
+    log counts clicks per query; nothing about the visitor is kept). Answers 204."""
+
+    MAX_BODY_BYTES = 4096
+
+    def __init__(self, query_log: QueryLog | None):
+        self.query_log = query_log
+
+    def on_post(self, req, resp):
+        raw = req.bounded_stream.read(self.MAX_BODY_BYTES + 1)
+        try:
+            doc = json.loads(raw.decode("utf-8")) if len(raw) <= self.MAX_BODY_BYTES else None
+        except (UnicodeDecodeError, ValueError):
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("q"), str):
+            raise BadParameter("q", "the body must be a JSON object with the query 'q'")
+        if self.query_log and doc["q"].strip():
+            self.query_log.record_click(doc["q"])
+        resp.status = falcon.HTTP_204
 
 
 class ExportResource:
@@ -363,6 +396,18 @@ class PageResource:
         send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
 
 
+class EditorPageResource:
+    """``/editor``: paste a draft, see the archive's related articles (web/editor.js asks
+    ``POST /related``), with the site's brand."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        template = (WEB_DIR / "editor.html").read_text(encoding="utf-8")
+        send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
+
+
 class SiteStyleResource:
     """``/site.css``: the site's accent colour as the page's CSS variables."""
 
@@ -434,6 +479,7 @@ def add_web_routes(app: falcon.App, engine: Engine, site: Site | None = None) ->
     app.add_route("/", PageResource(site))
     app.add_route("/a/{article_id:path}", ArticlePageResource(engine, site))
     app.add_route("/static/{name}", StaticResource())
+    app.add_route("/editor", EditorPageResource(site))
     app.add_route("/site.css", SiteStyleResource(site))
     app.add_route("/embed.js", EmbedScriptResource(site))
 
@@ -487,7 +533,10 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
     )
     app.add_route("/health", HealthResource(engine))
     app.add_route("/stats", StatsResource(engine))
-    app.add_route("/search", SearchResource(engine, settings.max_depth))
+    log_path = settings.analytics_path(engine.root)
+    query_log = QueryLog(log_path) if log_path else None
+    app.add_route("/search", SearchResource(engine, settings.max_depth, query_log))
+    app.add_route("/queries/click", ClickResource(query_log))
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
     # feature routes (one line each; the logic behind them lives in search/)

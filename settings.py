@@ -19,6 +19,7 @@ variable                    meaning                                          def
 ``VNSEARCH_SITE_LOGO``      a logo image address (https://… or /…)           the star
 ``VNSEARCH_SITE_HOME``      the site's own address (the header links back)   none
 ``VNSEARCH_SITE_ACCENT``    the accent colour, #rgb or #rrggbb               ``#a8101f``
+``VNSEARCH_ANALYTICS``      the query log: on (beside the index), off, path  on
 ``VNSEARCH_SETTINGS``       a TOML file with any of the keys above           none
 =========================== ================================================ ==============
 
@@ -38,6 +39,7 @@ from pathlib import Path
 from search.scoring import WARM_POSTINGS
 
 DEFAULT_INDEX = Path("index_data")
+ANALYTICS_NAME = "queries.sqlite"
 EXPORT_MODES = ("off", "public", "key")
 FALSE_WORDS = {"0", "off", "false", "no"}
 TRUE_WORDS = {"1", "on", "true", "yes"}
@@ -64,6 +66,15 @@ class Settings:
     site_logo: str | None = None
     site_home: str | None = None
     site_accent: str | None = None
+    analytics: str = "on"  # the query log: "on" (beside the index), "off" or a file path
+
+    def analytics_path(self, index: Path | None = None) -> Path | None:
+        """Where the query log is kept (``search.analytics``); None when it is off."""
+        if self.analytics == "off":
+            return None
+        if self.analytics == "on":
+            return Path(index or self.index) / ANALYTICS_NAME
+        return Path(self.analytics)
 
     def __post_init__(self):
         if self.export not in EXPORT_MODES:
@@ -88,6 +99,7 @@ class Settings:
             "prefetch": _switch(env, "VNSEARCH_PREFETCH", True),
             "cors_origins": _origins(env, "VNSEARCH_CORS_ORIGINS"),
             **_site(env),
+            "analytics": _analytics(env),
             "export": (env.get("VNSEARCH_EXPORT") or "public").strip().lower(),
             "export_key": env.get("VNSEARCH_EXPORT_KEY") or None,
             "heavy_slots": _count(env, "VNSEARCH_HEAVY_SLOTS", 1),
@@ -111,6 +123,7 @@ FILE_KEYS = (
     "export",
     "export_key",
     "heavy_slots",
+    "analytics",
 )
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
@@ -167,6 +180,15 @@ def _site(env: Mapping[str, str]) -> dict:
             raise SettingsError(f"{name} must be an address starting https:// or /, not {raw!r}")
         values[key] = raw or None
     return values
+
+
+def _analytics(env: Mapping[str, str]) -> str:
+    raw = (env.get("VNSEARCH_ANALYTICS") or "").strip()
+    if not raw or raw.lower() in TRUE_WORDS:
+        return "on"
+    if raw.lower() in FALSE_WORDS:
+        return "off"
+    return raw
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:

@@ -252,3 +252,25 @@ def test_the_embed_on_an_allowed_origin_opens_a_title(server, page):
     page.wait_for_url(re.compile(re.escape(server["base"]) + r"/a/demo-024$"))
     assert "bóng đá" in page.locator("h1.article-title").inner_text()
     assert not [e for e in errors if "vnsearch" in e]
+
+
+def test_the_editor_page_shows_related_articles_and_their_passages(server, page):
+    page.goto(server["base"] + "/editor")
+    page.get_by_role("button", name="Tìm bài liên quan").click()
+    page.locator("#draft-error").wait_for()
+    assert "Hãy dán nội dung bản thảo" in page.locator("#draft-error").inner_text()
+    page.fill(
+        "#draft-text",
+        "Trung tâm Y tế quận tổ chức tiêm vắc xin cho người dân. Các điểm tiêm chủng lưu "
+        "động được mở rộng tại nhiều phường để người cao tuổi được tiêm sớm.",
+    )
+    page.get_by_role("button", name="Tìm bài liên quan").click()
+    results = page.locator("#draft-results .result")
+    results.first.wait_for()
+    titles = results.locator(".result-title a").all_inner_texts()
+    assert any("tiêm" in t.lower() for t in titles[:2]), titles
+    assert results.first.locator(".result-snippet mark").count() > 0  # the connecting passage
+    assert "bài liên quan" in page.locator("#draft-status").inner_text()
+    results.first.locator(".result-title a").click()
+    page.wait_for_url(re.compile(r"/a/"))
+    assert page.locator("h1.article-title").inner_text() == titles[0]

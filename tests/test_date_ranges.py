@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from search import cli
+import cli
 from search.dates import DateRangeError, parse_date_range
 
 BAD = [

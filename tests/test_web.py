@@ -71,6 +71,14 @@ def test_article_view_is_rendered_on_the_server(client, engine):
     assert "<script>" not in html  # no inline script (the page's CSP)
 
 
+def test_editor_page_is_served_with_its_script(client):
+    resp = client.simulate_get("/editor")
+    assert resp.status == falcon.HTTP_200
+    assert '<script src="/static/editor.js" defer></script>' in resp.text
+    assert 'id="draft-text"' in resp.text and "<script>" not in resp.text
+    assert client.simulate_get("/static/editor.js").status == falcon.HTTP_200
+
+
 def test_article_page_escapes_what_the_archive_holds():
     from web.article_page import render_article
 
