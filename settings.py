@@ -60,7 +60,8 @@ class Settings:
     export: str = "public"  # "off", "public" or "key" (then ``export_key`` is required)
     export_key: str | None = None
     heavy_slots: int = 1  # exports, drafts and long queries a worker runs at once
-    max_depth: int = 10_000  # page × per_page of /search (deeper: a cursor); not from the env
+    long_query_chars: int = 200  # a longer /search query is expensive: it takes a slot
+    max_page: int = 1_000  # the deepest /search page (deeper: a cursor); not from the env
     site_name: str | None = None  # None: the defaults of web.site
     site_tagline: str | None = None
     site_logo: str | None = None
