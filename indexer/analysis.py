@@ -161,7 +161,10 @@ def _build_compat_table() -> dict[int, str]:
 
 
 _COMPAT_TABLE = _build_compat_table()
-_COMPAT_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_COMPAT_TABLE)) + "]")
+_COMPAT_CHARS = re.compile(  # the keys of _COMPAT_TABLE, as ranges (a test checks it)
+    "[\u00a0\u00d0\u00f0\u0189\u0256\u2000-\u200a\u202f\u205f\u3000\ufb00-\ufb06"
+    "\uff01-\uff5e\U0001d400-\U0001d7ff]"
+)
 
 
 def compat_letters(text: str) -> str:
@@ -531,6 +534,23 @@ class PairTokenizer(_VietTokenizerBase):
             offset += len(piece)
 
 
+class PairFilter(Filter):
+    """Joins each token with the next, across sentences (``ha``, ``noi`` → ``ha_noi``).
+
+    The pairs of indexes built before ``PairTokenizer``: kept so that such an index still
+    opens and can be rebuilt (``indexer.schema.sentence_aware_pairs`` tells them apart).
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        previous = None
+        for t in tokens:
+            current = t.text
+            if previous is not None:
+                t.text = f"{previous}_{current}"
+                yield t
+            previous = current
+
+
 class FoldFilter(Filter):
     """Strips diacritics from each token and folds ``đ`` → ``d``."""
 
@@ -576,6 +596,8 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return _syllables(text)[1]
     if kinds == (PairTokenizer, LowercaseFilter, FoldFilter):
         return _sentence_pairs(text)
+    if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
+        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(str(text))  # a plain str: SegmentedText misses the lru_cache
         spans = segment_words(text if hasattr(text, "spans") else norm)

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from indexer.analysis import exact_analyzer, folded_analyzer, pair_analyzer, word_analyzer
+from indexer.analysis import (
+    PairTokenizer,
+    exact_analyzer,
+    folded_analyzer,
+    pair_analyzer,
+    word_analyzer,
+)
 
 # older indexes pickled FastFrequency under this module: it must stay importable here
 from indexer.segments.formats import FastFrequency
@@ -37,6 +43,15 @@ TEXT_FIELDS = (
     "body_pairs",
 )
 SCHEMA_VERSION = 1
+
+
+def sentence_aware_pairs(schema: Schema) -> bool:
+    """Whether the ``*_pairs`` fields of an index hold pairs within sentences only
+    (indexes built before ``PairTokenizer`` pair across sentence breaks)."""
+    if "body_pairs" not in schema:
+        return False
+    items = getattr(schema["body_pairs"].analyzer, "items", ())
+    return any(isinstance(item, PairTokenizer) for item in items)
 
 
 def build_schema() -> Schema:

@@ -16,6 +16,7 @@ import numpy as np
 
 from indexer import store
 from indexer.analysis import load_segmenter
+from indexer.schema import sentence_aware_pairs
 from search.cursor import CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import to_iso
@@ -186,6 +187,7 @@ class Engine:
             snap.searcher.stored_fields,
             table.filter_mask,
             snap.sequences,
+            sentence_aware_pairs(snap.searcher.schema),
         )
         mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:

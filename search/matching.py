@@ -81,9 +81,15 @@ class Sequence:
         folded = [s.folded for s in self.syllables]
         return list(dict.fromkeys(f"{a}_{b}" for a, b in itertools.pairwise(folded)))
 
-    def needs_text(self) -> bool:
-        """Whether the stored text must confirm a candidate (the pairs do not say it all)."""
-        return len(self.syllables) > 2 or self.is_code or any(s.exact for s in self.syllables)
+    def needs_text(self, sentence_pairs: bool = True) -> bool:
+        """Whether the stored text must confirm a candidate (the pairs do not say it all;
+        ``sentence_pairs``: the index's pairs never cross a sentence break)."""
+        return (
+            not sentence_pairs
+            or len(self.syllables) > 2
+            or self.is_code
+            or any(s.exact for s in self.syllables)
+        )
 
 
 Unit = Syllable | Sequence
@@ -183,9 +189,11 @@ class DocSets:
         stored: Stored,
         filters: FilterMask,
         confirmed: OrderedDict | None = None,
+        sentence_pairs: bool = True,
     ):
         """``confirmed``: sequences already checked against the stored text, kept by the
-        caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``)."""
+        caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``).
+        ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index."""
         self.live = live
         self.size = live.size
         self._postings = postings
@@ -193,6 +201,7 @@ class DocSets:
         self._filters = filters
         self._memo: dict = {}
         self._confirmed = OrderedDict() if confirmed is None else confirmed
+        self._sentence_pairs = sentence_pairs
 
     def mask(self, expr) -> np.ndarray:
         """Live documents matching ``expr``."""
@@ -249,7 +258,7 @@ class DocSets:
             cand &= self._term(f"{fieldname}_pairs", pair)
         for syl in seq.syllables:
             cand &= self.syllable_mask(syl, fieldname)
-        if not seq.needs_text() or not cand.any():
+        if not seq.needs_text(self._sentence_pairs) or not cand.any():
             return cand
         key = (seq, fieldname)
         known = self._confirmed.get(key)
@@ -268,9 +277,32 @@ class DocSets:
 
 
 # --------------------------------------------------------------------------- text
+def _fold_classes() -> dict[str, str]:
+    """Each unaccented lowercase letter → a regex class of every lowercase letter that
+    folds to it (``a`` → ``[aàáảãạăằ…]``, ``d`` → ``[dđ]``)."""
+    variants: dict[str, set[str]] = {}
+    for code in list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(code)
+        if ch.lower() != ch:
+            continue
+        base = fold_diacritics(ch)
+        if len(base) == 1 and base.isascii() and base.isalpha():
+            variants.setdefault(base, set()).add(ch)
+    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in variants.items()}
+
+
+_FOLD_CLASSES = _fold_classes()
+
+
 def _syllable_regex(syl: Syllable, index: int) -> str:
-    body = f"(?P<s{index}>{re.escape(syl.folded)})"
-    if _HAN.fullmatch(syl.folded):
+    """A syllable in lowercased text: as typed when typed with diacritics, else any
+    letter that folds to each of its letters."""
+    if syl.exact:
+        body = re.escape(syl.text)
+    else:
+        body = "".join(_FOLD_CLASSES.get(ch, re.escape(ch)) for ch in syl.folded)
+    body = f"(?P<s{index}>{body})"
+    if _HAN.fullmatch(syl.text):
         return body
     return f"(?<!{_NOT_HAN_LETTER}){body}(?!{_NOT_HAN_LETTER})"
 
@@ -284,9 +316,8 @@ def _separator_regex(sep: str) -> str:
 class SequencePattern:
     """Finds a unit in a text by the rules of the module docstring.
 
-    Runs on the normalised, lowercased and folded text (all three keep NFC text's
-    length), then checks the syllables typed with diacritics against the unfolded text
-    and that no phrase gap crosses a sentence break.
+    Runs on the normalised, lowercased text (both keep NFC text's length), then checks
+    that no phrase gap crosses a sentence break.
     """
 
     def __init__(self, unit: Unit):
@@ -307,19 +338,11 @@ class SequencePattern:
         """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``)."""
         norm = normalize_text(text)
         lower = norm.lower()
-        folded = fold_diacritics(lower)
-        if len(folded) != len(lower):
-            return []
         seq, out, breaks = self.seq, [], None
-        for m in self.regex.finditer(folded):
-            if any(
-                syl.exact and lower[m.start(f"s{i}") : m.end(f"s{i}")] != syl.text
-                for i, syl in enumerate(seq.syllables)
-            ):
-                continue
+        for m in self.regex.finditer(lower):
             if not seq.is_code and len(seq.syllables) > 1:
                 gaps = [m.span(f"g{i}") for i in range(1, len(seq.syllables))]
-                if any(_BREAK_CHARS.search(folded, a, b) for a, b in gaps):
+                if any(_BREAK_CHARS.search(lower, a, b) for a, b in gaps):
                     breaks = sentence_breaks(norm) if breaks is None else breaks
                     if any(a <= b_ < b for a, b in gaps for b_ in breaks):
                         continue

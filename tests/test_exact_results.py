@@ -263,3 +263,9 @@ def test_export_rows_equal_total(client, q, sort):
     total = client.simulate_get("/search", params={"q": q, "sort": sort}).json["total"]
     resp = client.simulate_get("/export", params={"q": q, "sort": sort})
     assert len(resp.text.splitlines()) == total == int(resp.headers["x-total-count"])
+
+
+def test_the_compatibility_scan_finds_every_mapped_character():
+    from indexer.analysis import _COMPAT_CHARS, _COMPAT_TABLE
+
+    assert all(_COMPAT_CHARS.fullmatch(chr(code)) for code in _COMPAT_TABLE)
