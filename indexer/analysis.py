@@ -101,10 +101,18 @@ def _canonical_syllable(word: str) -> str:
     return placed if len(placed) == len(word) else word
 
 
-# Only a toned o/u next to a/e/y (or a plain o/u next to a toned a/e/y) can be placed two
-# ways (hòa/hoà, khỏe/khoẻ, thủy/thuỷ); other syllables are left alone without a look.
+# A tone mark can only be misplaced in a vowel cluster: a toned vowel next to another
+# vowel (hòa/hoà, thủy/thuỷ, and typos such as baỏ for bảo). Other syllables are left
+# alone without a look; each word found is placed once (``_canonical_syllable_cached``).
+def _vowel_classes() -> tuple[str, str]:
+    plain = "aăâeêioôơuưy"
+    toned = "".join(unicodedata.normalize("NFC", v + mark) for v in plain for mark in TONE_MARKS)
+    return plain + plain.upper(), toned + toned.upper()
+
+
+_PLAIN_VOWELS, _TONED_VOWELS = _vowel_classes()
 _AMBIGUOUS_PAIR = re.compile(
-    r"[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ]"
+    f"[{_TONED_VOWELS}][{_PLAIN_VOWELS}]|[{_PLAIN_VOWELS}][{_TONED_VOWELS}]"
 )
 _LETTERS = re.compile(r"[^\W\d_]*")
 

@@ -73,6 +73,12 @@ def test_diacritics_typed_narrow_the_match_per_syllable(fx, q, expected):
     assert found(fx, q) == expected
 
 
+def test_one_tone_placement_including_misplaced_marks():
+    for typed, placed in [("hoà", "hòa"), ("thuỷ", "thủy"), ("baỏ", "bảo"), ("BAỎ", "BẢO")]:
+        assert normalize_text(typed) == placed
+        assert analyze(exact_analyzer(), typed) == analyze(exact_analyzer(), placed)
+
+
 def test_exact_reading_that_matches_nothing_answers_with_the_folded_one(fx):
     answer = fx.search(SearchRequest(q="bẫo"))  # no article spells it so
     assert answer["showing_results_for"] == "bao"
