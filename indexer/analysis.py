@@ -522,31 +522,55 @@ class WordTokenizer(_VietTokenizerBase):
             yield start, end, "_".join(SYLLABLE_PATTERN.findall(text[start:end]))
 
 
-class PairTokenizer(_VietTokenizerBase):
-    """Each syllable joined with the next one of its sentence (``Hà``, ``Nội`` →
-    ``Hà_Nội``): adjacency as a term. No pair crosses a sentence break
-    (``sentence_breaks``), so ``tăng giá. Vàng miếng`` holds no ``giá_vàng``."""
+class BreakPairTokenizer(_VietTokenizerBase):
+    """The adjacent syllables that a sentence break separates, joined by ``_``
+    (``tăng giá. Vàng miếng`` → ``giá_Vàng``): with ``pair_analyzer``'s counts they tell
+    how many of a document's pairs lie within one sentence (``sentence_breaks``)."""
 
     def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
-        offset = 0
-        for piece in sentences(text):
-            previous = None
-            for m in SYLLABLE_PATTERN.finditer(piece):
-                if previous is not None:
-                    yield (
-                        offset + previous.start(),
-                        offset + m.end(),
-                        (f"{previous.group()}_{m.group()}"),
-                    )
-                previous = m
-            offset += len(piece)
+        previous = None
+        for piece_start, piece in _sentence_pieces(text):
+            first = SYLLABLE_PATTERN.search(piece)
+            if first is not None and previous is not None and piece_start > 0:
+                yield (
+                    previous.start(),
+                    piece_start + first.end(),
+                    (f"{previous.group()}_{first.group()}"),
+                )
+            last = None
+            for last in SYLLABLE_PATTERN.finditer(piece):
+                pass
+            if last is not None:
+                previous = _Shifted(last, piece_start)
+
+
+class _Shifted:
+    """A match moved by ``offset`` characters (start/end/group only)."""
+
+    def __init__(self, match: re.Match, offset: int):
+        self._match, self._offset = match, offset
+
+    def start(self) -> int:
+        return self._match.start() + self._offset
+
+    def group(self) -> str:
+        return self._match.group()
+
+
+def _sentence_pieces(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of each sentence of ``text`` (``sentences``)."""
+    out, offset = [], 0
+    for piece in sentences(text):
+        out.append((offset, piece))
+        offset += len(piece)
+    return out
 
 
 class PairFilter(Filter):
     """Joins each token with the next, across sentences (``ha``, ``noi`` → ``ha_noi``).
 
-    The pairs of indexes built before ``PairTokenizer``: kept so that such an index still
-    opens and can be rebuilt (``indexer.schema.sentence_aware_pairs`` tells them apart).
+    Every pair, sentence breaks included (the ranking signal); ``BreakPairTokenizer``
+    holds the ones that cross a break.
     """
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
@@ -579,8 +603,14 @@ def folded_analyzer():
 
 
 def pair_analyzer():
-    """Adjacent accent-folded syllable pairs within a sentence: proximity as plain terms."""
-    return PairTokenizer() | LowercaseFilter() | FoldFilter()
+    """Adjacent accent-folded syllable pairs: proximity (phrase-likeness) as plain terms."""
+    return SyllableTokenizer() | LowercaseFilter() | FoldFilter() | PairFilter()
+
+
+def break_pair_analyzer():
+    """The accent-folded pairs that cross a sentence break (subtracted from
+    ``pair_analyzer``'s to find phrases within one sentence)."""
+    return BreakPairTokenizer() | LowercaseFilter() | FoldFilter()
 
 
 def word_analyzer():
@@ -602,8 +632,8 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return _syllables(text)[0]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter):
         return _syllables(text)[1]
-    if kinds == (PairTokenizer, LowercaseFilter, FoldFilter):
-        return _sentence_pairs(text)
+    if kinds == (BreakPairTokenizer, LowercaseFilter, FoldFilter):
+        return _break_pairs(text)
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
         return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
     if kinds == (WordTokenizer, LowercaseFilter):
@@ -651,15 +681,20 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
     return lowered, folded
 
 
-def _sentence_pairs(text: str) -> list[str]:
-    """Folded pairs of adjacent syllables within each sentence (as ``pair_analyzer``)."""
+def _break_pairs(text: str) -> list[str]:
+    """Folded pairs across each sentence break (as ``break_pair_analyzer``)."""
     norm = normalize_text(str(text))
     if not _SENTENCE_END.search(norm):
-        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
+        return []
     out: list[str] = []
+    previous = None
     for piece in sentences(norm):
-        lowered = map(_LOWER.__getitem__, SYLLABLE_PATTERN.findall(piece))
-        out.extend(map("_".join, itertools.pairwise(map(_FOLD.__getitem__, lowered))))
+        syls = SYLLABLE_PATTERN.findall(piece)
+        if not syls:
+            continue
+        if previous is not None:
+            out.append(f"{_FOLD[_LOWER[previous]]}_{_FOLD[_LOWER[syls[0]]]}")
+        previous = syls[-1]
     return out
 
 

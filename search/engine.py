@@ -184,7 +184,7 @@ class Engine:
         filt = self._filter_mask(table, req)
         sets = DocSets(
             table.live,
-            lambda f, t: snap.postings.postings(f, t)[0],
+            snap.postings.postings,
             snap.searcher.stored_fields,
             table.filter_mask,
             snap.sequences,

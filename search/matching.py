@@ -10,10 +10,11 @@ count the mask that ``evaluate`` returns; ranking (``search.scoring``) only orde
 * A ``Sequence`` is a quoted phrase (adjacent syllables within one sentence) or a code
   typed as one word (``COVID-19``, ``2,4%``, ``100/2019/NĐ-CP``, ``Q.10``: those
   syllables joined by that punctuation). Its candidates come from the index (every
-  adjacent pair in ``*_pairs``, which holds pairs within a sentence, and every accented
-  syllable as typed); a candidate is kept when the stored text holds the sequence
-  (``SequencePattern``), unless the pairs alone already say so (two syllables, no
-  diacritics, no punctuation asked for).
+  adjacent pair within a sentence: more occurrences in ``*_pairs`` than in
+  ``*_breaks``, the pairs across a break; and every accented syllable as typed); a
+  candidate is kept when the stored text holds the sequence (``SequencePattern``),
+  unless the pairs alone already say so (two syllables, no diacritics, no punctuation
+  asked for).
 * Filters (``official:``, ``category:``, ``source:``, ``date:``, and the same URL
   parameters) are masks from ``DocTable.filter_mask``.
 
@@ -174,7 +175,8 @@ def has_exact(expr) -> bool:
 
 
 # --------------------------------------------------------------------------- evaluation
-Postings = Callable[[str, str], np.ndarray]  # (field, term) → live document numbers
+# (field, term) → (live document numbers ascending, term frequencies)
+Postings = Callable[[str, str], tuple[np.ndarray, np.ndarray]]
 Stored = Callable[[int], dict]  # document number → stored fields
 FilterMask = Callable[[str, str], np.ndarray]
 
@@ -232,7 +234,7 @@ class DocSets:
         key = (fieldname, term)
         if key not in self._memo:
             out = np.zeros(self.size, dtype=bool)
-            out[self._postings(fieldname, term)] = True
+            out[self._postings(fieldname, term)[0]] = True
             self._memo[key] = out
         return self._memo[key]
 
@@ -241,6 +243,19 @@ class DocSets:
         if syl.exact:
             return self._term(fieldname, syl.text)
         return self._term(f"{fieldname}_fold", syl.folded)
+
+    def _within_sentences(self, fieldname: str, pair: str) -> np.ndarray:
+        """Documents holding the folded ``pair`` inside one sentence of ``fieldname``: more
+        occurrences in ``*_pairs`` (all) than in ``*_breaks`` (across a break)."""
+        if not self._sentence_pairs:
+            return self._term(f"{fieldname}_pairs", pair)
+        ids, tfs = self._postings(f"{fieldname}_pairs", pair)
+        crossing = np.zeros(self.size, dtype=np.float32)
+        cross_ids, cross_tfs = self._postings(f"{fieldname}_breaks", pair)
+        crossing[cross_ids] = cross_tfs
+        out = np.zeros(self.size, dtype=bool)
+        out[ids[tfs > crossing[ids]]] = True
+        return out
 
     def _leaf(self, leaf: Leaf) -> np.ndarray:
         unit = leaf.unit
@@ -255,7 +270,7 @@ class DocSets:
     def _sequence(self, seq: Sequence, fieldname: str) -> np.ndarray:
         cand = self.live.copy()
         for pair in seq.pairs():
-            cand &= self._term(f"{fieldname}_pairs", pair)
+            cand &= self._within_sentences(fieldname, pair)
         for syl in seq.syllables:
             cand &= self.syllable_mask(syl, fieldname)
         if not seq.needs_text(self._sentence_pairs) or not cand.any():
