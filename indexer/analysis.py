@@ -350,7 +350,8 @@ def pyvi_word_spans(text: str) -> list[Span]:
     """pyvi's multi-syllable words in ``text`` as (start, end) character spans.
 
     Same CRF, features and joining rule as ``ViTokenizer.tokenize``, but keeping
-    offsets so that nothing has to be re-aligned (and no ``_`` is ever shown).
+    offsets so that nothing has to be re-aligned (and no ``_`` is ever shown). The one
+    pyvi segmenter: word fields, queries, related articles and the officials' finder.
     """
     matches = list(_PYVI_PATTERN.finditer(text))
     if len(matches) < 2:
@@ -385,7 +386,12 @@ def content_key(text: str) -> str:
 
 
 class SegmentationCache:
-    """Memoises pyvi spans by content; the writer pre-fills it from its worker pool."""
+    """This process's memo of pyvi spans by content (the last ``capacity`` texts).
+
+    ``segment_words`` fills it (query analysis, related articles of a draft), and
+    ``search.related`` preloads an indexed article's spans from the on-disk cache
+    (``indexer.segcache``). The writer does not use it: it hands Whoosh ``SegmentedText``.
+    """
 
     def __init__(self, capacity: int = 4096):
         self.capacity = capacity

@@ -25,6 +25,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+# the one Vietnam time (UTC+07:00, no daylight saving): pages, naive dates, stored dates
 VIETNAM_TZ = timezone(timedelta(hours=7))
 MIN_YEAR, MAX_YEAR = 1800, 2200  # outside: a typo or a placeholder (0001, 9999), not a date
 TWO_DIGIT_PIVOT = 69  # ``21/09/25`` is 2025, ``01/01/70`` is 1970 (POSIX strptime's pivot)

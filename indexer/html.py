@@ -20,13 +20,15 @@ from indexer.dates import find_date, parse_vietnamese_date, read_date
 from indexer.portal import id_from_url, is_meta_line, nfc, parse_views
 
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
-_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);?")
+_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 _BLOCKS = frozenset(
     ("p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table")
     + ("blockquote", "section", "article", "header", "footer", "figure", "figcaption", "pre")
-    + ("dd", "dt", "dl", "hr", "nav", "aside", "main")
+    + ("dd", "dt", "dl", "hr", "nav", "aside", "main", "td", "th")
 )
 _DROPPED = frozenset(("script", "style", "noscript", "template", "head"))
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _SITE_SUFFIX = re.compile(r"\s+[-|–—»]\s+[^-|–—»]{2,60}$")
 _NOT_CRUMBS = {"trang chủ", "home", "trang chu", "", "»", ">", "/", "›"}
@@ -108,8 +110,11 @@ def parse_html_page(
     """
     import trafilatura
 
-    if isinstance(data, bytes) and b"\x00" in data[:8192]:
-        raise BadRecord(origin, "binary data, not an HTML page")
+    if isinstance(data, bytes):
+        if b"\x00" in data[:8192]:
+            raise BadRecord(origin, "binary data, not an HTML page")
+        data = decode_html(data)
+    data = _XML_DECLARATION.sub("", data, count=1)
     try:
         tree = lxml.html.document_fromstring(data)
     except (etree.ParserError, ValueError) as exc:
@@ -138,6 +143,19 @@ def parse_html_page(
         origin=origin,
         undated=undated,
     )
+
+
+def decode_html(data: bytes) -> str:
+    """The text of an HTML page: in the charset it declares, else UTF-8, else Windows-1258
+    (the legacy Vietnamese code page), never failing (undecodable bytes become U+FFFD)."""
+    declared = _CHARSET.search(data[:4096])
+    names = [declared.group(1).decode("ascii", "replace")] if declared else []
+    for name in [*names, "utf-8"]:
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1258", "replace")
 
 
 def _text(node) -> str:

@@ -1,16 +1,26 @@
 """Find the officials an article names: people mentioned with a public position.
 
-A mention counts when a full personal name sits next to a position title
+A mention counts when a personal name sits next to a position title
 (``Thủ tướng Phan Văn Khải``, ``Nguyễn Lan Hương - Ủy viên Ban Thường vụ Thành ủy``)
 or right after a Party form of address or a rank (``đồng chí``, ``Đại tá``).
-Later short mentions (``ông Khải``) only attach to a name already found.
 
-Everything language-specific lives in ``indexer/data/*.txt`` (surnames, position
-titles, abbreviations, honorifics, places, non-official contexts, clause breakers),
-loaded once. The work is regex-driven: sentences without a position word or an
-honorific are never looked at, and pyvi's word segmentation is consulted only to
-decide where a name starts inside an ambiguous capitalised run
-(``tỉnh Lâm Đồng Hà Văn B``: pyvi keeps ``Lâm_Đồng`` together).
+Positions are a grammar over data lists: ``[modifiers] (title | unit trưởng/phó |
+trưởng/phó unit)``, so ``Cục phó``, ``Chi cục trưởng``, ``đội phó``, ``Phó công an xã`` and
+``phó trưởng thôn`` need no entry of their own; junior titles (``nhân viên``) count only
+beside a public body. A foreign name is the capitalised run right after a title (or before
+it, with a comma); a run right after an organisation form (``Công ty``, ``ĐH``) or holding a
+company or club word (``Samsung``, ``Chelsea``) is not a person, and whoever is written
+with a business position is not an official. A given name alone (``ông Khánh, trưởng thôn``,
+``Trưởng thôn Khánh``) goes to the one full name in the article it can stand for, or, if
+there is none, is the official's name.
+
+Everything language-specific lives in ``indexer/data/*.txt`` (surnames, titles, units,
+modifiers, abbreviations, honorifics, places, organisation forms, non-official contexts,
+clause breakers), loaded once. The work is regex-driven: sentences without a position word
+or an honorific are never looked at, and pyvi's word segmentation is consulted only to
+decide where a name starts inside an ambiguous capitalised run (``tỉnh Lâm Đồng Hà Văn B``:
+pyvi keeps ``Lâm_Đồng`` together) and whether a capitalised word alone is a common word's
+first syllable (``Bộ trưởng Tài chính``).
 """
 
 from __future__ import annotations
@@ -20,21 +30,22 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
-from indexer.analysis import canonical_tones, match_key
+from indexer.analysis import canonical_tones, match_key, pyvi_word_spans
 
-__all__ = ["Official", "extract_officials", "normalize_name_key"]
+__all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_key"]
 
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
 CONTEXT_WINDOW_WORDS = 12
-MAX_FOREIGN_GAP_LOWER = 3
+MAX_FOREIGN_GAP_LOWER = 5
 
 
 @dataclass
@@ -156,6 +167,15 @@ class Lexicon:
     breaker_re: re.Pattern[str]
     courtesy_re: re.Pattern[str]
     degrees: frozenset[str]
+    org_form_re: re.Pattern[str]
+    public_re: re.Pattern[str]
+    org_starts: frozenset[str]
+    generic_titles: frozenset[str]
+    foreign_orgs: frozenset[str]
+    business_title_re: re.Pattern[str]
+    business_context_re: re.Pattern[str]
+    body_re: re.Pattern[str]
+    not_given: frozenset[str]
 
 
 def _by_first_token(phrases: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
@@ -178,15 +198,23 @@ def lexicon() -> Lexicon:
     abbreviations = _kinded("abbreviations.txt")
     position_abbrevs = [a.split()[0] for kind, a in abbreviations if kind == "position"]
     degrees = frozenset(a.split()[0] for kind, a in abbreviations if kind == "degree")
+    for head in _read_lines("junior_positions.txt"):
+        kinds[_mention_key(head)] = "junior"
     modifiers = _alternation(_read_lines("modifiers.txt"))
     heads = _alternation(list(kinds))
+    units = _alternation(_read_lines("units.txt"))
+    # The position grammar: [modifiers] (title | unit trưởng/phó | trưởng/phó unit).
     trigger_re = re.compile(
-        rf"(?<!\w)(?:(?:{modifiers})\s+)*(?P<head>{heads})(?!\w)"
-        rf"|(?<!\w)(?P<abbr>{_alternation(position_abbrevs)})(?!\w)",
+        rf"(?<!\w)(?:(?:{modifiers})\s+)*"
+        rf"(?:(?P<head>{heads})|(?P<unit>(?:{units})\s+(?-i:trưởng|phó)|(?:trưởng|phó)\s+(?:{units})))"
+        rf"(?!\w)|(?<!\w)(?P<abbr>{_alternation(position_abbrevs)})(?!\w)",
         re.IGNORECASE,
     )
     for abbr in position_abbrevs:
         kinds[abbr.lower()] = "position"
+    breaker_lines = _read_lines("position_breakers.txt")
+    breakers = [b for b in breaker_lines if not b.startswith("!")]
+    unbroken = [b[1:] for b in breaker_lines if b.startswith("!")] or ["\x00"]
     non_official = _read_lines("non_official_contexts.txt")
     keep = [p[1:] for p in non_official if p.startswith("!")]
     drop = [p for p in non_official if not p.startswith("!")]
@@ -205,41 +233,36 @@ def lexicon() -> Lexicon:
             re.compile(rf"(?<!\w)(?:{_alternation(keep)})(?!\w)", re.IGNORECASE) if keep else None
         ),
         breaker_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('position_breakers.txt'), ignorecase=False)})(?!\w)"
+            rf"(?<!\w)(?!(?:{_alternation(unbroken, ignorecase=False)})(?!\w))"
+            rf"(?:{_alternation(breakers, ignorecase=False)})(?!\w)"
         ),
         courtesy_re=re.compile(
             rf"(?<!\w)(?:{_alternation(p for k, p in honorifics if k == 'courtesy')})\s*$",
             re.IGNORECASE,
         ),
         degrees=degrees,
+        org_form_re=re.compile(
+            rf"(?<!\w)(?:{_alternation(_read_lines('org_forms.txt'))})\s*$", re.IGNORECASE
+        ),
+        public_re=re.compile(
+            rf"(?<!\w)(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
+            re.IGNORECASE,
+        ),
+        org_starts=frozenset(_read_lines("organisations.txt")),
+        generic_titles=frozenset(_mention_key(t) for t in _read_lines("generic_titles.txt")),
+        foreign_orgs=frozenset(_read_lines("foreign_orgs.txt")),
+        business_title_re=re.compile(
+            rf"(?:(?:{modifiers})\s+)*(?:{_alternation(_read_lines('business_titles.txt'))})(?!\w)",
+            re.IGNORECASE,
+        ),
+        business_context_re=re.compile(
+            rf"(?<!\w)(?:{_alternation(_read_lines('business_context.txt'))})(?!\w)", re.IGNORECASE
+        ),
+        body_re=re.compile(
+            rf"(?:{_alternation(_read_lines('public_bodies.txt'))})(?!\w)", re.IGNORECASE
+        ),
+        not_given=frozenset(_read_lines("not_given_names.txt")),
     )
-
-
-# --------------------------------------------------------------------------- pyvi
-@lru_cache(maxsize=1)
-def _pyvi_model():
-    from pyvi import ViTokenizer  # loading the CRF takes a moment: only when needed
-
-    return ViTokenizer.ViTokenizer
-
-
-_PYVI_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def pyvi_word_spans(text: str) -> list[tuple[int, int]]:
-    """pyvi's multi-syllable words of ``text`` as character spans."""
-    matches = list(_PYVI_TOKEN.finditer(text))
-    if len(matches) < 2:
-        return []
-    model = _pyvi_model()
-    labels = model.model.predict([model.sent2features([m.group(0) for m in matches], False)])[0]
-    spans, start = [], 0
-    for i in range(1, len(matches) + 1):
-        if i == len(matches) or labels[i] != "I_W" or not matches[i].group(0)[0].isalnum():
-            if i - 1 > start:
-                spans.append((matches[start].start(), matches[i - 1].end()))
-            start = i
-    return spans
 
 
 # --------------------------------------------------------------------------- mentions
@@ -248,11 +271,15 @@ class _Mention:
     start: int
     end: int
     tokens: list[str]
-    kind: str  # "vn" full name, "foreign", "short"
+    kind: str  # "vn" full name, "foreign", "named" (after a title, no known surname), "short"
     qualified: bool = False
     positions: list[str] = field(default_factory=list)
     p1: str | None = None
     place_led: bool = False  # right after "tỉnh", "huyện"...: maybe a place after all
+    sentence: tuple[int, int] = (0, 0)
+    standalone: bool | None = None  # a short mention that can name someone on its own
+    business: bool = False  # written with a business position ("Phó giám đốc công ty")
+    after: list[str] = field(default_factory=list)  # positions written after the name
 
 
 @dataclass
@@ -273,6 +300,11 @@ class _Doc:
         sub = self.text[sentence[0] : sentence[1]]
         self.word_spans.extend((s + sentence[0], e + sentence[0]) for s, e in pyvi_word_spans(sub))
         self._inner = None
+
+    def runs_on(self, end: int, sentence: tuple[int, int]) -> bool:
+        """Whether a pyvi multi-syllable word goes on past ``end`` (``Tài`` of ``Tài_chính``)."""
+        self.ensure_segmented(sentence)
+        return any(s < end < e for s, e in self.word_spans)
 
     def inside_word(self, offset: int, sentence: tuple[int, int]) -> bool:
         """Whether ``offset`` falls inside (not at the start of) a pyvi multi-syllable word."""
@@ -295,6 +327,12 @@ def _is_foreign_token(token: str) -> bool:
 
 def _looks_vietnamese(token: str) -> bool:
     return not _is_foreign_token(token) or bool(_ASCII_SYLLABLE.fullmatch(token.lower()))
+
+
+def is_foreign_name(tokens: Sequence[str]) -> bool:
+    """Whether a name is written in a foreign spelling: a word that no Vietnamese
+    syllable spells (``Cho Young-kil``, ``Badawi``); ``Hun Sen`` and ``Ôn Gia Bảo`` are not."""
+    return any(not _looks_vietnamese(t) for t in tokens)
 
 
 def _is_abbreviation(token: str) -> bool:
@@ -336,15 +374,27 @@ def _split_run(
     lex = doc.lex
     toks = [(m.start() + run.start(), m.group(0)) for m in TOKEN_RE.finditer(run.group(0))]
     toks = [(s, t) for s, t in toks if t and s >= covered]
-    while toks and toks[-1][1] in lex.degrees:
+    while toks and (toks[-1][1] in lex.degrees or toks[-1][1] in lex.not_given):
         toks.pop()
-    # Leading honorific or title written with a capital ("Ông Trần ...", "Đ/c ...").
-    while toks and lex.kinds.get(_mention_key(toks[0][1])) in {"courtesy", "comrade"}:
+    # Leading honorific or title written with a capital ("Ông Trần ...", "Đ/c ..."), or a
+    # familiar form of address opening the sentence ("Anh Sơn (trưởng ấp 3) dẫn đoàn").
+    familiar = False
+    while toks and lex.kinds.get(_head_key(toks[0][1])) in {"courtesy", "comrade"}:
         toks.pop(0)
+    if (
+        len(toks) > 1
+        and toks[0][1] in _FAMILIAR
+        and not doc.text[sentence[0] : toks[0][0]].strip(' "“-–(')
+    ):
+        toks.pop(0)
+        familiar = True
     if not toks:
         return None
     before = doc.text[sentence[0] : toks[0][0]]
-    addressed = _honorific_before(before, lex) in {"courtesy", "comrade", "rank"}
+    kind_before = _honorific_before(before, lex)
+    addressed = familiar or kind_before in {"courtesy", "comrade", "rank"}
+    if not addressed and lex.org_form_re.search(before):
+        return None  # a company, school, brand or product ("Công ty Tuấn Ngân")
     words = [t for _, t in toks]
     skip = 0 if addressed else _strip_places(words, lex)
     rest = toks[skip:]
@@ -353,7 +403,13 @@ def _split_run(
     if skip and _is_abbreviation(words[skip - 1]) and len(rest) == 1:
         return None  # the tail of an organisation ("PV Gas")
     if skip == 0 and not addressed and lex.place_word_re.search(before):
-        # "tỉnh Phạm Văn Chi" is a name, "huyện Lý Nhân" and "huyện Ea Kar" are places.
+        # "tỉnh Phạm Văn Chi" is a name, "huyện Lý Nhân" and "huyện Ea Kar" are places;
+        # after a title ending in a place word, one given name is the person ("Trưởng thôn Khánh").
+        if len(rest) == 1 and kind_before in {"position", "junior"}:
+            short = _foreign_or_short(rest, doc, sentence, titled=True)
+            if short is not None:
+                short.place_led = True  # or the place of a title read after an earlier name
+            return short
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
@@ -363,7 +419,11 @@ def _split_run(
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
         return vn
-    return _foreign_or_short(rest, lex)
+    titled = kind_before in {"position", "junior"}
+    return _foreign_or_short(rest, doc, sentence, titled)
+
+
+_FAMILIAR = {"Anh", "Chị"}
 
 
 def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int, int]):
@@ -381,7 +441,12 @@ def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int
     return None
 
 
-def _foreign_or_short(toks: list[tuple[int, str]], lex: Lexicon) -> _Mention | None:
+def _foreign_or_short(
+    toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int, int], titled: bool
+) -> _Mention | None:
+    """A foreign name (the run's words in a foreign spelling), a name right after a title
+    that does not start with a Vietnamese surname (``Thủ tướng Hun Sen``), or a given name."""
+    lex = doc.lex
     k = len(toks)
     while k > 0 and _is_foreign_token(toks[k - 1][1]):
         k -= 1
@@ -389,6 +454,8 @@ def _foreign_or_short(toks: list[tuple[int, str]], lex: Lexicon) -> _Mention | N
     names = [t for _, t in foreign]
     skip = _strip_places(names, lex)
     foreign, names = foreign[skip:], names[skip:]
+    brand = max((i + 1 for i, t in enumerate(names) if t in lex.foreign_orgs), default=0)
+    foreign, names = foreign[brand:], names[brand:]
     end = toks[-1][0] + len(toks[-1][1])
     if (
         names
@@ -396,11 +463,50 @@ def _foreign_or_short(toks: list[tuple[int, str]], lex: Lexicon) -> _Mention | N
         and any(not _looks_vietnamese(t) for t in names)
         and _names_someone(names)
     ):
-        return _Mention(foreign[0][0], end, names, "foreign")
+        # after a company or club ("Samsung Electronics Lee Kun-hee"): a business position
+        return _Mention(foreign[0][0], end, names, "foreign", business=brand > 0)
+    if brand:
+        return None
+    words = [t for _, t in toks]
+    if (
+        titled
+        and 2 <= len(toks) <= 3
+        and all(VN_SYLLABLE_RE.fullmatch(t) for t in words)
+        and _standalone(toks[0][0], end, words, doc, sentence)
+    ):
+        return _Mention(toks[0][0], end, words, "named")
     tail = toks[-2:] if len(toks) >= 2 else toks
     if all(VN_SYLLABLE_RE.fullmatch(t) for _, t in tail):
         return _Mention(tail[0][0], end, [t for _, t in tail], "short")
     return None
+
+
+_GIVEN_NAME = re.compile(rf"[{_U}][{_L}]+")
+_NAME_PREFIX = {"A", "Y"}  # "A Brái", "Y Ngông": names of the Central Highlands peoples
+
+
+def _standalone(
+    start: int, end: int, words: Sequence[str], doc: _Doc, sentence: tuple[int, int]
+) -> bool:
+    """Whether capitalised words can be a person's name on their own: no organisation word
+    first (``Sở``, ``Quốc``), no place, initial or brand, and no pyvi word going on past
+    them (``Tài`` of ``Bộ trưởng Tài chính`` is part of ``Tài_chính``)."""
+    lex = doc.lex
+    if words[0] in lex.org_starts or _strip_places(list(words), lex):
+        return False
+    prefix = 1 if len(words) > 1 and words[0] in _NAME_PREFIX else 0
+    if not all(_GIVEN_NAME.fullmatch(w) for w in words[prefix:]):
+        return False  # an initial or a brand ("V" of "V-PACK")
+    if doc.text[end : end + 1] in {"-", "."} or doc.text[max(0, start - 1) : start] in {"-", "."}:
+        return False
+    return not doc.runs_on(end, sentence)
+
+
+def _standalone_mention(m: _Mention, doc: _Doc) -> bool:
+    """``_standalone`` for a mention, worked out once (it may run pyvi on the sentence)."""
+    if m.standalone is None:
+        m.standalone = _standalone(m.start, m.end, m.tokens, doc, m.sentence)
+    return m.standalone
 
 
 def _honorific_before(before: str, lex: Lexicon) -> str | None:
@@ -411,8 +517,7 @@ def _honorific_before(before: str, lex: Lexicon) -> str | None:
         for m in lex.trigger_re.finditer(tail[-40:]):
             match = m
         if match is not None and match.end() == len(tail[-40:]):
-            kind = lex.kinds.get(_mention_key(match.group("head") or match.group("abbr") or ""))
-            return kind
+            return _kind(match, lex)
     return None
 
 
@@ -447,12 +552,27 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
     return segment[: brk.start()] if brk else segment
 
 
+def _clause(doc: _Doc, start: int, limit: int) -> str:
+    """The text from ``start`` to the next comma or clause end."""
+    end = start
+    while end < limit and doc.text[end] != "," and not _stops_at(doc.text, end):
+        end += 1
+    return doc.text[start:end]
+
+
 def _gap_ok(gap: str, lex: Lexicon) -> bool:
+    gap = _AT_A_PLACE.sub(" ", gap)  # "Chỉ huy Palestine ở Nam Gaza": where, not a clause
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
-    if gap.rstrip().endswith(","):
-        return False
+    if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
+        return False  # "Title ..., X và Name": the name is one of a list, not the title's
     return lex.breaker_re.search(_lowercase_words(gap)) is None
+
+
+# "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
+_AFFAIR = re.compile(rf"(?:(?<![{_U}])\b[{_L}]+|\b[{_U}]{{2,}})\s+vụ\s*$")
+_AT_A_PLACE = re.compile(rf"(?<!\w)ở\s+(?=[{_U}])")
+_LIST_TAIL = re.compile(r"(?<!\w)và\s*$")
 
 
 def _lowercase_words(text: str) -> str:
@@ -461,8 +581,12 @@ def _lowercase_words(text: str) -> str:
 
 
 def _foreign_gap_ok(gap: str) -> bool:
-    """Between a title and a foreign name: a country or an office, not a clause."""
-    lower = [w for w in gap.split() if w[:1].islower()]
+    """Between a title and a foreign name: a country or an office, not a clause. Lowercase
+    words right after a capitalised one belong to a name (``Hội đồng An ninh Quốc gia``)."""
+    words = gap.split()
+    lower = [
+        w for i, w in enumerate(words) if w[:1].islower() and not (i and words[i - 1][:1].isupper())
+    ]
     return len(lower) <= MAX_FOREIGN_GAP_LOWER and not (lower and lower[-1] == "của")
 
 
@@ -477,29 +601,83 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             continue
         if trig.start() < prev_end:
             return None
-        kind = lex.kinds.get(_mention_key(trig.group("head") or trig.group("abbr") or ""))
+        kind = _kind(trig, lex)
         if kind == "courtesy":
             continue
+        if len(m.tokens) > 1 and _closes_parenthesis(doc.text[trig.end() : m.start]):
+            continue  # a title inside a parenthesis before the name ("(nước giữ chức chủ tịch EU)")
         gap = doc.text[trig.end() : m.start]
-        gap = lex.courtesy_re.sub("", gap)
+        if len(m.tokens) > 1:  # "Ngoại trưởng Ireland (nước giữ chức chủ tịch EU) Brian Cowan"
+            gap = _PARENTHESIS.sub(lambda p: " " * len(p.group(0)), gap)
+        addressed = lex.courtesy_re.search(gap)
+        if addressed:  # "trưởng cảnh sát khu vực Jolo, ông Ahiron Ajirin"
+            gap = _APPOSITION_COMMA.sub("", gap[: addressed.start()])
         gap = _APPOSITION_TAIL.sub("", gap) + " "
         if gap.strip() and not _gap_ok(gap, lex):
             return None
+        if _AFFAIR.search(gap):
+            return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
         if m.kind == "foreign" and not _foreign_gap_ok(gap):
             return None
-        if kind in {"comrade"}:
+        if kind == "comrade":
             return "" if not gap.strip() else None
+        if m.kind == "short" and gap.strip():
+            return None  # a given name alone takes only a title written right before it
         end = trig.end() + len(gap.rstrip())
-        return _clean_position(doc.original[trig.start() : end])
+        start = trig.start()
+        for earlier in reversed(
+            [t for t in triggers if prev_end <= t.start() and t.end() <= start]
+        ):
+            if (
+                doc.text[earlier.end() : start].strip()
+                or _kind(earlier, lex) not in _POSITION_KINDS
+            ):
+                break
+            start = earlier.start()  # "Chỉ huy" + "cảnh sát khu vực": one title
+        text = _clean_position(doc.original[start:end])
+        if _public_enough(trig, text, lex) or _is_non_official(text, lex):
+            return text  # a business position is returned to mark the name as in business
+        return None
     return None
 
 
-_P2_LEAD = re.compile(r"\s*(?:,|-|–|—|\(|:)\s*(?:(?:hiện\s+là|hiện|là|nguyên\s+là)\s+)?")
+def _closes_parenthesis(text: str) -> bool:
+    """Whether ``text`` closes a parenthesis it did not open."""
+    close = text.find(")")
+    return close >= 0 and "(" not in text[:close]
+
+
+_PARENTHESIS = re.compile(r"\([^()\n]{0,80}\)")
+_APPOSITION_COMMA = re.compile(r",\s*$")
+
+
+_POSITION_KINDS = {"position", "junior", "rank"}
+_P2_LEAD = re.compile(
+    r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
+    r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
+    r"\s*(?:,|-|–|—|\((?:\s*tức\s+[^,()]{1,30},)?|:)"  # "(tức Lệ "mập", nguyên Đội trưởng"
+    r"\s*(?:(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
+    r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
+)
+
+
+def _public_enough(trig: re.Match[str], text: str, lex: Lexicon) -> bool:
+    """A junior title (``nhân viên``) counts only beside a public body (``Hải quan tỉnh``)."""
+    return _kind(trig, lex) != "junior" or lex.public_re.search(text) is not None
 
 
 def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
-    """What a trigger match is: position, rank, comrade or courtesy."""
-    return lex.kinds.get(_mention_key(trigger.group("head") or trigger.group("abbr") or ""))
+    """What a trigger match is: position, junior (a position only beside a public body),
+    rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
+    if trigger.group("unit"):
+        return "position"
+    return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))
+
+
+@lru_cache(maxsize=8192)
+def _head_key(head: str) -> str:
+    """``_mention_key`` of a title as written (few distinct ones: cached)."""
+    return _mention_key(head)
 
 
 def _p2_positions(
@@ -517,15 +695,29 @@ def _p2_positions(
     pos = lead.end()
     out: list[str] = []
     end = -1
-    while pos in trig_at and _kind(trig_at[pos], doc.lex) in {"position", "rank"}:
+    body = None
+    if pos not in trig_at and doc.text[pos : pos + 1].isupper():  # a body's name is capitalised
+        body = doc.lex.body_re.match(doc.text, pos)
+    if body is not None:  # "Mai Văn Bình (Chi cục Kiểm lâm Hải Phòng)"
+        end, _ = _read_position(body, trig_at, next_name, doc, sentence)
+        text = _clean_position(doc.original[pos:end])
+        window = _window(doc, pos, sentence[1])
+        if _is_non_official(window, doc.lex):
+            m.business = True
+        elif doc.lex.public_re.search(text):
+            out.append(text)
+        return out, end
+    while pos in trig_at and _kind(trig_at[pos], doc.lex) in _POSITION_KINDS:
         trig = trig_at[pos]
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
         window = _window(doc, trig.start(), sentence[1])
         if end == next_name < sentence[1] and next_takes_title:
             break  # the title belongs to the name that follows it
         text = _clean_position(doc.original[trig.start() : end])
-        if text and not _is_non_official(window, doc.lex):
-            out.append(text)
+        if text and _is_non_official(window, doc.lex):
+            m.business = True
+        elif text and _public_enough(trig, _clause(doc, trig.start(), sentence[1]), doc.lex):
+            out.append(text)  # a junior title's public body may follow a verb ("làm việc trong")
         if nxt is None:
             break
         pos = nxt
@@ -626,8 +818,18 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
     for run in RUN_RE.finditer(doc.text, sentence[0], sentence[1]):
         covered = max((t.end() for t in triggers if t.start() <= run.start() < t.end()), default=0)
         m = _split_run(run, doc, sentence, covered)
-        if m is not None and (m.kind != "short" or _addressed(doc, m.start, triggers)):
-            found.append(m)
+        if m is None:
+            continue
+        m.sentence = sentence
+        if m.kind == "short" and not _addressed(doc, m.start, triggers):
+            near_title = _titled(doc, m, triggers) or _followed_by_title(doc, m, trig_at, sentence)
+            if not (near_title and _standalone_mention(m, doc)):
+                continue
+        found.append(m)
+    for m, n in pairwise(found):
+        if _APPOSITION_TO_NAME.fullmatch(doc.text, m.end, n.start):
+            m.kind = "place"  # "trưởng cảnh sát khu vực Jolo, ông Ahiron Ajirin": Jolo is not him
+    found = [m for m in found if m.kind != "place"]
     prev_end = sentence[0]
     for idx, m in enumerate(found):
         p1 = _p1_position(m, triggers, prev_end, doc)
@@ -635,7 +837,9 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
             between = doc.lex.courtesy_re.sub("", doc.text[found[idx - 1].end : m.start])
             if re.fullmatch(r"\s*(?:và|,)\s*", between):
                 p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
-        m.p1 = None if p1 and _is_non_official(p1, doc.lex) else p1
+        business = bool(p1) and _is_non_official(p1, doc.lex)
+        m.business = m.business or business
+        m.p1 = None if business else p1
         prev_end = m.end
     consumed_until = -1
     for idx, m in enumerate(found):
@@ -648,22 +852,62 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
         taken = nxt is not None and nxt.p1 is not None
         kind_before = _honorific_before(doc.text[sentence[0] : m.start], doc.lex)
         p2, consumed_until = _p2_positions(m, trig_at, next_name, taken, doc, sentence)
+        m.after = p2
         m.positions = ([m.p1] if m.p1 else []) + p2
         m.qualified = bool(m.positions) or m.p1 == "" or kind_before in {"comrade", "rank"}
         if kind_before == "rank":
             rank = _rank_text(doc, sentence, m.start)
             if rank:
                 m.positions.insert(0, rank)
+    _share_positions_after(found, doc)
     return found
+
+
+_APPOSITION_TO_NAME = re.compile(r"\s*,\s*(?:ông|bà|ngài)\s+", re.IGNORECASE)
+
+
+def _share_positions_after(found: list[_Mention], doc: _Doc) -> None:
+    """Names joined by ``và`` or a comma share the positions written after the last one
+    (``A và B - nguyên hai cán bộ địa chính xã``)."""
+    for idx in range(len(found) - 2, -1, -1):
+        m, n = found[idx], found[idx + 1]
+        if m.positions or not n.after or m.kind in {"place", "short"} or m.place_led:
+            continue
+        if re.fullmatch(r"\s*(?:và|,)\s*", doc.text[m.end : n.start]):
+            m.after = list(n.after)
+            m.positions = list(n.after)
+            m.qualified = True
+
+
+def _titled(doc: _Doc, m: _Mention, triggers: list[re.Match[str]]) -> bool:
+    """Whether a title is written right before a mention (``Trưởng thôn Khánh``)."""
+    for t in triggers:
+        if t.end() <= m.start and not doc.text[t.end() : m.start].strip():
+            head = _head_key(t.group("head") or "")
+            return _kind(t, doc.lex) in _POSITION_KINDS and head not in doc.lex.generic_titles
+    return False
+
+
+def _followed_by_title(
+    doc: _Doc, m: _Mention, trig_at: dict[int, re.Match[str]], sentence: tuple[int, int]
+) -> bool:
+    """Whether a title follows a mention after a comma, dash or parenthesis (``Hoài Nhưỡng -
+    bí thư chi đoàn xã``)."""
+    lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
+    if lead is None or lead.end() == m.end or lead.end() not in trig_at:
+        return False
+    return _kind(trig_at[lead.end()], doc.lex) in _POSITION_KINDS
 
 
 def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:
     """Whether a form of address or a rank is written right before ``start``."""
     for t in triggers:
-        if t.end() <= start and not doc.text[t.end() : start].strip():
-            kind = doc.lex.kinds.get(_mention_key(t.group("head") or t.group("abbr") or ""))
-            if kind in {"courtesy", "comrade", "rank"}:
-                return True
+        if (
+            t.end() <= start
+            and not doc.text[t.end() : start].strip()
+            and _kind(t, doc.lex) in {"courtesy", "comrade", "rank"}
+        ):
+            return True
     return False
 
 
@@ -679,32 +923,103 @@ def _rank_text(doc: _Doc, sentence: tuple[int, int], start: int) -> str | None:
 
 
 def _merge(mentions: list[_Mention], doc: _Doc) -> list[Official]:
-    """Group mentions into officials; short mentions only attach to known names."""
+    """Group mentions into officials.
+
+    A full name with a position is an official. A short mention (``ông Khải``, ``Bộ trưởng
+    Cho``) adds its positions to the one official or full name it can stand for; written
+    with a title and naming nobody else in the article (``ông Khánh, trưởng thôn``), it is
+    an official by that short name.
+    """
     officials: dict[str, Official] = {}
     full_forms: dict[str, str] = {}
     for m in mentions:
-        if m.kind in {"vn", "foreign"}:
+        if m.kind in _FULL_KINDS:
             name = doc.original[m.start : m.end]
             full_forms.setdefault(_mention_key(name), name)
     for m in mentions:
-        if not m.qualified or m.kind == "short":
+        if not m.qualified or m.kind not in _FULL_KINDS:
             continue
         name = doc.original[m.start : m.end]
         key = _mention_key(name)
         if m.kind == "foreign" and len(m.tokens) == 1:
             longer = [f for k, f in full_forms.items() if k.endswith(" " + key)]
+            if len(longer) > 1:  # "Tổng thống Biden" beside Joe Biden and Jill Biden
+                longer = [f for f in longer if _mention_key(f) in officials]
+            if len(longer) > 1:
+                continue
             if longer:
-                name = max(longer, key=len)
+                name = longer[0]
                 key = _mention_key(name)
         official = officials.setdefault(key, Official(name))
         _add_positions(official, m.positions)
     for m in mentions:
-        if m.kind == "short" or (m.kind != "place" and not m.qualified):
-            key = _mention_key(" ".join(m.tokens))
-            match = [o for k, o in officials.items() if k == key or k.endswith(" " + key)]
-            if len(match) == 1:
-                _add_positions(match[0], m.positions)
-    return list(officials.values())
+        if m.kind == "place" or (m.kind != "short" and m.qualified):
+            continue
+        key = _mention_key(" ".join(m.tokens))
+        match = [o for k, o in officials.items() if _may_stand_for(key, k)]
+        if len(match) == 1:
+            _add_positions(match[0], m.positions)
+            continue
+        if match or m.kind != "short" or not m.positions:
+            continue
+        forms = [f for k, f in full_forms.items() if _may_stand_for(key, k)]
+        if not forms:
+            forms = _full_names_ending(m.tokens, doc)
+        if len(forms) == 1:
+            official = officials.setdefault(_mention_key(forms[0]), Official(forms[0]))
+        elif not forms and _standalone_mention(m, doc):
+            official = officials.setdefault(key, Official(doc.original[m.start : m.end]))
+        else:
+            continue
+        _add_positions(official, m.positions)
+    in_business = {_mention_key(doc.original[m.start : m.end]) for m in mentions if m.business}
+    lex = doc.lex
+    business_article = None  # worked out only when a bare business title asks
+    kept = []
+    for k, o in officials.items():
+        if any(lex.public_re.search(p) for p in o.positions):
+            kept.append(o)
+        elif any(_may_stand_for(b, k) for b in in_business):
+            continue  # written elsewhere with a company's position
+        elif all(lex.business_title_re.match(p) for p in o.positions):
+            if business_article is None:
+                found = {_head_key(h) for h in lex.business_context_re.findall(doc.text)}
+                business_article = len(found) >= 2
+            if not business_article:
+                kept.append(o)  # else "Chủ tịch Florentino Perez" in an article about a club
+        else:
+            kept.append(o)
+    return kept
+
+
+_FULL_KINDS = {"vn", "foreign", "named"}
+
+
+def _full_names_ending(tokens: Sequence[str], doc: _Doc) -> list[str]:
+    """The distinct Vietnamese full names anywhere in the article that end with ``tokens``
+    (the full name of ``kiểm lâm viên Long`` may sit in a sentence without a title)."""
+    found: dict[str, str] = {}
+    n = len(tokens)
+    for run in RUN_RE.finditer(doc.text):
+        words = run.group(0).split()
+        for i in range(len(words) - n):
+            tail = words[i : i + n + 3]
+            for j in range(n + 1, len(tail) + 1):
+                name = tail[:j]
+                if (
+                    name[-n:] == list(tokens)
+                    and name[0] in doc.lex.surnames
+                    and _mention_key(name[0]) not in doc.lex.kinds  # "Ông" is a courtesy too
+                    and all(VN_SYLLABLE_RE.fullmatch(w) for w in name)
+                ):
+                    found.setdefault(_mention_key(" ".join(name)), " ".join(name))
+    return [f for k, f in found.items() if not any(o.endswith(" " + k) for o in found)]
+
+
+def _may_stand_for(short: str, full: str) -> bool:
+    """Whether a short mention's key can refer to a full name's key (the given name or the
+    last words, or the family name first: ``Cho`` for ``Cho Young-kil``)."""
+    return full == short or full.endswith(" " + short) or full.startswith(short + " ")
 
 
 def _add_positions(official: Official, positions: Iterable[str]) -> None:

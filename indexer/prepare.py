@@ -10,9 +10,8 @@ import ctypes
 import os
 import re
 import signal
-import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from indexer.analysis import (
     SegmentedText,
@@ -23,12 +22,12 @@ from indexer.analysis import (
     pyvi_word_spans,
 )
 from indexer.article import Article
+from indexer.dates import VIETNAM_TZ
 from indexer.officials import EXTRACTOR_VERSION, extract_officials
-from indexer.segcache import lookup
+from indexer.segcache import SegmentationStore
 
 BATCH_SIZE = 16  # articles a worker prepares at a time
 SEGMENT_CHARS = 100_000  # pyvi reads longer texts a paragraph run at a time (bounded memory)
-VIETNAM = timezone(timedelta(hours=7))
 DERIVED_TITLE_MAX = 160
 PR_SET_PDEATHSIG = 1
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s|\n")
@@ -83,28 +82,18 @@ def _officials_key(title: str, body: str) -> str:
     return f"officials{EXTRACTOR_VERSION}:" + content_key(title + "\n\x00" + body)
 
 
-_CACHE_DB: sqlite3.Connection | None = None
-_CACHE_PATH: str | None = None
+_CACHE: SegmentationStore | None = None  # this worker's read-only view of the cache
 
 
 def init_worker(cache_path: str | None) -> None:
-    global _CACHE_DB, _CACHE_PATH
+    global _CACHE
     die_with_parent()
-    _CACHE_PATH = cache_path
-    _CACHE_DB = None
+    _CACHE = SegmentationStore(cache_path, readonly=True) if cache_path else None
 
 
 def _cached(keys: list[str]) -> dict[str, tuple[list[Span], object]]:
     """Look keys up in the on-disk cache (read-only, per worker process)."""
-    global _CACHE_DB
-    if not _CACHE_PATH or not os.path.exists(_CACHE_PATH):
-        return {}
-    try:
-        if _CACHE_DB is None:
-            _CACHE_DB = sqlite3.connect(f"file:{_CACHE_PATH}?mode=ro", uri=True, timeout=30)
-        return lookup(_CACHE_DB, keys)
-    except sqlite3.Error:
-        return {}
+    return _CACHE.lookup(keys) if _CACHE is not None else {}
 
 
 def _spans(key: str, text: str, cached: dict, fresh: dict) -> list[Span]:
@@ -238,7 +227,7 @@ def to_vietnam_naive(value: datetime) -> datetime:
     """Dates are stored as naive Vietnam time (+07:00): filters and facets use local days."""
     if value.tzinfo is None:
         return value
-    return value.astimezone(VIETNAM).replace(tzinfo=None)
+    return value.astimezone(VIETNAM_TZ).replace(tzinfo=None)
 
 
 def die_with_parent() -> None:

@@ -281,6 +281,20 @@ def write_meta(root: Path, **values) -> None:
     os.replace(tmp, root / "meta.json")
 
 
+def describe(root: Path) -> dict:
+    """What an index directory says about its live index without opening it: the
+    generation's name, its size on disk (bytes), the last update and the sources indexed
+    (from meta.json). The one source of these facts for ``vnsearch stats`` and ``/stats``."""
+    gen = current_generation(root)
+    meta = read_meta(root)
+    return {
+        "generation": gen.name if gen else None,
+        "size_bytes": directory_size(gen) if gen else 0,
+        "last_update": meta.get("last_update"),
+        "sources": meta.get("sources", []),
+    }
+
+
 def read_tombstones(root: Path) -> set[str]:
     """Ids deleted from the index, kept out of ``--rebuild`` until indexed again."""
     try:

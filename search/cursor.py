@@ -33,7 +33,8 @@ import numpy as np
 from search.doctable import NO_DATE
 
 VERSION = 1
-MODES = ("relevance", "newest", "oldest")
+# the orders a search may take (``SearchRequest.sort``); a token records the index
+SORTS = ("relevance", "newest", "oldest")
 _RECORD = struct.Struct(">B8sBqq")
 
 
@@ -45,7 +46,7 @@ class CursorError(ValueError):
 class Position:
     """Where the previous page ended."""
 
-    mode: str  # one of MODES: the sort the token was made for
+    mode: str  # one of SORTS: the sort the token was made for
     key: int  # relevance: hits already returned; dates: minute of the last hit
     docnum: int  # the last hit's document number (tie-break)
 
@@ -69,7 +70,7 @@ def encode(request, position: Position) -> str:
     record = _RECORD.pack(
         VERSION,
         fingerprint(request),
-        MODES.index(position.mode),
+        SORTS.index(position.mode),
         position.key,
         position.docnum,
     )
@@ -86,16 +87,16 @@ def decode(token: str, request) -> Position:
         version, fp, mode, key, docnum = _RECORD.unpack(raw)
     except (binascii.Error, ValueError, struct.error):
         raise CursorError("the cursor is not a token returned by /search") from None
-    if version != VERSION or mode >= len(MODES) or docnum < 0:
+    if version != VERSION or mode >= len(SORTS) or docnum < 0:
         raise CursorError("the cursor is not a token returned by /search")
     if fp != fingerprint(request):
         raise CursorError(
             "the cursor was made for another query, filters or sort; "
             "repeat the parameters of the request that returned it"
         )
-    if MODES[mode] == "relevance" and key < 0:
+    if SORTS[mode] == "relevance" and key < 0:
         raise CursorError("the cursor is not a token returned by /search")
-    return Position(MODES[mode], key, docnum)
+    return Position(SORTS[mode], key, docnum)
 
 
 def date_resume_index(

@@ -7,6 +7,7 @@ request never mixes two commits.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import store
+from indexer import segments, store
 from indexer.analysis import load_segmenter
 from indexer.schema import sentence_aware_pairs
-from search.cursor import CursorError, Position, date_resume_index
+from search import pagecache
+from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import to_iso
 from search.doctable import DocTable, match_key
@@ -47,7 +49,7 @@ class SearchRequest:
     date_to: datetime | None = None
     categories: tuple[str, ...] = ()
     officials: tuple[str, ...] = ()
-    sort: str = "relevance"
+    sort: str = "relevance"  # one of SORTS
     page: int = 1
     per_page: int = 10
     facets: bool = True
@@ -82,7 +84,7 @@ class Engine:
         self,
         root: Path | str | None = None,
         *,
-        warm_postings: int = WARM_POSTINGS,
+        warm_postings: int | None = WARM_POSTINGS,
         prefetch: bool = True,
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
@@ -336,10 +338,10 @@ class Engine:
         return make_article(snap.searcher.stored_fields(docnum))
 
     def stats(self) -> dict:
+        """What ``/stats`` answers: documents, categories, officials, dates, size, update."""
         snap = self.snapshot()
         table = snap.table
-        meta = store.read_meta(self.root)
-        gen = store.current_generation(self.root)
+        facts = store.describe(self.root)
         first, last = table.first_minute, table.last_minute
         live_codes = table.category[table.live]
         counts = np.bincount(live_codes[live_codes >= 0], minlength=len(table.category_names))
@@ -353,8 +355,26 @@ class Engine:
                 "from": to_iso(_minute_to_datetime(first)),
                 "to": to_iso(_minute_to_datetime(last)),
             },
-            "index_size_bytes": store.directory_size(gen) if gen else 0,
-            "last_update": meta.get("last_update"),
+            "index_size_bytes": facts["size_bytes"],
+            "last_update": facts["last_update"],
+            "worker": self.worker_memory(snap),
+        }
+
+    def worker_memory(self, snap=None) -> dict:
+        """This process's memory (``pagecache.process_memory``: resident, shared, private
+        and proportional bytes; None off Linux), the posting lists it holds of its own,
+        its budget for them, and the mapped posting arrays it reads in place."""
+        snap = snap or self.snapshot()
+        postings = snap.postings
+        mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
+        return {
+            "pid": os.getpid(),
+            "memory_bytes": pagecache.process_memory(),
+            "held_postings": postings.held,
+            "postings_budget": postings.budget,
+            "mapped_segments": sum(m is not None for m in mapped),
+            "segments": len(mapped),
+            "mapped_bytes": sum(m.size() for m in mapped if m is not None),
         }
 
     def is_warm(self) -> bool:
@@ -391,4 +411,4 @@ def _minute_to_datetime(minute: int | None) -> datetime | None:
     return datetime.fromordinal(days + 1).replace(hour=rest // 60, minute=rest % 60)
 
 
-__all__ = ["Engine", "SearchRequest", "match_key"]
+__all__ = ["SORTS", "Engine", "SearchRequest", "match_key"]

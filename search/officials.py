@@ -1,6 +1,6 @@
 """The officials of the archive: who is named, how often, when, and in which positions.
 
-An ``OfficialDirectory`` is built once per snapshot (``engine.derived``) from the
+An ``OfficialDirectory`` is built once per snapshot (``Snapshot.officials()``) from the
 ``DocTable``'s official postings. Spellings of one person that differ only in case,
 accents or tone-mark placement (``Lương Thị Thuỷ`` / ``Lương Thị Thủy``) share a
 ``match_key`` and are one official, exactly as ``/search?official=`` matches them, so

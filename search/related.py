@@ -17,8 +17,6 @@ title+body) never appear among the hits; nor does one text twice.
 from __future__ import annotations
 
 import math
-import sqlite3
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,7 +38,7 @@ from indexer.analysis import (
 )
 from indexer.officials import extract_officials
 from indexer.prepare import duplicate_key
-from indexer.segcache import unpack_spans
+from indexer.segcache import SegmentationStore, cache_path
 from search.hits import make_hit
 
 MAX_TERMS = 25
@@ -55,8 +53,6 @@ NEAR_DUPLICATE_JACCARD = 0.8
 SHINGLE = 3
 LENGTH_RATIO = 0.6  # texts whose lengths differ more than this are never near-duplicates
 HIGHLIGHT_TERMS = 8
-SEGCACHE_NAME = "segcache.sqlite"
-SEGCACHE_VERSION = "1"  # indexer.segcache.CACHE_VERSION: the key prefix of stored spans
 
 _EXACT = exact_analyzer()
 _WORDS = word_analyzer()
@@ -218,39 +214,20 @@ class _Fingerprint:
 
 # --------------------------------------------------------------------------- segmentation
 class StoredSpans:
-    """Reads the writer's on-disk segmentation cache so an indexed article is not re-segmented."""
+    """The writer's pyvi spans of indexed texts (``indexer.segcache``, read-only), so an
+    indexed article is not segmented again."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection | None:
-        db = getattr(self._local, "db", None)
-        if db is None and self.path.exists():
-            try:
-                db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1)
-            except sqlite3.Error:
-                return None
-            self._local.db = db
-        return db
+    def __init__(self, root: Path):
+        self.store = SegmentationStore(cache_path(root), readonly=True)
 
     def preload(self, *texts: str) -> None:
         """Put the stored pyvi spans of ``texts`` into the in-memory segmentation cache."""
         keys = {content_key(normalize_text(t)): t for t in texts if t}
         missing = [k for k in keys if SEGMENTS.get(k) is None]
-        db = self._db() if missing else None
-        if db is None:
+        if not missing:
             return
-        marks = ",".join("?" * len(missing))
-        try:
-            rows = db.execute(
-                f"SELECT key, spans FROM analysis WHERE key IN ({marks})",
-                [f"{SEGCACHE_VERSION}:{k}" for k in missing],
-            ).fetchall()
-        except sqlite3.Error:
-            return
-        for key, blob in rows:
-            SEGMENTS.put(key.split(":", 1)[1], unpack_spans(blob))
+        for key, (spans, _) in self.store.lookup(missing).items():
+            SEGMENTS.put(key, spans)
 
 
 # --------------------------------------------------------------------------- the search
@@ -259,7 +236,7 @@ class RelatedFinder:
 
     def __init__(self, engine):
         self.engine = engine
-        self.spans = StoredSpans(Path(engine.root) / SEGCACHE_NAME)
+        self.spans = StoredSpans(Path(engine.root))
 
     # ----------------------------------------------------------------- entry points
     def for_article(self, article_id: str, req: RelatedRequest) -> dict | None:

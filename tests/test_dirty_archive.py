@@ -298,6 +298,9 @@ def test_category_path_matches_its_sub_sections(indexed):
     sub = engine.search(SearchRequest(q="", categories=("y te > phong chong dich",), per_page=50))
     assert {h["id"] for h in sub["hits"]} < ids
     assert "archive/2020/06/01/tin-1" not in {h["id"] for h in sub["hits"]}
+    facets = {f["value"]: f["count"] for f in under["facets"]["category"]}
+    assert facets["Y tế"] == under["total"]  # the section counts its sub-sections
+    assert facets["Y tế > Phòng chống dịch"] == sub["total"] < facets["Y tế"]
 
 
 def test_same_ids_from_inside_the_archive(dirty, tmp_path):
