@@ -323,8 +323,10 @@ def _syllable_regex(syl: Syllable, index: int) -> str:
 
 
 def _separator_regex(sep: str) -> str:
-    if sep in _HYPHENS:
-        return f"[{_HYPHENS}]"
+    """A typed ``/`` or dash matches either (``28/5`` = ``28-5``, ``NĐ-CP`` = ``NĐ–CP``);
+    other punctuation matches itself."""
+    if sep in _HYPHENS or sep == "/":
+        return f"[{_HYPHENS}/]"  # the leading "-" is literal
     return re.escape(sep)
 
 

@@ -148,6 +148,14 @@ def test_codes_are_tokens(fx, code):
     assert found(fx, f'"{code}"') == {"codes"}
 
 
+def test_a_slash_and_a_dash_are_one_separator():
+    from search.matching import Sequence, Syllable, pattern_for
+
+    date = pattern_for(Sequence((Syllable("28"), Syllable("5")), ("/",)))
+    assert date.found_in("ngày 28-5, tại") and date.found_in("ngày 28/5.")
+    assert not date.found_in("ngày 28.5") and not date.found_in("128/5")
+
+
 def test_code_pieces_alone_still_match_as_words(fx):
     assert found(fx, "covid") == {"codes", "scattered", "lookalike"}
 
