@@ -9,6 +9,8 @@ with a stack trace.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -16,11 +18,14 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import falcon
 
 from indexer.store import IndexMissing
 from search import export, officials, suggest
+from search.admission import Busy, Slots
+from search.analytics import QueryLog
 from search.cursor import CursorError
 from search.cursor import decode as decode_cursor
 from search.dates import DateRangeError, parse_date_range
@@ -28,13 +33,17 @@ from search.engine import FACET_LIMIT, SORTS, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
 from settings import Settings
 from web import article_page
+from web import site as site_page
+from web.site import Site
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 1000  # values per facet ("Xem thêm" on the page asks for more)
-MAX_DEPTH = 10_000  # page * per_page; deeper results need the export or a cursor
+MAX_PAGE = 1_000  # with MAX_PER_PAGE: 100,000 hits deep; deeper results need a cursor
 HISTOGRAMS = ("year", "month")
 WEB_DIR = Path(__file__).resolve().parent / "web"
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+JSON_TYPES = ("application/json",)  # POST /related's body (a charset parameter is allowed)
 log = logging.getLogger("vnsearch.api")
 
 
@@ -59,10 +68,11 @@ def int_param(req: falcon.Request, name: str, default: int, low: int, high: int)
     raw = _one(req, name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(name, f"'{name}' must be a whole number, not {raw!r}") from None
+    if not raw.isascii() or not raw.isdigit():  # int() would also take " 5", "+5", "5_0"
+        if raw.startswith("-") and raw[1:].isascii() and raw[1:].isdigit():
+            raise BadParameter(name, f"'{name}' must be between {low} and {high}, not {raw}")
+        raise BadParameter(name, f"'{name}' must be a whole number, not {raw!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise BadParameter(name, f"'{name}' must be between {low} and {high}, not {value}")
     return value
@@ -81,9 +91,9 @@ def bool_param(req: falcon.Request, name: str, default: bool) -> bool:
     raw = _one(req, name)
     if raw is None or raw == "":
         return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
+    if raw in TRUE_WORDS:  # exactly these words (the OpenAPI enum)
         return True
-    if raw.lower() in {"0", "false", "no", "off"}:
+    if raw in FALSE_WORDS:
         return False
     raise BadParameter(name, f"'{name}' must be true or false, not {raw!r}")
 
@@ -101,7 +111,25 @@ def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> 
     raw = _one(req, name) or ""
     if len(raw) > limit:
         raise BadParameter(name, f"'{name}' is longer than {limit} characters")
-    return raw
+    return checked_text(raw, name)
+
+
+def read_body(req: falcon.Request, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body, sent with a Content-Length or chunked (gunicorn
+    decodes the chunks; Falcon's bounded stream reads nothing without a length)."""
+    chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+    stream = req.stream if req.content_length is None and chunked else req.bounded_stream
+    return stream.read(limit)
+
+
+def checked_text(value: str, name: str) -> str:
+    """``value`` when it is text that UTF-8 can carry; a lone surrogate (``\\ud800``, which
+    JSON's escapes can spell) is a 400 naming ``name``."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadParameter(name, f"'{name}' holds a character that is not text") from None
+    return value
 
 
 def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
@@ -109,19 +137,16 @@ def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
     for v in values:
         if len(v) > 200:
             raise BadParameter(name, f"'{name}' values must be at most 200 characters")
+        checked_text(v, name)
     return tuple(values)
 
 
-def search_request(req: falcon.Request, max_depth: int = MAX_DEPTH) -> SearchRequest:
+def search_request(req: falcon.Request, max_page: int = MAX_PAGE) -> SearchRequest:
     """Validate the parameters shared by /search, /export and the page."""
     q = text_param(req, "q")
     date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
     per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
-    page = int_param(req, "page", 1, 1, max_depth)
-    if page * per_page > max_depth:
-        raise BadParameter(
-            "page", f"page {page} is too deep: page × per_page must stay within {max_depth}"
-        )
+    page = int_param(req, "page", 1, 1, max_page)  # bounds of their own: the contract
     return SearchRequest(
         q=q,
         date_from=date_from,
@@ -159,28 +184,99 @@ class StatsResource:
 
 
 class SearchResource:
-    def __init__(self, engine: Engine, max_depth: int = MAX_DEPTH):
+    """``GET /search``. A query longer than ``long_query_chars`` takes one of
+    ``long_slots``. With ``log=true`` (what the search page sends for a visitor's new
+    search) the query text and whether it found anything go to the owner's query log."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        max_page: int = MAX_PAGE,
+        long_slots: Slots | None = None,
+        long_query_chars: int = 200,
+        query_log: QueryLog | None = None,
+    ):
         self.engine = engine
-        self.max_depth = max_depth
+        self.max_page = max_page
+        self.long_slots = long_slots or Slots("long query", 1)
+        self.long_query_chars = long_query_chars
+        self.query_log = query_log
 
     def on_get(self, req, resp):
-        request = search_request(req, self.max_depth)
+        request = search_request(req, self.max_page)
         token = _one(req, "cursor")
+        logged = bool_param(req, "log", False)
         try:
-            if token:  # a cursor replaces `page` (and may go deeper than MAX_DEPTH)
+            if token:  # a cursor replaces `page` (and may go deeper than MAX_PAGE)
                 request = replace(request, after=decode_cursor(token, request))
-            resp.media = self.engine.search(request)
+            if len(request.q) > self.long_query_chars:
+                with self.long_slots.held():
+                    answer = self.engine.search(request)
+            else:
+                answer = self.engine.search(request)
         except CursorError as exc:
             raise BadParameter("cursor", str(exc)) from None
+        if logged and self.query_log and request.page == 1 and not token and request.q.strip():
+            self.query_log.record_search(request.q, answer["total"])
+        resp.media = answer
+
+
+class ClickResource:
+    """``POST /queries/click`` ``{"q": …}``: a visitor opened a result of ``q`` (the query
+    log counts clicks per query; nothing about the visitor is kept). Answers 204."""
+
+    MAX_BODY_BYTES = 4096
+
+    def __init__(self, query_log: QueryLog | None):
+        self.query_log = query_log
+
+    def on_post(self, req, resp):
+        raw = read_body(req, self.MAX_BODY_BYTES + 1)
+        try:
+            doc = json.loads(raw.decode("utf-8")) if len(raw) <= self.MAX_BODY_BYTES else None
+        except (UnicodeDecodeError, ValueError):
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("q"), str):
+            raise BadParameter("q", "the body must be a JSON object with the query 'q'")
+        if self.query_log and checked_text(doc["q"], "q").strip():
+            self.query_log.record_click(doc["q"])
+        resp.status = falcon.HTTP_204
 
 
 class ExportResource:
-    """``GET /export``: every match of a search as CSV or JSON Lines, streamed."""
+    """``GET /export``: every match of a search as CSV or JSON Lines, streamed.
 
-    def __init__(self, engine: Engine):
+    ``mode`` is ``public``, ``key`` (``Authorization: Bearer <key>``) or ``off`` (403);
+    a stream holds one of ``slots`` until it ends.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        mode: str = "public",
+        key: str | None = None,
+        slots: Slots | None = None,
+    ):
         self.engine = engine
+        self.mode, self.key = mode, key
+        self.slots = slots or Slots("export", 1)
+
+    def allow(self, req) -> None:
+        """Raise 403 when exports are off, 401 when a key is needed and not given."""
+        if self.mode == "off":
+            raise falcon.HTTPForbidden(description="exports are turned off on this server")
+        if self.mode == "key":
+            scheme, _, given = (req.get_header("Authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode("utf-8", "replace"), (self.key or "").encode("utf-8")
+            ):
+                raise falcon.HTTPUnauthorized(
+                    description="exports need a key: Authorization: Bearer <key>",
+                    challenges=['Bearer realm="export"'],
+                )
 
     def on_get(self, req, resp):
+        self.allow(req)
         request = search_request(req)
         fmt = choice_param(req, "format", export.FORMATS, "jsonl")
         extra = [f.strip() for v in req.get_param_as_list("fields") or [] for f in v.split(",")]
@@ -188,11 +284,17 @@ class ExportResource:
             export.columns([f for f in extra if f])
         except ValueError as exc:
             raise BadParameter("fields", str(exc)) from None
-        total, chunks = export.export_stream(self.engine, request, fmt, [f for f in extra if f])
+        self.slots.take()
+        try:
+            total, chunks = export.export_stream(self.engine, request, fmt, [f for f in extra if f])
+        except BaseException:
+            self.slots.give_back()
+            raise
         resp.content_type = export.MEDIA_TYPES[fmt]
         resp.downloadable_as = export.export_filename(fmt, time.strftime("%Y%m%d-%H%M%S"))
         resp.set_header("X-Total-Count", str(total))
-        resp.stream = chunks
+        resp.set_header("X-Accel-Buffering", "yes")  # nginx spools it for slow readers
+        resp.stream = self.slots.hold_while(chunks)
 
 
 class ArticleResource:
@@ -260,8 +362,9 @@ class RelatedResource:
     MAX_LIMIT = 50
     MAX_BODY_BYTES = 100 * 1024
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, slots: Slots | None = None):
         self.finder = RelatedFinder(engine)
+        self.slots = slots or Slots("draft", 1)
 
     def on_get(self, req, resp):
         article_id = text_param(req, "id")
@@ -278,29 +381,45 @@ class RelatedResource:
         resp.media = answer
 
     def on_post(self, req, resp):
-        doc = self._json_body(req)
-        text, title = doc.get("text"), doc.get("title") or ""
+        doc = self._json_body(req)  # a field given as null is a field left out
+        text, title = doc.get("text"), doc.get("title")
         if not isinstance(text, str) or not text.strip():
             raise BadParameter("text", "'text' (the article's text) is required")
+        title = "" if title is None else title
         if not isinstance(title, str):
             raise BadParameter("title", "'title' must be a string")
-        limit = doc.get("limit", 5)
+        checked_text(text, "text"), checked_text(title, "title")
+        limit = doc.get("limit")
+        limit = 5 if limit is None else limit
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # JSON has one kind of number: 6.0 is the integer 6
         if not isinstance(limit, int) or isinstance(limit, bool):
             raise BadParameter("limit", f"'limit' must be a whole number, not {limit!r}")
         if not 1 <= limit <= self.MAX_LIMIT:
             raise BadParameter("limit", f"'limit' must be between 1 and {self.MAX_LIMIT}")
         date_from, date_to = date_range(doc.get("from"), doc.get("to"))
-        categories = doc.get("category") or []
+        categories = doc.get("category")
+        categories = [] if categories is None else categories
         categories = [categories] if isinstance(categories, str) else categories
         if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
             raise BadParameter("category", "'category' must be a string or a list of strings")
+        categories = [checked_text(c, "category") for c in categories]
         rel = RelatedRequest(limit, date_from, date_to, tuple(c for c in categories if c.strip()))
-        resp.media = self.finder.for_text(text, title, rel)
+        with self.slots.held():
+            resp.media = self.finder.for_text(text, title, rel)
 
     def _json_body(self, req) -> dict:
+        """The body as a JSON object: ``application/json`` (415 otherwise, so that no page
+        elsewhere can post a draft without a CORS preflight), at most 100 KB (413), with a
+        Content-Length or chunked."""
+        media = (req.content_type or "").split(";", 1)[0].strip().lower()
+        if media not in JSON_TYPES:
+            raise falcon.HTTPUnsupportedMediaType(
+                description="the body must be sent as Content-Type: application/json"
+            )
         if (req.content_length or 0) > self.MAX_BODY_BYTES:
             raise falcon.HTTPContentTooLarge(description="the body is larger than 100 KB")
-        raw = req.bounded_stream.read(self.MAX_BODY_BYTES + 1)
+        raw = read_body(req, self.MAX_BODY_BYTES + 1)
         if len(raw) > self.MAX_BODY_BYTES:
             raise falcon.HTTPContentTooLarge(description="the body is larger than 100 KB")
         try:
@@ -335,11 +454,63 @@ def send_web_file(req, resp, path: Path, status: str = falcon.HTTP_200) -> None:
     resp.data = path.read_bytes()
 
 
+def send_text(req, resp, text: str, content_type: str) -> None:
+    """A page or script built from web/ and the settings, with an ETag of its content."""
+    data = text.encode("utf-8")
+    etag = falcon.ETag(hashlib.blake2b(data, digest_size=12).hexdigest())
+    resp.etag = etag
+    resp.cache_control = ["no-cache"]
+    if req.if_none_match and etag in req.if_none_match:
+        resp.status = falcon.HTTP_304
+        resp.content_type = None
+        return
+    resp.content_type = content_type
+    resp.data = data
+
+
 class PageResource:
-    """The search page at ``/`` (drawn by app.js from the URL)."""
+    """The search page at ``/`` (drawn by app.js from the URL), with the site's brand."""
+
+    def __init__(self, site: Site):
+        self.site = site
 
     def on_get(self, req, resp):
-        send_web_file(req, resp, WEB_DIR / "index.html")
+        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
+
+
+class EditorPageResource:
+    """``/editor``: paste a draft, see the archive's related articles (web/editor.js asks
+    ``POST /related``), with the site's brand."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        template = (WEB_DIR / "editor.html").read_text(encoding="utf-8")
+        send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
+
+
+class SiteStyleResource:
+    """``/site.css``: the site's accent colour as the page's CSS variables."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        send_text(req, resp, site_page.site_css(self.site), "text/css; charset=utf-8")
+
+
+class EmbedScriptResource:
+    """``/embed.js`` carrying the allowed origins, the site's name and colour."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def on_get(self, req, resp):
+        source = (WEB_DIR / "embed.js").read_text(encoding="utf-8")
+        script = site_page.embed_script(source, self.site)
+        send_text(req, resp, script, "text/javascript; charset=utf-8")
 
 
 class ArticlePageResource:
@@ -349,8 +520,9 @@ class ArticlePageResource:
 
     RELATED = 5
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, site: Site | None = None):
         self.engine = engine
+        self.site = site or Site()
         self.finder = RelatedFinder(engine)
 
     def on_get(self, req, resp, article_id: str):
@@ -359,36 +531,40 @@ class ArticlePageResource:
         except IndexMissing:  # the page itself explains that the service is not ready
             send_web_file(req, resp, WEB_DIR / "index.html")
             return
-        template = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+        template = site_page.brand_page(
+            (WEB_DIR / "index.html").read_text(encoding="utf-8"), self.site
+        )
         resp.content_type = falcon.MEDIA_HTML
         resp.cache_control = ["no-cache"]
         if article is None:
             resp.status = falcon.HTTP_404
-            resp.text = article_page.render_missing(template)
+            resp.text = article_page.render_missing(template, self.site.name)
             return
         related = self.finder.for_article(article_id, RelatedRequest(self.RELATED)) or {}
         canonical = req.prefix + article_page.article_path(article_id)
         resp.text = article_page.render_article(
-            template, article, related.get("hits") or [], canonical
+            template, article, related.get("hits") or [], canonical, self.site.name
         )
 
 
 class StaticResource:
-    """``/static/{name}`` and ``/embed.js``: the page's scripts and styles from web/."""
+    """``/static/{name}``: the page's scripts and styles from web/."""
 
-    def on_get(self, req, resp, name: str = "embed.js"):
+    def on_get(self, req, resp, name: str):
         if not WEB_STATIC_NAME.match(name):
             raise falcon.HTTPNotFound(description=f"no such file: {name}")
         send_web_file(req, resp, WEB_DIR / name)
 
 
-def add_web_routes(app: falcon.App, engine: Engine) -> None:
+def add_web_routes(app: falcon.App, engine: Engine, site: Site | None = None) -> None:
     """The search page, the article view, their static files and embed.js."""
-    static = StaticResource()
-    app.add_route("/", PageResource())
-    app.add_route("/a/{article_id:path}", ArticlePageResource(engine))
-    app.add_route("/static/{name}", static)
-    app.add_route("/embed.js", static)
+    site = site or Site()
+    app.add_route("/", PageResource(site))
+    app.add_route("/a/{article_id:path}", ArticlePageResource(engine, site))
+    app.add_route("/static/{name}", StaticResource())
+    app.add_route("/editor", EditorPageResource(site))
+    app.add_route("/site.css", SiteStyleResource(site))
+    app.add_route("/embed.js", EmbedScriptResource(site))
 
 
 class OpenAPIResource:
@@ -414,54 +590,129 @@ def _http_error(req, resp, ex: falcon.HTTPError, params):
 
 
 def _index_missing(req, resp, ex: IndexMissing, params):
+    log.warning("%s", ex)  # names the directory; the answer does not
     resp.status = falcon.HTTP_503
+    resp.set_header("Retry-After", "30")
+    resp.media = {"error": "no index has been built yet; try again later"}
+
+
+def _busy(req, resp, ex: Busy, params):
+    resp.status = falcon.HTTP_429
+    resp.set_header("Retry-After", str(ex.retry_after))
     resp.media = {"error": str(ex)}
 
 
 def _unexpected(req, resp, ex: Exception, params):
     if isinstance(ex, falcon.HTTPError):  # routing errors (404, 405) keep their status
         return _http_error(req, resp, ex, params)
-    log.exception("unexpected error on %s %s", req.method, req.relative_uri)
+    log.exception("unexpected error on %s %s", req.method, req.path)
     resp.status = falcon.HTTP_503
+    resp.set_header("Retry-After", "5")
     resp.media = {"error": "the search service could not answer this request; try again"}
+
+
+# --------------------------------------------------------------------------- headers
+def security_headers(settings: Settings) -> dict[str, str]:
+    """Browser hardening for every answer (nginx adds the same to the files it serves):
+    the page runs only its own scripts and styles (it has no inline ones), nothing is
+    sniffed, pages are framed only by this site, and queries do not leak to other sites."""
+    logo = urlsplit(settings.site_logo or "")
+    images = " ".join(["'self'", "data:"] + ([f"https://{logo.netloc}"] if logo.netloc else []))
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'self'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+
+
+class SecurityHeaders:
+    """Sets ``headers`` on every answer, and ``Vary: Origin`` when CORS makes answers
+    differ by origin (so that a cache never hands one origin's answer to another)."""
+
+    def __init__(self, headers: dict[str, str], vary_origin: bool = False):
+        self.headers = headers
+        self.vary_origin = vary_origin
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_headers(self.headers)
+        if self.vary_origin:
+            resp.append_header("Vary", "Origin")
+
+
+def _json_text(obj) -> str:
+    """JSON with Vietnamese as it is; ASCII escapes if a string could not be UTF-8."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return text
 
 
 # --------------------------------------------------------------------------- the app
 def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
     """The Falcon app over ``engine``, configured by ``settings`` (the defaults when None)."""
     settings = settings or Settings()
-    middleware = []
+    middleware = [SecurityHeaders(security_headers(settings), bool(settings.cors_origins))]
     if settings.cors_origins:
         middleware.append(falcon.CORSMiddleware(allow_origins=list(settings.cors_origins)))
     app = falcon.App(middleware=middleware)
     app.req_options.keep_blank_qs_values = True
-    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
-        dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
-    )
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=_json_text)
+    slots = settings.heavy_slots
     app.add_route("/health", HealthResource(engine))
     app.add_route("/stats", StatsResource(engine))
-    app.add_route("/search", SearchResource(engine, settings.max_depth))
+    log_path = settings.analytics_path(engine.root)
+    query_log = QueryLog(log_path) if log_path else None
+    search = SearchResource(
+        engine, settings.max_page, Slots("long query", slots), settings.long_query_chars, query_log
+    )
+    app.add_route("/search", search)
+    app.add_route("/queries/click", ClickResource(query_log))
     app.add_route("/articles/{article_id:path}", ArticleResource(engine))
     app.add_route("/openapi.json", OpenAPIResource(WEB_DIR / "openapi.json"))
     # feature routes (one line each; the logic behind them lives in search/)
-    app.add_route("/export", ExportResource(engine))
-    app.add_route("/related", RelatedResource(engine))
+    app.add_route(
+        "/export",
+        ExportResource(engine, settings.export, settings.export_key, Slots("export", slots)),
+    )
+    app.add_route("/related", RelatedResource(engine, Slots("draft", slots)))
     app.add_route("/suggest", SuggestResource(engine))
     app.add_route("/officials", OfficialsResource(engine))
     app.add_route("/officials/{name}", OfficialResource(engine))
-    add_web_routes(app, engine)
+    add_web_routes(app, engine, Site.from_settings(settings))
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(BadParameter, _bad_parameter)
     app.add_error_handler(IndexMissing, _index_missing)
+    app.add_error_handler(Busy, _busy)
     return app
 
 
 def get_app(settings: Settings | None = None) -> falcon.App:
     """The served app: ``settings`` (else read once from the environment), an engine over
-    their index, and the resources over that engine. gunicorn runs ``api:get_app()``."""
+    their index, and the resources over that engine. gunicorn runs ``api:get_app()``;
+    under gunicorn the service's log goes to gunicorn's error log."""
     settings = settings or Settings.from_env()
+    _log_through_gunicorn()
     engine = Engine(
         settings.index, warm_postings=settings.warm_postings, prefetch=settings.prefetch
     )
     return create_app(engine, settings)
+
+
+def _log_through_gunicorn() -> None:
+    """Send the ``vnsearch`` and ``search``/``indexer`` loggers to gunicorn's error log
+    (``--error-logfile``) when gunicorn has set one up; else leave logging alone."""
+    gunicorn_log = logging.getLogger("gunicorn.error")
+    if not gunicorn_log.handlers:
+        return
+    for name in ("vnsearch", "search", "indexer"):
+        logger = logging.getLogger(name)
+        logger.handlers = list(gunicorn_log.handlers)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

@@ -339,7 +339,8 @@ def pyvi_word_spans(text: str) -> list[Span]:
     """pyvi's multi-syllable words in ``text`` as (start, end) character spans.
 
     Same CRF, features and joining rule as ``ViTokenizer.tokenize``, but keeping
-    offsets so that nothing has to be re-aligned (and no ``_`` is ever shown).
+    offsets so that nothing has to be re-aligned (and no ``_`` is ever shown). The one
+    pyvi segmenter: word fields, queries, related articles and the officials' finder.
     """
     matches = list(_PYVI_PATTERN.finditer(text))
     if len(matches) < 2:

@@ -14,7 +14,7 @@ from indexer.article import BadRecord
 EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
 
 
-def _index_arg(parser: argparse.ArgumentParser) -> None:
+def add_index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index",
         metavar="DIR",
@@ -23,34 +23,45 @@ def _index_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The indexer's commands; ``search.cli`` adds ``search`` to the same parser."""
+    """The indexer's commands alone (``python -m indexer.cli``; ``vnsearch`` is cli.py)."""
     parser = argparse.ArgumentParser(prog="vnsearch", description=__doc__)
     parser.set_defaults(default_index=store.DEFAULT_DIR)  # the caller's settings replace it
-    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return parser
 
+
+def add_commands(sub) -> None:
+    """Add ``index``, ``delete`` and ``stats`` (each with its ``handler``) to ``sub``, the
+    object ``ArgumentParser.add_subparsers`` returned."""
     p = sub.add_parser(
-        "index", help="add or update articles (JSONL, portal and HTML pages, WARC, folders)"
+        "index",
+        help="add or update articles (JSON Lines, portal pages, folders)",
+        description="Add or update articles. A bad record is reported with its file and "
+        "line and skipped; the rest is indexed.",
     )
     p.add_argument(
         "paths", nargs="*", help="files or folders (default with --rebuild: last sources)"
     )
-    _index_arg(p)
+    add_index_arg(p)
     p.add_argument("--rebuild", action="store_true", help="build a new index and switch atomically")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="segmenting processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-record errors")
     p.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another writer")
-    p.add_argument("--debug", action="store_true", help="show the traceback when the run fails")
+    p.set_defaults(handler=cmd_index)
 
-    p = sub.add_parser("delete", help="remove articles by id (kept out of --rebuild too)")
-    p.add_argument("ids", nargs="+")
-    _index_arg(p)
-    p.add_argument("--debug", action="store_true", help="show the traceback when it fails")
+    p = sub.add_parser("delete", help="remove articles by id", description="Remove articles.")
+    p.add_argument("ids", nargs="+", metavar="ID", help="article ids")
+    add_index_arg(p)
+    p.set_defaults(handler=cmd_delete)
 
-    p = sub.add_parser("stats", help="document count, fields, size, last update")
-    _index_arg(p)
-    p.add_argument("--json", action="store_true")
-
-    return parser
+    p = sub.add_parser(
+        "stats",
+        help="document count, fields, size, last update",
+        description="What the index holds: documents, fields, size, last update, sources.",
+    )
+    add_index_arg(p)
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_stats)
 
 
 def cmd_index(args) -> int:
@@ -163,14 +174,11 @@ def cmd_stats(args) -> int:
     return EXIT_OK
 
 
-HANDLERS = {"index": cmd_index, "delete": cmd_delete, "stats": cmd_stats}
-
-
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Parse ``argv`` and run the chosen command's ``handler``."""
     args = (parser or build_parser()).parse_args(argv)
     args.index = Path(args.index or args.default_index)
-    handler = HANDLERS.get(args.command) or args.handler
-    return handler(args)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

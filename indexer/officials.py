@@ -33,7 +33,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from indexer.analysis import canonical_tones, match_key
+from indexer.analysis import canonical_tones, match_key, pyvi_word_spans
 
 __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_key"]
 
@@ -172,6 +172,10 @@ class Lexicon:
     org_starts: frozenset[str]
     generic_titles: frozenset[str]
     foreign_orgs: frozenset[str]
+    business_title_re: re.Pattern[str]
+    business_context_re: re.Pattern[str]
+    body_re: re.Pattern[str]
+    not_given: frozenset[str]
 
 
 def _by_first_token(phrases: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
@@ -208,6 +212,9 @@ def lexicon() -> Lexicon:
     )
     for abbr in position_abbrevs:
         kinds[abbr.lower()] = "position"
+    breaker_lines = _read_lines("position_breakers.txt")
+    breakers = [b for b in breaker_lines if not b.startswith("!")]
+    unbroken = [b[1:] for b in breaker_lines if b.startswith("!")] or ["\x00"]
     non_official = _read_lines("non_official_contexts.txt")
     keep = [p[1:] for p in non_official if p.startswith("!")]
     drop = [p for p in non_official if not p.startswith("!")]
@@ -226,7 +233,8 @@ def lexicon() -> Lexicon:
             re.compile(rf"(?<!\w)(?:{_alternation(keep)})(?!\w)", re.IGNORECASE) if keep else None
         ),
         breaker_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('position_breakers.txt'), ignorecase=False)})(?!\w)"
+            rf"(?<!\w)(?!(?:{_alternation(unbroken, ignorecase=False)})(?!\w))"
+            rf"(?:{_alternation(breakers, ignorecase=False)})(?!\w)"
         ),
         courtesy_re=re.compile(
             rf"(?<!\w)(?:{_alternation(p for k, p in honorifics if k == 'courtesy')})\s*$",
@@ -237,39 +245,24 @@ def lexicon() -> Lexicon:
             rf"(?<!\w)(?:{_alternation(_read_lines('org_forms.txt'))})\s*$", re.IGNORECASE
         ),
         public_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('public_words.txt'))})(?!\w)", re.IGNORECASE
+            rf"(?<!\w)(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
+            re.IGNORECASE,
         ),
         org_starts=frozenset(_read_lines("organisations.txt")),
         generic_titles=frozenset(_mention_key(t) for t in _read_lines("generic_titles.txt")),
         foreign_orgs=frozenset(_read_lines("foreign_orgs.txt")),
+        business_title_re=re.compile(
+            rf"(?:(?:{modifiers})\s+)*(?:{_alternation(_read_lines('business_titles.txt'))})(?!\w)",
+            re.IGNORECASE,
+        ),
+        business_context_re=re.compile(
+            rf"(?<!\w)(?:{_alternation(_read_lines('business_context.txt'))})(?!\w)", re.IGNORECASE
+        ),
+        body_re=re.compile(
+            rf"(?:{_alternation(_read_lines('public_bodies.txt'))})(?!\w)", re.IGNORECASE
+        ),
+        not_given=frozenset(_read_lines("not_given_names.txt")),
     )
-
-
-# --------------------------------------------------------------------------- pyvi
-@lru_cache(maxsize=1)
-def _pyvi_model():
-    from pyvi import ViTokenizer  # loading the CRF takes a moment: only when needed
-
-    return ViTokenizer.ViTokenizer
-
-
-_PYVI_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def pyvi_word_spans(text: str) -> list[tuple[int, int]]:
-    """pyvi's multi-syllable words of ``text`` as character spans."""
-    matches = list(_PYVI_TOKEN.finditer(text))
-    if len(matches) < 2:
-        return []
-    model = _pyvi_model()
-    labels = model.model.predict([model.sent2features([m.group(0) for m in matches], False)])[0]
-    spans, start = [], 0
-    for i in range(1, len(matches) + 1):
-        if i == len(matches) or labels[i] != "I_W" or not matches[i].group(0)[0].isalnum():
-            if i - 1 > start:
-                spans.append((matches[start].start(), matches[i - 1].end()))
-            start = i
-    return spans
 
 
 # --------------------------------------------------------------------------- mentions
@@ -381,12 +374,12 @@ def _split_run(
     lex = doc.lex
     toks = [(m.start() + run.start(), m.group(0)) for m in TOKEN_RE.finditer(run.group(0))]
     toks = [(s, t) for s, t in toks if t and s >= covered]
-    while toks and toks[-1][1] in lex.degrees:
+    while toks and (toks[-1][1] in lex.degrees or toks[-1][1] in lex.not_given):
         toks.pop()
     # Leading honorific or title written with a capital ("Ông Trần ...", "Đ/c ..."), or a
     # familiar form of address opening the sentence ("Anh Sơn (trưởng ấp 3) dẫn đoàn").
     familiar = False
-    while toks and lex.kinds.get(_mention_key(toks[0][1])) in {"courtesy", "comrade"}:
+    while toks and lex.kinds.get(_head_key(toks[0][1])) in {"courtesy", "comrade"}:
         toks.pop(0)
     if (
         len(toks) > 1
@@ -489,6 +482,7 @@ def _foreign_or_short(
 
 
 _GIVEN_NAME = re.compile(rf"[{_U}][{_L}]+")
+_NAME_PREFIX = {"A", "Y"}  # "A Brái", "Y Ngông": names of the Central Highlands peoples
 
 
 def _standalone(
@@ -500,7 +494,8 @@ def _standalone(
     lex = doc.lex
     if words[0] in lex.org_starts or _strip_places(list(words), lex):
         return False
-    if not all(_GIVEN_NAME.fullmatch(w) for w in words):
+    prefix = 1 if len(words) > 1 and words[0] in _NAME_PREFIX else 0
+    if not all(_GIVEN_NAME.fullmatch(w) for w in words[prefix:]):
         return False  # an initial or a brand ("V" of "V-PACK")
     if doc.text[end : end + 1] in {"-", "."} or doc.text[max(0, start - 1) : start] in {"-", "."}:
         return False
@@ -557,7 +552,16 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
     return segment[: brk.start()] if brk else segment
 
 
+def _clause(doc: _Doc, start: int, limit: int) -> str:
+    """The text from ``start`` to the next comma or clause end."""
+    end = start
+    while end < limit and doc.text[end] != "," and not _stops_at(doc.text, end):
+        end += 1
+    return doc.text[start:end]
+
+
 def _gap_ok(gap: str, lex: Lexicon) -> bool:
+    gap = _AT_A_PLACE.sub(" ", gap)  # "Chỉ huy Palestine ở Nam Gaza": where, not a clause
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
     if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
@@ -565,6 +569,9 @@ def _gap_ok(gap: str, lex: Lexicon) -> bool:
     return lex.breaker_re.search(_lowercase_words(gap)) is None
 
 
+# "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
+_AFFAIR = re.compile(rf"(?:(?<![{_U}])\b[{_L}]+|\b[{_U}]{{2,}})\s+vụ\s*$")
+_AT_A_PLACE = re.compile(rf"(?<!\w)ở\s+(?=[{_U}])")
 _LIST_TAIL = re.compile(r"(?<!\w)và\s*$")
 
 
@@ -608,6 +615,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         gap = _APPOSITION_TAIL.sub("", gap) + " "
         if gap.strip() and not _gap_ok(gap, lex):
             return None
+        if _AFFAIR.search(gap):
+            return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
         if m.kind == "foreign" and not _foreign_gap_ok(gap):
             return None
         if kind == "comrade":
@@ -662,7 +671,13 @@ def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
     rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
     if trigger.group("unit"):
         return "position"
-    return lex.kinds.get(_mention_key(trigger.group("head") or trigger.group("abbr") or ""))
+    return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))
+
+
+@lru_cache(maxsize=8192)
+def _head_key(head: str) -> str:
+    """``_mention_key`` of a title as written (few distinct ones: cached)."""
+    return _mention_key(head)
 
 
 def _p2_positions(
@@ -680,6 +695,18 @@ def _p2_positions(
     pos = lead.end()
     out: list[str] = []
     end = -1
+    body = None
+    if pos not in trig_at and doc.text[pos : pos + 1].isupper():  # a body's name is capitalised
+        body = doc.lex.body_re.match(doc.text, pos)
+    if body is not None:  # "Mai Văn Bình (Chi cục Kiểm lâm Hải Phòng)"
+        end, _ = _read_position(body, trig_at, next_name, doc, sentence)
+        text = _clean_position(doc.original[pos:end])
+        window = _window(doc, pos, sentence[1])
+        if _is_non_official(window, doc.lex):
+            m.business = True
+        elif doc.lex.public_re.search(text):
+            out.append(text)
+        return out, end
     while pos in trig_at and _kind(trig_at[pos], doc.lex) in _POSITION_KINDS:
         trig = trig_at[pos]
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
@@ -689,8 +716,8 @@ def _p2_positions(
         text = _clean_position(doc.original[trig.start() : end])
         if text and _is_non_official(window, doc.lex):
             m.business = True
-        elif text and _public_enough(trig, text, doc.lex):
-            out.append(text)
+        elif text and _public_enough(trig, _clause(doc, trig.start(), sentence[1]), doc.lex):
+            out.append(text)  # a junior title's public body may follow a verb ("làm việc trong")
         if nxt is None:
             break
         pos = nxt
@@ -856,7 +883,7 @@ def _titled(doc: _Doc, m: _Mention, triggers: list[re.Match[str]]) -> bool:
     """Whether a title is written right before a mention (``Trưởng thôn Khánh``)."""
     for t in triggers:
         if t.end() <= m.start and not doc.text[t.end() : m.start].strip():
-            head = _mention_key(t.group("head") or "")
+            head = _head_key(t.group("head") or "")
             return _kind(t, doc.lex) in _POSITION_KINDS and head not in doc.lex.generic_titles
     return False
 
@@ -946,12 +973,23 @@ def _merge(mentions: list[_Mention], doc: _Doc) -> list[Official]:
             continue
         _add_positions(official, m.positions)
     in_business = {_mention_key(doc.original[m.start : m.end]) for m in mentions if m.business}
-    return [
-        o
-        for k, o in officials.items()
-        if not any(_may_stand_for(b, k) for b in in_business)
-        or any(doc.lex.public_re.search(p) for p in o.positions)
-    ]
+    lex = doc.lex
+    business_article = None  # worked out only when a bare business title asks
+    kept = []
+    for k, o in officials.items():
+        if any(lex.public_re.search(p) for p in o.positions):
+            kept.append(o)
+        elif any(_may_stand_for(b, k) for b in in_business):
+            continue  # written elsewhere with a company's position
+        elif all(lex.business_title_re.match(p) for p in o.positions):
+            if business_article is None:
+                found = {_head_key(h) for h in lex.business_context_re.findall(doc.text)}
+                business_article = len(found) >= 2
+            if not business_article:
+                kept.append(o)  # else "Chủ tịch Florentino Perez" in an article about a club
+        else:
+            kept.append(o)
+    return kept
 
 
 _FULL_KINDS = {"vn", "foreign", "named"}

@@ -3,9 +3,11 @@
     vnsearch search "đại hội" --from 2020 --category "Chính trị" --limit 5
     vnsearch search "giáo dục OR thể thao" --json      # the /search answer
     vnsearch search "quận" --csv > quan.csv            # every match, as /export?format=csv
+    vnsearch queries --days 30                         # the owner's query log
 
-``main`` is the ``vnsearch`` console script: the indexer's commands (``indexer.cli``)
-plus ``search``, so that ``indexer/`` never imports ``search/``.
+The handlers of ``search`` and ``queries``; ``cli.py`` (the ``vnsearch`` console script)
+wires them beside the indexer's commands (``indexer.cli``), so that ``indexer/`` never
+imports ``search/``.
 """
 
 from __future__ import annotations
@@ -21,23 +23,32 @@ from indexer import store
 from search.dates import parse_date_range
 from search.engine import SORTS, Engine, SearchRequest
 from search.export import export_stream
-from settings import Settings, SettingsError
 
+DEFAULT_LIMIT = 10
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
 
 def add_search_command(subparsers, index_arg) -> argparse.ArgumentParser:
     """Add ``search`` to the ``vnsearch`` sub-commands; ``index_arg(parser)`` adds --index."""
-    p = subparsers.add_parser("search", help="search the index from the terminal")
+    p = subparsers.add_parser(
+        "search",
+        help="search the index from the terminal",
+        description="Search as GET /search does (the query language: docs/query-syntax.md).",
+    )
     p.add_argument("query", help='the query, in the /search language (e.g. "bão OR lũ")')
     index_arg(p)
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
-    p.add_argument("--category", action="append", default=[], help="repeatable")
-    p.add_argument("--official", action="append", default=[], help="repeatable")
-    p.add_argument("--sort", choices=SORTS, default="relevance")
-    p.add_argument("--limit", type=_positive, default=10, metavar="N", help="hits to show")
+    p.add_argument("--category", action="append", default=[], help="repeatable: any of them")
+    p.add_argument("--official", action="append", default=[], help="repeatable: any of them")
+    p.add_argument("--sort", choices=SORTS, default="relevance", help="default: relevance")
+    p.add_argument(
+        "--limit",
+        type=_positive,
+        metavar="N",
+        help=f"hits to print, in every format (default {DEFAULT_LIMIT}; --csv: every match)",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the /search answer as JSON")
     out.add_argument("--csv", action="store_true", help="every match as CSV (like /export)")
@@ -62,7 +73,7 @@ def search_request(args) -> SearchRequest:
         categories=tuple(c for c in args.category if c.strip()),
         officials=tuple(o for o in args.official if o.strip()),
         sort=args.sort,
-        per_page=args.limit,
+        per_page=args.limit or DEFAULT_LIMIT,
         facets=bool(args.json),
     )
 
@@ -116,12 +127,10 @@ def cmd_search(args, stdout=None) -> int:
         print(f"vnsearch search: {exc}", file=sys.stderr)
         return indexer_cli.EXIT_FAILED
     try:
-        settings = args.settings
-        engine = Engine(
-            args.index, warm_postings=settings.warm_postings, prefetch=settings.prefetch
-        )
+        # one query: no posting lists read ahead, no index files pulled into the page cache
+        engine = Engine(args.index, warm_postings=0, prefetch=False)
         if args.csv:
-            _, chunks = export_stream(engine, request, "csv")
+            _, chunks = export_stream(engine, request, "csv", limit=args.limit)
             binary = getattr(out, "buffer", None)
             for chunk in chunks:
                 if binary is not None:
@@ -141,29 +150,32 @@ def cmd_search(args, stdout=None) -> int:
     return indexer_cli.EXIT_OK if answer["total"] else indexer_cli.EXIT_SKIPPED
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """``indexer.cli``'s parser with ``search`` added."""
-    parser = indexer_cli.build_parser()
-    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    add_search_command(subparsers, indexer_cli._index_arg)
-    return parser
+def add_queries_command(subparsers, index_arg) -> argparse.ArgumentParser:
+    """Add ``queries`` (the owner's query log, ``search.analytics``)."""
+    p = subparsers.add_parser(
+        "queries",
+        help="what visitors search for: top, no-result and no-click queries",
+        description="The owner's query log: query text and counts per day, no IP or visitor.",
+    )
+    index_arg(p)
+    p.add_argument("--limit", type=_positive, default=20, metavar="N", help="rows per list")
+    p.add_argument("--days", type=_positive, metavar="D", help="only the last D days")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_queries)
+    return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The ``vnsearch`` console script: index, delete, stats and search."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"vnsearch: {exc}", file=sys.stderr)
+def cmd_queries(args, stdout=None) -> int:
+    from search.analytics import QueryLog, format_report
+
+    out = stdout or sys.stdout
+    path = args.settings.analytics_path(args.index)
+    if path is None:
+        print("vnsearch queries: the query log is off (VNSEARCH_ANALYTICS=off)", file=sys.stderr)
         return indexer_cli.EXIT_FAILED
-    parser = build_parser()
-    parser.set_defaults(settings=settings, default_index=settings.index)
-    try:
-        return indexer_cli.main(argv, parser=parser)
-    except BrokenPipeError:  # `vnsearch search … | head`
-        sys.stderr.close()
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    report = QueryLog(path).report(limit=args.limit, days=args.days)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1), file=out)
+    else:
+        out.write(format_report(report))
+    return indexer_cli.EXIT_OK if report["top"] else indexer_cli.EXIT_SKIPPED

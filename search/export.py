@@ -114,8 +114,11 @@ def csv_header(cols: list[str]) -> bytes:
     return (BOM + buf.getvalue()).encode("utf-8")
 
 
-def export_stream(engine, request, fmt: str = "jsonl", extra=()) -> tuple[int, Iterator[bytes]]:
-    """(number of rows, the bytes of the file in chunks) for a ``SearchRequest``.
+def export_stream(
+    engine, request, fmt: str = "jsonl", extra=(), limit: int | None = None
+) -> tuple[int, Iterator[bytes]]:
+    """(number of rows, the bytes of the file in chunks) for a ``SearchRequest``; only
+    the first ``limit`` rows when given.
 
     The search runs before this returns, so its errors surface before any byte is sent;
     the returned generator holds the snapshot pinned until it is exhausted or closed.
@@ -123,16 +126,18 @@ def export_stream(engine, request, fmt: str = "jsonl", extra=()) -> tuple[int, I
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     cols = columns(extra)
-    chunks = _chunks(engine, request, fmt, cols)
+    chunks = _chunks(engine, request, fmt, cols, limit)
     total = next(chunks)
     return total, chunks
 
 
-def _chunks(engine, request, fmt: str, cols: list[str]):
+def _chunks(engine, request, fmt: str, cols: list[str], limit: int | None = None):
     with engine.pinned() as snap:
         found = engine.match(snap, request)
         order, scores = export_order(snap.table, found, request.sort)
         del found
+        if limit is not None:
+            order = order[:limit]
         if scores is not None:
             cols = cols[: len(BASE_FIELDS)] + ["score"] + cols[len(BASE_FIELDS) :]
         yield int(order.size)

@@ -276,8 +276,7 @@ class QueryBuilder:
         article about some plan above the story the query named. ``Nga chỉ`` is rarer
         than either syllable: the pair is real proximity evidence. Weight:
         (idf(pair) - idf(rarer syllable)) / idf(pair), at least ``PAIR_FLOOR``
-        (folded forms, body statistics). Measured on held-out queries: vims headlines
-        0.873 → 0.882 (150–300) and 0.898 → 0.911 (300–953), every set up.
+        (folded forms, body statistics; chosen on held-out queries: docs/benchmarks.md).
         """
         pair_idf = idf(self.doc_freq("body_pairs", f"{first}_{second}"), self.doc_count)
         rarer = max(idf(self.doc_freq("body_fold", s), self.doc_count) for s in (first, second))
@@ -287,8 +286,8 @@ class QueryBuilder:
         """The rarest syllables of a long query (common ones cost time, add little).
 
         A syllable typed with diacritics is judged by how rare it is *as typed*: ``dỗ``
-        is rare though ``do`` (``do``, ``đó``, ``đỏ``, ``độ``…) is in most articles.
-        Measured on held-out vims headlines 150–300: 0.882 → 0.894.
+        is rare though ``do`` (``do``, ``đó``, ``đỏ``, ``độ``…) is in most articles
+        (its held-out measurement: docs/benchmarks.md).
         """
         scored = []
         for s in syls:

@@ -1,8 +1,8 @@
 """BM25F over whole posting lists with NumPy: the ranking of plain-word queries.
 
-Whoosh scores document by document in Python, and its block-quality shortcut returned
-a wrong top 10 for our nested unions (measured: 99 of 100 queries), while exact
-scoring of every match took seconds on 85k articles. Here each query term's posting
+Whoosh scores document by document in Python, and its block-quality shortcut does not
+return the exact top 10 of our nested unions, while exact scoring of every match takes
+seconds on 85k articles (docs/benchmarks.md, "Why the code is as it is"). Here each query term's posting
 list is read block by block into arrays (cached per snapshot), scored with array
 operations and summed into one array per query, so a 20-word question costs
 milliseconds and the top hits are exact.
@@ -12,8 +12,8 @@ define it): each field's term frequency is length-normalised, weighted (a title
 occurrence counts ``TITLE_WEIGHT`` body occurrences; a title derived from the body's
 first sentence counts like body text) and summed before one saturation. Whoosh's
 ``BM25F`` instead adds a separately saturated BM25 per field, so a word in the title
-and the body was counted twice and a long body repeating common words outweighed the
-titles (measured on the vims headline set: nDCG@10 0.857 → 0.873 on held-out queries).
+and the body counts twice and a long body repeating common words outweighs the titles
+(the held-out measurement is in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,17 +26,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer import segments
+from search import pagecache
 
 B = 0.75
 K1 = 1.2
 TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
 DERIVED_TITLE_WEIGHT = 1.0  # a title derived from the first sentence is body text
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
-# Postings a worker reads ahead by default (``Settings.warm_postings``). On the 85k
-# benchmark index 4M postings (the 59 longest lists) left the search-box queries' p95 at
-# 52 ms in-process; 32M (1,957 lists, 6 s of one core when an index is opened, 3 s after a
-# small commit, about 12 bytes each: 0.4-0.5 GB a worker) brought it to 17 ms.
-WARM_POSTINGS = 32_000_000
+# Postings a worker reads ahead and keeps (``Settings.warm_postings``); None: a share of
+# the machine's available memory (``pagecache.warm_budget``). Segments with mapped
+# posting arrays (``indexer.segments.arrays``) are not read ahead: every worker reads
+# them in place from the shared page cache. Before those arrays, on the 85k benchmark
+# index 4M postings (the 59 longest lists) left the search-box p95 at 52 ms in-process
+# and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
+WARM_POSTINGS: int | None = None
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -74,12 +77,16 @@ class Bag:
 class PostingStore:
     """Posting lists as arrays, document lengths per field, and BM25 statistics."""
 
-    def __init__(self, reader, live: np.ndarray, capacity: int = 4096):
+    def __init__(self, reader, live: np.ndarray, capacity: int = 4096, budget: int | None = None):
+        """``capacity``: lists kept at most; ``budget``: postings kept at most (None:
+        ``pagecache.warm_budget()``, a share of the available memory)."""
         self.reader = reader
         self.live = live
         self.size = reader.doc_count_all()
         self.doc_count = reader.doc_count_all()
         self.capacity = capacity
+        self.budget = pagecache.warm_budget() if budget is None else budget
+        self.held = 0  # postings in the cache
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
@@ -131,9 +138,11 @@ class PostingStore:
         else:
             result = EMPTY
         with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = result
+                self.held += result[0].size
+            while self._cache and (len(self._cache) > self.capacity or self.held > self.budget):
+                self.held -= self._cache.popitem(last=False)[1][0].size
         return result
 
     def segment_postings(
@@ -158,23 +167,28 @@ class PostingStore:
         self,
         reader=None,
         fields: tuple[str, ...] = WARM_FIELDS,
-        budget: int = WARM_POSTINGS,
+        budget: int | None = WARM_POSTINGS,
         previous: PostingStore | None = None,
     ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
         Runs once per snapshot in a background thread; stops at ``budget`` postings
-        (about 12 bytes each; ``Settings.warm_postings`` in a served app) or when the snapshot is
-        closed. Returns postings read. With ``previous`` (the store of the snapshot
-        this one replaces), segments both share are copied from its cache: after a
-        commit that adds a small segment only that segment is read.
+        (about 12 bytes each; ``Settings.warm_postings`` in a served app; None: the
+        store's own budget, a share of the available memory) or when the snapshot is
+        closed. Returns postings read. Nothing is read when every segment has mapped
+        posting arrays (the page cache holds them for all workers). With ``previous``
+        (the store of the snapshot this one replaces), segments both share are copied
+        from its cache: after a commit that adds a small segment only that segment is read.
         """
         from whoosh.reading import ReaderClosed
 
         own = reader or self.reader
+        budget = self.budget if budget is None else min(budget, self.budget)
         try:
             for fieldname in fields:
                 self.lengths(fieldname, own)
+            if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
+                return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
                 if read + df > budget:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 
@@ -13,6 +14,7 @@ import pytest
 import api
 from api import create_app
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
+from search.dates import API_DATE_PATTERN
 from search.engine import Engine
 
 SLASH_ID = "portal/002_thanh_uy_kiem_tra_nhan_su"
@@ -75,8 +77,8 @@ BAD_REQUESTS = [
     ({"per_page": "x"}, "per_page"),
     ({"page": "0"}, "page"),
     ({"page": "x"}, "page"),
-    ({"page": "1001"}, "page"),  # 1001 × 10 > 10000
-    ({"page": "101", "per_page": "100"}, "page"),
+    ({"page": "1001"}, "page"),  # page and per_page have bounds of their own (the contract)
+    ({"page": "1001", "per_page": "1"}, "page"),
     ({"sort": "best"}, "sort"),
     ({"histogram": "day"}, "histogram"),
     ({"facets": "maybe"}, "facets"),
@@ -100,7 +102,8 @@ def test_bad_parameter_is_400_naming_it(client, params, parameter):
     "params",
     [
         {"q": "a" * 1000},
-        {"page": "1000", "per_page": "10"},  # exactly 10000 deep
+        {"page": "1000", "per_page": "10"},  # the deepest page
+        {"page": "1000", "per_page": "100"},
         {"page": "100", "per_page": "100"},
         {"per_page": "1"},
         {"from": "2020", "to": "2020"},
@@ -515,6 +518,11 @@ def test_stats(client, everything):
     assert stats["date_range"] == {"from": dates[0], "to": dates[-1]}
     assert stats["index_size_bytes"] > 0
     assert stats["last_update"]
+    worker = stats["worker"]  # the process that answered, and what it holds of its own
+    assert worker["pid"] == os.getpid()
+    assert worker["memory_bytes"]["resident"] >= worker["memory_bytes"]["private"] > 0
+    assert worker["segments"] >= 1 and worker["mapped_segments"] == worker["segments"]
+    assert worker["mapped_bytes"] > 0 and 0 <= worker["held_postings"] <= worker["postings_budget"]
 
 
 def test_answer_shape(client):
@@ -529,7 +537,7 @@ def test_answer_shape(client):
         "id", "title", "title_derived", "date", "category", "source", "url", "officials",
         "snippet", "score",
     }  # fmt: skip
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+07:00", hit["date"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", hit["date"])  # RFC 3339
     assert isinstance(hit["score"], float)
     assert set(answer["facets"]) == {"category", "official", "year"}
 
@@ -610,9 +618,14 @@ def test_openapi_lists_every_search_parameter(spec, client, monkeypatch):
 def test_openapi_search_limits_match_the_code(spec):
     params = {p["name"]: p for p in spec["paths"]["/search"]["get"]["parameters"]}
     assert params["q"]["schema"]["maxLength"] == api.MAX_QUERY_CHARS
-    assert params["per_page"]["schema"]["maximum"] == api.MAX_PER_PAGE
-    assert params["sort"]["schema"]["enum"] == list(api.SORTS)
-    assert params["histogram"]["schema"]["enum"] == list(api.HISTOGRAMS)
+    assert params["per_page"]["schema"]["anyOf"][0]["maximum"] == api.MAX_PER_PAGE
+    assert params["page"]["schema"]["anyOf"][0]["maximum"] == api.MAX_PAGE
+    assert params["sort"]["schema"]["enum"] == [*api.SORTS, ""]  # empty: the default
+    assert params["histogram"]["schema"]["enum"] == [*api.HISTOGRAMS, ""]
+    words = {*api.TRUE_WORDS, *api.FALSE_WORDS, ""}
+    assert sorted(params["facets"]["schema"]["enum"]) == sorted(words)
+    for name in ("from", "to"):
+        assert params[name]["schema"]["pattern"] == API_DATE_PATTERN
 
 
 def test_openapi_schemas_match_real_answers(spec, client):

@@ -219,3 +219,58 @@ def test_the_server_rendered_article_is_kept_and_enhanced(server, page):
     wait_url(page, r"official=")
     page.go_back()
     page.locator("h1.article-title", has_text=title).wait_for()
+
+
+def test_the_embed_says_in_the_console_how_to_allow_its_origin(server, page):
+    """On an origin the service does not list, the console names the origin and the fix."""
+    portal = server["portal"]
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(m.text) if m.type == "error" else None)
+    page.goto(portal.url(host="localhost"))
+    page.locator("#portal-search").click()
+    page.keyboard.type("thanh uy", delay=30)
+    here = f"http://localhost:{portal.port}"
+    deadline = 50  # the failed fetch reports within 5 s
+    while deadline and not any("VNSEARCH_CORS_ORIGINS" in m for m in messages):
+        page.wait_for_timeout(100)
+        deadline -= 1
+    report = next(m for m in messages if "VNSEARCH_CORS_ORIGINS" in m)
+    assert f"add {here} to VNSEARCH_CORS_ORIGINS" in report
+    assert f"http://127.0.0.1:{portal.port}" in report  # what is listed now
+
+
+def test_the_embed_on_an_allowed_origin_opens_a_title(server, page):
+    portal = server["portal"]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(portal.url())
+    page.locator("#portal-search").click()
+    page.keyboard.type("bong da", delay=30)
+    option = page.locator("[role=listbox] [role=option]", has_text="Khai mạc giải bóng đá")
+    option.wait_for()
+    option.click()
+    page.wait_for_url(re.compile(re.escape(server["base"]) + r"/a/demo-024$"))
+    assert "bóng đá" in page.locator("h1.article-title").inner_text()
+    assert not [e for e in errors if "vnsearch" in e]
+
+
+def test_the_editor_page_shows_related_articles_and_their_passages(server, page):
+    page.goto(server["base"] + "/editor")
+    page.get_by_role("button", name="Tìm bài liên quan").click()
+    page.locator("#draft-error").wait_for()
+    assert "Hãy dán nội dung bản thảo" in page.locator("#draft-error").inner_text()
+    page.fill(
+        "#draft-text",
+        "Trung tâm Y tế quận tổ chức tiêm vắc xin cho người dân. Các điểm tiêm chủng lưu "
+        "động được mở rộng tại nhiều phường để người cao tuổi được tiêm sớm.",
+    )
+    page.get_by_role("button", name="Tìm bài liên quan").click()
+    results = page.locator("#draft-results .result")
+    results.first.wait_for()
+    titles = results.locator(".result-title a").all_inner_texts()
+    assert any("tiêm" in t.lower() for t in titles[:2]), titles
+    assert results.first.locator(".result-snippet mark").count() > 0  # the connecting passage
+    assert "bài liên quan" in page.locator("#draft-status").inner_text()
+    results.first.locator(".result-title a").click()
+    page.wait_for_url(re.compile(r"/a/"))
+    assert page.locator("h1.article-title").inner_text() == titles[0]

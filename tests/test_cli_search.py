@@ -1,14 +1,17 @@
-"""``vnsearch search``: the /search of the terminal (through ``search.cli.main``)."""
+"""``vnsearch``: the /search of the terminal and the other commands (through ``cli.main``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 
 import pytest
 
-from search import cli, export
+import cli
+from search import cli as search_cli
+from search import export
 from search.engine import SearchRequest
 
 
@@ -68,10 +71,13 @@ def test_csv_streams_every_match_like_the_export(capsysbinary, demo_index, engin
     assert out.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(out.decode("utf-8-sig"), newline="")))
     assert rows[0] == list(export.BASE_FIELDS) + ["score"]  # relevance order, as /export
-    total = engine.search(SearchRequest(q="quận"))["total"]
-    assert len(rows) - 1 == total > 2  # every match, not --limit
-    _, chunks = export.export_stream(engine, SearchRequest(q="quận"), "csv")
+    assert len(rows) - 1 == 2  # --limit holds for every format
+    _, chunks = export.export_stream(engine, SearchRequest(q="quận"), "csv", limit=2)
     assert out == b"".join(chunks)
+    code = cli.main(["search", "quận", "--index", str(demo_index), "--csv"])
+    every = capsysbinary.readouterr().out.decode("utf-8-sig").splitlines()
+    total = engine.search(SearchRequest(q="quận"))["total"]
+    assert len(every) - 1 == total > 2  # without --limit: every match, as /export
 
 
 def test_no_match_bad_input_and_missing_index(capsys, demo_index, tmp_path):
@@ -93,5 +99,62 @@ def test_the_indexer_commands_are_still_there(capsys, demo_index):
 
 def test_terminal_rendering_uses_bold():
     snippet = "…trước <mark>Đại hội</mark> &amp; sau…"
-    assert cli.render_snippet(snippet, tty=True) == "…trước \x1b[1mĐại hội\x1b[0m & sau…"
-    assert cli.render_snippet(snippet, tty=False) == "…trước [Đại hội] & sau…"
+    assert search_cli.render_snippet(snippet, tty=True) == "…trước \x1b[1mĐại hội\x1b[0m & sau…"
+    assert search_cli.render_snippet(snippet, tty=False) == "…trước [Đại hội] & sau…"
+
+
+def test_json_keeps_the_limit(capsys, demo_index):
+    code, out, _ = run(
+        capsys, "search", "quận", "--index", str(demo_index), "--json", "--limit", "2"
+    )
+    assert code == 0 and len(json.loads(out)["hits"]) == 2
+
+
+def test_version_and_complete_help(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"vnsearch \d+\.\d+\.\d+\n", out)
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    top = capsys.readouterr().out
+    for command in ("index", "delete", "stats", "search", "queries", "serve"):
+        assert re.search(rf"^\s+{command}\s+\S", top, re.MULTILINE), (
+            f"{command} missing from --help"
+        )
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        lines = capsys.readouterr().out.splitlines()
+        assert any(line.strip().startswith("--index") for line in lines), command
+        for i, line in enumerate(lines):
+            if not re.match(r"^  -", line):
+                continue
+            wrapped = i + 1 < len(lines) and re.match(r"^\s{6,}\S", lines[i + 1])
+            assert re.search(r"\S\s{2,}\S", line.strip()) or wrapped, f"{command}: {line}"
+
+
+def test_serve_without_an_index_says_how_to_build_one(capsys, tmp_path):
+    code, _, err = run(capsys, "serve", "--index", str(tmp_path / "none"))
+    assert code == 2 and "vnsearch index" in err
+
+
+def test_search_does_not_load_what_one_query_does_not_need(demo_index):
+    """One query in a fresh process: no posting lists warmed, no page-cache prefetch, no
+    HTTP framework."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cli; rc = cli.main(['search', 'quận', '--index', sys.argv[1]]);"
+        "import threading; assert not [t for t in threading.enumerate() if t.name == 'warm-postings'];"
+        "assert 'falcon' not in sys.modules and 'gunicorn' not in sys.modules; sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(demo_index)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr

@@ -164,7 +164,7 @@ def test_http_bad_and_foreign_cursors_are_400_naming_cursor(client):
 
 
 def test_cursor_goes_beyond_the_page_bound(engine):
-    client = falcon.testing.TestClient(api.create_app(engine, Settings(max_depth=4)))
+    client = falcon.testing.TestClient(api.create_app(engine, Settings(max_page=4)))
     params = {"sort": "oldest", "per_page": "1"}
     assert client.simulate_get("/search", params={**params, "page": "5"}).status_code == 400
     seen, answer = [], client.simulate_get("/search", params=params).json

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import pytest
 
-from search import cli
+import cli
 from search.dates import DateRangeError, parse_date_range
 
 BAD = [
@@ -44,7 +43,7 @@ def test_every_endpoint_and_the_cli_answer_alike(
         client.simulate_get("/search", params=params),
         client.simulate_get("/export", params=params),
         client.simulate_get("/related", params={"id": "demo-001", **params}),
-        client.simulate_post("/related", body=json.dumps({"text": "Quận ủy họp", **params})),
+        client.simulate_post("/related", json={"text": "Quận ủy họp", **params}),
     ]
     for resp in answers:
         assert resp.status_code == 400, resp.text

@@ -199,6 +199,7 @@ def test_distinctive_terms_skip_common_vocabulary(demo_index: Path):
 # --------------------------------------------------------------------------- POST
 def post(client, payload, **kwargs):
     body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    kwargs.setdefault("content_type", "application/json")
     return client.simulate_post("/related", body=body, **kwargs)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
@@ -68,6 +69,14 @@ def test_article_view_is_rendered_on_the_server(client, engine):
     assert '<link rel="canonical" href="http://falconframework.org/a/demo-001">' in html
     assert 'data-rendered="demo-001"' in html
     assert "<script>" not in html  # no inline script (the page's CSP)
+
+
+def test_editor_page_is_served_with_its_script(client):
+    resp = client.simulate_get("/editor")
+    assert resp.status == falcon.HTTP_200
+    assert '<script src="/static/editor.js" defer></script>' in resp.text
+    assert 'id="draft-text"' in resp.text and "<script>" not in resp.text
+    assert client.simulate_get("/static/editor.js").status == falcon.HTTP_200
 
 
 def test_article_page_escapes_what_the_archive_holds():
@@ -147,7 +156,9 @@ def test_embed_js_is_javascript(client):
     resp = client.simulate_get("/embed.js")
     assert resp.status == falcon.HTTP_200
     assert resp.headers["content-type"].startswith("text/javascript")
-    assert resp.content == (WEB / "embed.js").read_bytes()
+    source = (WEB / "embed.js").read_text(encoding="utf-8")
+    slot = re.compile(r"/\*SITE\*/.*?/\*END\*/")
+    assert slot.sub("", resp.text) == slot.sub("", source)  # the file, with its settings
     assert "data-input" in resp.text and "/suggest?" in resp.text
 
 

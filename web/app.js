@@ -13,7 +13,7 @@
   const SUGGEST_LIMIT = 8;
   const SUGGEST_DELAY_MS = 120;
   const FACET_SHOWN = 8;
-  const SITE = "Kho tư liệu tin bài";
+  const SITE = (document.querySelector('meta[name="application-name"]') || {}).content || "Kho tư liệu tin bài";
   const SORTS = { relevance: "Liên quan nhất", newest: "Mới nhất", oldest: "Cũ nhất" };
   const KIND_LABELS = {
     query: "Từ khóa",
@@ -208,6 +208,15 @@
     if (options && options.scroll) window.scrollTo({ top: 0 });
   }
 
+  /** A visitor opening a result counts as a click on its query (the owner's query log;
+   * only the query text is sent). */
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest(".result-title a");
+    if (!link || !current || !current.q || !navigator.sendBeacon) return;
+    const body = new Blob([JSON.stringify({ q: current.q })], { type: "application/json" });
+    navigator.sendBeacon("/queries/click", body);
+  });
+
   /** Links marked data-nav are searches: handled in the page, not by a page load. */
   document.addEventListener("click", (event) => {
     const link = event.target.closest && event.target.closest("a[data-nav]");
@@ -272,6 +281,10 @@
     const params = stateParams(s);
     params.set("per_page", String(PER_PAGE));
     params.set("histogram", histogramUnit(s));
+    // the owner's query log counts each search once: not again on Back or reload
+    const state = history.state || {};
+    const log = s.q && s.page === 1 && !state.logged;
+    if (log) params.set("log", "true");
     const seq = ++searchSeq;
     if (searchAbort) searchAbort.abort();
     searchAbort = new AbortController();
@@ -287,6 +300,7 @@
     if (seq !== searchSeq) return;
     $("results").removeAttribute("aria-busy");
     $("search-view").classList.remove("loading");
+    if (log && answer.ok) history.replaceState(Object.assign({}, history.state || {}, { logged: true }), "");
     if (answer.ok && answer.body) renderResults(s, answer.body);
     else renderError(s, answer);
     restoreScrollOnce();

@@ -3,17 +3,46 @@
  *   <input id="my-search" type="search">
  *   <script src="https://search.example.vn/embed.js" data-input="#my-search"></script>
  *
- * Suggestions come from the service's GET /suggest (its origin is the one this script was
- * loaded from); Enter, or the input's own form, opens <origin>/?q=… in the same tab.
+ * docs/embedding.md is the guide. Suggestions come from the service's GET /suggest (its
+ * origin is the one this script was loaded from); a title opens its article, an official
+ * the search filtered to them; Enter, or the input's own form, opens <origin>/?q=….
  * The service answers the portal's calls only when its origin is listed in
- * VNSEARCH_CORS_ORIGINS. Optional: data-limit (suggestions shown, default 8).
+ * VNSEARCH_CORS_ORIGINS: the service writes that list into CONFIG below, and when this
+ * page's origin is missing the console says so, with the fix.
+ * Optional: data-limit (suggestions shown, default 8).
  */
 (function () {
   "use strict";
 
+  const CONFIG = /*SITE*/ {} /*END*/;
   const script = document.currentScript;
   if (!script || !script.src) return;
   const origin = new URL(script.src, location.href).origin;
+  const accent = /^#[0-9a-fA-F]{3,6}$/.test(CONFIG.accent || "") ? CONFIG.accent : "#0b4f9c";
+  const sameOrigin = location.origin === origin;
+  const allowed = sameOrigin || !Array.isArray(CONFIG.origins) ||
+    CONFIG.origins.includes("*") || CONFIG.origins.includes(location.origin);
+  const listed = Array.isArray(CONFIG.origins) && CONFIG.origins.length ? CONFIG.origins.join(", ") : "none";
+  let reported = false;
+
+  /** Say once, in the console, why suggestions cannot be fetched, and how to fix it. */
+  function reportFailure() {
+    if (reported) return;
+    reported = true;
+    if (!allowed) {
+      console.error(
+        `vnsearch embed.js: ${origin} does not allow pages of ${location.origin} to ask for suggestions. ` +
+          `Fix: add ${location.origin} to VNSEARCH_CORS_ORIGINS where the search service runs ` +
+          `(now: ${listed}), then restart it (guide: docs/embedding.md).`,
+      );
+    } else {
+      console.error(
+        `vnsearch embed.js: the request for suggestions to ${origin} did not get through ` +
+          `although ${location.origin} may call it. The service is down, or a proxy in front ` +
+          "of it drops the Access-Control-Allow-Origin header.",
+      );
+    }
+  }
   const selector = script.getAttribute("data-input");
   const limit = Math.min(20, Math.max(1, parseInt(script.getAttribute("data-limit") || "8", 10) || 8));
   const PREFIX = "vnsearch-embed";
@@ -24,7 +53,7 @@ font:15px/1.4 "Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif;color:#1d2330
 .${PREFIX}-list[hidden]{display:none}
 .${PREFIX}-option{padding:7px 14px;cursor:pointer}
 .${PREFIX}-option:hover{background:#f1f4f8}
-.${PREFIX}-option[aria-selected="true"]{background:#e4edfa;box-shadow:inset 3px 0 0 #0b4f9c}`;
+.${PREFIX}-option[aria-selected="true"]{background:#e4edfa;box-shadow:inset 3px 0 0 ${accent}}`;
 
   let counter = 0;
 
@@ -142,7 +171,9 @@ font:15px/1.4 "Segoe UI",Roboto,Arial,"Liberation Sans",sans-serif;color:#1d2330
         if (!resp.ok) return;
         body = await resp.json();
       } catch (err) {
-        return; // offline, or this page's origin is not allowed: the box stays a plain box
+        // offline, or this page's origin is not allowed: the box stays a plain box
+        if (err.name !== "AbortError") reportFailure();
+        return;
       }
       if (mine !== seq || document.activeElement !== input) return;
       const suggestions = (body && body.suggestions) || [];

@@ -2,8 +2,8 @@
 
 Whoosh's ``FileStorage`` with ``supports_mmap=True`` maps each compound segment and hands
 every file inside it to a ``BufferFile``, whose ``BytesIO(view)`` *copies* any buffer that
-is not a ``bytes`` object: on the 85k benchmark index 620 MB of postings per reader, two
-readers per gunicorn worker (measured with tracemalloc when this was found).
+is not a ``bytes`` object: every reader holds its own copy of every posting file, and a
+gunicorn worker has two readers (docs/benchmarks.md, "Memory of a worker").
 
 ``MappedStorage`` uses Whoosh's own extension points instead of patching it: it is a
 ``FileStorage`` that declares ``supports_mmap = False``, so a compound segment asks the
