@@ -18,17 +18,19 @@ diacritics) and ``word_analyzer`` (pyvi's multi-syllable words, ``thành_ủy``)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
-import os
+import pickle
 import re
 import string
+import tempfile
 import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from whoosh.analysis import Filter, LowercaseFilter, Tokenizer
 from whoosh.analysis.acore import Token
@@ -218,8 +220,8 @@ def sentences(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- folding
-def _build_fold_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
+def _build_fold_table() -> dict[int, str | int | None]:
+    table: dict[int, str | int | None] = {}
     for code in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
         ch = chr(code)
         base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
@@ -229,10 +231,19 @@ def _build_fold_table() -> dict[int, str | None]:
     table[ord("Đ")] = "D"
     for code, letter in ((0xD0, "D"), (0xF0, "d"), (0x189, "D"), (0x256, "d")):
         table[code] = letter  # look-alikes of Đ/đ (see ``_build_compat_table``)
-    for code in range(0x110000):  # combining marks (NFD input) are dropped: 0.04 s once
-        if unicodedata.combining(chr(code)):
-            table[code] = None
-    return table
+    return _FoldTable(table)
+
+
+class _FoldTable(dict):
+    """The folding table of ``str.translate``: the letters above, and every combining
+    mark (NFD input) dropped. Other characters are looked up once, the first time one
+    is seen, and kept: deciding all 1.1 million code points up front cost seconds at
+    the start of every process (the CLI's one query)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
 
 
 _FOLD_TABLE = _build_fold_table()
@@ -266,27 +277,66 @@ _PUNCT = set(string.punctuation)
 Span = tuple[int, int]
 
 
+class _PickledState:
+    """Stands in for sklearn-crfsuite's classes while pyvi's model is unpickled: keeps
+    their state (the CRF's settings, and the model file's bytes) without importing
+    scikit-learn, which costs seconds at start for nothing a tagger needs."""
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if module.split(".")[0] == "sklearn_crfsuite":
+            return _PickledState
+        return super().find_class(module, name)
+
+
+class _Tagger:
+    """What pyvi's model offers that segmentation uses: ``predict`` of sequences."""
+
+    def __init__(self, tagger):
+        self.tagger = tagger
+
+    def predict(self, sequences: list[list[dict]]) -> list[list[str]]:
+        return [self.tagger.tag(features) for features in sequences]  # as CRF.predict
+
+
+@dataclass(frozen=True)
+class _PyviModel:
+    bi_grams: frozenset[str]
+    tri_grams: frozenset[str]
+    model: _Tagger
+
+
 @lru_cache(maxsize=1)
-def _pyvi_model():
-    from pyvi import ViTokenizer  # imported lazily: loading the model takes ~0.3 s
+def _pyvi_model() -> _PyviModel:
+    """pyvi's CRF and n-gram lists, as ``pyvi.ViTokenizer.ViTokenizer`` loads them
+    (models/words.txt, models/pyvi3.pkl) but through python-crfsuite directly: the
+    pickled sklearn-crfsuite ``CRF`` holds the crfsuite model file's bytes, which the
+    tagger reads into memory when it opens (the temporary file is deleted at once).
+    tests/test_analysis.py checks the result against ``ViTokenizer.tokenize``."""
+    import pycrfsuite
+    import pyvi
 
-    tokenizer = ViTokenizer.ViTokenizer
-    _drop_model_file(tokenizer.model)
-    return tokenizer
-
-
-def _drop_model_file(crf) -> None:
-    """sklearn-crfsuite unpickles pyvi's model into a 624 KB file in /tmp that nothing
-    deletes (every process that loads pyvi left one). crfsuite reads the file into
-    memory when the tagger opens, so open it now and delete the file."""
-    try:
-        crf.tagger_  # noqa: B018 - opening the tagger reads the model
-        name = crf.modelfile.name
-    except AttributeError:
-        return
-    if name and os.path.basename(name).startswith("model") and name.endswith(".crfsuite"):
-        with contextlib.suppress(OSError):
-            os.remove(name)
+    models = Path(pyvi.__file__).resolve().parent / "models"
+    bi_grams, tri_grams = set(), set()
+    for token in (models / "words.txt").read_text(encoding="utf-8").split("\n"):
+        size = len(token.split(" "))
+        if size == 2:
+            bi_grams.add(token)
+        elif size == 3:
+            tri_grams.add(token)
+    with open(models / "pyvi3.pkl", "rb") as f:
+        crf = _ModelUnpickler(f).load()
+    data = crf.modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+    tagger = pycrfsuite.Tagger()
+    with tempfile.NamedTemporaryFile(prefix="model", suffix=".crfsuite") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        tagger.open(tmp.name)
+    return _PyviModel(frozenset(bi_grams), frozenset(tri_grams), _Tagger(tagger))
 
 
 def load_segmenter() -> None:
