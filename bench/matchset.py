@@ -211,13 +211,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fts", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the per-query results here")
     parser.add_argument("--show", type=int, default=10, help="list this many wrong queries")
+    parser.add_argument(
+        "--truth-cache", type=Path, help="keep the ground truth here (reused when it matches)"
+    )
     args = parser.parse_args(argv)
     missing = [p for p in args.corpus if not Path(p).exists()]
     if missing:
         print(f"corpus not found: {missing[0]}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    truth = ground_truth(args.corpus, QUERIES)
+    truth = None
+    stamp = {"queries": QUERIES, "corpus": [str(p) for p in args.corpus]}
+    if args.truth_cache and args.truth_cache.exists():
+        cached = json.loads(args.truth_cache.read_text(encoding="utf-8"))
+        if cached.get("stamp") == stamp:
+            truth = {q: set(ids) for q, ids in cached["truth"].items()}
+    if truth is None:
+        truth = ground_truth(args.corpus, QUERIES)
+        if args.truth_cache:
+            args.truth_cache.write_text(
+                json.dumps({"stamp": stamp, "truth": {q: sorted(v) for q, v in truth.items()}}),
+                encoding="utf-8",
+            )
     print(f"ground truth: {len(QUERIES)} queries in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     exported, totals, disagreements, searches = engine_sets(args.index, QUERIES)

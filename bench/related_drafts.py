@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.related_drafts --index bench/out/index85k \\
         --peers-dir bench/out/peers85k
+    .venv/bin/python -m bench.related_drafts --limit 3000   # a sample, built in bench/out
 
 Drafts are the human-written ViMs summaries of ``../shared/eval``
 (``vims_dev_summary_queries.jsonl``): every sentence of one event's summary, joined,
@@ -21,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.data import SPLITS, has_shared, load_eval, split_queries
+from bench.data import SPLITS, eval_subset, has_shared, load_eval, split_queries
 from bench.metrics import evaluate, format_table
 from bench.peers import Fts5Peer, WhooshStdPeer, top_words
 
@@ -35,6 +36,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--index", type=Path, default=OUT / "index85k", help="our index (85k corpus)")
     p.add_argument("--peers-dir", type=Path, default=OUT / "peers85k", help="bench.related's peers")
     p.add_argument("--drafts", type=int, help="only the first N drafts of each half")
+    p.add_argument(
+        "--limit",
+        type=int,
+        help="a sample instead of --index: the judged articles plus N others, our index "
+        "and both peers built over it (kept under --work and reused)",
+    )
+    p.add_argument("--work", type=Path, default=OUT, help="where sample indexes are kept")
     p.add_argument("--no-peers", action="store_true", help="measure our engine only")
     return p.parse_args(argv)
 
@@ -110,10 +118,23 @@ def main(argv: list[str] | None = None) -> int:
     if not has_shared():
         print("shared data folder missing; nothing to do", file=sys.stderr)
         return 0
-    engines = [Ours(args.index)]
+    index, peers_dir = args.index, args.peers_dir
+    if args.limit is not None:
+        from bench.related import build_our_index, build_peers, fingerprint
+
+        every = [q for kind in KINDS for q in drafts(kind)]
+        articles, _ = eval_subset(every, args.limit, names=("vims", "dantri", "vntc"))
+        key = fingerprint(a["id"] for a in articles)
+        folder = args.work / f"drafts_sample_{key}"
+        index = build_our_index(articles, folder, key, jobs=2)
+        peers_dir = folder / "peers"
+        if not args.no_peers:
+            build_peers(lambda: iter(articles), peers_dir, key)
+        print(f"sample: {len(articles)} articles", file=sys.stderr)
+    engines = [Ours(index)]
     if not args.no_peers:
-        engines.append(WhooshMoreLike(WhooshStdPeer(args.peers_dir / "whoosh")))
-        engines.append(Fts5TopWords(Fts5Peer(args.peers_dir / "fts.sqlite")))
+        engines.append(WhooshMoreLike(WhooshStdPeer(peers_dir / "whoosh")))
+        engines.append(Fts5TopWords(Fts5Peer(peers_dir / "fts.sqlite")))
     for kind in KINDS:
         everything = drafts(kind)
         halves = {s: split_queries(everything, s)[: args.drafts] for s in SPLITS}

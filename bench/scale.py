@@ -126,10 +126,10 @@ def build_ours(files: list[Path], index: Path, segcache: Path | None) -> dict:
     index.mkdir(parents=True, exist_ok=True)
     if segcache and segcache.exists() and not (index / "segcache.sqlite").exists():
         shutil.copy(segcache, index / "segcache.sqlite")
-    cmd = [sys.executable, "-m", "search.cli", "index", "--rebuild", "--quiet"]
+    cmd = [str(Path(sys.executable).with_name("vnsearch")), "index", "--rebuild", "--quiet"]
     cmd += ["--index", str(index), *map(str, files)]
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=False)
+    subprocess.run(cmd, cwd=ROOT, check=True)
     record = {"build_seconds": round(time.perf_counter() - start, 1), "command": " ".join(cmd)}
     record_path.write_text(json.dumps(record))
     return record
@@ -368,6 +368,7 @@ def print_growth(results: list[dict]) -> None:
     """p95 growth from the first scale to the others, beside the corpus growth."""
     if len(results) < 2:
         return
+    results = sorted(results, key=lambda r: r["scale"])  # growth from the smallest
     base = {(how, name): (mine, theirs) for how, name, mine, theirs in results[0]["rows"]}
     rows = []
     for result in results[1:]:

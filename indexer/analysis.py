@@ -18,17 +18,19 @@ diacritics) and ``word_analyzer`` (pyvi's multi-syllable words, ``thành_ủy``)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
-import os
+import pickle
 import re
 import string
+import tempfile
 import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from whoosh.analysis import Filter, LowercaseFilter, Tokenizer
 from whoosh.analysis.acore import Token
@@ -101,10 +103,18 @@ def _canonical_syllable(word: str) -> str:
     return placed if len(placed) == len(word) else word
 
 
-# Only a toned o/u next to a/e/y (or a plain o/u next to a toned a/e/y) can be placed two
-# ways (hòa/hoà, khỏe/khoẻ, thủy/thuỷ); other syllables are left alone without a look.
+# A tone mark can only be misplaced in a vowel cluster: a toned vowel next to another
+# vowel (hòa/hoà, thủy/thuỷ, and typos such as baỏ for bảo). Other syllables are left
+# alone without a look; each word found is placed once (``_canonical_syllable_cached``).
+def _vowel_classes() -> tuple[str, str]:
+    plain = "aăâeêioôơuưy"
+    toned = "".join(unicodedata.normalize("NFC", v + mark) for v in plain for mark in TONE_MARKS)
+    return plain + plain.upper(), toned + toned.upper()
+
+
+_PLAIN_VOWELS, _TONED_VOWELS = _vowel_classes()
 _AMBIGUOUS_PAIR = re.compile(
-    r"[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ]"
+    f"[{_TONED_VOWELS}][{_PLAIN_VOWELS}]|[{_PLAIN_VOWELS}][{_TONED_VOWELS}]"
 )
 _LETTERS = re.compile(r"[^\W\d_]*")
 
@@ -161,7 +171,10 @@ def _build_compat_table() -> dict[int, str]:
 
 
 _COMPAT_TABLE = _build_compat_table()
-_COMPAT_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_COMPAT_TABLE)) + "]")
+_COMPAT_CHARS = re.compile(  # the keys of _COMPAT_TABLE, as ranges (a test checks it)
+    "[\u00a0\u00d0\u00f0\u0189\u0256\u2000-\u200a\u202f\u205f\u3000\ufb00-\ufb06"
+    "\uff01-\uff5e\U0001d400-\U0001d7ff]"
+)
 
 
 def compat_letters(text: str) -> str:
@@ -218,8 +231,8 @@ def sentences(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- folding
-def _build_fold_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
+def _build_fold_table() -> dict[int, str | int | None]:
+    table: dict[int, str | int | None] = {}
     for code in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
         ch = chr(code)
         base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
@@ -229,10 +242,19 @@ def _build_fold_table() -> dict[int, str | None]:
     table[ord("Đ")] = "D"
     for code, letter in ((0xD0, "D"), (0xF0, "d"), (0x189, "D"), (0x256, "d")):
         table[code] = letter  # look-alikes of Đ/đ (see ``_build_compat_table``)
-    for code in range(0x110000):  # combining marks (NFD input) are dropped: 0.04 s once
-        if unicodedata.combining(chr(code)):
-            table[code] = None
-    return table
+    return _FoldTable(table)
+
+
+class _FoldTable(dict):
+    """The folding table of ``str.translate``: the letters above, and every combining
+    mark (NFD input) dropped. Other characters are looked up once, the first time one
+    is seen, and kept: deciding all 1.1 million code points up front cost seconds at
+    the start of every process (the CLI's one query)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
 
 
 _FOLD_TABLE = _build_fold_table()
@@ -266,27 +288,66 @@ _PUNCT = set(string.punctuation)
 Span = tuple[int, int]
 
 
+class _PickledState:
+    """Stands in for sklearn-crfsuite's classes while pyvi's model is unpickled: keeps
+    their state (the CRF's settings, and the model file's bytes) without importing
+    scikit-learn, which costs seconds at start for nothing a tagger needs."""
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if module.split(".")[0] == "sklearn_crfsuite":
+            return _PickledState
+        return super().find_class(module, name)
+
+
+class _Tagger:
+    """What pyvi's model offers that segmentation uses: ``predict`` of sequences."""
+
+    def __init__(self, tagger):
+        self.tagger = tagger
+
+    def predict(self, sequences: list[list[dict]]) -> list[list[str]]:
+        return [self.tagger.tag(features) for features in sequences]  # as CRF.predict
+
+
+@dataclass(frozen=True)
+class _PyviModel:
+    bi_grams: frozenset[str]
+    tri_grams: frozenset[str]
+    model: _Tagger
+
+
 @lru_cache(maxsize=1)
-def _pyvi_model():
-    from pyvi import ViTokenizer  # imported lazily: loading the model takes ~0.3 s
+def _pyvi_model() -> _PyviModel:
+    """pyvi's CRF and n-gram lists, as ``pyvi.ViTokenizer.ViTokenizer`` loads them
+    (models/words.txt, models/pyvi3.pkl) but through python-crfsuite directly: the
+    pickled sklearn-crfsuite ``CRF`` holds the crfsuite model file's bytes, which the
+    tagger reads into memory when it opens (the temporary file is deleted at once).
+    tests/test_analysis.py checks the result against ``ViTokenizer.tokenize``."""
+    import pycrfsuite
+    import pyvi
 
-    tokenizer = ViTokenizer.ViTokenizer
-    _drop_model_file(tokenizer.model)
-    return tokenizer
-
-
-def _drop_model_file(crf) -> None:
-    """sklearn-crfsuite unpickles pyvi's model into a 624 KB file in /tmp that nothing
-    deletes (every process that loads pyvi left one). crfsuite reads the file into
-    memory when the tagger opens, so open it now and delete the file."""
-    try:
-        crf.tagger_  # noqa: B018 - opening the tagger reads the model
-        name = crf.modelfile.name
-    except AttributeError:
-        return
-    if name and os.path.basename(name).startswith("model") and name.endswith(".crfsuite"):
-        with contextlib.suppress(OSError):
-            os.remove(name)
+    models = Path(pyvi.__file__).resolve().parent / "models"
+    bi_grams, tri_grams = set(), set()
+    for token in (models / "words.txt").read_text(encoding="utf-8").split("\n"):
+        size = len(token.split(" "))
+        if size == 2:
+            bi_grams.add(token)
+        elif size == 3:
+            tri_grams.add(token)
+    with open(models / "pyvi3.pkl", "rb") as f:
+        crf = _ModelUnpickler(f).load()
+    data = crf.modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+    tagger = pycrfsuite.Tagger()
+    with tempfile.NamedTemporaryFile(prefix="model", suffix=".crfsuite") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        tagger.open(tmp.name)
+    return _PyviModel(frozenset(bi_grams), frozenset(tri_grams), _Tagger(tagger))
 
 
 def load_segmenter() -> None:
@@ -517,24 +578,65 @@ class WordTokenizer(_VietTokenizerBase):
             yield start, end, "_".join(SYLLABLE_PATTERN.findall(text[start:end]))
 
 
-class PairTokenizer(_VietTokenizerBase):
-    """Each syllable joined with the next one of its sentence (``Hà``, ``Nội`` →
-    ``Hà_Nội``): adjacency as a term. No pair crosses a sentence break
-    (``sentence_breaks``), so ``tăng giá. Vàng miếng`` holds no ``giá_vàng``."""
+class BreakPairTokenizer(_VietTokenizerBase):
+    """The adjacent syllables that a sentence break separates, joined by ``_``
+    (``tăng giá. Vàng miếng`` → ``giá_Vàng``): with ``pair_analyzer``'s counts they tell
+    how many of a document's pairs lie within one sentence (``sentence_breaks``)."""
 
     def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
-        offset = 0
-        for piece in sentences(text):
-            previous = None
-            for m in SYLLABLE_PATTERN.finditer(piece):
-                if previous is not None:
-                    yield (
-                        offset + previous.start(),
-                        offset + m.end(),
-                        (f"{previous.group()}_{m.group()}"),
-                    )
-                previous = m
-            offset += len(piece)
+        previous = None
+        for piece_start, piece in _sentence_pieces(text):
+            first = SYLLABLE_PATTERN.search(piece)
+            if first is not None and previous is not None and piece_start > 0:
+                yield (
+                    previous.start(),
+                    piece_start + first.end(),
+                    (f"{previous.group()}_{first.group()}"),
+                )
+            last = None
+            for last in SYLLABLE_PATTERN.finditer(piece):
+                pass
+            if last is not None:
+                previous = _Shifted(last, piece_start)
+
+
+class _Shifted:
+    """A match moved by ``offset`` characters (start/end/group only)."""
+
+    def __init__(self, match: re.Match, offset: int):
+        self._match, self._offset = match, offset
+
+    def start(self) -> int:
+        return self._match.start() + self._offset
+
+    def group(self) -> str:
+        return self._match.group()
+
+
+def _sentence_pieces(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of each sentence of ``text`` (``sentences``)."""
+    out, offset = [], 0
+    for piece in sentences(text):
+        out.append((offset, piece))
+        offset += len(piece)
+    return out
+
+
+class PairFilter(Filter):
+    """Joins each token with the next, across sentences (``ha``, ``noi`` → ``ha_noi``).
+
+    Every pair, sentence breaks included (the ranking signal); ``BreakPairTokenizer``
+    holds the ones that cross a break.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        previous = None
+        for t in tokens:
+            current = t.text
+            if previous is not None:
+                t.text = f"{previous}_{current}"
+                yield t
+            previous = current
 
 
 class FoldFilter(Filter):
@@ -557,8 +659,14 @@ def folded_analyzer():
 
 
 def pair_analyzer():
-    """Adjacent accent-folded syllable pairs within a sentence: proximity as plain terms."""
-    return PairTokenizer() | LowercaseFilter() | FoldFilter()
+    """Adjacent accent-folded syllable pairs: proximity (phrase-likeness) as plain terms."""
+    return SyllableTokenizer() | LowercaseFilter() | FoldFilter() | PairFilter()
+
+
+def break_pair_analyzer():
+    """The accent-folded pairs that cross a sentence break (subtracted from
+    ``pair_analyzer``'s to find phrases within one sentence)."""
+    return BreakPairTokenizer() | LowercaseFilter() | FoldFilter()
 
 
 def word_analyzer():
@@ -580,8 +688,10 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return _syllables(text)[0]
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter):
         return _syllables(text)[1]
-    if kinds == (PairTokenizer, LowercaseFilter, FoldFilter):
-        return _sentence_pairs(text)
+    if kinds == (BreakPairTokenizer, LowercaseFilter, FoldFilter):
+        return _break_pairs(text)
+    if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
+        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(str(text))  # a plain str: SegmentedText misses the lru_cache
         spans = segment_words(text if hasattr(text, "spans") else norm)
@@ -627,15 +737,20 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
     return lowered, folded
 
 
-def _sentence_pairs(text: str) -> list[str]:
-    """Folded pairs of adjacent syllables within each sentence (as ``pair_analyzer``)."""
+def _break_pairs(text: str) -> list[str]:
+    """Folded pairs across each sentence break (as ``break_pair_analyzer``)."""
     norm = normalize_text(str(text))
     if not _SENTENCE_END.search(norm):
-        return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
+        return []
     out: list[str] = []
+    previous = None
     for piece in sentences(norm):
-        lowered = map(_LOWER.__getitem__, SYLLABLE_PATTERN.findall(piece))
-        out.extend(map("_".join, itertools.pairwise(map(_FOLD.__getitem__, lowered))))
+        syls = SYLLABLE_PATTERN.findall(piece)
+        if not syls:
+            continue
+        if previous is not None:
+            out.append(f"{_FOLD[_LOWER[previous]]}_{_FOLD[_LOWER[syls[0]]]}")
+        previous = syls[-1]
     return out
 
 

@@ -22,6 +22,12 @@ def add_index_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_debug_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", help="on failure, show the traceback (not one line)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The indexer's commands alone (``python -m indexer.cli``; ``vnsearch`` is cli.py)."""
     parser = argparse.ArgumentParser(prog="vnsearch", description=__doc__)
@@ -47,11 +53,13 @@ def add_commands(sub) -> None:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="segmenting processes")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-record errors")
     p.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another writer")
+    add_debug_arg(p)
     p.set_defaults(handler=cmd_index)
 
     p = sub.add_parser("delete", help="remove articles by id", description="Remove articles.")
     p.add_argument("ids", nargs="+", metavar="ID", help="article ids")
     add_index_arg(p)
+    add_debug_arg(p)
     p.set_defaults(handler=cmd_delete)
 
     p = sub.add_parser(
@@ -94,7 +102,7 @@ def cmd_index(args) -> int:
             lock_wait=args.wait,
         )
     except Exception as exc:
-        if getattr(args, "debug", False):
+        if args.debug:
             raise
         print(f"vnsearch index: {failure_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
@@ -127,7 +135,7 @@ def cmd_delete(args) -> int:
     try:
         found = delete_ids(args.ids, root)
     except Exception as exc:
-        if getattr(args, "debug", False):
+        if args.debug:
             raise
         print(f"vnsearch delete: {failure_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -419,7 +419,7 @@ def _split_run(
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
         return vn
-    titled = kind_before in {"position", "junior"}
+    titled = kind_before in {"position", "junior"} and not _generic_before(before, lex)
     return _foreign_or_short(rest, doc, sentence, titled)
 
 
@@ -456,6 +456,9 @@ def _foreign_or_short(
     foreign, names = foreign[skip:], names[skip:]
     brand = max((i + 1 for i, t in enumerate(names) if t in lex.foreign_orgs), default=0)
     foreign, names = foreign[brand:], names[brand:]
+    if brand:  # "Ủy ban Olympic Philippines Jose ...": a country may follow the organisation
+        skip = _strip_places(names, lex)
+        foreign, names = foreign[skip:], names[skip:]
     end = toks[-1][0] + len(toks[-1][1])
     if (
         names
@@ -500,6 +503,12 @@ def _standalone(
     if doc.text[end : end + 1] in {"-", "."} or doc.text[max(0, start - 1) : start] in {"-", "."}:
         return False
     return not doc.runs_on(end, sentence)
+
+
+def _generic_before(before: str, lex: Lexicon) -> bool:
+    """Whether the title right before a run speaks of officials in general (``nhà lãnh đạo``)."""
+    tail = before.rstrip()[-30:].lower()
+    return any(tail.endswith(g) for g in lex.generic_titles)
 
 
 def _standalone_mention(m: _Mention, doc: _Doc) -> bool:
@@ -562,6 +571,7 @@ def _clause(doc: _Doc, start: int, limit: int) -> str:
 
 def _gap_ok(gap: str, lex: Lexicon) -> bool:
     gap = _AT_A_PLACE.sub(" ", gap)  # "Chỉ huy Palestine ở Nam Gaza": where, not a clause
+    gap = _STEERING_BOARD.sub("Ban", gap)  # "Ban chỉ đạo" is a board, not "directs"
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
     if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
@@ -571,6 +581,7 @@ def _gap_ok(gap: str, lex: Lexicon) -> bool:
 
 # "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
 _AFFAIR = re.compile(rf"(?:(?<![{_U}])\b[{_L}]+|\b[{_U}]{{2,}})\s+vụ\s*$")
+_STEERING_BOARD = re.compile(r"[Bb]an\s+chỉ\s+đạo")
 _AT_A_PLACE = re.compile(rf"(?<!\w)ở\s+(?=[{_U}])")
 _LIST_TAIL = re.compile(r"(?<!\w)và\s*$")
 
@@ -609,6 +620,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         gap = doc.text[trig.end() : m.start]
         if len(m.tokens) > 1:  # "Ngoại trưởng Ireland (nước giữ chức chủ tịch EU) Brian Cowan"
             gap = _PARENTHESIS.sub(lambda p: " " * len(p.group(0)), gap)
+        if trig.group(0).lower().endswith("ban"):  # "Phó trưởng Ban chỉ đạo ...": a board
+            gap = re.sub(r"^\s*chỉ\s+đạo", lambda p: " " * len(p.group(0)), gap)
         addressed = lex.courtesy_re.search(gap)
         if addressed:  # "trưởng cảnh sát khu vực Jolo, ông Ahiron Ajirin"
             gap = _APPOSITION_COMMA.sub("", gap[: addressed.start()])
@@ -652,6 +665,7 @@ _APPOSITION_COMMA = re.compile(r",\s*$")
 
 
 _POSITION_KINDS = {"position", "junior", "rank"}
+_DANGLING_OF = re.compile(r"\s+(?:của|cho|tại)$")
 _P2_LEAD = re.compile(
     r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
     r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
@@ -712,7 +726,15 @@ def _p2_positions(
         end, nxt = _read_position(trig, trig_at, next_name, doc, sentence)
         window = _window(doc, trig.start(), sentence[1])
         if end == next_name < sentence[1] and next_takes_title:
-            break  # the title belongs to the name that follows it
+            # the last title belongs to the name that follows it; what comes before is this
+            # one's ("Khalil al-Zebin, cố vấn của Chủ tịch Palestine Yasser Arafat")
+            inner = [t for t in trig_at.values() if trig.end() < t.start() < end]
+            if inner:
+                cut = _clean_position(doc.original[trig.start() : min(t.start() for t in inner)])
+                cut = _DANGLING_OF.sub("", cut)
+                if cut and not _is_non_official(cut, doc.lex):
+                    out.append(cut)
+            break
         text = _clean_position(doc.original[trig.start() : end])
         if text and _is_non_official(window, doc.lex):
             m.business = True
@@ -747,6 +769,8 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
             if words > MAX_POSITION_WORDS:
                 return i, None
             brk = lex.breaker_re.match(text, i + 1)
+            if brk and _STEERING_BOARD.match(text, max(0, i - 3)):
+                brk = None  # "Ban chỉ đạo": a board
             if brk and text[i + 1].islower():
                 return i, None
         i += 1
@@ -942,7 +966,7 @@ def _merge(mentions: list[_Mention], doc: _Doc) -> list[Official]:
         name = doc.original[m.start : m.end]
         key = _mention_key(name)
         if m.kind == "foreign" and len(m.tokens) == 1:
-            longer = [f for k, f in full_forms.items() if k.endswith(" " + key)]
+            longer = [f for k, f in full_forms.items() if k != key and _may_stand_for(key, k)]
             if len(longer) > 1:  # "Tổng thống Biden" beside Joe Biden and Jill Biden
                 longer = [f for f in longer if _mention_key(f) in officials]
             if len(longer) > 1:

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from indexer.analysis import exact_analyzer, folded_analyzer, pair_analyzer, word_analyzer
+from indexer.analysis import (
+    break_pair_analyzer,
+    exact_analyzer,
+    folded_analyzer,
+    pair_analyzer,
+    word_analyzer,
+)
 
 # older indexes pickled FastFrequency under this module: it must stay importable here
 from indexer.segments.formats import FastFrequency
@@ -35,8 +41,16 @@ TEXT_FIELDS = (
     "body_fold",
     "body_words",
     "body_pairs",
+    "title_breaks",
+    "body_breaks",
 )
 SCHEMA_VERSION = 1
+
+
+def sentence_aware_pairs(schema: Schema) -> bool:
+    """Whether the index tells pairs within a sentence apart (``*_breaks``: indexes
+    built before it have only ``*_pairs``)."""
+    return "body_breaks" in schema and "title_breaks" in schema
 
 
 def build_schema() -> Schema:
@@ -47,11 +61,13 @@ def build_schema() -> Schema:
         title_fold=_text(folded_analyzer()),
         title_words=_text(word_analyzer()),
         title_pairs=_text(pair_analyzer()),
+        title_breaks=_text(break_pair_analyzer()),
         title_derived=BOOLEAN(stored=True),
         body=_text(exact_analyzer(), stored=True),
         body_fold=_text(folded_analyzer()),
         body_words=_text(word_analyzer()),
         body_pairs=_text(pair_analyzer()),
+        body_breaks=_text(break_pair_analyzer()),
         date=DATETIME(stored=True, sortable=True),
         category=ID(stored=True),
         categories=STORED(),

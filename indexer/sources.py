@@ -288,7 +288,9 @@ def _jsonl_article(
         return None
     try:
         record = json.loads(text)
-        return article_from_record(record, origin, f"{file_id}:{lineno}")
+        # a lone surrogate can only come from a \\uD8xx-\\uDFxx escape: skip the check otherwise
+        escaped = b"\\ud" in raw or b"\\uD" in raw
+        return article_from_record(record, origin, f"{file_id}:{lineno}", escaped)
     except json.JSONDecodeError as exc:
         on_error(BadRecord(origin, f"malformed JSON ({exc.msg}, column {exc.colno})"))
     except BadRecord as bad:
@@ -298,7 +300,9 @@ def _jsonl_article(
     return None
 
 
-def article_from_record(record: Any, origin: str, fallback_id: str | None = None) -> Article:
+def article_from_record(
+    record: Any, origin: str, fallback_id: str | None = None, check_unicode: bool = True
+) -> Article:
     """Build an `Article` from one decoded JSON object; raise `BadRecord` if it is unusable.
 
     HTML in ``title`` and ``body`` is cleaned (``indexer.html.clean_fragment``); a lone
@@ -306,7 +310,7 @@ def article_from_record(record: Any, origin: str, fallback_id: str | None = None
     """
     if not isinstance(record, dict):
         raise BadRecord(origin, f"JSON value is a {type(record).__name__}, not an object")
-    notes: list[str] = []
+    notes: list[str] | None = [] if check_unicode else None
     title = _text_field(record, "title", origin, notes, one_line=True)
     body = _text_field(record, "body", origin, notes) or ""
     if not body and not title:
@@ -315,7 +319,7 @@ def article_from_record(record: Any, origin: str, fallback_id: str | None = None
     category, categories = _categories(record, origin, notes)
     date, undated = read_date(record.get("date"))
     return Article(
-        id=_record_id(record, url, fallback_id or origin),
+        id=_record_id(record, url, fallback_id or origin, notes),
         body=body,
         title=title,
         date=date,
@@ -326,15 +330,15 @@ def article_from_record(record: Any, origin: str, fallback_id: str | None = None
         views=_parse_views(record.get("views")),
         origin=origin,
         undated=undated,
-        notes=notes,
+        notes=notes or [],
     )
 
 
 def _text_field(
-    record: dict, key: str, origin: str, notes: list[str], one_line: bool = False
+    record: dict, key: str, origin: str, notes: list[str] | None, one_line: bool = False
 ) -> str | None:
     """A string field, cleaned of HTML, NFC-normalised and stripped; None when missing,
-    null or blank."""
+    null or blank. Lone surrogates are replaced (and noted) unless ``notes`` is None."""
     value = record.get(key)
     if value is None:
         return None
@@ -342,7 +346,8 @@ def _text_field(
         value = str(value)
     if not isinstance(value, str):
         raise BadRecord(origin, f"field {key!r} is a {type(value).__name__}, not a string")
-    value = _valid_unicode(value, key, notes)
+    if notes is not None:
+        value = _valid_unicode(value, key, notes)
     value = nfc(clean_fragment(value, one_line=one_line)).strip()
     return value or None
 
@@ -371,15 +376,26 @@ def split_category(value: str) -> list[str]:
     return [p.strip() for p in value.split(CATEGORY_SEPARATORS[0]) if p.strip()]
 
 
-def _categories(record: dict, origin: str, notes: list[str]) -> tuple[str | None, list[str]]:
+def _categories(record: dict, origin: str, notes: list[str] | None) -> tuple[str | None, list[str]]:
     """``(category path, categories)``: ``category`` is a name, a path (``"Y tế > Phòng
     chống dịch"``) or a breadcrumb list; ``categories`` are further labels."""
     raw = record.get("categories")
     raw_category = record.get("category")
-    names = [nfc(c).strip() for c in raw if isinstance(c, str) and c.strip()] if raw else []
+
+    def listed(values: Any) -> list[str]:
+        if not isinstance(values, list):
+            values = [values]
+        found = []
+        for value in values:  # names only: other values in a list are not categories
+            if isinstance(value, str):
+                text = _text_field({"category": value}, "category", origin, notes, True)
+                if text:
+                    found.append(text)
+        return found
+
+    names = listed(raw) if raw else []
     if isinstance(raw_category, list):
-        parts = [nfc(clean_fragment(c, True)) for c in raw_category if isinstance(c, str)]
-        category = category_path(parts)
+        category = category_path(listed(raw_category))
     else:
         text = _text_field({"category": raw_category}, "category", origin, notes, one_line=True)
         category = category_path(split_category(text)) if text else None
@@ -391,11 +407,12 @@ def _categories(record: dict, origin: str, notes: list[str]) -> tuple[str | None
     return category, names
 
 
-def _record_id(record: dict, url: str | None, fallback: str) -> str:
+def _record_id(record: dict, url: str | None, fallback: str, notes: list[str] | None) -> str:
     """The record's own id, else one derived from its URL, else ``fallback``."""
     given = record.get("id")
     if given is not None and not isinstance(given, (dict, list, bool)) and str(given).strip():
-        return nfc(_valid_unicode(str(given), "id", []).strip())
+        given = str(given) if notes is None else _valid_unicode(str(given), "id", notes)
+        return nfc(given.strip())
     if url:
         return id_from_url(url)
     return fallback

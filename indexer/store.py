@@ -67,6 +67,11 @@ def current_generation(root: Path) -> Path | None:
     return path if path.is_dir() else None
 
 
+# What unpickling the schema of an index written by another version of the code raises
+# (a class it names was renamed or removed).
+WRITTEN_BY_ANOTHER_VERSION = (AttributeError, ImportError, pickle.UnpicklingError)
+
+
 def open_current(root: Path):
     """Open the live Whoosh index of ``root`` (raises IndexMissing)."""
     gen = current_generation(root)
@@ -74,7 +79,7 @@ def open_current(root: Path):
         if gen is None or not segments.index_exists(gen):
             raise IndexMissing(f"no index in {root} (build one with: vnsearch index PATH)")
         return segments.open_index(gen)
-    except (AttributeError, ImportError, pickle.UnpicklingError) as exc:
+    except WRITTEN_BY_ANOTHER_VERSION as exc:
         raise IndexMissing(
             f"the index in {root} was built by an older version ({exc}); "
             "rebuild it with: vnsearch index --rebuild"
@@ -150,8 +155,11 @@ def clean_up(root: Path) -> list[str]:
         tmp.unlink(missing_ok=True)
         removed.append(tmp.name)
     live = current_generation(root)
-    if live is not None and segments.index_exists(live):
-        removed += remove_stray_files(live)
+    try:
+        if live is not None and segments.index_exists(live):
+            removed += remove_stray_files(live)
+    except WRITTEN_BY_ANOTHER_VERSION:
+        pass  # unreadable here: a --rebuild replaces it; other writers say so on opening
     return removed
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer import segments, store
 from indexer.analysis import load_segmenter
+from indexer.schema import sentence_aware_pairs
 from search import pagecache
 from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
@@ -65,6 +66,7 @@ class Match:
     mask: np.ndarray  # live matching documents, filters applied: what every count counts
     scores: np.ndarray | None = None  # NumPy BM25F per document (queries with words)
     partial: np.ndarray | None = None  # some but not all words: offered apart, never counted
+    every_word: np.ndarray | None = None  # every plain word (partial ones rank first)
 
     @property
     def ranked(self) -> bool:
@@ -184,17 +186,18 @@ class Engine:
         filt = self._filter_mask(table, req)
         sets = DocSets(
             table.live,
-            lambda f, t: snap.postings.postings(f, t)[0],
+            snap.postings.postings,
             snap.searcher.stored_fields,
             table.filter_mask,
             snap.sequences,
+            sentence_aware_pairs(snap.searcher.schema),
         )
         mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:
             mask &= filt
         if not plan.has_text:
             return Match(plan, mask)
-        scores = self._scores(snap, plan)
+        scores, every_word = self._scores(snap, plan)
         partial = None
         if plan.partial is not None and int(mask.sum()) < RELAX_BELOW:
             partial = sets.mask(plan.partial) & ~mask
@@ -202,30 +205,35 @@ class Engine:
                 partial &= filt
             if not partial.any():
                 partial = None
-        return Match(plan, mask, scores, partial)
+        return Match(plan, mask, scores, partial, every_word)
 
     @staticmethod
-    def _scores(snap: Snapshot, plan: QueryPlan) -> np.ndarray:
-        """Every document's NumPy BM25F for the plan's words (``search.scoring``)."""
+    def _scores(snap: Snapshot, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every document's NumPy BM25F for the plan's words (``search.scoring``), and
+        the documents holding every plain word (None without plain words)."""
         postings = snap.postings
+        every_word = None
         if plan.bag is not None:
-            scores = postings.score_bag(plan.bag)[0]
+            scores, matched = postings.score_bag(plan.bag)
+            every_word = matched >= len(plan.bag.clauses)
         else:
             scores = np.zeros(postings.size, dtype=np.float32)
         dense = np.zeros(postings.size, dtype=np.float32)
         for term in plan.scored:
             ids, values = postings.term_scores(term, dense)
             scores[ids] += values
-        return scores
+        return scores, every_word
 
     @staticmethod
-    def _page(mask: np.ndarray, scores: np.ndarray, start: int, count: int):
-        """One page of ``mask`` by score (ties by document number)."""
+    def _page(mask: np.ndarray, scores: np.ndarray, start: int, count: int, first=None):
+        """One page of ``mask`` by score (ties by document number); documents of
+        ``first`` (a mask) before the others."""
         cands = np.flatnonzero(mask)
         if start >= cands.size:
             return []
         score = scores[cands]
-        order = np.lexsort((cands, -score))
+        tier = np.zeros(cands.size, dtype=bool) if first is None else ~first[cands]
+        order = np.lexsort((cands, -score, tier))
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
 
@@ -258,7 +266,11 @@ class Engine:
         if plan.folded_reading:
             answer["showing_results_for"] = plan.text
         if found.partial is not None:
-            shown = self._page(found.partial, found.scores, 0, req.per_page) if start == 0 else []
+            shown = (
+                self._page(found.partial, found.scores, 0, req.per_page, found.every_word)
+                if start == 0
+                else []
+            )
             answer["partial"] = {
                 "total": int(found.partial.sum()),
                 "hits": self._hits(snap, plan, shown),
@@ -310,7 +322,7 @@ class Engine:
             return []
         page = self._page(found.mask, found.scores, 0, limit)
         if len(page) < limit and found.partial is not None:  # as the page shows them
-            page += self._page(found.partial, found.scores, 0, limit - len(page))
+            page += self._page(found.partial, found.scores, 0, limit - len(page), found.every_word)
         return [snap.searcher.stored_fields(d)["id"] for d, _ in page]
 
     # ----------------------------------------------------------------- articles

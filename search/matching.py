@@ -10,10 +10,11 @@ count the mask that ``evaluate`` returns; ranking (``search.scoring``) only orde
 * A ``Sequence`` is a quoted phrase (adjacent syllables within one sentence) or a code
   typed as one word (``COVID-19``, ``2,4%``, ``100/2019/NĐ-CP``, ``Q.10``: those
   syllables joined by that punctuation). Its candidates come from the index (every
-  adjacent pair in ``*_pairs``, which holds pairs within a sentence, and every accented
-  syllable as typed); a candidate is kept when the stored text holds the sequence
-  (``SequencePattern``), unless the pairs alone already say so (two syllables, no
-  diacritics, no punctuation asked for).
+  adjacent pair within a sentence: more occurrences in ``*_pairs`` than in
+  ``*_breaks``, the pairs across a break; and every accented syllable as typed); a
+  candidate is kept when the stored text holds the sequence (``SequencePattern``),
+  unless the pairs alone already say so (two syllables, no diacritics, no punctuation
+  asked for).
 * Filters (``official:``, ``category:``, ``source:``, ``date:``, and the same URL
   parameters) are masks from ``DocTable.filter_mask``.
 
@@ -81,9 +82,15 @@ class Sequence:
         folded = [s.folded for s in self.syllables]
         return list(dict.fromkeys(f"{a}_{b}" for a, b in itertools.pairwise(folded)))
 
-    def needs_text(self) -> bool:
-        """Whether the stored text must confirm a candidate (the pairs do not say it all)."""
-        return len(self.syllables) > 2 or self.is_code or any(s.exact for s in self.syllables)
+    def needs_text(self, sentence_pairs: bool = True) -> bool:
+        """Whether the stored text must confirm a candidate (the pairs do not say it all;
+        ``sentence_pairs``: the index's pairs never cross a sentence break)."""
+        return (
+            not sentence_pairs
+            or len(self.syllables) > 2
+            or self.is_code
+            or any(s.exact for s in self.syllables)
+        )
 
 
 Unit = Syllable | Sequence
@@ -168,7 +175,8 @@ def has_exact(expr) -> bool:
 
 
 # --------------------------------------------------------------------------- evaluation
-Postings = Callable[[str, str], np.ndarray]  # (field, term) → live document numbers
+# (field, term) → (live document numbers ascending, term frequencies)
+Postings = Callable[[str, str], tuple[np.ndarray, np.ndarray]]
 Stored = Callable[[int], dict]  # document number → stored fields
 FilterMask = Callable[[str, str], np.ndarray]
 
@@ -183,9 +191,11 @@ class DocSets:
         stored: Stored,
         filters: FilterMask,
         confirmed: OrderedDict | None = None,
+        sentence_pairs: bool = True,
     ):
         """``confirmed``: sequences already checked against the stored text, kept by the
-        caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``)."""
+        caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``).
+        ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index."""
         self.live = live
         self.size = live.size
         self._postings = postings
@@ -193,6 +203,7 @@ class DocSets:
         self._filters = filters
         self._memo: dict = {}
         self._confirmed = OrderedDict() if confirmed is None else confirmed
+        self._sentence_pairs = sentence_pairs
 
     def mask(self, expr) -> np.ndarray:
         """Live documents matching ``expr``."""
@@ -223,7 +234,7 @@ class DocSets:
         key = (fieldname, term)
         if key not in self._memo:
             out = np.zeros(self.size, dtype=bool)
-            out[self._postings(fieldname, term)] = True
+            out[self._postings(fieldname, term)[0]] = True
             self._memo[key] = out
         return self._memo[key]
 
@@ -232,6 +243,19 @@ class DocSets:
         if syl.exact:
             return self._term(fieldname, syl.text)
         return self._term(f"{fieldname}_fold", syl.folded)
+
+    def _within_sentences(self, fieldname: str, pair: str) -> np.ndarray:
+        """Documents holding the folded ``pair`` inside one sentence of ``fieldname``: more
+        occurrences in ``*_pairs`` (all) than in ``*_breaks`` (across a break)."""
+        if not self._sentence_pairs:
+            return self._term(f"{fieldname}_pairs", pair)
+        ids, tfs = self._postings(f"{fieldname}_pairs", pair)
+        crossing = np.zeros(self.size, dtype=np.float32)
+        cross_ids, cross_tfs = self._postings(f"{fieldname}_breaks", pair)
+        crossing[cross_ids] = cross_tfs
+        out = np.zeros(self.size, dtype=bool)
+        out[ids[tfs > crossing[ids]]] = True
+        return out
 
     def _leaf(self, leaf: Leaf) -> np.ndarray:
         unit = leaf.unit
@@ -246,10 +270,10 @@ class DocSets:
     def _sequence(self, seq: Sequence, fieldname: str) -> np.ndarray:
         cand = self.live.copy()
         for pair in seq.pairs():
-            cand &= self._term(f"{fieldname}_pairs", pair)
+            cand &= self._within_sentences(fieldname, pair)
         for syl in seq.syllables:
             cand &= self.syllable_mask(syl, fieldname)
-        if not seq.needs_text() or not cand.any():
+        if not seq.needs_text(self._sentence_pairs) or not cand.any():
             return cand
         key = (seq, fieldname)
         known = self._confirmed.get(key)
@@ -268,25 +292,49 @@ class DocSets:
 
 
 # --------------------------------------------------------------------------- text
+def _fold_classes() -> dict[str, str]:
+    """Each unaccented lowercase letter → a regex class of every lowercase letter that
+    folds to it (``a`` → ``[aàáảãạăằ…]``, ``d`` → ``[dđ]``)."""
+    variants: dict[str, set[str]] = {}
+    for code in list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(code)
+        if ch.lower() != ch:
+            continue
+        base = fold_diacritics(ch)
+        if len(base) == 1 and base.isascii() and base.isalpha():
+            variants.setdefault(base, set()).add(ch)
+    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in variants.items()}
+
+
+_FOLD_CLASSES = _fold_classes()
+
+
 def _syllable_regex(syl: Syllable, index: int) -> str:
-    body = f"(?P<s{index}>{re.escape(syl.folded)})"
-    if _HAN.fullmatch(syl.folded):
+    """A syllable in lowercased text: as typed when typed with diacritics, else any
+    letter that folds to each of its letters."""
+    if syl.exact:
+        body = re.escape(syl.text)
+    else:
+        body = "".join(_FOLD_CLASSES.get(ch, re.escape(ch)) for ch in syl.folded)
+    body = f"(?P<s{index}>{body})"
+    if _HAN.fullmatch(syl.text):
         return body
     return f"(?<!{_NOT_HAN_LETTER}){body}(?!{_NOT_HAN_LETTER})"
 
 
 def _separator_regex(sep: str) -> str:
-    if sep in _HYPHENS:
-        return f"[{_HYPHENS}]"
+    """A typed ``/`` or dash matches either (``28/5`` = ``28-5``, ``NĐ-CP`` = ``NĐ–CP``);
+    other punctuation matches itself."""
+    if sep in _HYPHENS or sep == "/":
+        return f"[{_HYPHENS}/]"  # the leading "-" is literal
     return re.escape(sep)
 
 
 class SequencePattern:
     """Finds a unit in a text by the rules of the module docstring.
 
-    Runs on the normalised, lowercased and folded text (all three keep NFC text's
-    length), then checks the syllables typed with diacritics against the unfolded text
-    and that no phrase gap crosses a sentence break.
+    Runs on the normalised, lowercased text (both keep NFC text's length), then checks
+    that no phrase gap crosses a sentence break.
     """
 
     def __init__(self, unit: Unit):
@@ -307,19 +355,11 @@ class SequencePattern:
         """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``)."""
         norm = normalize_text(text)
         lower = norm.lower()
-        folded = fold_diacritics(lower)
-        if len(folded) != len(lower):
-            return []
         seq, out, breaks = self.seq, [], None
-        for m in self.regex.finditer(folded):
-            if any(
-                syl.exact and lower[m.start(f"s{i}") : m.end(f"s{i}")] != syl.text
-                for i, syl in enumerate(seq.syllables)
-            ):
-                continue
+        for m in self.regex.finditer(lower):
             if not seq.is_code and len(seq.syllables) > 1:
                 gaps = [m.span(f"g{i}") for i in range(1, len(seq.syllables))]
-                if any(_BREAK_CHARS.search(folded, a, b) for a, b in gaps):
+                if any(_BREAK_CHARS.search(lower, a, b) for a, b in gaps):
                     breaks = sentence_breaks(norm) if breaks is None else breaks
                     if any(a <= b_ < b for a, b in gaps for b_ in breaks):
                         continue

@@ -174,6 +174,9 @@ class SnapshotHolder:
         )
         if self.prepare is not None:
             self.prepare(snap)
+        if not (self.warm_postings or self.prefetch or previous is not None):
+            snap.postings.warmed.set()  # nothing to read ahead (a one-query process)
+            return snap
         own = segments.reader_over(ix, reader)  # the warming thread's own files
         threading.Thread(
             target=_warm,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from indexer.analysis import (
     _PYVI_PATTERN,
+    TONE_MARKS,
     analyze,
     canonical_tones,
     exact_analyzer,
@@ -54,8 +55,11 @@ def test_tone_placement_leaves_other_syllables_alone():
         assert normalize_text(word) == word
 
 
+_TONED = "".join(unicodedata.normalize("NFC", v + m) for v in "aăâeêioôơuưy" for m in TONE_MARKS)
+_PLAIN = "aăâeêioôơuưy"
+# a word holding a toned vowel next to another vowel (where a mark can be misplaced)
 _WORD_WITH_AMBIGUOUS_PAIR = re.compile(
-    r"[^\W\d_]*(?:[òóỏõọùúủũụÒÓỎÕỌÙÚỦŨỤ][aeyAEY]|[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ])[^\W\d_]*"
+    rf"(?i)[^\W\d_]*(?:[{_TONED}][{_PLAIN}]|[{_PLAIN}][{_TONED}])[^\W\d_]*"
 )
 
 
@@ -156,3 +160,36 @@ def test_loading_pyvi_leaves_no_model_file_behind(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[(0, 6)]"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_segmenting_does_not_import_scikit_learn():
+    """pyvi's model is opened through python-crfsuite: a one-query process (the CLI)
+    does not pay for scikit-learn's import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from indexer.analysis import pyvi_word_spans;"
+        "assert pyvi_word_spans('Thành ủy Hà Nội kiểm tra'); assert 'sklearn' not in sys.modules"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_lazy_folding_table_folds_every_code_point_as_deciding_them_all():
+    """Combining marks are decided on first sight: the result for each of the 1.1 million
+    code points is what the eager table (every ``unicodedata.combining`` mark dropped)
+    gave."""
+    import unicodedata
+
+    from indexer import analysis
+
+    letters = dict(analysis._build_fold_table())
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    expected = "".join(
+        letters[ord(ch)] if ord(ch) in letters else ("" if unicodedata.combining(ch) else ch)
+        for ch in text
+    )
+    assert analysis.fold_diacritics(text) == expected

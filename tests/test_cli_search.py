@@ -158,3 +158,38 @@ def test_search_does_not_load_what_one_query_does_not_need(demo_index):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_serve_answers_over_http(demo_index):
+    """``vnsearch serve`` runs gunicorn over the index (what ``make serve`` does)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    from urllib.request import urlopen
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = Path(sys.executable).parent / "vnsearch"
+    proc = subprocess.Popen(
+        [str(script), "serve", "--index", str(demo_index), "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as resp:
+                    assert json.load(resp)["documents"] > 30
+                    break
+            except OSError:
+                assert proc.poll() is None, "vnsearch serve exited"
+                assert time.monotonic() < deadline, "vnsearch serve did not answer"
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -92,7 +92,7 @@ def test_full_disk_keeps_the_old_index_and_cleans_up(small_disk, tmp_path, capsy
     assert code == 0, err
     before = doc_ids(Path(index))
     live = store.current_generation(Path(index))
-    filler = fill(small_disk, 60_000)
+    filler = fill(small_disk, 120_000)  # room for a delete (its TOC holds the schema)
     source = big_jsonl(tmp_path / "big.jsonl", 150)
 
     for jobs in ("1", "2"):  # one writer here, or builder processes

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from api import create_app
 from indexer.analysis import (
     analyze,
+    break_pair_analyzer,
     exact_analyzer,
     fold_diacritics,
     normalize_text,
@@ -71,6 +72,12 @@ def found(engine: Engine, q: str, **params) -> set[str]:
 )
 def test_diacritics_typed_narrow_the_match_per_syllable(fx, q, expected):
     assert found(fx, q) == expected
+
+
+def test_one_tone_placement_including_misplaced_marks():
+    for typed, placed in [("hoà", "hòa"), ("thuỷ", "thủy"), ("baỏ", "bảo"), ("BAỎ", "BẢO")]:
+        assert normalize_text(typed) == placed
+        assert analyze(exact_analyzer(), typed) == analyze(exact_analyzer(), placed)
 
 
 def test_exact_reading_that_matches_nothing_answers_with_the_folded_one(fx):
@@ -128,8 +135,10 @@ def test_a_phrase_typed_with_diacritics_is_exact(fx):
 
 
 def test_phrase_does_not_cross_a_sentence():
-    terms = analyze(pair_analyzer(), "Xăng tăng giá. Vàng miếng giảm; TP. Hồ Chí Minh")
-    assert "gia_vang" not in terms and "vang_mieng" in terms and "tp_ho" in terms
+    text = "Xăng tăng giá. Vàng miếng giảm; TP. Hồ Chí Minh"
+    pairs = analyze(pair_analyzer(), text)
+    assert "gia_vang" in pairs and "vang_mieng" in pairs and "tp_ho" in pairs
+    assert analyze(break_pair_analyzer(), text) == ["gia_vang"]  # the one across a break
 
 
 # --------------------------------------------------------------------------- rule 4
@@ -137,6 +146,14 @@ def test_phrase_does_not_cross_a_sentence():
 def test_codes_are_tokens(fx, code):
     assert found(fx, code) == {"codes"}  # not "scattered", which holds the pieces
     assert found(fx, f'"{code}"') == {"codes"}
+
+
+def test_a_slash_and_a_dash_are_one_separator():
+    from search.matching import Sequence, Syllable, pattern_for
+
+    date = pattern_for(Sequence((Syllable("28"), Syllable("5")), ("/",)))
+    assert date.found_in("ngày 28-5, tại") and date.found_in("ngày 28/5.")
+    assert not date.found_in("ngày 28.5") and not date.found_in("128/5")
 
 
 def test_code_pieces_alone_still_match_as_words(fx):
@@ -263,3 +280,9 @@ def test_export_rows_equal_total(client, q, sort):
     total = client.simulate_get("/search", params={"q": q, "sort": sort}).json["total"]
     resp = client.simulate_get("/export", params={"q": q, "sort": sort})
     assert len(resp.text.splitlines()) == total == int(resp.headers["x-total-count"])
+
+
+def test_the_compatibility_scan_finds_every_mapped_character():
+    from indexer.analysis import _COMPAT_CHARS, _COMPAT_TABLE
+
+    assert all(_COMPAT_CHARS.fullmatch(chr(code)) for code in _COMPAT_TABLE)

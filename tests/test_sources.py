@@ -286,3 +286,20 @@ def test_demo_bad_folder_reports_exactly_the_expected_errors() -> None:
         f"{bad / 'mixed.jsonl'}:4",
     ]
     assert [a.origin for a in articles] == [f"{bad / 'mixed.jsonl'}:{n}" for n in (1, 3, 5)]
+
+
+def test_lone_surrogates_are_replaced_and_noted_in_every_text_field(tmp_path: Path) -> None:
+    line = (
+        '{"id": "s\\ud800", "title": "T\\udc00", "body": "B\\ud83d\\ude00 ok",'
+        ' "category": ["Y t\\u1ebf", "Ph\\udfff"], "categories": ["X\\ud801"], "source": "S\\ud802"}'
+    )
+    (tmp_path / "s.jsonl").write_text(line + "\n", encoding="utf-8")
+    (article,), errors = read([tmp_path / "s.jsonl"])
+    assert errors == []
+    assert article.id == "s\ufffd" and article.title == "T\ufffd"
+    assert article.body == "B\U0001f600 ok"  # a valid pair is an emoji, left alone
+    assert article.category == "Y tế > Ph\ufffd" and "X\ufffd" in article.categories
+    assert article.source == "S\ufffd"
+    assert len(article.notes) == 5 and all("U+FFFD" in n for n in article.notes)
+    for text in (article.id, article.title, article.category, *article.categories):
+        text.encode("utf-8")  # all writable

@@ -1,0 +1,52 @@
+"""bench.scale's parts that do not need the shared corpus: alternation, the tantivy peer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import scale
+from bench.peers import fold, words
+
+DEMO = Path(__file__).resolve().parents[1] / "demo" / "articles.jsonl"
+
+
+def test_queries_alternate_which_engine_goes_first():
+    calls = []
+    mine, theirs = scale.alternate(
+        ["a", "b", "c"], lambda q: calls.append(("ours", q)), lambda q: calls.append(("peer", q))
+    )
+    assert calls == [("ours", "a"), ("peer", "a"), ("peer", "b"), ("ours", "b")] + [
+        ("ours", "c"),
+        ("peer", "c"),
+    ]
+    assert len(mine) == len(theirs) == 3
+
+
+def test_copies_get_suffixed_ids_and_the_first_keeps_its_own():
+    assert scale._copy({"id": "vntc/1"}, 0) == {"id": "vntc/1"}
+    assert scale._copy({"id": "vntc/1"}, 3) == {"id": "vntc/1~r3"}
+
+
+def test_tantivy_peer_counts_every_article_holding_a_folded_word(tmp_path):
+    pytest.importorskip("tantivy")  # the bench extra
+    from bench.peers import TantivyPeer
+
+    articles = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()]
+    peer = TantivyPeer(tmp_path / "tv")
+    assert peer.build(articles) == len(articles)
+    peer.open()
+    for query in ("đảng", "dai hoi", "Hà Nội"):
+        wanted = set(words(fold(query)))
+        holding = {
+            a["id"]
+            for a in articles
+            if wanted & set(words(fold(f"{a.get('title') or ''} {a.get('body') or ''}")))
+        }
+        ids, count, categories = peer.search_with_facets(query)
+        assert count == len(holding) > 0, query
+        assert set(ids) <= holding and len(ids) == min(10, len(holding))
+        buckets = categories["cats"]["buckets"]
+        assert sum(b["doc_count"] for b in buckets) <= count
