@@ -8,7 +8,7 @@ module reads ``os.environ`` on its own and tests build apps with their own ``Set
 variable                    meaning                                          default
 =========================== ================================================ ==============
 ``VNSEARCH_INDEX``          the index directory                              ``index_data``
-``VNSEARCH_WARM_POSTINGS``  postings each worker reads ahead (0: none)       32,000,000
+``VNSEARCH_WARM_POSTINGS``  postings each worker reads ahead (0: none)       2% of free RAM
 ``VNSEARCH_PREFETCH``       read the index files into the page cache (0/1)   1
 ``VNSEARCH_CORS_ORIGINS``   comma-separated origins allowed to call the API  none
 ``VNSEARCH_EXPORT``         ``off``, ``public`` or ``key``                   ``public``
@@ -54,7 +54,9 @@ class Settings:
     """Everything a deployment may change; the defaults serve the demo on one machine."""
 
     index: Path = DEFAULT_INDEX
-    warm_postings: int = WARM_POSTINGS  # postings each worker reads ahead; 0 reads none
+    # postings each worker reads ahead and keeps; 0 reads none; None: a share of the
+    # available memory (``search.pagecache.warm_budget``)
+    warm_postings: int | None = WARM_POSTINGS
     prefetch: bool = True  # read each new generation's files into the page cache
     cors_origins: tuple[str, ...] = ()  # origins whose pages may call the API
     export: str = "public"  # "off", "public" or "key" (then ``export_key`` is required)
@@ -192,7 +194,7 @@ def _analytics(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
+def _count(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     raw = (env.get(name) or "").strip().replace("_", "")
     if not raw:
         return default

@@ -232,3 +232,98 @@ def run_related(engine: Engine, qrels: list[dict], k: int = 10) -> tuple[dict, f
     for q in qrels:
         run[q["qid"]] = engine.related(q["article"], k)
     return run, time.perf_counter() - start
+
+
+class TantivyPeer:
+    """tantivy (``pip install tantivy``, the ``bench`` extra; never used by the product):
+    title and body of folded syllables (no diacritics, ``đ`` → ``d``, tantivy's default
+    tokenizer), a raw fast ``category`` field; a search is the OR of the query's words,
+    the title boosted 2, top 10 with the exact count and a category aggregation."""
+
+    def __init__(self, path: str | Path, heap_bytes: int = 512 << 20):
+        import tantivy
+
+        self.tantivy = tantivy
+        self.path = Path(path)
+        self.heap_bytes = heap_bytes
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("title", index_option="freq")
+        builder.add_text_field("body", index_option="freq")
+        builder.add_text_field("category", fast=True, tokenizer_name="raw")
+        self.schema = builder.build()
+        self.build_seconds = 0.0
+        self.index = None
+
+    def exists(self) -> bool:
+        """Whether a built index is in ``path``."""
+        return self.path.is_dir() and self.tantivy.Index.exists(str(self.path))
+
+    def build(self, articles: Iterable[Any]) -> int:
+        """Index ``articles`` anew; return how many (``build_seconds`` holds the time)."""
+        start = time.perf_counter()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
+        index = self.tantivy.Index(self.schema, path=str(self.path))
+        writer = index.writer(self.heap_bytes)
+        count = 0
+        for article in articles:
+            doc_id, title, body = article_fields(article)
+            category = (article.get("category") if isinstance(article, dict) else None) or ""
+            writer.add_document(
+                self.tantivy.Document(
+                    id=doc_id, title=fold(title), body=fold(body), category=category
+                )
+            )
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
+        self.build_seconds = time.perf_counter() - start
+        return count
+
+    def open(self) -> None:
+        self.index = self.tantivy.Index.open(str(self.path))
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def query(self, text: str):
+        """The OR of the folded words, title boosted 2."""
+        tantivy = self.tantivy
+        clauses = []
+        for word in dict.fromkeys(words(fold(text))):
+            clauses.append(
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self.schema, "title", word), 2.0
+                    ),
+                )
+            )
+            clauses.append(
+                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "body", word))
+            )
+        return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.empty_query()
+
+    def search_with_facets(self, text: str, k: int = 10) -> tuple[list[str], int, dict]:
+        """(top ids, total count, category counts) of a query."""
+        query = self.query(text)
+        found = self.searcher.search(query, k, count=True)
+        ids = [self.searcher.doc(address)["id"][0] for _, address in found.hits]
+        aggs = self.searcher.aggregate(
+            query, {"cats": {"terms": {"field": "category", "size": 20}}}
+        )
+        return ids, found.count, aggs
+
+    def search(self, query: str, k: int = 10) -> list[str]:
+        return self.search_with_facets(query, k)[0]
+
+    def related(self, article_id: str, k: int = 10) -> list[str]:
+        raise NotImplementedError("the tantivy peer measures search only")
+
+
+def fold(text: str) -> str:
+    """Lowercase NFC without diacritics, ``đ`` as ``d`` (what the tantivy peer indexes;
+    the same folding table as our accent-free fields)."""
+    from indexer.analysis import fold_diacritics
+
+    return fold_diacritics(unicodedata.normalize("NFC", text or "").lower())

@@ -379,7 +379,7 @@ def _split_run(
     # Leading honorific or title written with a capital ("Ông Trần ...", "Đ/c ..."), or a
     # familiar form of address opening the sentence ("Anh Sơn (trưởng ấp 3) dẫn đoàn").
     familiar = False
-    while toks and lex.kinds.get(_mention_key(toks[0][1])) in {"courtesy", "comrade"}:
+    while toks and lex.kinds.get(_head_key(toks[0][1])) in {"courtesy", "comrade"}:
         toks.pop(0)
     if (
         len(toks) > 1
@@ -569,6 +569,8 @@ def _gap_ok(gap: str, lex: Lexicon) -> bool:
     return lex.breaker_re.search(_lowercase_words(gap)) is None
 
 
+# "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
+_AFFAIR = re.compile(rf"(?:(?<![{_U}])\b[{_L}]+|\b[{_U}]{{2,}})\s+vụ\s*$")
 _AT_A_PLACE = re.compile(rf"(?<!\w)ở\s+(?=[{_U}])")
 _LIST_TAIL = re.compile(r"(?<!\w)và\s*$")
 
@@ -613,6 +615,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         gap = _APPOSITION_TAIL.sub("", gap) + " "
         if gap.strip() and not _gap_ok(gap, lex):
             return None
+        if _AFFAIR.search(gap):
+            return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
         if m.kind == "foreign" and not _foreign_gap_ok(gap):
             return None
         if kind == "comrade":
@@ -667,7 +671,13 @@ def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
     rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
     if trigger.group("unit"):
         return "position"
-    return lex.kinds.get(_mention_key(trigger.group("head") or trigger.group("abbr") or ""))
+    return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))
+
+
+@lru_cache(maxsize=8192)
+def _head_key(head: str) -> str:
+    """``_mention_key`` of a title as written (few distinct ones: cached)."""
+    return _mention_key(head)
 
 
 def _p2_positions(
@@ -873,7 +883,7 @@ def _titled(doc: _Doc, m: _Mention, triggers: list[re.Match[str]]) -> bool:
     """Whether a title is written right before a mention (``Trưởng thôn Khánh``)."""
     for t in triggers:
         if t.end() <= m.start and not doc.text[t.end() : m.start].strip():
-            head = _mention_key(t.group("head") or "")
+            head = _head_key(t.group("head") or "")
             return _kind(t, doc.lex) in _POSITION_KINDS and head not in doc.lex.generic_titles
     return False
 
@@ -964,17 +974,19 @@ def _merge(mentions: list[_Mention], doc: _Doc) -> list[Official]:
         _add_positions(official, m.positions)
     in_business = {_mention_key(doc.original[m.start : m.end]) for m in mentions if m.business}
     lex = doc.lex
-    business_article = (
-        len({_mention_key(h) for h in lex.business_context_re.findall(doc.text)}) >= 2
-    )
+    business_article = None  # worked out only when a bare business title asks
     kept = []
     for k, o in officials.items():
         if any(lex.public_re.search(p) for p in o.positions):
             kept.append(o)
         elif any(_may_stand_for(b, k) for b in in_business):
             continue  # written elsewhere with a company's position
-        elif business_article and all(lex.business_title_re.match(p) for p in o.positions):
-            continue  # "Chủ tịch Florentino Perez" in an article about a club
+        elif all(lex.business_title_re.match(p) for p in o.positions):
+            if business_article is None:
+                found = {_head_key(h) for h in lex.business_context_re.findall(doc.text)}
+                business_article = len(found) >= 2
+            if not business_article:
+                kept.append(o)  # else "Chủ tịch Florentino Perez" in an article about a club
         else:
             kept.append(o)
     return kept

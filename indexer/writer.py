@@ -8,6 +8,7 @@ what pyvi produced is kept in the segmentation cache, keyed by content.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import shutil
@@ -361,6 +362,7 @@ def index_paths(
                 _write_sharded(articles, ix, cache, jobs, summary, bar, report)
             else:
                 _write_serial(articles, ix, cache, jobs, summary, bar, report)
+            _derive_arrays(Path(ix.storage.folder))
             if gen is not None:
                 store.finish_generation(gen)
             else:
@@ -376,6 +378,18 @@ def index_paths(
         _record_run(root, paths, rebuild, tombstones, seen, report)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _derive_arrays(folder: Path) -> None:
+    """Write the posting arrays of the segments just committed (``indexer.segments.arrays``).
+
+    They only save readers time (a reader without them decodes through Whoosh, and builds
+    them itself), so a failure here is logged, not raised: the articles are in.
+    """
+    try:
+        segments.ensure_index_arrays(folder)
+    except Exception as exc:  # noqa: BLE001 - derived files: never fail a committed run
+        logging.getLogger(__name__).warning("posting arrays not derived: %s", exc)
 
 
 def _remove_partial(root: Path, gen: Path | None) -> None:
@@ -429,6 +443,7 @@ def delete_ids(ids: list[str], root: Path, lock_wait: float = 5.0) -> list[str]:
                 writer.cancel()
                 _remove_partial(root, None)
                 raise
+            _derive_arrays(Path(ix.storage.folder))  # a deletion may have merged segments
             store.sync_changed(Path(ix.storage.folder), wall_start)
             tombstones = store.read_tombstones(root)
             if not tombstones.issuperset(found):

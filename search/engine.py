@@ -7,6 +7,7 @@ request never mixes two commits.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import store
+from indexer import segments, store
 from indexer.analysis import load_segmenter
+from search import pagecache
 from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import to_iso
@@ -80,7 +82,7 @@ class Engine:
         self,
         root: Path | str | None = None,
         *,
-        warm_postings: int = WARM_POSTINGS,
+        warm_postings: int | None = WARM_POSTINGS,
         prefetch: bool = True,
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
@@ -343,6 +345,24 @@ class Engine:
             },
             "index_size_bytes": facts["size_bytes"],
             "last_update": facts["last_update"],
+            "worker": self.worker_memory(snap),
+        }
+
+    def worker_memory(self, snap=None) -> dict:
+        """This process's memory (``pagecache.process_memory``: resident, shared, private
+        and proportional bytes; None off Linux), the posting lists it holds of its own,
+        its budget for them, and the mapped posting arrays it reads in place."""
+        snap = snap or self.snapshot()
+        postings = snap.postings
+        mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
+        return {
+            "pid": os.getpid(),
+            "memory_bytes": pagecache.process_memory(),
+            "held_postings": postings.held,
+            "postings_budget": postings.budget,
+            "mapped_segments": sum(m is not None for m in mapped),
+            "segments": len(mapped),
+            "mapped_bytes": sum(m.size() for m in mapped if m is not None),
         }
 
     def is_warm(self) -> bool:

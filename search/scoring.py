@@ -26,15 +26,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer import segments
+from search import pagecache
 
 B = 0.75
 K1 = 1.2
 TITLE_WEIGHT = 2.0  # an occurrence in an article's own title counts as two in its body
 DERIVED_TITLE_WEIGHT = 1.0  # a title derived from the first sentence is body text
 WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
-# Postings a worker reads ahead by default (``Settings.warm_postings``): about 12 bytes
-# each, so 0.4-0.5 GB a worker; the budget was chosen on the 85k index (docs/benchmarks.md)
-WARM_POSTINGS = 32_000_000
+# Postings a worker reads ahead and keeps (``Settings.warm_postings``); None: a share of
+# the machine's available memory (``pagecache.warm_budget``). Segments with mapped
+# posting arrays (``indexer.segments.arrays``) are not read ahead: every worker reads
+# them in place from the shared page cache. Before those arrays, on the 85k benchmark
+# index 4M postings (the 59 longest lists) left the search-box p95 at 52 ms in-process
+# and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
+WARM_POSTINGS: int | None = None
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -72,12 +77,16 @@ class Bag:
 class PostingStore:
     """Posting lists as arrays, document lengths per field, and BM25 statistics."""
 
-    def __init__(self, reader, live: np.ndarray, capacity: int = 4096):
+    def __init__(self, reader, live: np.ndarray, capacity: int = 4096, budget: int | None = None):
+        """``capacity``: lists kept at most; ``budget``: postings kept at most (None:
+        ``pagecache.warm_budget()``, a share of the available memory)."""
         self.reader = reader
         self.live = live
         self.size = reader.doc_count_all()
         self.doc_count = reader.doc_count_all()
         self.capacity = capacity
+        self.budget = pagecache.warm_budget() if budget is None else budget
+        self.held = 0  # postings in the cache
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
@@ -129,9 +138,11 @@ class PostingStore:
         else:
             result = EMPTY
         with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = result
+                self.held += result[0].size
+            while self._cache and (len(self._cache) > self.capacity or self.held > self.budget):
+                self.held -= self._cache.popitem(last=False)[1][0].size
         return result
 
     def segment_postings(
@@ -156,23 +167,28 @@ class PostingStore:
         self,
         reader=None,
         fields: tuple[str, ...] = WARM_FIELDS,
-        budget: int = WARM_POSTINGS,
+        budget: int | None = WARM_POSTINGS,
         previous: PostingStore | None = None,
     ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
         Runs once per snapshot in a background thread; stops at ``budget`` postings
-        (about 12 bytes each; ``Settings.warm_postings`` in a served app) or when the snapshot is
-        closed. Returns postings read. With ``previous`` (the store of the snapshot
-        this one replaces), segments both share are copied from its cache: after a
-        commit that adds a small segment only that segment is read.
+        (about 12 bytes each; ``Settings.warm_postings`` in a served app; None: the
+        store's own budget, a share of the available memory) or when the snapshot is
+        closed. Returns postings read. Nothing is read when every segment has mapped
+        posting arrays (the page cache holds them for all workers). With ``previous``
+        (the store of the snapshot this one replaces), segments both share are copied
+        from its cache: after a commit that adds a small segment only that segment is read.
         """
         from whoosh.reading import ReaderClosed
 
         own = reader or self.reader
+        budget = self.budget if budget is None else min(budget, self.budget)
         try:
             for fieldname in fields:
                 self.lengths(fieldname, own)
+            if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
+                return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
                 if read + df > budget:

@@ -93,13 +93,15 @@ def _warm(
     reader,
     folder: str,
     previous: PostingStore | None = None,
-    budget: int = WARM_POSTINGS,
+    budget: int | None = WARM_POSTINGS,
     prefetch: bool = True,
 ) -> None:
-    """Fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
+    """Build the posting arrays of segments that lack them (``indexer.segments.arrays``),
+    fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
     then read up to ``budget`` postings of the longest lists ahead of queries through the
     thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds)."""
     try:
+        segments.ensure_arrays(reader)  # missing or stale: rebuilt (once, by one process)
         if prefetch:
             pagecache.prefetch(folder)
         postings.warm(reader, budget=budget, previous=previous)
@@ -114,7 +116,7 @@ class SnapshotHolder:
         self,
         root: Path,
         *,
-        warm_postings: int = WARM_POSTINGS,
+        warm_postings: int | None = WARM_POSTINGS,
         prefetch: bool = True,
         prepare: Callable[[Snapshot], None] | None = None,
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
@@ -164,7 +166,12 @@ class SnapshotHolder:
         reader = searcher.reader()
         table = DocTable(reader)
         key = (store.current_generation(self.root) or gen, ix.latest_generation())
-        snap = Snapshot(searcher, table, key, PostingStore(reader, table.live))
+        snap = Snapshot(
+            searcher,
+            table,
+            key,
+            PostingStore(reader, table.live, budget=self.warm_postings or None),
+        )
         if self.prepare is not None:
             self.prepare(snap)
         own = segments.reader_over(ix, reader)  # the warming thread's own files

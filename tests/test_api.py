@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 
@@ -517,6 +518,11 @@ def test_stats(client, everything):
     assert stats["date_range"] == {"from": dates[0], "to": dates[-1]}
     assert stats["index_size_bytes"] > 0
     assert stats["last_update"]
+    worker = stats["worker"]  # the process that answered, and what it holds of its own
+    assert worker["pid"] == os.getpid()
+    assert worker["memory_bytes"]["resident"] >= worker["memory_bytes"]["private"] > 0
+    assert worker["segments"] >= 1 and worker["mapped_segments"] == worker["segments"]
+    assert worker["mapped_bytes"] > 0 and 0 <= worker["held_postings"] <= worker["postings_budget"]
 
 
 def test_answer_shape(client):

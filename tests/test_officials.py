@@ -411,6 +411,11 @@ def test_business_articles_and_public_bodies(text, expected):
             "Tưởng niệm Chủ tịch Tôn Đức Thắng Các đại biểu dâng hương.",
             {"Tôn Đức Thắng": ["Chủ tịch"]},
         ),
+        # "vụ" (affair) before a name: the title is not that person's
+        ("Các lãnh đạo Ủy ban TDTT vụ Leroux đã im lặng.", {}),
+        ("Bộ trưởng Nội vụ Đỗ Văn Trọng cho biết.", {"Đỗ Văn Trọng": ["Bộ trưởng Nội vụ"]}),
+        # a sales office is a company's
+        ("Ông Kenji Sato, Trưởng phòng bán hàng, cho biết xe mới rất bền.", {}),
         # names of the Central Highlands peoples
         ("Ông A Brôi - Chủ tịch xã Đắk Tô chỉ đạo.", {"A Brôi": ["Chủ tịch xã Đắk Tô"]}),
     ],

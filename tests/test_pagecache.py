@@ -111,3 +111,47 @@ def test_a_container_limit_caps_the_available_memory(tmp_path, monkeypatch, v2, 
     assert available is not None and available > 0
     if expected is not None:
         assert available <= expected
+
+
+def test_workers_share_the_mapped_posting_arrays(demo_index, tmp_path):
+    """Two processes reading one segment's posting arrays: the pages count as shared in
+    both (one copy in the page cache), not as each one's private memory."""
+    if pagecache.process_memory() is None:
+        pytest.skip("no /proc/<pid>/smaps_rollup here")
+    gen = store.current_generation(demo_index)
+    files = sorted(gen.glob("*.postings_arrays"))
+    assert files, "the writer derives posting arrays at commit"
+    big = tmp_path / "MAIN_shared.postings_arrays"  # a file large enough to measure
+    big.write_bytes(b"\x01" * (16 << 20))
+    touch = (
+        "import mmap, sys, time\n"
+        "f = open(sys.argv[1], 'rb'); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
+        "s = sum(m[i] for i in range(0, len(m), 4096)); print(s, flush=True); time.sleep(30)\n"
+    )
+    children = [
+        subprocess.Popen(
+            [os.sys.executable, "-c", touch, str(big)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        for child in children:
+            assert child.stdout.readline().strip() == str(4096)
+        for child in children:
+            memory = pagecache.process_memory(child.pid)
+            assert memory["shared"] >= 15 << 20, memory
+            assert memory["private"] < memory["shared"]
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+
+
+def test_the_warm_budget_is_a_share_of_the_available_memory():
+    available = pagecache.available_memory()
+    if available is None:
+        pytest.skip("the available memory is not known here")
+    small, large = pagecache.warm_budget(0.01), pagecache.warm_budget(0.04)
+    assert 0 < small < large
+    assert abs(large / small - 4) < 0.5  # proportional (the available memory moves a little)
+    assert pagecache.warm_budget() <= pagecache.WARM_SHARE * available / 6

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import shutil
+import time
 import unicodedata
 import warnings
 from pathlib import Path
@@ -20,6 +22,8 @@ from whoosh.writing import SegmentWriter
 
 from indexer import segments, store
 from indexer.schema import build_schema
+from indexer.segments import arrays
+from indexer.segments.reading import whoosh_postings
 from indexer.segments.writing import BulkWriter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,6 +228,123 @@ def test_posting_arrays_equal_whoosh_postings(index_dir):
                 terms += 1
     ix.close()
     assert terms > 1000
+
+
+@pytest.fixture(scope="module")
+def mapped_dir(index_dir, tmp_path_factory) -> Path:
+    """A copy of ``index_dir`` whose segments all have posting arrays of every term."""
+    directory = tmp_path_factory.mktemp("mapped") / "ix"
+    shutil.copytree(index_dir, directory)
+    for stale in directory.glob(f"*{arrays.SUFFIX}"):
+        stale.unlink()
+    ix = segments.open_index(directory)
+    with ix.reader() as reader:
+        written = segments.ensure_arrays(reader, min_df=1)
+        assert len(written) == len(list(reader.leaf_readers()))
+    ix.close()
+    return directory
+
+
+def test_mapped_arrays_equal_whoosh_postings(mapped_dir):
+    """Every term of every derived field is in its segment's mapped file, and the mapped
+    ids and weights (live ones) are Whoosh's public ``postings()``, per segment; the
+    block maxima are the largest weight of each run of ``BLOCK`` postings."""
+    ix = segments.open_index(mapped_dir)
+    terms = 0
+    with ix.reader() as reader:
+        live = segments.live_documents(reader)
+        leaves = list(reader.leaf_readers())
+        fields = [
+            f for f in reader.indexed_field_names() if f in arrays._derived_fields(reader.schema)
+        ]
+        assert {"body", "body_fold", "title", "title_fold", "body_pairs"} <= set(fields)
+        for leaf, offset in leaves:
+            mapped = segments.arrays_for(leaf)
+            assert mapped is not None and mapped.matches(arrays.segment_identity(leaf))
+            for fieldname in fields:
+                for tbytes in leaf.lexicon(fieldname):
+                    found = mapped.lookup(fieldname, tbytes)
+                    if len(tbytes) > arrays.MAX_KEY or b"\x00" in tbytes:
+                        assert found is None
+                        continue
+                    assert found is not None, (fieldname, tbytes)
+                    ids, tfs = found[0].astype(np.int64), found[1].astype(np.float32)
+                    decoded = whoosh_postings(leaf, fieldname, tbytes)
+                    assert ids.tolist() == decoded[0].tolist()
+                    assert tfs.tolist() == decoded[1].tolist()
+                    keep = live[ids + offset]
+                    expected = _public_arrays(leaf.postings(fieldname, tbytes))
+                    assert (ids[keep].tolist(), tfs[keep].tolist()) == expected, (fieldname, tbytes)
+                    served = segments.term_postings(leaf, fieldname, tbytes)
+                    assert served[0].dtype == np.int64 and served[1].dtype == np.float32
+                    assert served[0].tolist() == ids.tolist()
+                    maxima = mapped.block_maxima(fieldname, tbytes)
+                    runs = [
+                        max(tfs[i : i + arrays.BLOCK]) for i in range(0, len(tfs), arrays.BLOCK)
+                    ]
+                    assert maxima.tolist() == runs
+                    terms += 1
+                assert mapped.lookup(fieldname, b"no-such-term-anywhere") is None
+    ix.close()
+    assert terms > 1000
+
+
+def test_missing_or_stale_arrays_are_rebuilt(mapped_dir, tmp_path):
+    """A segment whose file is missing, or belongs to another segment, or is cut short,
+    reads through Whoosh (the same postings) until ``ensure_arrays`` writes it again."""
+    directory = tmp_path / "ix"
+    shutil.copytree(mapped_dir, directory)
+    files = sorted(directory.glob(f"*{arrays.SUFFIX}"))
+    files[0].unlink()
+    if len(files) > 1:  # another segment's file under this one's name: stale
+        shutil.copy(files[2 % len(files)] if len(files) > 2 else files[1], files[0])
+    if len(files) > 1:
+        files[1].write_bytes(files[1].read_bytes()[:100])  # cut short: unreadable
+    ix = segments.open_index(directory)
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        by_path = {arrays.arrays_path(leaf): leaf for leaf in leaves}
+        broken = [by_path[p] for p in files[:2]]
+        assert all(segments.arrays_for(leaf) is None for leaf in broken)
+        tbytes = next(
+            t for t in broken[0].lexicon("body_fold") if broken[0].doc_frequency("body_fold", t) > 1
+        )
+        assert (
+            segments.term_postings(broken[0], "body_fold", tbytes)[0].tolist()
+            == whoosh_postings(broken[0], "body_fold", tbytes)[0].tolist()
+        )
+        written = segments.ensure_arrays(reader, min_df=1)
+        assert sorted(written) == sorted(files[:2])
+        assert segments.ensure_arrays(reader, min_df=1) == []  # nothing left to do
+        time.sleep(arrays.RECHECK_SECONDS)
+        for leaf in broken:
+            mapped = segments.arrays_for(leaf)
+            assert (
+                mapped is not None
+                and mapped.lookup(
+                    "body_fold",
+                    tbytes if leaf is broken[0] else next(iter(leaf.lexicon("body_fold"))),
+                )
+                is not None
+            )
+    ix.close()
+    assert not list(directory.glob("*.tmp")) and not list(directory.glob(".*.tmp"))
+
+
+def test_whoosh_removes_a_merged_segment_arrays(mapped_dir, tmp_path, demo_documents):
+    """The arrays file follows its segment: after a merge Whoosh's own clean-up deletes it,
+    and the writer's commit derives the merged segment's file."""
+    directory = tmp_path / "ix"
+    shutil.copytree(mapped_dir, directory)
+    before = {p.name for p in directory.glob(f"*{arrays.SUFFIX}")}
+    ix = segments.open_index(directory)
+    writer = ix.writer()
+    writer.add_document(**demo_documents[0] | {"id": "merged-extra"})
+    writer.commit(optimize=True)
+    ix.close()
+    segments.ensure_index_arrays(directory)
+    after = {p.name for p in directory.glob(f"*{arrays.SUFFIX}")}
+    assert len(after) == 1 and not (after & before)
 
 
 def test_term_tables_equal_whoosh_term_infos(index_dir):

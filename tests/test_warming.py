@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from indexer import segments
+from indexer import store as store_module
 from search.scoring import WARM_FIELDS, PostingStore
 
 
@@ -12,8 +15,30 @@ def fresh_store(engine) -> PostingStore:
     return PostingStore(snap.searcher.reader(), snap.table.live)
 
 
-def test_warming_reads_the_longest_lists_within_the_budget(engine):
+@pytest.fixture
+def unmapped_store(scratch_index):
+    """A store over the demo index whose segments have no posting arrays (Whoosh's blocks
+    are decoded: what read-ahead is for)."""
+    gen = store_module.current_generation(scratch_index)
+    for path in gen.glob("*.postings_arrays"):
+        path.unlink()
+    ix = segments.open_index(gen)
+    reader = ix.reader()
+    yield PostingStore(reader, segments.live_documents(reader))
+    reader.close()
+    ix.close()
+
+
+def test_mapped_segments_are_not_read_ahead(engine):
+    """Every worker reads mapped posting arrays in place: nothing is copied ahead."""
     store = fresh_store(engine)
+    assert all(segments.arrays_for(leaf) for leaf, _ in store.reader.leaf_readers())
+    assert store.warm(budget=10**9) == 0
+    assert not store._cache and store.held == 0 and store.warmed.is_set()
+
+
+def test_warming_reads_the_longest_lists_within_the_budget(unmapped_store):
+    store = unmapped_store
     reader = store.reader
     sizes = {
         (f, t.decode("utf-8")): reader.doc_frequency(f, t.decode("utf-8"))
@@ -30,8 +55,8 @@ def test_warming_reads_the_longest_lists_within_the_budget(engine):
     assert store.warmed.is_set()
 
 
-def test_a_zero_budget_reads_nothing(engine):
-    store = fresh_store(engine)
+def test_a_zero_budget_reads_nothing(unmapped_store):
+    store = unmapped_store
     assert store.warm(budget=0) == 0
     assert not store._cache and store.warmed.is_set()
 
@@ -56,7 +81,9 @@ def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(scratch_
         assert after is not before
         assert after.postings.warmed.wait(30)
         assert set(after.postings.segments) & set(before.postings.segments)
-        assert after.postings.reused > 0
+        # the writer derived the new segment's posting arrays at commit: all mapped
+        leaves = [leaf for leaf, _ in after.searcher.reader().leaf_readers()]
+        assert all(segments.arrays_for(leaf) is not None for leaf in leaves)
         disk = PostingStore(after.searcher.reader(), after.table.live)  # reads everything
         gone_doc = after.searcher.document_number(id=gone)
         assert gone_doc is None
@@ -70,3 +97,24 @@ def test_after_a_commit_shared_segments_come_from_the_previous_snapshot(scratch_
         assert gone not in engine.rank("đường", 1000)
     finally:
         engine.close()
+
+
+def test_after_a_commit_unmapped_shared_segments_come_from_the_previous_snapshot(
+    unmapped_store, scratch_index
+):
+    """Without posting arrays, a new snapshot's store copies the segments it shares with
+    the previous one from that one's cache instead of decoding them again."""
+    previous = unmapped_store
+    assert previous.warm(budget=10**9) > 0
+    ix = segments.open_index(store_module.current_generation(scratch_index))
+    reader = ix.reader()
+    try:
+        fresh = PostingStore(reader, segments.live_documents(reader))
+        fresh.warm(budget=10**9, previous=previous)
+        assert fresh.reused > 0
+        for key, (ids, tfs) in list(previous._cache.items()):
+            got = fresh.postings(*key)
+            assert np.array_equal(got[0], ids) and np.array_equal(got[1], tfs)
+    finally:
+        reader.close()
+        ix.close()

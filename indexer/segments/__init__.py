@@ -16,10 +16,15 @@ Reading (``reading``)
     frequency; ``field_lengths(leaf, field)``: each document's length; ``stored_fields_reader
     (leaf)``: stored fields by document number; ``live_documents(reader)``: the deletions as
     a mask; ``reader_over(ix, reader)``: a second reader over the same segments.
+Posting arrays (``arrays``)
+    ``ensure_arrays(reader)``, ``ensure_index_arrays(folder)``: decode each segment's long
+    lists once into a memory-mapped file beside it (rebuilt when missing or stale), which
+    ``term_postings`` then reads in place; ``arrays_for(leaf)``: one segment's mapped file.
 Writing (``writing``, imported on its own: it is the indexer's)
     ``BulkWriter``: a ``SegmentWriter`` that writes term-frequency postings in bulk.
 """
 
+from indexer.segments.arrays import arrays_for, ensure_arrays, ensure_index_arrays
 from indexer.segments.files import index_exists, open_index
 from indexer.segments.reading import (
     BYTE_LENGTHS,
@@ -34,6 +39,9 @@ from indexer.segments.reading import (
 
 __all__ = [
     "BYTE_LENGTHS",
+    "arrays_for",
+    "ensure_arrays",
+    "ensure_index_arrays",
     "fast_paths_available",
     "field_lengths",
     "field_terms",

@@ -24,6 +24,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from indexer.segments.arrays import arrays_for
+
 log = logging.getLogger(__name__)
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 # a length byte (Whoosh stores a field's length in one byte) → the length it stands for
@@ -38,8 +40,24 @@ def term_postings(leaf, fieldname: str, text: str | bytes) -> tuple[np.ndarray, 
 
     ``text``: the term as the field parses it, or its indexed bytes. Deleted documents are
     included (the caller masks them with ``live_documents``);
-    an unknown field or term gives two empty arrays.
+    an unknown field or term gives two empty arrays. Read from the segment's mapped
+    posting arrays (``arrays``) when they hold the term, else decoded from Whoosh.
     """
+    try:
+        field = leaf.schema[fieldname]
+        tbytes = text if isinstance(text, bytes) else field.to_bytes(text)
+    except KeyError:
+        return EMPTY
+    mapped = arrays_for(leaf)
+    if mapped is not None:
+        found = mapped.lookup(fieldname, tbytes)
+        if found is not None:
+            return found[0].astype(np.int64), found[1].astype(np.float32)
+    return whoosh_postings(leaf, fieldname, tbytes)
+
+
+def whoosh_postings(leaf, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``term_postings`` decoded from Whoosh's blocks (never from the mapped arrays)."""
     try:
         field = leaf.schema[fieldname]
         tbytes = text if isinstance(text, bytes) else field.to_bytes(text)

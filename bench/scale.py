@@ -1,0 +1,397 @@
+"""Latency and memory as the archive grows: ours beside tantivy, at 85k and 4× (341k).
+
+    # both scales (builds what is missing under --workdir; the 341k build is long)
+    .venv/bin/python -m bench.scale --workdir bench/out/scale
+    # one scale over an index already built, with its build time if known
+    .venv/bin/python -m bench.scale --scales 1 --index 1=/path/to/index85k
+
+For each scale ``k`` (1: the 85k benchmark corpus; 4: the corpus four times, the copies'
+ids suffixed ``~r1``…) this
+
+* builds our index (``vnsearch index --rebuild``) unless one is given or already built,
+  with the segmentation cache of ``--segcache`` copied in first (pyvi's output is keyed
+  by text, so the suffixed copies reuse it), and times it; then derives the posting
+  arrays of any segment that lacks them (``indexer.segments.arrays``) and times that;
+* builds tantivy over the same articles (``bench.peers.TantivyPeer``: folded syllables,
+  title boost 2, OR of the words, a category aggregation) and times it;
+* in this process, query by query and alternating which engine goes first, runs the
+  search-box queries of ``../shared/eval/search_box_queries.txt`` and the headline
+  queries (``vims_dev_title_queries``) through ``Engine.search`` (facets on, every
+  query once: the answer cache never hits) and through tantivy (top 10, count,
+  categories);
+* then starts gunicorn (2 workers, ``--preload``) and runs the same queries over HTTP,
+  again alternating with tantivy, and reads each worker's resident, shared and private
+  memory (``/proc/<pid>/smaps_rollup``).
+
+Prints p50/p95/p99 in ms, our p95 over tantivy's, the growth of p95 from the first scale
+to the others beside the growth of the corpus, index sizes and build times, and the
+targets' verdicts. ``--check-rankings N`` also compares the top 10 of N eval queries
+read from the mapped posting arrays with the top 10 decoded from Whoosh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import requests
+
+from bench.data import CORPUS_NAMES, corpus_path, has_shared, load_eval, search_box_queries
+from bench.latency import WARMUP, Server, unique
+from bench.metrics import format_table
+from bench.peers import TantivyPeer
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out" / "scale"
+SHORT_P95_TARGET_MS = 50.0
+PEER_FACTOR_TARGET = 3.0
+
+
+# --------------------------------------------------------------------------- corpora
+def corpus_files(scale: float, workdir: Path) -> list[Path]:
+    """The shared corpus files (scale 1), ``scale`` copies of them with ids suffixed (2, 3,
+    …), or every ``1/scale``-th article of each (a fraction: 0.25 keeps every fourth)."""
+    if scale == 1:
+        return [corpus_path(name) for name in CORPUS_NAMES]
+    folder = workdir / f"corpus{scale:g}"
+    folder.mkdir(parents=True, exist_ok=True)
+    if scale < 1:
+        return [_every_nth(name, round(1 / scale), folder) for name in CORPUS_NAMES]
+    files = []
+    for name in CORPUS_NAMES:
+        for copy in range(int(scale)):
+            target = folder / f"{name}-r{copy}.jsonl.gz"
+            if not target.exists():
+                tmp = target.with_suffix(".tmp")
+                with (
+                    gzip.open(corpus_path(name), "rt", encoding="utf-8") as src,
+                    gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out,
+                ):
+                    for line in src:
+                        if line.strip():
+                            out.write(json.dumps(_copy(json.loads(line), copy), ensure_ascii=False))
+                            out.write("\n")
+                tmp.rename(target)
+            files.append(target)
+    return files
+
+
+def _every_nth(name: str, step: int, folder: Path) -> Path:
+    target = folder / f"{name}-every{step}.jsonl.gz"
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        with (
+            gzip.open(corpus_path(name), "rt", encoding="utf-8") as src,
+            gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as out,
+        ):
+            for n, line in enumerate(line for line in src if line.strip()):
+                if n % step == 0:
+                    out.write(line if line.endswith("\n") else line + "\n")
+        tmp.rename(target)
+    return target
+
+
+def _copy(record: dict, copy: int) -> dict:
+    if copy:
+        record["id"] = f"{record['id']}~r{copy}"
+    return record
+
+
+def articles(files: list[Path]) -> Iterator[dict]:
+    for path in files:
+        with gzip.open(path, "rt", encoding="utf-8") as src:
+            for line in src:
+                if line.strip():
+                    yield json.loads(line)
+
+
+# --------------------------------------------------------------------------- builds
+def directory_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def build_ours(files: list[Path], index: Path, segcache: Path | None) -> dict:
+    """Our index of ``files`` in ``index`` (built unless present); its build record."""
+    record_path = index / "build-record.json"
+    if (index / "current").exists():
+        return json.loads(record_path.read_text()) if record_path.exists() else {}
+    index.mkdir(parents=True, exist_ok=True)
+    if segcache and segcache.exists() and not (index / "segcache.sqlite").exists():
+        shutil.copy(segcache, index / "segcache.sqlite")
+    cmd = [sys.executable, "-m", "search.cli", "index", "--rebuild", "--quiet"]
+    cmd += ["--index", str(index), *map(str, files)]
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=False)
+    record = {"build_seconds": round(time.perf_counter() - start, 1), "command": " ".join(cmd)}
+    record_path.write_text(json.dumps(record))
+    return record
+
+
+def derive_arrays(index: Path) -> tuple[float, int]:
+    """(seconds, bytes) of the posting arrays derived for segments still lacking them."""
+    from indexer import segments, store
+
+    gen = store.current_generation(index)
+    start = time.perf_counter()
+    segments.ensure_index_arrays(gen)
+    seconds = time.perf_counter() - start
+    return seconds, sum(p.stat().st_size for p in gen.glob("*.postings_arrays"))
+
+
+def build_tantivy(files: list[Path], path: Path) -> TantivyPeer:
+    peer = TantivyPeer(path)
+    record_path = path.parent / f"{path.name}.build-record.json"
+    if peer.exists() and record_path.exists():
+        peer.build_seconds = json.loads(record_path.read_text())["build_seconds"]
+    else:
+        peer.build(articles(files))
+        record_path.write_text(json.dumps({"build_seconds": round(peer.build_seconds, 1)}))
+    peer.open()
+    return peer
+
+
+# --------------------------------------------------------------------------- measuring
+def percentiles(times: list[float]) -> dict:
+    ms = np.array(times) * 1000
+    return {f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99)}
+
+
+def alternate(queries: list[str], ours, peer) -> tuple[list[float], list[float]]:
+    """Each query once through both, alternating which goes first; (ours, peer) seconds."""
+    mine, theirs = [], []
+    for n, q in enumerate(queries):
+        for who in ((ours, mine), (peer, theirs)) if n % 2 == 0 else ((peer, theirs), (ours, mine)):
+            start = time.perf_counter()
+            who[0](q)
+            who[1].append(time.perf_counter() - start)
+    return mine, theirs
+
+
+def workers_memory(server: Server) -> list[dict]:
+    """Each gunicorn worker's memory (``pagecache.process_memory``), by pid."""
+    from search.pagecache import process_memory
+
+    try:
+        children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text()
+    except OSError:
+        return []
+    out = []
+    for pid in children.split():
+        memory = process_memory(pid)
+        if memory:
+            out.append({"pid": int(pid), **memory})
+    return out
+
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:,.0f}"
+
+
+def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_dir: Path) -> dict:
+    from search.engine import Engine, SearchRequest
+
+    result: dict = {"scale": scale, "rows": [], "memory": []}
+    engine = Engine(index)
+    for q in WARMUP:
+        engine.search(SearchRequest(q=q))
+    engine.snapshot().postings.warmed.wait(600)
+
+    def peer_ask(q: str) -> None:
+        peer.search_with_facets(q)
+
+    for name, queries in works.items():
+        mine, theirs = alternate(queries, lambda q: engine.search(SearchRequest(q=q)), peer_ask)
+        result["rows"].append(("in-process", name, percentiles(mine), percentiles(theirs)))
+    result["in_process_worker"] = engine.worker_memory()
+    engine.close()
+
+    server = Server(index, 2, "sync", log_dir)
+    try:
+        server.wait_ready(900)
+        server.warm_up(900)
+        session = requests.Session()
+
+        def http(q: str) -> None:
+            resp = session.get(f"{server.base}/search", params={"q": q}, timeout=120)
+            resp.raise_for_status()
+
+        for name, queries in works.items():
+            mine, theirs = alternate(queries, http, peer_ask)
+            result["rows"].append(
+                ("gunicorn 2 workers", name, percentiles(mine), percentiles(theirs))
+            )
+        result["memory"] = workers_memory(server)
+        result["stats_worker"] = (
+            session.get(f"{server.base}/stats", timeout=60).json().get("worker")
+        )
+    finally:
+        server.stop()
+    return result
+
+
+def check_rankings(index: Path, count: int) -> tuple[int, int]:
+    """(queries, of them with the same top 10): mapped posting arrays against Whoosh's
+    decoded blocks, over ``count`` headline and search-box queries."""
+    from indexer.segments import arrays
+    from search.engine import Engine
+
+    queries = unique([q["query"] for q in load_eval("vims_dev_title_queries")])[: count // 2]
+    queries += unique(search_box_queries())[: count - len(queries)]
+    engine = Engine(index, prefetch=False)
+    mapped = [engine.rank(q, 10) for q in queries]
+    engine.close()
+    arrays.ENABLED = False
+    try:
+        engine = Engine(index, prefetch=False, warm_postings=0)
+        decoded = [engine.rank(q, 10) for q in queries]
+        engine.close()
+    finally:
+        arrays.ENABLED = True
+    return len(queries), sum(a == b for a, b in zip(mapped, decoded, strict=True))
+
+
+# --------------------------------------------------------------------------- main
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workdir", type=Path, default=OUT, help="corpora and indexes built here")
+    p.add_argument(
+        "--scales",
+        default="1,4",
+        help="comma-separated sizes in copies of the corpus (0.25: every fourth article)",
+    )
+    p.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="SCALE=DIR",
+        help="use this index of ours for a scale (not rebuilt)",
+    )
+    p.add_argument(
+        "--segcache",
+        type=Path,
+        default=ROOT / "bench" / "out" / "index85k" / "segcache.sqlite",
+        help="segmentation cache copied into each index built",
+    )
+    p.add_argument("--max-short", type=int, default=None, help="the first N search-box queries")
+    p.add_argument("--max-long", type=int, default=200, help="the first N headline queries")
+    p.add_argument("--check-rankings", type=int, default=0, metavar="N")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not has_shared():
+        print("bench.scale: ../shared is not present", file=sys.stderr)
+        return 2
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    given = dict(item.split("=", 1) for item in args.index)
+    works = {
+        "search-box": unique(search_box_queries())[: args.max_short],
+        "headlines": unique([q["query"] for q in load_eval("vims_dev_title_queries")])[
+            : args.max_long
+        ],
+    }
+    results, builds = [], []
+    for scale in (float(s) for s in args.scales.split(",")):
+        files = corpus_files(scale, args.workdir)
+        index = Path(given.get(f"{scale:g}") or args.workdir / f"index{scale:g}")
+        record = build_ours(files, index, args.segcache)
+        array_seconds, array_bytes = derive_arrays(index)
+        peer = build_tantivy(files, args.workdir / f"tantivy{scale:g}")
+        from indexer import store
+
+        gen = store.current_generation(index)
+        builds.append(
+            {
+                "scale": f"{scale:g}×",
+                "ours build s": record.get("build_seconds", "given"),
+                "arrays derived s": f"{array_seconds:.1f}",
+                "ours MB": mb(directory_size(gen)),
+                "of it arrays MB": mb(array_bytes),
+                "tantivy build s": f"{peer.build_seconds:.1f}",
+                "tantivy MB": mb(directory_size(peer.path)),
+            }
+        )
+        print(format_table(builds[-1:]), flush=True)
+        results.append(measure_scale(scale, index, peer, works, args.workdir))
+        print_result(results[-1])
+        if args.check_rankings:
+            same = check_rankings(index, args.check_rankings)
+            print(f"top 10 mapped = top 10 decoded: {same[1]} of {same[0]} queries")
+    print("\nbuilds")
+    print(format_table(builds))
+    print_growth(results)
+    return 0
+
+
+def print_result(result: dict) -> None:
+    rows = []
+    for how, name, mine, theirs in result["rows"]:
+        rows.append(
+            {
+                "scale": f"{result['scale']:g}×",
+                "how": how,
+                "queries": name,
+                "ours p50/p95/p99 ms": f"{mine['p50']} / {mine['p95']} / {mine['p99']}",
+                "tantivy p50/p95/p99 ms": f"{theirs['p50']} / {theirs['p95']} / {theirs['p99']}",
+                "p50 ×": f"{mine['p50'] / max(theirs['p50'], 1e-3):.1f}",
+                "p95 ×": f"{mine['p95'] / max(theirs['p95'], 1e-3):.1f}",
+            }
+        )
+    print(format_table(rows))
+    memory = [
+        {
+            "worker pid": m["pid"],
+            "resident MB": mb(m["resident"]),
+            "shared MB": mb(m["shared"]),
+            "private MB": mb(m["private"]),
+            "proportional MB": mb(m["proportional"]),
+        }
+        for m in result["memory"]
+    ]
+    if memory:
+        print(format_table(memory))
+    if result.get("stats_worker"):
+        print("a worker's /stats:", json.dumps(result["stats_worker"]))
+    sys.stdout.flush()
+
+
+def print_growth(results: list[dict]) -> None:
+    """p95 growth from the first scale to the others, beside the corpus growth."""
+    if len(results) < 2:
+        return
+    base = {(how, name): (mine, theirs) for how, name, mine, theirs in results[0]["rows"]}
+    rows = []
+    for result in results[1:]:
+        growth = result["scale"] / results[0]["scale"]
+        for how, name, mine, theirs in result["rows"]:
+            first = base.get((how, name))
+            if first is None:
+                continue
+            rows.append(
+                {
+                    "how": how,
+                    "queries": name,
+                    "corpus ×": f"{growth:g}",
+                    "ours p95 ×": f"{mine['p95'] / first[0]['p95']:.1f}",
+                    "tantivy p95 ×": f"{theirs['p95'] / first[1]['p95']:.1f}",
+                    "ours p95 ms": mine["p95"],
+                    f"< {SHORT_P95_TARGET_MS:g} ms": "yes"
+                    if mine["p95"] < SHORT_P95_TARGET_MS
+                    else "no",
+                }
+            )
+    print("\ngrowth")
+    print(format_table(rows))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,364 @@
+"""Read-optimised posting arrays: one memory-mapped file beside each Whoosh segment.
+
+Decoding a Whoosh posting list means unpickling and inflating its blocks in Python, on
+every query (or copying the decoded lists into each worker's memory ahead of queries,
+which multiplies the memory by the workers). Here each segment's long lists are decoded
+once, when the segment is committed, into flat arrays in a file beside it:
+
+    MAIN_<segment id>.postings_arrays
+        magic ``VNPARR01``, a little-endian uint64 header length, a JSON header, then
+        64-byte aligned arrays: per field a sorted run of term bytes (``keys``, fixed width)
+        with each term's ``starts``/``counts`` into ``ids`` (int32, the segment's own
+        document numbers, deleted ones included) and ``tfs`` (uint16, or float32 when a
+        weight is not a small whole number), and per term its blocks of ``BLOCK``
+        postings' largest weight (``block_starts``/``block_max``, for pruning).
+
+Every process maps the same file, so the page cache holds one copy for all workers.
+The file's name matches Whoosh's segment-file pattern, so Whoosh's own ``clean_files``
+removes it with its segment after a merge. The Whoosh segment stays the source of
+truth: a file that is missing, unreadable or written for another segment (its header
+names the segment, its document count and the segment file's size) is ignored and
+rebuilt (``ensure_arrays``); a term it does not hold (shorter than ``MIN_DF`` postings,
+or a field not derived) is read from Whoosh as before.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mmap
+import os
+import struct
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"VNPARR01"
+VERSION = 1
+SUFFIX = ".postings_arrays"
+MIN_DF = 64  # shorter lists are one Whoosh block: decoding them costs about a lookup
+BLOCK = 128  # postings per pruning block (Whoosh's own block size)
+MAX_KEY = 200  # longer terms stay in Whoosh (the keys are fixed-width)
+ALIGN = 64
+BUILD_LOCK_SECONDS = 900  # a build lock older than this was left by a dead process
+RECHECK_SECONDS = 1.0  # how often a segment without arrays looks for them again
+ENABLED = True  # False: every read decodes Whoosh's blocks (bench.scale compares the two)
+_HEAD = struct.Struct("<8sQ")
+
+
+class PostingArrays:
+    """One segment's mapped posting arrays (see the module doc for the layout)."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        magic, size = _HEAD.unpack_from(self._map, 0)
+        if magic != MAGIC:
+            raise ValueError(f"{path}: not a posting-arrays file")
+        self.header = json.loads(bytes(self._map[_HEAD.size : _HEAD.size + size]))
+        self.path = path
+        self.arrays = {
+            name: np.frombuffer(
+                self._map, dtype=np.dtype(spec["dtype"]), count=spec["count"], offset=spec["offset"]
+            )
+            for name, spec in self.header["arrays"].items()
+        }
+        self.fields = {name: tuple(span) for name, span in self.header["fields"].items()}
+
+    def matches(self, identity: dict) -> bool:
+        """Whether the file was written for the segment ``identity`` describes."""
+        return self.header.get("version") == VERSION and self.header.get("segment") == identity
+
+    def lookup(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ids int32, tfs) views of the term's postings, or None when the file lacks it."""
+        span = self.fields.get(fieldname)
+        if span is None or not _representable(tbytes):
+            return None
+        lo, hi = span
+        keys = self.arrays["keys"]
+        at = lo + int(np.searchsorted(keys[lo:hi], np.bytes_(tbytes)))
+        if at >= hi or keys[at] != tbytes:
+            return None
+        start = int(self.arrays["starts"][at])
+        end = start + int(self.arrays["counts"][at])
+        return self.arrays["ids"][start:end], self.arrays["tfs"][start:end]
+
+    def block_maxima(self, fieldname: str, tbytes: bytes) -> np.ndarray | None:
+        """The largest weight of each run of ``BLOCK`` postings of the term (None: not held)."""
+        span = self.fields.get(fieldname)
+        if span is None or not _representable(tbytes):
+            return None
+        lo, hi = span
+        keys = self.arrays["keys"]
+        at = lo + int(np.searchsorted(keys[lo:hi], np.bytes_(tbytes)))
+        if at >= hi or keys[at] != tbytes:
+            return None
+        start = int(self.arrays["block_starts"][at])
+        count = -(-int(self.arrays["counts"][at]) // BLOCK)
+        return self.arrays["block_max"][start : start + count]
+
+    def postings(self) -> int:
+        """How many postings the file holds."""
+        return int(self.arrays["ids"].size)
+
+    def size(self) -> int:
+        """Bytes of the file."""
+        return len(self._map)
+
+
+def _representable(term: bytes) -> bool:
+    """Whether a fixed-width key holds the term (NumPy strips trailing NUL bytes, which
+    numeric fields' terms may end with; those terms stay in Whoosh)."""
+    return 0 < len(term) <= MAX_KEY and b"\x00" not in term
+
+
+# --------------------------------------------------------------------------- identity
+def segment_identity(leaf) -> dict:
+    """What a file must have been written for: the segment's id, its document count and
+    the size of its compound file (0 when the segment is not compound)."""
+    segment = leaf.segment()
+    segid = segment.segment_id()
+    folder = _folder(leaf) or Path(".")
+    try:
+        size = (folder / f"{segid}.seg").stat().st_size
+    except OSError:
+        size = 0
+    return {"id": segid, "documents": segment.doc_count_all(), "seg_bytes": size}
+
+
+def arrays_path(leaf) -> Path | None:
+    """Where a segment's posting arrays live (None: the storage is not a folder)."""
+    folder = _folder(leaf)
+    if folder is None:
+        return None
+    return folder / f"{leaf.segment().segment_id()}{SUFFIX}"
+
+
+def _folder(leaf) -> Path | None:
+    """The folder of a segment reader's index (a compound segment reads through an
+    overlay whose second storage is the index's own)."""
+    storage = getattr(leaf, "_storage", None)
+    storage = getattr(storage, "b", storage)
+    folder = getattr(storage, "folder", None)
+    return Path(folder) if folder else None
+
+
+# --------------------------------------------------------------------------- mapping
+_mapped: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # leaf → PostingArrays
+_missing: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # leaf → when last looked
+
+
+def arrays_for(leaf) -> PostingArrays | None:
+    """The mapped arrays of one segment reader, or None while there are none (missing,
+    stale or unreadable files are ignored here; ``ensure_arrays`` rebuilds them)."""
+    if not ENABLED:
+        return None
+    try:
+        found = _mapped.get(leaf)
+    except TypeError:  # not weak-referenceable: not a segment reader of ours
+        return None
+    if found is not None:
+        return found
+    now = time.monotonic()
+    if now - _missing.get(leaf, -RECHECK_SECONDS) < RECHECK_SECONDS:
+        return None
+    found = _load(leaf)
+    if found is None:
+        _missing[leaf] = now
+    else:
+        _mapped[leaf] = found
+        _missing.pop(leaf, None)
+    return found
+
+
+def _load(leaf) -> PostingArrays | None:
+    try:
+        path = arrays_path(leaf)
+        if path is None or not path.exists():
+            return None
+        found = PostingArrays(path)
+        return found if found.matches(segment_identity(leaf)) else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error):
+        return None
+
+
+# --------------------------------------------------------------------------- building
+def _derived_fields(schema) -> list[str]:
+    """The fields whose postings are derived: term-frequency and existence fields."""
+    from whoosh.formats import Existence, Frequency
+
+    return sorted(
+        name
+        for name, field in schema.items()
+        if field.indexed and isinstance(field.format, (Frequency, Existence)) and not field.vector
+    )
+
+
+def build_arrays(leaf, min_df: int = MIN_DF) -> Path | None:
+    """Decode one segment's lists of at least ``min_df`` postings into its arrays file.
+
+    Written to a temporary file and renamed into place, so readers see a whole file or
+    none. Returns the path (None when the storage is not a folder). Raises OSError when
+    the folder cannot be written.
+    """
+    from indexer.segments.reading import field_terms, whoosh_postings
+
+    path = arrays_path(leaf)
+    if path is None:
+        return None
+    plan: list[tuple[str, list[tuple[bytes, int]]]] = []
+    for fieldname in _derived_fields(leaf.schema):
+        chosen = [
+            (term, df)
+            for term, _weight, df in field_terms(leaf, fieldname)
+            if df >= min_df and _representable(term)
+        ]
+        chosen.sort()
+        plan.append((fieldname, chosen))
+    terms = [(f, t, df) for f, chosen in plan for t, df in chosen]
+    width = max((len(t) for _, t, _ in terms), default=1)
+    counts = np.array([df for _, _, df in terms], dtype=np.int64)
+    starts = np.zeros(len(terms), dtype=np.int64)
+    if len(terms):
+        starts[1:] = np.cumsum(counts)[:-1]
+    blocks = -(-counts // BLOCK)
+    block_starts = np.zeros(len(terms), dtype=np.int64)
+    if len(terms):
+        block_starts[1:] = np.cumsum(blocks)[:-1]
+    total = int(counts.sum())
+    fields, lo = {}, 0
+    for fieldname, chosen in plan:
+        fields[fieldname] = [lo, lo + len(chosen)]
+        lo += len(chosen)
+    ids = np.empty(total, dtype=np.int32)
+    weights = np.empty(total, dtype=np.float32)
+    for n, (fieldname, term, _df) in enumerate(terms):
+        got_ids, got_tfs = whoosh_postings(leaf, fieldname, term)
+        if got_ids.size != counts[n]:  # the term table and the list disagree: trust the list
+            raise ValueError(
+                f"{fieldname}:{term!r}: {got_ids.size} postings, table says {counts[n]}"
+            )
+        ids[starts[n] : starts[n] + counts[n]] = got_ids
+        weights[starts[n] : starts[n] + counts[n]] = got_tfs
+    small = weights.size == 0 or (
+        float(weights.min()) >= 0
+        and float(weights.max()) < 65536
+        and bool(np.all(weights == np.floor(weights)))
+    )
+    tfs = weights.astype(np.uint16) if small else weights
+    block_max = (
+        np.maximum.reduceat(tfs, _block_edges(counts, starts))
+        if total
+        else np.zeros(0, dtype=tfs.dtype)
+    )
+    arrays = {
+        "keys": np.array([t for _, t, _ in terms], dtype=f"S{width}"),
+        "starts": starts,
+        "counts": counts,
+        "block_starts": block_starts,
+        "ids": ids,
+        "tfs": tfs,
+        "block_max": block_max,
+    }
+    header = {
+        "version": VERSION,
+        "segment": segment_identity(leaf),
+        "min_df": min_df,
+        "block": BLOCK,
+        "fields": fields,
+        "arrays": {},
+    }
+    _write(path, header, arrays)
+    return path
+
+
+def _block_edges(counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Where each block of ``BLOCK`` postings of each list starts, in the flat arrays."""
+    edges = [np.arange(s, s + c, BLOCK) for s, c in zip(starts, counts, strict=True) if c]
+    return np.concatenate(edges) if edges else np.zeros(0, dtype=np.int64)
+
+
+def _write(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
+    offset = 0
+    for name, array in arrays.items():
+        header["arrays"][name] = {"dtype": array.dtype.str, "count": int(array.size), "offset": 0}
+    # the offsets depend on the header's length, which depends on the offsets' digits
+    for _ in range(3):
+        raw = json.dumps(header).encode("utf-8")
+        offset = _align(_HEAD.size + len(raw) + 64)
+        for name, array in arrays.items():
+            header["arrays"][name]["offset"] = offset
+            offset = _align(offset + array.nbytes)
+    raw = json.dumps(header).encode("utf-8")
+    assert _HEAD.size + len(raw) <= header["arrays"]["keys"]["offset"]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(_HEAD.pack(MAGIC, len(raw)))
+            f.write(raw)
+            for name, array in arrays.items():
+                f.seek(header["arrays"][name]["offset"])
+                f.write(np.ascontiguousarray(array).tobytes())
+            f.truncate(offset)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _align(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def ensure_arrays(reader, min_df: int = MIN_DF) -> list[Path]:
+    """Build the arrays of every segment of ``reader`` that has none that fit (missing,
+    stale or unreadable); return the files written.
+
+    Several processes may call it at once: a lock file beside the segment lets one build
+    while the others go on reading through Whoosh. A folder that cannot be written is
+    left as it is (queries then decode through Whoosh, slower but the same).
+    """
+    written = []
+    for leaf, _offset in reader.leaf_readers():
+        if not hasattr(leaf, "_storage") or _load(leaf) is not None:
+            continue
+        path = arrays_path(leaf)
+        if path is None:
+            continue
+        lock = path.with_name(f".{path.name}.lock.tmp")
+        try:
+            if lock.exists() and time.time() - lock.stat().st_mtime > BUILD_LOCK_SECONDS:
+                lock.unlink(missing_ok=True)
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except OSError:
+            continue  # another process is building it, or the folder is read-only
+        try:
+            os.close(fd)
+            started = time.perf_counter()
+            build_arrays(leaf, min_df)
+            written.append(path)
+            log.info("posting arrays of %s in %.1fs", path.name, time.perf_counter() - started)
+        except OSError as exc:
+            log.warning("posting arrays of %s not written: %s", path.name, exc)
+        finally:
+            lock.unlink(missing_ok=True)
+        _missing.pop(leaf, None)
+    return written
+
+
+def ensure_index_arrays(folder: Path | str, min_df: int = MIN_DF) -> list[Path]:
+    """``ensure_arrays`` over the latest generation of the Whoosh index in ``folder``
+    (the writer calls it after each commit)."""
+    from indexer.segments.files import open_index
+
+    ix = open_index(folder)
+    try:
+        with ix.reader() as reader:
+            return ensure_arrays(reader, min_df)
+    finally:
+        ix.close()
