@@ -217,7 +217,7 @@ class BareGunicorn:
 
     def __init__(self, index: Path, workers: int, log: Path):
         self.port = free_port()
-        env = dict(os.environ, VNSEARCH_INDEX=str(index))
+        env = dict(os.environ, VNSEARCH_INDEX=str(index), VNSEARCH_ANALYTICS="off")
         cmd = [sys.executable, "-m", "gunicorn", "api:get_app()", "--preload"]
         cmd += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         cmd += ["--error-logfile", str(log)]
@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             host="127.0.0.1",
             workers=args.workers,
             limits=Limits(search_rate=args.search_rate, search_burst=args.search_rate),
+            env={"VNSEARCH_ANALYTICS": "off"},  # the index stays read-only
             keep_run_dir=False,
         )
         server.start(timeout=300)
