@@ -73,15 +73,20 @@ class PostingArrays:
         """Whether the file was written for the segment ``identity`` describes."""
         return self.header.get("version") == VERSION and self.header.get("segment") == identity
 
-    def lookup(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-        """(ids int32, tfs) views of the term's postings, or None when the file lacks it."""
+    def _slot(self, fieldname: str, tbytes: bytes) -> int | None:
+        """The term's row in the file's key table, or None when the file lacks it."""
         span = self.fields.get(fieldname)
         if span is None or not _representable(tbytes):
             return None
         lo, hi = span
         keys = self.arrays["keys"]
         at = lo + int(np.searchsorted(keys[lo:hi], np.bytes_(tbytes)))
-        if at >= hi or keys[at] != tbytes:
+        return at if at < hi and keys[at] == tbytes else None
+
+    def lookup(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ids int32, tfs) views of the term's postings, or None when the file lacks it."""
+        at = self._slot(fieldname, tbytes)
+        if at is None:
             return None
         start = int(self.arrays["starts"][at])
         end = start + int(self.arrays["counts"][at])
@@ -89,13 +94,8 @@ class PostingArrays:
 
     def block_maxima(self, fieldname: str, tbytes: bytes) -> np.ndarray | None:
         """The largest weight of each run of ``BLOCK`` postings of the term (None: not held)."""
-        span = self.fields.get(fieldname)
-        if span is None or not _representable(tbytes):
-            return None
-        lo, hi = span
-        keys = self.arrays["keys"]
-        at = lo + int(np.searchsorted(keys[lo:hi], np.bytes_(tbytes)))
-        if at >= hi or keys[at] != tbytes:
+        at = self._slot(fieldname, tbytes)
+        if at is None:
             return None
         start = int(self.arrays["block_starts"][at])
         count = -(-int(self.arrays["counts"][at]) // BLOCK)
