@@ -19,6 +19,17 @@ SPLITS: tuple[str, ...] = ("report", "tune")
 SPLIT_SALT = b"vnsearch-eval-split-1"  # changing it reshuffles every split: never do
 
 
+def add_splits_arg(parser) -> None:
+    """``--splits``: the eval halves a benchmark scores, the first one printed first."""
+    parser.add_argument(
+        "--splits",
+        nargs="+",
+        choices=SPLITS,
+        default=list(SPLITS),
+        help="halves to score, the first one leading (default: report, tune)",
+    )
+
+
 def shared_dir() -> Path:
     """Return the shared data folder (``$VNSEARCH_SHARED`` or ``../shared``)."""
     env = os.environ.get("VNSEARCH_SHARED")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.data import (
     SPLITS,
+    add_splits_arg,
     eval_subset,
     has_shared,
     iter_corpus,
@@ -156,13 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-dir", type=Path, default=OUT / "peers85k")
     parser.add_argument("--limit", type=int, help="judged articles + this many others")
     parser.add_argument("--max-queries", type=int, help="the first N queries of each half")
-    parser.add_argument(
-        "--splits",
-        nargs="+",
-        choices=SPLITS,
-        default=list(SPLITS),
-        help="halves to score, the first one leading (default: report, tune)",
-    )
+    add_splits_arg(parser)
     parser.add_argument("--sets", nargs="*", default=CORPUS_SETS + VIQUAD_SETS)
     parser.add_argument(
         "--no-peers", action="store_true", help="our engine only (peers are deterministic)"

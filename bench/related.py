@@ -27,7 +27,14 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench.data import SPLITS, eval_subset, has_shared, iter_corpus, load_eval, split_queries
+from bench.data import (
+    add_splits_arg,
+    eval_subset,
+    has_shared,
+    iter_corpus,
+    load_eval,
+    split_queries,
+)
 from bench.metrics import evaluate, format_table
 from bench.peers import Fts5Peer, WhooshStdPeer, run_related
 
@@ -42,13 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--peers-dir", type=Path, help="where peer indexes are built and reused")
     p.add_argument("--limit", type=int, help="sample: judged articles plus N other articles")
     p.add_argument("--queries", type=int, help="use only the first N queries of each half")
-    p.add_argument(
-        "--splits",
-        nargs="+",
-        choices=SPLITS,
-        default=list(SPLITS),
-        help="halves to score, the first one leading (default: report, tune)",
-    )
+    add_splits_arg(p)
     p.add_argument(
         "--corpora",
         default="vims,dantri,vntc",
