@@ -147,7 +147,8 @@ class Tally:
             "p99 ms": round(float(np.percentile(ms, 99)), 1),
             "errors": sum(self.errors.values()),
             "429s": self.refused,
-            "exports": f"{heavy.get('export_ok', 0)} ok / {heavy.get('export_429', 0)} 429",
+            "exports": f"{heavy.get('export_ok', 0)} ok / {heavy.get('export_429', 0)} 429 / "
+            f"{heavy.get('export_bytes', 0) / 1e6:.0f} MB",
             "drafts": f"{heavy.get('draft_ok', 0)} ok / {heavy.get('draft_429', 0)} 429",
             "error statuses": json.dumps(self.errors),
             "load 1m": round(os.getloadavg()[0], 1),
@@ -181,6 +182,7 @@ def export_looper(port: int, halt, out) -> None:
             rows, status = 0, resp.status
             while chunk := resp.read(1 << 20):
                 rows += chunk.count(b"\n")
+                counts["export_bytes"] = counts.get("export_bytes", 0) + len(chunk)
                 if halt.is_set():  # the level is over: drop this export, count nothing
                     status = None
                     break
