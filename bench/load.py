@@ -64,6 +64,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 DRAFT_BYTES = 90 * 1024
 P95_TARGET_MS = 100.0
+REFUSED_PAUSE = 0.1  # s a search-box client waits after a 429
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -156,6 +157,9 @@ class Tally:
 
 
 def search_client(port, source, queries, offset, tally: Tally, halt: threading.Event):
+    """One visitor's search box, closed-loop: the next query as soon as the last one is
+    answered; after a 429 it waits ``REFUSED_PAUSE`` s (a box that retries at the next
+    keystroke, not in a busy loop)."""
     conn = Connection(port, source)
     i = offset
     while not halt.is_set():
@@ -164,6 +168,8 @@ def search_client(port, source, queries, offset, tally: Tally, halt: threading.E
         started = time.perf_counter()
         status, _ = conn.request("GET", "/search?" + urlencode({"q": q}, quote_via=quote))
         tally.add(status, (time.perf_counter() - started) * 1000)
+        if status == 429:
+            halt.wait(REFUSED_PAUSE)
     conn.close()
 
 
