@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from indexer.analysis import HAN, fold_diacritics, normalize_text, sentence_breaks
+from indexer.analysis import (
+    HAN,
+    canonical_tones,
+    compat_letters,
+    fold_diacritics,
+    sentence_breaks,
+)
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
@@ -292,31 +299,47 @@ class DocSets:
 
 
 # --------------------------------------------------------------------------- text
-def _fold_classes() -> dict[str, str]:
-    """Each unaccented lowercase letter → a regex class of every lowercase letter that
-    folds to it (``a`` → ``[aàáảãạăằ…]``, ``d`` → ``[dđ]``)."""
-    variants: dict[str, set[str]] = {}
+def _letter_folds() -> dict[int, str]:
+    """Each lowercase letter that folds to one other ASCII letter → that letter
+    (``à`` → ``a``, ``đ`` → ``d``): a length-preserving translation table."""
+    table: dict[int, str] = {}
     for code in list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
         ch = chr(code)
         if ch.lower() != ch:
             continue
         base = fold_diacritics(ch)
-        if len(base) == 1 and base.isascii() and base.isalpha():
-            variants.setdefault(base, set()).add(ch)
-    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in variants.items()}
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != ch:
+            table[code] = base
+    return table
 
 
-_FOLD_CLASSES = _fold_classes()
+_LETTER_FOLDS = _letter_folds()
+
+
+@lru_cache(maxsize=64)
+def prepared_text(text: str) -> tuple[str, str]:
+    """(lower, folded) of ``text``: NFC with look-alikes replaced (``normalize_text``
+    without moving tone marks, so of its length), lowercased; and that with every letter
+    folded to its ASCII base (``_LETTER_FOLDS``, same length).
+
+    Matching runs on the folded text, where tone placement cannot matter; only a
+    syllable typed with diacritics is then checked as typed (``_as_typed``), on its own
+    span. Placing tones in a whole article costs a millisecond of Python; a span, nothing.
+    """
+    lower = compat_letters(unicodedata.normalize("NFC", text)).lower()
+    return lower, lower.translate(_LETTER_FOLDS)
+
+
+def _as_typed(lower_span: str, syl: Syllable) -> bool:
+    """Whether a syllable found folded is spelled as ``syl`` was typed (tones placed as
+    the index places them: ``normalize_text``)."""
+    return canonical_tones(lower_span) == syl.text
 
 
 def _syllable_regex(syl: Syllable, index: int) -> str:
-    """A syllable in lowercased text: as typed when typed with diacritics, else any
-    letter that folds to each of its letters."""
-    if syl.exact:
-        body = re.escape(syl.text)
-    else:
-        body = "".join(_FOLD_CLASSES.get(ch, re.escape(ch)) for ch in syl.folded)
-    body = f"(?P<s{index}>{body})"
+    """A syllable in folded text (``prepared_text``); one typed with diacritics is
+    checked as typed afterwards."""
+    body = f"(?P<s{index}>{re.escape(syl.folded)})"
     if _HAN.fullmatch(syl.text):
         return body
     return f"(?<!{_NOT_HAN_LETTER}){body}(?!{_NOT_HAN_LETTER})"
@@ -333,8 +356,8 @@ def _separator_regex(sep: str) -> str:
 class SequencePattern:
     """Finds a unit in a text by the rules of the module docstring.
 
-    Runs on the normalised, lowercased text (both keep NFC text's length), then checks
-    that no phrase gap crosses a sentence break.
+    Runs on the folded text (``prepared_text``), checks each syllable typed with
+    diacritics on its span, then that no phrase gap crosses a sentence break.
     """
 
     def __init__(self, unit: Unit):
@@ -350,17 +373,30 @@ class SequencePattern:
         if seq.suffix:
             parts.append(r"\s?" + re.escape(seq.suffix))
         self.regex = re.compile("".join(parts))
+        self.exact = [(f"s{i}", syl) for i, syl in enumerate(seq.syllables) if syl.exact]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``)."""
-        norm = normalize_text(text)
-        lower = norm.lower()
+        """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``).
+
+        Occurrences do not overlap, leftmost first (``re.finditer``'s order). A span
+        whose marked syllables are spelled otherwise is not an occurrence: the search
+        goes on from its next character, as a regex holding those spellings would.
+        """
+        lower, folded = prepared_text(text)
         seq, out, breaks = self.seq, [], None
-        for m in self.regex.finditer(lower):
+        pos = 0
+        while (m := self.regex.search(folded, pos)) is not None:
+            if self.exact and not all(
+                _as_typed(lower[m.start(g) : m.end(g)], syl) for g, syl in self.exact
+            ):
+                pos = m.start() + 1
+                continue
+            pos = m.end()
             if not seq.is_code and len(seq.syllables) > 1:
                 gaps = [m.span(f"g{i}") for i in range(1, len(seq.syllables))]
                 if any(_BREAK_CHARS.search(lower, a, b) for a, b in gaps):
-                    breaks = sentence_breaks(norm) if breaks is None else breaks
+                    if breaks is None:
+                        breaks = sentence_breaks(compat_letters(unicodedata.normalize("NFC", text)))
                     if any(a <= b_ < b for a, b in gaps for b_ in breaks):
                         continue
             out.append(m.span())
@@ -374,3 +410,36 @@ class SequencePattern:
 def pattern_for(unit: Unit) -> SequencePattern:
     """The compiled ``SequencePattern`` of ``unit`` (units are immutable)."""
     return SequencePattern(unit)
+
+
+@lru_cache(maxsize=256)
+def _syllables_regex(folded: frozenset[str]) -> re.Pattern:
+    """Any of the ``folded`` syllables as a whole syllable (``_syllable_regex``)."""
+    han = sorted(f for f in folded if _HAN.fullmatch(f))
+    other = sorted((f for f in folded if not _HAN.fullmatch(f)), key=lambda f: (-len(f), f))
+    parts = []
+    if other:
+        words = "|".join(re.escape(f) for f in other)
+        parts.append(f"(?<!{_NOT_HAN_LETTER})(?:{words})(?!{_NOT_HAN_LETTER})")
+    if han:
+        parts.append("|".join(re.escape(f) for f in han))
+    return re.compile("|".join(parts))
+
+
+def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
+    """The spans of every occurrence of any of ``syls`` in ``text``: the union of their
+    ``SequencePattern.spans``, in one pass over the text."""
+    by_fold: dict[str, list[Syllable]] = {}
+    for syl in syls:
+        by_fold.setdefault(syl.folded, []).append(syl)
+    if not by_fold:
+        return set()
+    lower, folded = prepared_text(text)
+    out = set()
+    for m in _syllables_regex(frozenset(by_fold)).finditer(folded):
+        a, b = m.span()
+        for syl in by_fold[m.group()]:
+            if not syl.exact or _as_typed(lower[a:b], syl):
+                out.add((a, b))
+                break
+    return out
