@@ -43,7 +43,6 @@ from indexer.analysis import (
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
-_NOT_HAN_LETTER = rf"[^\W_{HAN}]"
 _HAN = re.compile(rf"[{HAN}]")
 _HYPHENS = "-‐‑‒–—"
 _BREAK_CHARS = re.compile(r"[.!?…\n]")
@@ -332,17 +331,29 @@ def prepared_text(text: str) -> tuple[str, str]:
 
 def _as_typed(lower_span: str, syl: Syllable) -> bool:
     """Whether a syllable found folded is spelled as ``syl`` was typed (tones placed as
-    the index places them: ``normalize_text``)."""
-    return canonical_tones(lower_span) == syl.text
+    the index places them: ``normalize_text``; ``syl.text`` is already so placed)."""
+    return lower_span == syl.text or canonical_tones(lower_span) == syl.text
+
+
+def _blocks(ch: str) -> bool:
+    """A letter or digit other than Han (``[^\\W_]`` but not Han): what may not touch a
+    syllable on either side (Han characters are syllables of their own)."""
+    return ch.isalnum() and _HAN.match(ch) is None
+
+
+def _whole(folded: str, start: int, end: int) -> bool:
+    """Whether ``folded[start:end]`` is a whole syllable: nothing that ``_blocks``
+    touches it. Checked after the search: a character class holding the Han ranges
+    costs milliseconds to compile, and every query compiles its own patterns."""
+    return not (start and _blocks(folded[start - 1])) and not (
+        end < len(folded) and _blocks(folded[end])
+    )
 
 
 def _syllable_regex(syl: Syllable, index: int) -> str:
     """A syllable in folded text (``prepared_text``); one typed with diacritics is
-    checked as typed afterwards."""
-    body = f"(?P<s{index}>{re.escape(syl.folded)})"
-    if _HAN.fullmatch(syl.text):
-        return body
-    return f"(?<!{_NOT_HAN_LETTER}){body}(?!{_NOT_HAN_LETTER})"
+    checked as typed afterwards, and one not Han that it is whole (``_whole``)."""
+    return f"(?P<s{index}>{re.escape(syl.folded)})"
 
 
 def _separator_regex(sep: str) -> str:
@@ -374,19 +385,22 @@ class SequencePattern:
             parts.append(r"\s?" + re.escape(seq.suffix))
         self.regex = re.compile("".join(parts))
         self.exact = [(f"s{i}", syl) for i, syl in enumerate(seq.syllables) if syl.exact]
+        self.whole = [f"s{i}" for i, s in enumerate(seq.syllables) if not _HAN.fullmatch(s.text)]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``).
 
-        Occurrences do not overlap, leftmost first (``re.finditer``'s order). A span
-        whose marked syllables are spelled otherwise is not an occurrence: the search
-        goes on from its next character, as a regex holding those spellings would.
+        Occurrences do not overlap, leftmost first (``re.finditer``'s order). At each
+        start the pattern can match one way only (gaps and separators hold no letter or
+        digit), so a span whose syllables are not whole or not spelled as typed is no
+        occurrence and the search goes on from its next character, as one regex holding
+        those conditions would.
         """
         lower, folded = prepared_text(text)
         seq, out, breaks = self.seq, [], None
         pos = 0
         while (m := self.regex.search(folded, pos)) is not None:
-            if self.exact and not all(
+            if not all(_whole(folded, m.start(g), m.end(g)) for g in self.whole) or not all(
                 _as_typed(lower[m.start(g) : m.end(g)], syl) for g, syl in self.exact
             ):
                 pos = m.start() + 1
@@ -414,16 +428,9 @@ def pattern_for(unit: Unit) -> SequencePattern:
 
 @lru_cache(maxsize=256)
 def _syllables_regex(folded: frozenset[str]) -> re.Pattern:
-    """Any of the ``folded`` syllables as a whole syllable (``_syllable_regex``)."""
-    han = sorted(f for f in folded if _HAN.fullmatch(f))
-    other = sorted((f for f in folded if not _HAN.fullmatch(f)), key=lambda f: (-len(f), f))
-    parts = []
-    if other:
-        words = "|".join(re.escape(f) for f in other)
-        parts.append(f"(?<!{_NOT_HAN_LETTER})(?:{words})(?!{_NOT_HAN_LETTER})")
-    if han:
-        parts.append("|".join(re.escape(f) for f in han))
-    return re.compile("|".join(parts))
+    """Any of the ``folded`` syllables, longest first: where one of them is a whole
+    syllable (``_whole``) it is the one found there."""
+    return re.compile("|".join(re.escape(f) for f in sorted(folded, key=lambda f: (-len(f), f))))
 
 
 def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
@@ -435,11 +442,17 @@ def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
     if not by_fold:
         return set()
     lower, folded = prepared_text(text)
+    regex = _syllables_regex(frozenset(by_fold))
     out = set()
-    for m in _syllables_regex(frozenset(by_fold)).finditer(folded):
+    pos = 0
+    while (m := regex.search(folded, pos)) is not None:
         a, b = m.span()
-        for syl in by_fold[m.group()]:
-            if not syl.exact or _as_typed(lower[a:b], syl):
-                out.add((a, b))
-                break
+        found = m.group()
+        if (_HAN.fullmatch(found) or _whole(folded, a, b)) and any(
+            not syl.exact or _as_typed(lower[a:b], syl) for syl in by_fold[found]
+        ):
+            out.add((a, b))
+            pos = b
+        else:
+            pos = a + 1
     return out

@@ -81,6 +81,7 @@ TRICKY = [
     "Đảng bộ đang dang dở. Đà Nẵng, da nang, đà nẵng. TP. Hồ Chí Minh tp.hcm",
     "Thành ủy Hà Nội. Thành uỷ. thành ủy hà nội, thanh uy ha noi; 東京 東 京 Q.10 q. 10",
     "ﬁnance Ｈà Ｎội xe\u00a0máy bão báo bao BÃO",
+    "Hà東Nội 東京hà an_an xanh an, an2 thanh-an; ab東cd 2019東京 hà\u0301 nội",
 ]
 
 
