@@ -109,9 +109,8 @@ class Engine:
 
     def _prepare(self, snap: Snapshot) -> None:
         """Give a new snapshot its query builder (statistics and filters of that commit)."""
-        reader = snap.searcher.reader()
         snap.builder = QueryBuilder(
-            doc_freq=lambda f, t: reader.doc_frequency(f, t),
+            doc_freq=snap.postings.doc_frequency,
             doc_count=snap.searcher.doc_count(),
         )
         snap.builder.restore = lambda text: suggest_correction(snap.spelling(), text)
@@ -233,6 +232,9 @@ class Engine:
             return []
         score = scores[cands]
         tier = np.zeros(cands.size, dtype=bool) if first is None else ~first[cands]
+        keep = _best(score, tier, start + count)
+        if keep is not None:  # only the documents that can reach the page are sorted
+            cands, score, tier = cands[keep], score[keep], tier[keep]
         order = np.lexsort((cands, -score, tier))
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
@@ -384,6 +386,28 @@ class Engine:
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
+
+
+def _best(score: np.ndarray, tier: np.ndarray, k: int) -> np.ndarray | None:
+    """Positions of every candidate that can be among the first ``k`` by (tier, -score,
+    document): the first tier's ``k`` best scores, ties at the ``k``-th all kept, and
+    the second tier's likewise when the first has fewer than ``k``. None: keep all."""
+    if score.size <= 4 * k:
+        return None
+    keep = np.zeros(score.size, dtype=bool)
+    left = k
+    for in_tier in (~tier, tier):
+        where = np.flatnonzero(in_tier)
+        if not where.size or left <= 0:
+            continue
+        if where.size <= left:
+            keep[where] = True
+        else:
+            values = score[where]
+            kth = np.partition(values, values.size - left)[values.size - left]
+            keep[where[values >= kth]] = True
+        left -= where.size
+    return keep
 
 
 def _cursor_start(after: Position, sort: str, ordered: np.ndarray | None, table: DocTable) -> int:

@@ -40,6 +40,7 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 # index 4M postings (the 59 longest lists) left the search-box p95 at 52 ms in-process
 # and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
 WARM_POSTINGS: int | None = None
+DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -90,6 +91,8 @@ class PostingStore:
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
+        self._norms: dict[str, np.ndarray] = {}
+        self._df: dict[tuple[str, str], int] = {}
         self._derived: np.ndarray | None = None
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
@@ -214,6 +217,28 @@ class PostingStore:
             self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
+    def length_norms(self, fieldname: str) -> np.ndarray:
+        """Per document, BM25's length normalisation of ``fieldname``:
+        ``(1 - B) + B × length / average length`` (float32, computed once per snapshot)."""
+        norms = self._norms.get(fieldname)
+        if norms is None:
+            lengths = self.lengths(fieldname)
+            avg = self._avg.get(fieldname) or 1.0
+            norms = self._norms[fieldname] = (1 - B) + B * lengths / avg
+        return norms
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """Whoosh's document frequency of a term (deleted documents included), kept for
+        the snapshot (looking it up reads every segment's term table)."""
+        key = (fieldname, text)
+        df = self._df.get(key)
+        if df is None:
+            df = self.reader.doc_frequency(fieldname, text)
+            if len(self._df) >= DF_KEPT:
+                self._df.clear()
+            self._df[key] = df
+        return df
+
     def derived_titles(self) -> np.ndarray:
         """Documents whose title was derived from the body (no title of their own)."""
         if self._derived is None:
@@ -243,12 +268,10 @@ class PostingStore:
             ids, tfs = self.postings(fieldname, term.text)
             if not ids.size:
                 continue
-            lengths = self.lengths(fieldname)[ids]
-            avg = self._avg.get(fieldname) or 1.0
             weight = self.field_weights(fieldname, ids)
             id_parts.append(ids)
-            tf_parts.append(weight * tfs / ((1 - B) + B * lengths / avg))
-            df = max(df, self.reader.doc_frequency(fieldname, term.text))
+            tf_parts.append(weight * tfs / self.length_norms(fieldname)[ids])
+            df = max(df, self.doc_frequency(fieldname, term.text))
         if not id_parts:
             return EMPTY
         ids, tfs = id_parts[0], tf_parts[0]
