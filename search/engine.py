@@ -416,14 +416,16 @@ class Engine:
 
     def worker_memory(self, snap=None) -> dict:
         """This process's memory (``pagecache.process_memory``: resident, shared, private
-        and proportional bytes; None off Linux), the posting lists it holds of its own,
-        its budget for them, and the mapped posting arrays it reads in place."""
+        and proportional bytes; None off Linux), whether it has read its posting lists ahead
+        (``warm``, as ``/health`` says), the posting lists it holds of its own, its budget
+        for them, and the mapped posting arrays it reads in place."""
         snap = snap or self.snapshot()
         postings = snap.postings
         mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
         return {
             "pid": os.getpid(),
             "memory_bytes": pagecache.process_memory(),
+            "warm": postings.warmed.is_set(),
             "held_postings": postings.held,
             "postings_budget": postings.budget,
             "mapped_segments": sum(m is not None for m in mapped),
