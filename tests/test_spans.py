@@ -156,3 +156,11 @@ def test_a_syllable_typed_with_diacritics_matches_only_so_spelled(typed, text, f
 def test_snippet_marks_every_spelling_of_an_unaccented_word():
     html = make_snippet("Hoà bình và hòa bình ở HOÀ BÌNH", set(), units=[Syllable("hoa")])
     assert html.count("<mark>") == 3
+
+
+def test_letters_fold_through_numpy_as_through_the_table():
+    from search.matching import _LETTER_FOLDS, fold_letters
+
+    for text in [*_texts(), "", "abc", "đà nẵng 東京 \U0001f600 ǆ ﬁ ĳ"]:
+        lower = text.lower()
+        assert fold_letters(lower) == lower.translate(_LETTER_FOLDS)
