@@ -9,12 +9,17 @@ other, closed-loop, over its own keep-alive connection from its own loopback add
 (127.0.1.N: nginx sees separate clients, as it would see separate visitors), while two
 heavy clients loop beside them, each in a process of its own: one full export of the
 archive (``GET /export?format=jsonl``, read to the end) and one 90 KB draft
-(``POST /related``). Setups, all measured in this run:
+(``POST /related``, a new version each time: pyvi's spans are memoised by content).
+Each search is fresh: a worker keeps its last 512 answers, which would hold all 80
+queries after one pass, so each query comes back with another ``facet_limit`` (the same
+search; ``search_path``). Setups, all measured in this run:
 
 * **public**: ``deploy/serve.py`` (nginx in front of the two gunicorn pools, as
   ``make serve-public`` runs it), heavy clients running;
 * **public, alone**: the same stack at the same moment without the heavy clients (the
   peer for interference; each level runs alone, then with the heavy clients);
+* **public, cached answers**: the same with the queries as they are (after one pass, all
+  answered from the workers' caches: what a site's popular queries cost);
 * **public, production limits**: the same stack with nginx's production per-address rate
   (20 queries/s, burst 40): a closed-loop client asks faster than that, so this shows
   the 429s a client gets and that they stay 429s, not errors;
@@ -65,6 +70,7 @@ OUT = ROOT / "bench" / "out"
 DRAFT_BYTES = 90 * 1024
 P95_TARGET_MS = 100.0
 REFUSED_PAUSE = 0.1  # s a search-box client waits after a 429
+FRESH_LIMITS = (10, 40)  # facet_limit 10..49: 40 × 80 requests, none in a worker's cache
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -76,11 +82,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--search-rate", type=int, default=1000, help="nginx queries/s per address")
     p.add_argument(
         "--setups",
-        default="public,alone,limits,bare",
-        help="public (heavy clients beside), alone (without them), limits (public with "
+        default="public,alone,cached,limits,bare",
+        help="public (heavy clients beside), alone (without them), cached (public, the "
+        "queries as they are, answered from the workers' caches), limits (public with "
         "nginx's production per-address rate), bare (gunicorn sync workers, no nginx)",
     )
     p.add_argument("--limits-clients", default="8,64", help="client counts of 'limits'")
+    p.add_argument("--cached-clients", default="8", help="client counts of 'cached'")
     p.add_argument("--max-queries", type=int, default=500)
     p.add_argument("--out", type=Path, default=OUT / "load.json")
     return p.parse_args(argv)
@@ -157,17 +165,28 @@ class Tally:
         }
 
 
-def search_client(port, source, queries, offset, tally: Tally, halt: threading.Event):
+def search_path(queries: list[str], i: int, fresh: bool) -> str:
+    """The i-th search-box request. ``fresh``: each of the queries comes back with another
+    ``facet_limit`` (10-49 values per facet, the same search), so that no worker can answer
+    it from its cache of the last 512 answers (``search.engine.CACHE_SIZE``): the
+    80 queries would otherwise all be cache hits after one pass."""
+    params = {"q": queries[i % len(queries)]}
+    if fresh:
+        params["facet_limit"] = str(FRESH_LIMITS[0] + (i // len(queries)) % FRESH_LIMITS[1])
+    return "/search?" + urlencode(params, quote_via=quote)
+
+
+def search_client(port, source, queries, offset, tally: Tally, halt: threading.Event, fresh):
     """One visitor's search box, closed-loop: the next query as soon as the last one is
     answered; after a 429 it waits ``REFUSED_PAUSE`` s (a box that retries at the next
     keystroke, not in a busy loop)."""
     conn = Connection(port, source)
     i = offset
     while not halt.is_set():
-        q = queries[i % len(queries)]
+        path = search_path(queries, i, fresh)
         i += 1
         started = time.perf_counter()
-        status, _ = conn.request("GET", "/search?" + urlencode({"q": q}, quote_via=quote))
+        status, _ = conn.request("GET", path)
         tally.add(status, (time.perf_counter() - started) * 1000)
         if status == 429:
             halt.wait(REFUSED_PAUSE)
@@ -208,14 +227,27 @@ def export_looper(port: int, halt, out) -> None:
     out.put(counts)
 
 
+def draft_variant(draft: bytes, n: int) -> bytes:
+    """The n-th version of the draft: its paragraphs rotated by n under a numbered first
+    line, so that each is new text to segment (pyvi's spans are memoised by content)."""
+    doc = json.loads(draft)
+    paragraphs = doc["text"].split("\n\n")
+    k = n % len(paragraphs)
+    doc["text"] = f"Bản nháp số {n}.\n\n" + "\n\n".join(paragraphs[k:] + paragraphs[:k])
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
 def draft_looper(port: int, draft: bytes, halt, out) -> None:
-    """Loop one draft (``POST /related``) until ``halt``; put the counts on ``out``
-    (a process of its own, like the export looper)."""
+    """Loop drafts (``POST /related``, a new version of the draft each time) until
+    ``halt``; put the counts on ``out`` (a process of its own, like the export looper)."""
     counts: dict = {}
     conn = Connection(port, "127.0.2.2")
     headers = {"Content-Type": "application/json"}
+    n = 0
     while not halt.is_set():
-        status, _ = conn.request("POST", "/related", body=draft, headers=headers)
+        n += 1
+        body = draft_variant(draft, n)
+        status, _ = conn.request("POST", "/related", body=body, headers=headers)
         key = {200: "draft_ok", 429: "draft_429"}.get(status, "draft_error")
         counts[key] = counts.get(key, 0) + 1
         if status != 200:
@@ -242,14 +274,16 @@ def make_draft(port: int) -> bytes:
     return json.dumps({"text": text, "limit": 5}, ensure_ascii=False).encode("utf-8")
 
 
-def run_level(port, clients, seconds, queries, heavy: bool, draft: bytes) -> tuple[Tally, dict]:
+def run_level(
+    port, clients, seconds, queries, heavy: bool, draft: bytes, fresh: bool = True
+) -> tuple[Tally, dict]:
     """``clients`` search-box threads in this process for ``seconds``; with ``heavy``, an
     export looper and a draft looper in processes of their own beside them."""
     tally, halt = Tally(), threading.Event()
     threads = [
         threading.Thread(
             target=search_client,
-            args=(port, f"127.0.1.{n + 1}", queries, n * 37, tally, halt),
+            args=(port, f"127.0.1.{n + 1}", queries, n * 37, tally, halt, fresh),
             daemon=True,
         )
         for n in range(clients)
@@ -364,9 +398,11 @@ def wait_warm(pools: dict[str, tuple[int, int]], front: int, seconds: float = 60
     return f"{workers} workers warm after {time.monotonic() - started:.0f} s"
 
 
-def measure(rows: list[dict], setup: str, port: int, clients: int, args, queries, heavy, draft):
+def measure(
+    rows: list[dict], setup: str, port: int, clients: int, args, queries, heavy, draft, fresh=True
+):
     """One level: run it, keep its row, print it."""
-    tally, counts = run_level(port, clients, args.seconds, queries, heavy, draft)
+    tally, counts = run_level(port, clients, args.seconds, queries, heavy, draft, fresh)
     rows.append(tally.row(setup, clients, args.seconds, counts))
     print(format_table([rows[-1]]), flush=True)
 
@@ -380,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(queries)} search-box queries; {args.seconds:.0f} s per level; logs {log_dir}")
     production = Limits()
     bench_limits = replace(production, search_rate=args.search_rate, search_burst=args.search_rate)
-    if {"public", "alone", "limits"} & set(setups):
+    if {"public", "alone", "cached", "limits"} & set(setups):
         print(
             f"nginx: each search-box client from its own address; queries per address "
             f"{bench_limits.search_rate}/s (production: {production.search_rate}/s, burst "
@@ -409,6 +445,19 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 if "public" in setups:
                     measure(rows, "public", server.port, clients, args, queries, True, draft)
+            if "cached" in setups:  # the 80 queries as they are: answers from the cache
+                for clients in [int(c) for c in args.cached_clients.split(",")]:
+                    measure(
+                        rows,
+                        "public, cached answers",
+                        server.port,
+                        clients,
+                        args,
+                        queries,
+                        True,
+                        draft,
+                        fresh=False,
+                    )
             if "limits" in setups:  # the production per-address rate: 429s, not errors
                 server.reload(production)
                 for clients in [int(c) for c in args.limits_clients.split(",")]:
