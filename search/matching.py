@@ -338,10 +338,12 @@ def _folds(lower: str) -> tuple[str, str]:
     codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
     inside = codes < _FOLD_CODES.size
     folded = np.where(inside, _FOLD_CODES[np.where(inside, codes, 0)], codes).astype("<u4")
+    text = folded.tobytes().decode("utf-32-le")
+    if codes.max() < _HAN_RANGES[0][0]:
+        return text, text
     han = np.zeros(codes.size, dtype=bool)
     for first, last in _HAN_RANGES:
         han |= (codes >= first) & (codes <= last)
-    text = folded.tobytes().decode("utf-32-le")
     if not han.any():
         return text, text
     return text, np.where(han, np.uint32(32), folded).astype("<u4").tobytes().decode("utf-32-le")
@@ -476,9 +478,11 @@ def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
     """The spans of every occurrence of any of ``syls`` in ``text``: the union of their
     ``SequencePattern.spans``, in one pass over the text (whole syllables do not
     overlap, so each is found where it starts)."""
-    by_fold: dict[str, list[Syllable]] = {}
+    by_fold: dict[str, list[Syllable] | None] = {}  # None: any spelling will do
     for syl in syls:
-        by_fold.setdefault(syl.folded, []).append(syl)
+        spelled = by_fold.setdefault(syl.folded, [])
+        if spelled is not None:
+            by_fold[syl.folded] = spelled + [syl] if syl.exact else None
     if not by_fold:
         return set()
     lower, folded, latin = prepared_text(text)
@@ -487,7 +491,8 @@ def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
     if words is not None:
         for m in words.finditer(latin):
             a, b = m.span()
-            if any(not syl.exact or _as_typed(lower[a:b], syl) for syl in by_fold[m.group()]):
+            spelled = by_fold[m.group()]
+            if spelled is None or any(_as_typed(lower[a:b], syl) for syl in spelled):
                 out.add((a, b))
     if han is not None:
         out.update(m.span() for m in han.finditer(folded))
