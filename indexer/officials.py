@@ -659,6 +659,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         if trig.start() < prev_end:
             return None
         kind = _kind(trig, lex)
+        if kind is None:
+            return None  # a candidate's title ("ứng viên Tổng thống")
         if kind == "courtesy":
             continue
         if len(m.tokens) > 1 and _closes_parenthesis(doc.text[trig.end() : m.start]):
@@ -736,9 +738,14 @@ def _public_enough(trig: re.Match[str], text: str, lex: Lexicon) -> bool:
     return _kind(trig, lex) != "junior" or lex.public_re.search(text) is not None
 
 
+_CANDIDATE = re.compile(r"ứng\s+(?:cử\s+)?viên\s", re.IGNORECASE)
+
+
 def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
     """What a trigger match is: position, junior (a position only beside a public body),
     rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
+    if _CANDIDATE.match(trigger.group(0)):
+        return None  # "ứng viên Tổng thống": a candidate holds no post
     if trigger.group("unit"):
         return "position"
     return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))
@@ -888,7 +895,34 @@ def extract_officials(
     mentions = []
     for sentence in _sentences(text, triggers):
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
+    if head:
+        _headline_title(doc, len(head), triggers, mentions)
     return _merge(mentions, doc)
+
+
+def _headline_title(
+    doc: _Doc, head_end: int, triggers: list[re.Match[str]], mentions: list[_Mention]
+) -> None:
+    """A headline's title written without a name goes to the foreign person the lead sentence
+    addresses first (``Bộ trưởng Quốc phòng Hàn Quốc xin từ chức`` / ``Ông Yoon Kwang-ung
+    hôm nay đệ đơn``), when that person has no position of their own in it."""
+    if any(m.start < head_end for m in mentions):
+        return
+    titles = [t for t in triggers if t.end() <= head_end and _kind(t, doc.lex) == "position"]
+    if len(titles) != 1:
+        return
+    lead = [m for m in mentions if m.sentence[0] == head_end + 2]  # "title\n\nbody"
+    for m in lead:
+        if m.kind == "foreign" and _addressed(doc, m.start, triggers):
+            if not m.positions and not m.business:
+                title = _window(doc, titles[0].start(), head_end)
+                m.positions = [
+                    _clean_position(
+                        doc.original[titles[0].start() : titles[0].start() + len(title)]
+                    )
+                ]
+                m.qualified = True
+            return
 
 
 def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> list[_Mention]:
