@@ -2,6 +2,8 @@
 
     # both scales (builds what is missing under --workdir; the 341k build is long)
     .venv/bin/python -m bench.scale --workdir bench/out/scale
+    # build only (long, under the heavy lock), then measure later over what was built
+    .venv/bin/python -m bench.scale --workdir bench/out/scale --build-only
     # one scale over an index already built, with its build time if known
     .venv/bin/python -m bench.scale --scales 1 --index 1=/path/to/index85k
 
@@ -283,6 +285,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-short", type=int, default=None, help="the first N search-box queries")
     p.add_argument("--max-long", type=int, default=200, help="the first N headline queries")
     p.add_argument("--check-rankings", type=int, default=0, metavar="N")
+    p.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build (or reuse) the corpora and indexes and print their sizes and build times; "
+        "measure nothing (a later run without it reuses what is built under --workdir)",
+    )
     return p.parse_args(argv)
 
 
@@ -321,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         print(format_table(builds[-1:]), flush=True)
+        if args.build_only:
+            continue
         results.append(measure_scale(scale, index, peer, works, args.workdir))
         print_result(results[-1])
         if args.check_rankings:

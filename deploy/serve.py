@@ -249,6 +249,14 @@ class PublicServer:
                 time.sleep(0.2)
         raise RuntimeError(f"{what} did not answer {url} in time:\n{self.logs()}")
 
+    def reload(self, limits: Limits) -> None:
+        """Render the configuration with new ``limits`` and have nginx load it (SIGHUP:
+        new nginx workers take new connections, the old ones finish theirs)."""
+        self.limits = limits
+        self._render_nginx_conf()
+        self.nginx.send_signal(signal.SIGHUP)
+        time.sleep(1.0)  # nginx starts its new workers
+
     # ----------------------------------------------------------------- running
     def running(self) -> bool:
         procs = [p.proc for p in self.pools] + [self.nginx]

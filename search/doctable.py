@@ -65,6 +65,12 @@ class DocTable:
             self.official_ids[self.live[self.official_docs]], minlength=len(self.official_names)
         )
         self.official_group, self.official_shown = _groups(self.official_names, official_counts)
+        # each (group, document) once: a document naming two spellings counts once
+        pairs = np.unique(
+            self.official_group[self.official_ids].astype(np.int64) * max(n, 1) + self.official_docs
+        )
+        self._official_pair_group = pairs // max(n, 1)
+        self._official_pair_doc = pairs % max(n, 1)
         dated = self.minutes[self.live & (self.minutes != NO_DATE)]
         self.first_minute = int(dated.min()) if dated.size else None
         self.last_minute = int(dated.max()) if dated.size else None
@@ -179,11 +185,8 @@ class DocTable:
         document naming two spellings of one official counts once)."""
         if not self.official_names:
             return []
-        selected = mask[self.official_docs]
-        groups = self.official_group[self.official_ids[selected]]
-        docs = self.official_docs[selected]
-        pairs = np.unique(groups.astype(np.int64) * self.size + docs)
-        counts = np.bincount(pairs // self.size, minlength=len(self.official_shown))
+        groups = self._official_pair_group[mask[self._official_pair_doc]]
+        counts = np.bincount(groups, minlength=len(self.official_shown))
         return _top(counts, self.official_shown, limit)
 
     def year_counts(self, mask: np.ndarray) -> list[dict]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 
-from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
-from search.matching import Sequence, pattern_for
+from indexer.analysis import SYLLABLE_PATTERN, compat_letters, fold_diacritics, normalize_text
+from search.matching import Sequence, Syllable, pattern_for, syllable_spans
 
 WINDOW = 220
 
@@ -91,10 +92,13 @@ def _snap(text: str, start: int, end: int) -> tuple[int, int]:
 def _unit_matches(text: str, units: list) -> list[tuple[int, int, int]]:
     """(start, end, weight) of every occurrence of the query's units (a phrase or code is
     one span; a syllable typed with diacritics only where it is spelled so)."""
-    out = set()
-    for unit in dict.fromkeys(units):
-        weight = 2 if isinstance(unit, Sequence) else 1
-        out.update((a, b, weight) for a, b in pattern_for(unit).spans(text))
+    units = list(dict.fromkeys(units))
+    out = {
+        (a, b, 1) for a, b in syllable_spans(text, [u for u in units if isinstance(u, Syllable)])
+    }
+    for unit in units:
+        if isinstance(unit, Sequence):
+            out.update((a, b, 2) for a, b in pattern_for(unit).spans(text))
     return sorted(out)
 
 
@@ -108,7 +112,8 @@ def make_snippet(
     ``units`` when given: ``search.matching``)."""
     if not text:
         return ""
-    text = text if len(normalize_text(text)) == len(text) else normalize_text(text)
+    if len(compat_letters(unicodedata.normalize("NFC", text))) != len(text):
+        text = normalize_text(text)  # offsets below are into the normalised text
     if units is not None:
         matches = _unit_matches(text, units)
     else:
