@@ -39,6 +39,7 @@ def candidates(
     order = sorted(range(len(terms)), key=lambda i: postings.cost(terms[i]))
     bounds = np.array([postings.upper_bound(terms[i]) for i in order], dtype=np.float64)
     left = np.concatenate([np.cumsum(bounds[::-1])[::-1][1:], [0.0]])  # bound of the rest
+    reached = np.cumsum(bounds) * (1 + SLACK)
     partial = np.zeros(postings.size, dtype=np.float32)
     seen = np.zeros(postings.size, dtype=bool)
     pool = np.zeros(0, dtype=np.int64)  # documents the k-th best is looked for among
@@ -55,8 +56,9 @@ def candidates(
             pool = np.concatenate([pool, new])
         rest = left[step]
         # the k-th best partial score of any documents is a floor under the k-th best
-        # final score; the documents not reached yet can score at most ``rest``
-        if rest < _kth(partial[pool], k) * (1 - SLACK):
+        # final score; the documents not reached yet can score at most ``rest``; no
+        # partial score exceeds the bounds summed so far (``reached``)
+        if rest < reached[step] and rest < _kth(partial[pool], k) * (1 - SLACK):
             break
     docs = np.flatnonzero(seen & allowed)
     scores = partial[docs].astype(np.float64)
