@@ -80,6 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="public (heavy clients beside), alone (without them), limits (public with "
         "nginx's production per-address rate), bare (gunicorn sync workers, no nginx)",
     )
+    p.add_argument("--limits-clients", default="8,64", help="client counts of 'limits'")
     p.add_argument("--max-queries", type=int, default=500)
     p.add_argument("--out", type=Path, default=OUT / "load.json")
     return p.parse_args(argv)
@@ -410,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
                     measure(rows, "public", server.port, clients, args, queries, True, draft)
             if "limits" in setups:  # the production per-address rate: 429s, not errors
                 server.reload(production)
-                for clients in levels:
+                for clients in [int(c) for c in args.limits_clients.split(",")]:
                     measure(
                         rows,
                         "public, production limits",
