@@ -40,7 +40,7 @@ FACET_LIMIT = 20
 CACHE_SIZE = 512
 # Score by looking documents up in the lists when the lists hold this many times more
 # postings than there are documents to score; else score the lists whole.
-LOOKUP_SHARE = 4
+LOOKUP_SHARE = 16
 
 
 @dataclass(frozen=True)
