@@ -88,13 +88,16 @@ class Engine:
         prefetch: bool = True,
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
+        preload_segmenter: bool = True,
     ):
         """An engine over the index directory ``root`` (``index_data/`` by default).
 
         Each new snapshot is read ahead in a background thread: the index files into
         the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
         lists (0: none). ``Settings`` holds the served values. ``freshness_seconds`` and
-        ``retired_grace_seconds``: see ``SnapshotHolder``.
+        ``retired_grace_seconds``: see ``SnapshotHolder``. ``preload_segmenter``: load
+        pyvi's model now (a server) rather than when a query first needs it (one query
+        from the command line: a one-word query never does).
         """
         self.root = Path(root or store.DEFAULT_DIR)
         self.snapshots = SnapshotHolder(
@@ -105,7 +108,8 @@ class Engine:
             freshness_seconds=freshness_seconds,
             retired_grace_seconds=retired_grace_seconds,
         )
-        load_segmenter()
+        if preload_segmenter:
+            load_segmenter()
 
     def _prepare(self, snap: Snapshot) -> None:
         """Give a new snapshot its query builder (statistics and filters of that commit)."""
