@@ -44,7 +44,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=f"vnsearch {version()}\n")
+        print(f"vnsearch {version()}")
+        parser.exit()
 
 
 def _positive(raw: str) -> int:

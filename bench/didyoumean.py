@@ -25,6 +25,11 @@ case), per kind, and the share of correct queries left alone, for our corrector,
 previous one (``search/spelling.py`` at ``PREVIOUS``, read from git) and for ours without
 the pair statistics (unigrams and pyvi words only). ``--known-only`` keeps the queries
 whose intended syllables all occur in the index (a small demo index lacks most).
+
+With ``../shared`` present it also prints how well each corrector puts the accents back
+on the eval sets' unaccented queries (``RESTORE_SETS``: long questions and summary
+sentences, what ``search.query`` boosts for a query typed without accents): the share of
+syllables, and of whole queries, equal to the accented original, per half.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from bench.data import hash_split
+from bench.data import has_shared, hash_split, load_eval, split_of
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +58,7 @@ QUERIES = DATA / "didyoumean.jsonl"
 INTENDED = DATA / "didyoumean_intended.txt"
 PREVIOUS = "ba022d0"  # main before the noisy-channel corrector
 KINDS = ("accents", "typo", "typo_accented", "telex", "hand")
+RESTORE_SETS = ("vims_dev_summary_queries", "viquad_dev_queries")
 HAND = [  # issue 16's examples
     ("hoc sinh gioii", "học sinh giỏi"),
     ("bong daa", "bóng đá"),
@@ -228,6 +234,41 @@ def share(table: dict, split: str, kinds: tuple[str, ...]) -> str:
     return f"{right / asked:.3f} ({right}/{asked})" if asked else "-"
 
 
+def restoration(correct: Callable[[str], str | None], name: str) -> dict[str, list[int]]:
+    """Per half: [syllables right, syllables, queries right, queries] when ``correct``
+    restores the unaccented twins of eval set ``name``."""
+    accented = {q["qid"]: q["query"] for q in load_eval(name)}
+    out = {split: [0, 0, 0, 0] for split in ("tune", "report")}
+    for q in load_eval(f"{name}_unaccented"):
+        meant = accented.get(q["qid"].removesuffix(":noaccent"))
+        if meant is None:
+            continue
+        got = SYLLABLE_PATTERN.findall(normalize_text(correct(q["query"]) or q["query"]).lower())
+        want = SYLLABLE_PATTERN.findall(normalize_text(meant).lower())
+        cell = out[split_of(q)]
+        right = sum(a == b for a, b in zip(got, want, strict=False)) if len(got) == len(want) else 0
+        cell[0] += right
+        cell[1] += len(want)
+        cell[2] += right == len(want)
+        cell[3] += 1
+    return out
+
+
+def print_restoration(built: dict) -> None:
+    print()
+    print("accents restored on unaccented eval queries: syllables right | queries all right")
+    print("corrector | set | report syllables | report queries | tune syllables | tune queries")
+    print("--- | --- | --- | --- | --- | ---")
+    for name, (correct, _) in built.items():
+        for eval_set in RESTORE_SETS:
+            cells = restoration(correct, eval_set)
+            shown = []
+            for split in ("report", "tune"):
+                a, b, c, d = cells[split]
+                shown += [f"{a / max(1, b):.3f} ({b})", f"{c / max(1, d):.3f} ({d})"]
+            print(" | ".join([name, eval_set, *shown]))
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--index", type=Path, help="an index directory")
@@ -292,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"(meant {r['intended']!r})",
                     file=sys.stderr,
                 )
+    if has_shared():
+        print_restoration(built)
     return 0
 
 

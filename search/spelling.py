@@ -66,6 +66,7 @@ FAR_COST = 2.0  # added to an extra or replaced letter that is no neighbouring k
 REAL_WORD_COST = 0.0  # added to an edit of a syllable the archive uses often
 TYPED_FORM_COST = 3.0  # added to any change of a form typed with diacritics that is common
 SMOOTHING = 50.0  # Dirichlet prior of the pair model, in pair counts
+UNSEEN_COUNT = 0.5  # occurrences credited to a syllable the archive lacks (names, codes)
 WORD_BONUS = 2.0  # two neighbours forming one of the archive's pyvi words
 MARGIN = 1.0  # the reading offered must beat the typed one by this much…
 EDIT_MARGIN = 1.0  # …and one that edits letters the best accents-only one by this much
@@ -164,8 +165,8 @@ class Spelling:
         return near[:MAX_EDIT_TARGETS]
 
     def unigram(self, form: str) -> float:
-        """P(form) over the archive, with half an occurrence for a form never seen."""
-        return (self.form_freq.get(form, 0) + 0.5) / (self.total + 0.5 * len(self.form_freq))
+        """P(form) over the archive; a form never seen counts ``UNSEEN_COUNT``."""
+        return (self.form_freq.get(form, 0) or UNSEEN_COUNT) / self.total
 
 
 # --------------------------------------------------------------------------- building
