@@ -213,8 +213,20 @@ class PublicServer:
         errors = ["default_type application/json;"]
         errors += ["add_header X-Content-Type-Options nosniff always;"]
         errors += ['add_header Cache-Control "no-store" always;']
+        # a location with an error_page of its own inherits none: the proxied ones repeat
+        # the server's (but 502, which they retry once in their "again" location), and
+        # let the again location's own errors have their JSON pages too
+        proxied = ["recursive_error_pages on;"]
+        proxied += ["error_page 404 /_error/404;", "error_page 405 /_error/405;"]
+        proxied += ["error_page 413 /_error/413;", "error_page 429 /_error/429;"]
+        proxied += ["error_page 500 503 504 =503 /_error/503;"]
+        again = ["# one more try, on a new connection; only GET and HEAD, and only once"]
+        again += ["error_page 500 502 503 504 =503 /_error/503;"]
+        again += ["if ($request_method !~ ^(GET|HEAD)$) {", "    return 503;", "}"]
         values = {
             "run": str(self.run_dir),
+            "proxied_error_pages": "\n            ".join(proxied),
+            "again": "\n            ".join(again),
             "mime_types": str(self.run_dir / "mime.types"),
             "nginx_workers": "1",
             "listen": f"{self.host}:{self.port}",
@@ -248,6 +260,14 @@ class PublicServer:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.2)
         raise RuntimeError(f"{what} did not answer {url} in time:\n{self.logs()}")
+
+    def reload(self, limits: Limits) -> None:
+        """Render the configuration with new ``limits`` and have nginx load it (SIGHUP:
+        new nginx workers take new connections, the old ones finish theirs)."""
+        self.limits = limits
+        self._render_nginx_conf()
+        self.nginx.send_signal(signal.SIGHUP)
+        time.sleep(1.0)  # nginx starts its new workers
 
     # ----------------------------------------------------------------- running
     def running(self) -> bool:

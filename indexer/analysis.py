@@ -105,7 +105,7 @@ def _canonical_syllable(word: str) -> str:
 
 # A tone mark can only be misplaced in a vowel cluster: a toned vowel next to another
 # vowel (hòa/hoà, thủy/thuỷ, and typos such as baỏ for bảo). Other syllables are left
-# alone without a look; each word found is placed once (``_canonical_syllable_cached``).
+# alone without a look; each piece of text is placed once (``_PLACED``).
 def _vowel_classes() -> tuple[str, str]:
     plain = "aăâeêioôơuưy"
     toned = "".join(unicodedata.normalize("NFC", v + mark) for v in plain for mark in TONE_MARKS)
@@ -116,6 +116,8 @@ _PLAIN_VOWELS, _TONED_VOWELS = _vowel_classes()
 _AMBIGUOUS_PAIR = re.compile(
     f"[{_TONED_VOWELS}][{_PLAIN_VOWELS}]|[{_PLAIN_VOWELS}][{_TONED_VOWELS}]"
 )
+
+
 _LETTERS = re.compile(r"[^\W\d_]*")
 
 
@@ -124,18 +126,10 @@ def _is_letter(ch: str) -> bool:
     return ch.isalnum() and not ch.isdecimal()
 
 
-@lru_cache(maxsize=65536)
-def _canonical_syllable_cached(word: str) -> str:
-    return _canonical_syllable(word)
-
-
-def canonical_tones(text: str) -> str:
-    """Put every tone mark of NFC ``text`` in the canonical place (length-preserving).
-
-    Finds the ambiguous letter pairs, then widens each to its whole word (the letters
-    around it): a plain scan, where a regex for "a word containing a pair" backtracks
-    over every word of the text.
-    """
+def _place_tones(text: str) -> str:
+    """``canonical_tones`` of one piece of text, by a plain scan: find the ambiguous
+    pairs, widen each to its whole word (the letters around it) and place that word
+    (a regex for "a word containing a pair" backtracks over every word)."""
     pieces = []
     done = 0
     for pair in _AMBIGUOUS_PAIR.finditer(text):
@@ -146,12 +140,35 @@ def canonical_tones(text: str) -> str:
             start -= 1
         end = _LETTERS.match(text, pair.end()).end()
         pieces.append(text[done:start])
-        pieces.append(_canonical_syllable_cached(text[start:end]))
+        pieces.append(_canonical_syllable(text[start:end]))
         done = end
     if not pieces:
         return text
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+_PLACED: dict[str, str] = {}  # space-separated piece → placed (``_place_tones``)
+_PLACED_LIMIT = 200_000  # pieces kept; the memo is emptied when it holds more
+
+
+def canonical_tones(text: str) -> str:
+    """Put every tone mark of NFC ``text`` in the canonical place (length-preserving):
+    every word (letter run, ``[^\\W\\d_]+``) holding an ambiguous pair is placed by
+    ``_canonical_syllable``, the rest is kept. No word spans a space, so the text is
+    placed a space-separated piece at a time, each distinct piece once (a text's pieces
+    repeat, and their lookups run at C speed)."""
+    if not _AMBIGUOUS_PAIR.search(text):
+        return text
+    pieces = text.split(" ")
+    placed = list(map(_PLACED.get, pieces))
+    if None in placed:
+        if len(_PLACED) > _PLACED_LIMIT:
+            _PLACED.clear()
+        for i, done in enumerate(placed):
+            if done is None:
+                placed[i] = _PLACED[pieces[i]] = _place_tones(pieces[i])
+    return " ".join(placed)
 
 
 def _build_compat_table() -> dict[int, str]:

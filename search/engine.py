@@ -18,7 +18,7 @@ import numpy as np
 from indexer import segments, store
 from indexer.analysis import load_segmenter
 from indexer.schema import sentence_aware_pairs
-from search import pagecache
+from search import pagecache, topk
 from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import to_iso
@@ -26,7 +26,7 @@ from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
 from search.matching import DocSets
 from search.query import QueryBuilder, QueryPlan
-from search.scoring import WARM_POSTINGS
+from search.scoring import WARM_POSTINGS, ranked_terms
 from search.snapshots import (
     FRESHNESS_CHECK_SECONDS,
     RETIRED_GRACE_SECONDS,
@@ -38,6 +38,9 @@ from search.spelling import FEW_RESULTS, suggest_correction
 RELAX_BELOW = 10  # fewer articles with every word: partial matches are offered apart
 FACET_LIMIT = 20
 CACHE_SIZE = 512
+# Score by looking documents up in the lists when the lists hold this many times more
+# postings than there are documents to score; else score the lists whole.
+LOOKUP_SHARE = 4
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,18 @@ class Match:
     scores: np.ndarray | None = None  # NumPy BM25F per document (queries with words)
     partial: np.ndarray | None = None  # some but not all words: offered apart, never counted
     every_word: np.ndarray | None = None  # every plain word (partial ones rank first)
+    # scored only these (the top k cannot lie elsewhere: ``search.topk``); None: every
+    # document of ``mask`` and ``partial`` has its score
+    scored: np.ndarray | None = None
 
     @property
     def ranked(self) -> bool:
         return self.scores is not None
+
+    @property
+    def rankable(self) -> np.ndarray:
+        """The documents of ``mask`` that a page by score may show."""
+        return self.mask if self.scored is None else self.mask & self.scored
 
     @property
     def relaxed(self) -> bool:
@@ -113,9 +124,8 @@ class Engine:
 
     def _prepare(self, snap: Snapshot) -> None:
         """Give a new snapshot its query builder (statistics and filters of that commit)."""
-        reader = snap.searcher.reader()
         snap.builder = QueryBuilder(
-            doc_freq=lambda f, t: reader.doc_frequency(f, t),
+            doc_freq=snap.postings.doc_frequency,
             doc_count=snap.searcher.doc_count(),
         )
         snap.builder.restore = lambda text: suggest_correction(snap.spelling(), text)
@@ -172,20 +182,33 @@ class Engine:
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
-    def match(self, snap: Snapshot, req: SearchRequest) -> Match:
+    def match(
+        self, snap: Snapshot, req: SearchRequest, top: int | None = None, scored: bool = True
+    ) -> Match:
         """What ``req`` matches in ``snap``, before any ordering (``search.matching``).
 
         When syllables typed with diacritics match nothing, the query is read without
-        them (``plan.folded_reading``), as the answer then says.
+        them (``plan.folded_reading``), as the answer then says. ``top``: only the first
+        ``top`` by score will be read (a ranked OR query then scores only the documents
+        that can be among them: ``Match.rankable``); None: every match gets its score.
+        ``scored``: False when only the mask is wanted.
         """
-        found = self._match_plan(snap, req, snap.builder.build(req.q))
+        found = self._match_plan(snap, req, snap.builder.build(req.q), top, scored)
         if not found.mask.any() and found.plan.has_exact:
-            folded = self._match_plan(snap, req, snap.builder.build(req.q, folded_reading=True))
+            plan = snap.builder.build(req.q, folded_reading=True)
+            folded = self._match_plan(snap, req, plan, top, scored)
             if folded.mask.any():
                 return folded
         return found
 
-    def _match_plan(self, snap: Snapshot, req: SearchRequest, plan: QueryPlan) -> Match:
+    def _match_plan(
+        self,
+        snap: Snapshot,
+        req: SearchRequest,
+        plan: QueryPlan,
+        top: int | None = None,
+        scored: bool = True,
+    ) -> Match:
         table = snap.table
         filt = self._filter_mask(table, req)
         sets = DocSets(
@@ -201,7 +224,6 @@ class Engine:
             mask &= filt
         if not plan.has_text:
             return Match(plan, mask)
-        scores, every_word = self._scores(snap, plan)
         partial = None
         if plan.partial is not None and int(mask.sum()) < RELAX_BELOW:
             partial = sets.mask(plan.partial) & ~mask
@@ -209,13 +231,41 @@ class Engine:
                 partial &= filt
             if not partial.any():
                 partial = None
+        if not scored:
+            return Match(plan, mask, np.zeros(mask.size, dtype=np.float32), partial)
+        if top and partial is None and plan.bag is not None and not plan.bag.require_all:
+            terms = ranked_terms(plan.bag, plan.scored)
+            docs = topk.candidates(snap.postings, terms, mask, top)
+            if docs is not None:
+                scores = np.zeros(mask.size, dtype=np.float32)
+                scores[docs] = snap.postings.score_docs(terms, docs)[0]
+                chosen = np.zeros(mask.size, dtype=bool)
+                chosen[docs] = True
+                return Match(plan, mask, scores, None, None, chosen)
+        scores, every_word = self._scores(snap, plan, mask if partial is None else mask | partial)
         return Match(plan, mask, scores, partial, every_word)
 
     @staticmethod
-    def _scores(snap: Snapshot, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray | None]:
-        """Every document's NumPy BM25F for the plan's words (``search.scoring``), and
-        the documents holding every plain word (None without plain words)."""
+    def _scores(
+        snap: Snapshot, plan: QueryPlan, wanted: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """NumPy BM25F for the plan's words (``search.scoring``) of every document of
+        ``wanted`` (others may be 0), and which hold every plain word (None without
+        plain words). Few documents are looked up in the lists; many, the lists are
+        scored whole (either way the same values)."""
         postings = snap.postings
+        terms = ranked_terms(plan.bag, plan.scored)
+        docs = np.flatnonzero(wanted)
+        if docs.size * LOOKUP_SHARE < sum(postings.cost(t) for t in terms):
+            clauses = plan.bag.clauses if plan.bag is not None else None
+            values, matched = postings.score_docs(terms, docs, clauses)
+            scores = np.zeros(wanted.size, dtype=np.float32)
+            scores[docs] = values
+            every_word = None
+            if matched is not None:
+                every_word = np.zeros(wanted.size, dtype=bool)
+                every_word[docs] = matched >= len(clauses)
+            return scores, every_word
         every_word = None
         if plan.bag is not None:
             scores, matched = postings.score_bag(plan.bag)
@@ -237,12 +287,16 @@ class Engine:
             return []
         score = scores[cands]
         tier = np.zeros(cands.size, dtype=bool) if first is None else ~first[cands]
+        keep = _best(score, tier, start + count)
+        if keep is not None:  # only the documents that can reach the page are sorted
+            cands, score, tier = cands[keep], score[keep], tier[keep]
         order = np.lexsort((cands, -score, tier))
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
 
     def _search(self, snap: Snapshot, req: SearchRequest) -> dict:
-        found = self.match(snap, req)
+        top = req.page * req.per_page if req.sort == "relevance" and req.after is None else None
+        found = self.match(snap, req, top)
         plan, mask = found.plan, found.mask
         table = snap.table
         total = int(mask.sum())
@@ -254,7 +308,7 @@ class Engine:
         if req.after is not None:
             start = _cursor_start(req.after, sort, ordered, table)
         if sort == "relevance":
-            page = self._page(mask, found.scores, start, req.per_page)
+            page = self._page(found.rankable, found.scores, start, req.per_page)
         else:
             page = [(int(d), None) for d in ordered[start : start + req.per_page]]
         answer = {
@@ -301,10 +355,10 @@ class Engine:
         limit = req.facet_limit
         cat_mask = mask
         if req.categories:
-            cat_mask = self.match(snap, replace(req, categories=())).mask
+            cat_mask = self.match(snap, replace(req, categories=()), scored=False).mask
         off_mask = mask
         if req.officials:
-            off_mask = self.match(snap, replace(req, officials=())).mask
+            off_mask = self.match(snap, replace(req, officials=()), scored=False).mask
         return {
             "category": table.category_counts(cat_mask, limit),
             "official": table.official_counts(off_mask, limit),
@@ -321,10 +375,10 @@ class Engine:
     def rank(self, q: str, limit: int = 10) -> list[str]:
         """Ids of the top ``limit`` hits for ``q`` by relevance (what /search ranks first)."""
         snap = self.snapshot()
-        found = self.match(snap, SearchRequest(q=q, per_page=limit, facets=False))
+        found = self.match(snap, SearchRequest(q=q, per_page=limit, facets=False), top=limit)
         if not found.ranked:
             return []
-        page = self._page(found.mask, found.scores, 0, limit)
+        page = self._page(found.rankable, found.scores, 0, limit)
         if len(page) < limit and found.partial is not None:  # as the page shows them
             page += self._page(found.partial, found.scores, 0, limit - len(page), found.every_word)
         return [snap.searcher.stored_fields(d)["id"] for d, _ in page]
@@ -366,14 +420,16 @@ class Engine:
 
     def worker_memory(self, snap=None) -> dict:
         """This process's memory (``pagecache.process_memory``: resident, shared, private
-        and proportional bytes; None off Linux), the posting lists it holds of its own,
-        its budget for them, and the mapped posting arrays it reads in place."""
+        and proportional bytes; None off Linux), whether it has read its posting lists ahead
+        (``warm``, as ``/health`` says), the posting lists it holds of its own, its budget
+        for them, and the mapped posting arrays it reads in place."""
         snap = snap or self.snapshot()
         postings = snap.postings
         mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
         return {
             "pid": os.getpid(),
             "memory_bytes": pagecache.process_memory(),
+            "warm": postings.warmed.is_set(),
             "held_postings": postings.held,
             "postings_budget": postings.budget,
             "mapped_segments": sum(m is not None for m in mapped),
@@ -388,6 +444,28 @@ class Engine:
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
+
+
+def _best(score: np.ndarray, tier: np.ndarray, k: int) -> np.ndarray | None:
+    """Positions of every candidate that can be among the first ``k`` by (tier, -score,
+    document): the first tier's ``k`` best scores, ties at the ``k``-th all kept, and
+    the second tier's likewise when the first has fewer than ``k``. None: keep all."""
+    if score.size <= 4 * k:
+        return None
+    keep = np.zeros(score.size, dtype=bool)
+    left = k
+    for in_tier in (~tier, tier):
+        where = np.flatnonzero(in_tier)
+        if not where.size or left <= 0:
+            continue
+        if where.size <= left:
+            keep[where] = True
+        else:
+            values = score[where]
+            kth = np.partition(values, values.size - left)[values.size - left]
+            keep[where[values >= kth]] = True
+        left -= where.size
+    return keep
 
 
 def _cursor_start(after: Position, sort: str, ordered: np.ndarray | None, table: DocTable) -> int:

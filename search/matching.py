@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,11 +33,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from indexer.analysis import HAN, fold_diacritics, normalize_text, sentence_breaks
+from indexer.analysis import (
+    HAN,
+    canonical_tones,
+    compat_letters,
+    fold_diacritics,
+    sentence_breaks,
+)
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
-_NOT_HAN_LETTER = rf"[^\W_{HAN}]"
 _HAN = re.compile(rf"[{HAN}]")
 _HYPHENS = "-‐‑‒–—"
 _BREAK_CHARS = re.compile(r"[.!?…\n]")
@@ -292,34 +298,97 @@ class DocSets:
 
 
 # --------------------------------------------------------------------------- text
-def _fold_classes() -> dict[str, str]:
-    """Each unaccented lowercase letter → a regex class of every lowercase letter that
-    folds to it (``a`` → ``[aàáảãạăằ…]``, ``d`` → ``[dđ]``)."""
-    variants: dict[str, set[str]] = {}
+def _letter_folds() -> dict[int, str]:
+    """Each lowercase letter that folds to one other ASCII letter → that letter
+    (``à`` → ``a``, ``đ`` → ``d``): a length-preserving translation table."""
+    table: dict[int, str] = {}
     for code in list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
         ch = chr(code)
         if ch.lower() != ch:
             continue
         base = fold_diacritics(ch)
-        if len(base) == 1 and base.isascii() and base.isalpha():
-            variants.setdefault(base, set()).add(ch)
-    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in variants.items()}
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != ch:
+            table[code] = base
+    return table
 
 
-_FOLD_CLASSES = _fold_classes()
+_LETTER_FOLDS = _letter_folds()
+# the same table as an array over code points (those past its end map to themselves):
+# folding an article through NumPy costs tens of microseconds, ``str.translate`` with a
+# dict hundreds
+_FOLD_CODES = np.arange(max(_LETTER_FOLDS) + 1, dtype=np.uint32)
+for _code, _base in _LETTER_FOLDS.items():
+    _FOLD_CODES[_code] = ord(_base)
+
+
+_HAN_RANGES = np.array([(ord(a), ord(b)) for a, b in re.findall(r"(.)-(.)", HAN)], dtype=np.uint32)
+
+
+def fold_letters(lower: str) -> str:
+    """``lower.translate(_LETTER_FOLDS)`` (same length)."""
+    return _folds(lower)[0]
+
+
+def _folds(lower: str) -> tuple[str, str]:
+    """(``fold_letters(lower)``, that with every Han character a space): the second is
+    where a whole non-Han syllable is ``(?<![^\\W_])…(?![^\\W_])`` (a Han neighbour
+    does not join it), with classes that cost nothing to compile."""
+    if lower.isascii():
+        return lower, lower
+    codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
+    inside = codes < _FOLD_CODES.size
+    folded = np.where(inside, _FOLD_CODES[np.where(inside, codes, 0)], codes).astype("<u4")
+    text = folded.tobytes().decode("utf-32-le")
+    if codes.max() < _HAN_RANGES[0][0]:
+        return text, text
+    han = np.zeros(codes.size, dtype=bool)
+    for first, last in _HAN_RANGES:
+        han |= (codes >= first) & (codes <= last)
+    if not han.any():
+        return text, text
+    return text, np.where(han, np.uint32(32), folded).astype("<u4").tobytes().decode("utf-32-le")
+
+
+@lru_cache(maxsize=64)
+def prepared_text(text: str) -> tuple[str, str, str]:
+    """(lower, folded, latin) of ``text``: NFC with look-alikes replaced
+    (``normalize_text`` without moving tone marks, so of its length), lowercased; that
+    with every letter folded to its ASCII base (``_LETTER_FOLDS``, same length); and
+    that with its Han characters as spaces (``_folds``).
+
+    Matching runs on the folded text, where tone placement cannot matter; only a
+    syllable typed with diacritics is then checked as typed (``_as_typed``), on its own
+    span. Placing tones in a whole article costs a millisecond of Python; a span, nothing.
+    """
+    lower = compat_letters(unicodedata.normalize("NFC", text)).lower()
+    return (lower, *_folds(lower))
+
+
+def _as_typed(lower_span: str, syl: Syllable) -> bool:
+    """Whether a syllable found folded is spelled as ``syl`` was typed (tones placed as
+    the index places them: ``normalize_text``; ``syl.text`` is already so placed)."""
+    return lower_span == syl.text or canonical_tones(lower_span) == syl.text
+
+
+def _blocks(ch: str) -> bool:
+    """A letter or digit other than Han (``[^\\W_]`` but not Han): what may not touch a
+    syllable on either side (Han characters are syllables of their own)."""
+    return ch.isalnum() and _HAN.match(ch) is None
+
+
+def _whole(folded: str, start: int, end: int) -> bool:
+    """Whether ``folded[start:end]`` is a whole syllable: nothing that ``_blocks``
+    touches it. Checked after the search: a character class holding the Han ranges
+    costs milliseconds to compile, and every query compiles its own patterns."""
+    return not (start and _blocks(folded[start - 1])) and not (
+        end < len(folded) and _blocks(folded[end])
+    )
 
 
 def _syllable_regex(syl: Syllable, index: int) -> str:
-    """A syllable in lowercased text: as typed when typed with diacritics, else any
-    letter that folds to each of its letters."""
-    if syl.exact:
-        body = re.escape(syl.text)
-    else:
-        body = "".join(_FOLD_CLASSES.get(ch, re.escape(ch)) for ch in syl.folded)
-    body = f"(?P<s{index}>{body})"
-    if _HAN.fullmatch(syl.text):
-        return body
-    return f"(?<!{_NOT_HAN_LETTER}){body}(?!{_NOT_HAN_LETTER})"
+    """A syllable in folded text (``prepared_text``); one typed with diacritics is
+    checked as typed afterwards, and one not Han that it is whole (``_whole``)."""
+    return f"(?P<s{index}>{re.escape(syl.folded)})"
 
 
 def _separator_regex(sep: str) -> str:
@@ -333,8 +402,8 @@ def _separator_regex(sep: str) -> str:
 class SequencePattern:
     """Finds a unit in a text by the rules of the module docstring.
 
-    Runs on the normalised, lowercased text (both keep NFC text's length), then checks
-    that no phrase gap crosses a sentence break.
+    Runs on the folded text (``prepared_text``), checks each syllable typed with
+    diacritics on its span, then that no phrase gap crosses a sentence break.
     """
 
     def __init__(self, unit: Unit):
@@ -350,17 +419,33 @@ class SequencePattern:
         if seq.suffix:
             parts.append(r"\s?" + re.escape(seq.suffix))
         self.regex = re.compile("".join(parts))
+        self.exact = [(f"s{i}", syl) for i, syl in enumerate(seq.syllables) if syl.exact]
+        self.whole = [f"s{i}" for i, s in enumerate(seq.syllables) if not _HAN.fullmatch(s.text)]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``)."""
-        norm = normalize_text(text)
-        lower = norm.lower()
+        """(start, end) of each occurrence in ``text`` (offsets into ``normalize_text(text)``).
+
+        Occurrences do not overlap, leftmost first (``re.finditer``'s order). At each
+        start the pattern can match one way only (gaps and separators hold no letter or
+        digit), so a span whose syllables are not whole or not spelled as typed is no
+        occurrence and the search goes on from its next character, as one regex holding
+        those conditions would.
+        """
+        lower, folded, _ = prepared_text(text)
         seq, out, breaks = self.seq, [], None
-        for m in self.regex.finditer(lower):
+        pos = 0
+        while (m := self.regex.search(folded, pos)) is not None:
+            if not all(_whole(folded, m.start(g), m.end(g)) for g in self.whole) or not all(
+                _as_typed(lower[m.start(g) : m.end(g)], syl) for g, syl in self.exact
+            ):
+                pos = m.start() + 1
+                continue
+            pos = m.end()
             if not seq.is_code and len(seq.syllables) > 1:
                 gaps = [m.span(f"g{i}") for i in range(1, len(seq.syllables))]
                 if any(_BREAK_CHARS.search(lower, a, b) for a, b in gaps):
-                    breaks = sentence_breaks(norm) if breaks is None else breaks
+                    if breaks is None:
+                        breaks = sentence_breaks(compat_letters(unicodedata.normalize("NFC", text)))
                     if any(a <= b_ < b for a, b in gaps for b_ in breaks):
                         continue
             out.append(m.span())
@@ -374,3 +459,41 @@ class SequencePattern:
 def pattern_for(unit: Unit) -> SequencePattern:
     """The compiled ``SequencePattern`` of ``unit`` (units are immutable)."""
     return SequencePattern(unit)
+
+
+@lru_cache(maxsize=256)
+def _syllables_regex(folded: frozenset[str]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """(whole non-Han syllables among ``folded``, to search the ``latin`` text; Han
+    ones, to search the folded text), longest first."""
+    han = sorted(f for f in folded if _HAN.fullmatch(f))
+    other = sorted((f for f in folded if not _HAN.fullmatch(f)), key=lambda f: (-len(f), f))
+    words = "|".join(re.escape(f) for f in other)
+    return (
+        re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if other else None,
+        re.compile("|".join(re.escape(f) for f in han)) if han else None,
+    )
+
+
+def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
+    """The spans of every occurrence of any of ``syls`` in ``text``: the union of their
+    ``SequencePattern.spans``, in one pass over the text (whole syllables do not
+    overlap, so each is found where it starts)."""
+    by_fold: dict[str, list[Syllable] | None] = {}  # None: any spelling will do
+    for syl in syls:
+        spelled = by_fold.setdefault(syl.folded, [])
+        if spelled is not None:
+            by_fold[syl.folded] = spelled + [syl] if syl.exact else None
+    if not by_fold:
+        return set()
+    lower, folded, latin = prepared_text(text)
+    words, han = _syllables_regex(frozenset(by_fold))
+    out = set()
+    if words is not None:
+        for m in words.finditer(latin):
+            a, b = m.span()
+            spelled = by_fold[m.group()]
+            if spelled is None or any(_as_typed(lower[a:b], syl) for syl in spelled):
+                out.add((a, b))
+    if han is not None:
+        out.update(m.span() for m in han.finditer(folded))
+    return out

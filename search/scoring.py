@@ -40,6 +40,7 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 # index 4M postings (the 59 longest lists) left the search-box p95 at 52 ms in-process
 # and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
 WARM_POSTINGS: int | None = None
+DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -90,6 +91,9 @@ class PostingStore:
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
+        self._norms: dict[str, np.ndarray] = {}
+        self._df: dict[tuple[str, str], int] = {}
+        self._field_max: dict[tuple[str, str], float] = {}
         self._derived: np.ndarray | None = None
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
@@ -99,6 +103,8 @@ class PostingStore:
             for leaf, offset in reader.leaf_readers()
         }
         self.reused = 0  # segment lists taken from a previous snapshot by ``warm``
+        self.leaves = list(reader.leaf_readers())
+        self.all_live = bool(live.all())
 
     # ----------------------------------------------------------------- reading
     def postings(
@@ -214,6 +220,28 @@ class PostingStore:
             self._lengths[fieldname] = out
         return self._lengths[fieldname]
 
+    def length_norms(self, fieldname: str) -> np.ndarray:
+        """Per document, BM25's length normalisation of ``fieldname``:
+        ``(1 - B) + B × length / average length`` (float32, computed once per snapshot)."""
+        norms = self._norms.get(fieldname)
+        if norms is None:
+            lengths = self.lengths(fieldname)
+            avg = self._avg.get(fieldname) or 1.0
+            norms = self._norms[fieldname] = (1 - B) + B * lengths / avg
+        return norms
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """Whoosh's document frequency of a term (deleted documents included), kept for
+        the snapshot (looking it up reads every segment's term table)."""
+        key = (fieldname, text)
+        df = self._df.get(key)
+        if df is None:
+            df = self.reader.doc_frequency(fieldname, text)
+            if len(self._df) >= DF_KEPT:
+                self._df.clear()
+            self._df[key] = df
+        return df
+
     def derived_titles(self) -> np.ndarray:
         """Documents whose title was derived from the body (no title of their own)."""
         if self._derived is None:
@@ -243,12 +271,10 @@ class PostingStore:
             ids, tfs = self.postings(fieldname, term.text)
             if not ids.size:
                 continue
-            lengths = self.lengths(fieldname)[ids]
-            avg = self._avg.get(fieldname) or 1.0
             weight = self.field_weights(fieldname, ids)
             id_parts.append(ids)
-            tf_parts.append(weight * tfs / ((1 - B) + B * lengths / avg))
-            df = max(df, self.reader.doc_frequency(fieldname, term.text))
+            tf_parts.append(weight * tfs / self.length_norms(fieldname)[ids])
+            df = max(df, self.doc_frequency(fieldname, term.text))
         if not id_parts:
             return EMPTY
         ids, tfs = id_parts[0], tf_parts[0]
@@ -266,6 +292,142 @@ class PostingStore:
         return ids, (term.weight * idf(df, self.doc_count) * tfs * (K1 + 1) / (K1 + tfs)).astype(
             np.float32
         )
+
+    def lookup(self, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of the sorted live documents ``docs`` hold the term, their frequencies):
+        ``postings`` read for those documents only. A list held in memory is searched;
+        otherwise each segment's mapped arrays are searched in place, nothing copied."""
+        with self._lock:
+            held = self._cache.get((fieldname, text))
+        if held is None:
+            parts = []
+            for leaf, offset in self.reader.leaf_readers():
+                view = segments.mapped_postings(leaf, fieldname, text)
+                if view is None:
+                    parts = None
+                    break
+                parts.append((offset, leaf.doc_count_all(), view))
+            if parts is None:
+                held = self.postings(fieldname, text)
+        hit = np.zeros(docs.size, dtype=bool)
+        if held is not None:
+            ids, tfs = held
+            if not ids.size:
+                return hit, np.zeros(0, dtype=np.float32)
+            at = np.searchsorted(ids, docs)
+            np.minimum(at, ids.size - 1, out=at)
+            hit = ids[at] == docs
+            return hit, tfs[at[hit]]
+        found = []
+        for offset, count, (ids, tfs) in parts:
+            lo, hi = np.searchsorted(docs, [offset, offset + count])
+            if lo == hi or not ids.size:
+                continue
+            local = docs[lo:hi] - offset
+            at = np.searchsorted(ids, local)
+            np.minimum(at, ids.size - 1, out=at)
+            inside = ids[at] == local
+            hit[lo:hi] = inside
+            found.append(tfs[at[inside]])
+        values = np.concatenate(found) if found else np.zeros(0)
+        return hit, values.astype(np.float32)
+
+    def has_live(self, fieldname: str, text: str) -> bool:
+        """Whether a live document holds the term in ``fieldname``."""
+        if not self.doc_frequency(fieldname, text):
+            return False
+        return self.all_live or self.postings(fieldname, text)[0].size > 0
+
+    def term_scores_at(self, term: Term, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``docs`` hold the term, their scores): ``term_scores`` read for the
+        sorted live documents ``docs`` only, value for value the same (the same float32
+        operations in the same order)."""
+        present = np.zeros(docs.size, dtype=bool)
+        x = np.zeros(docs.size, dtype=np.float32)
+        df = 0
+        for fieldname in term.fields:
+            if not docs.size:
+                break
+            if not self.has_live(fieldname, term.text):
+                continue
+            df = max(df, self.doc_frequency(fieldname, term.text))  # as term_scores
+            hit, tfs = self.lookup(fieldname, term.text, docs)
+            if not tfs.size:
+                continue
+            held = docs[hit]
+            weight = self.field_weights(fieldname, held)
+            x[hit] += weight * tfs / self.length_norms(fieldname)[held]
+            present |= hit
+        if not present.any():
+            return present, np.zeros(0, dtype=np.float32)
+        tfs = x[present]
+        return present, (
+            term.weight * idf(df, self.doc_count) * tfs * (K1 + 1) / (K1 + tfs)
+        ).astype(np.float32)
+
+    def score_docs(
+        self, terms: list[Term], docs: np.ndarray, clauses: list[Clause] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Scores of the sorted documents ``docs`` under ``terms`` (in ``ranked_terms``
+        order), equal to those that scoring every document gives; and, with ``clauses``,
+        how many of them each document matches (``score_bag``'s count)."""
+        scores = np.zeros(docs.size, dtype=np.float32)
+        matched = None if clauses is None else np.zeros(docs.size, dtype=np.int16)
+        clause_of = {}
+        if clauses is not None:
+            for n, clause in enumerate(clauses):
+                for term in clause.terms:
+                    clause_of.setdefault(id(term), (n, clause))
+        hits: dict[int, np.ndarray] = {}
+        for term in terms:
+            present, values = self.term_scores_at(term, docs)
+            if values.size:
+                scores[present] += values
+            owner = clause_of.get(id(term))
+            if owner is not None and owner[1].matches(term):
+                hit = hits.setdefault(owner[0], np.zeros(docs.size, dtype=bool))
+                hit |= present
+        if matched is not None:
+            for hit in hits.values():
+                matched += hit
+        return scores, matched
+
+    def upper_bound(self, term: Term) -> float:
+        """The most ``term`` can add to any document's score: its BM25F with, in each
+        field, the largest length-normalised weighted frequency of any document
+        (``field_max``) and the smallest idf its fields give."""
+        x, dfs = 0.0, []
+        for fieldname in term.fields:
+            most = self.field_max(fieldname, term.text)
+            if most:
+                x += most
+                dfs.append(self.doc_frequency(fieldname, term.text))
+        if not x:
+            return 0.0
+        # the score's idf takes the largest df of the fields with live postings: the
+        # smallest of them all can only give a larger idf
+        return term.weight * idf(min(dfs), self.doc_count) * x * (K1 + 1) / (K1 + x)
+
+    def field_max(self, fieldname: str, text: str) -> float:
+        """The largest ``field weight × frequency / length norm`` of the term over the
+        live documents of ``fieldname`` (what ``term_scores`` sums over fields), kept
+        for the snapshot: a term's bound costs one pass over its list once."""
+        key = (fieldname, text)
+        most = self._field_max.get(key)
+        if most is None:
+            ids, tfs = self.postings(fieldname, text)
+            most = 0.0
+            if ids.size:
+                weight = self.field_weights(fieldname, ids)
+                most = float((weight * tfs / self.length_norms(fieldname)[ids]).max())
+            if len(self._field_max) >= DF_KEPT:
+                self._field_max.clear()
+            self._field_max[key] = most
+        return most
+
+    def cost(self, term: Term) -> int:
+        """About how many postings scoring ``term`` reads (document frequencies)."""
+        return sum(self.doc_frequency(f, term.text) for f in term.fields)
 
     def score_bag(self, bag: Bag) -> tuple[np.ndarray, np.ndarray]:
         """Per document: summed score, and how many clauses it matches."""
@@ -300,6 +462,13 @@ class PostingStore:
                     one[self.postings(fieldname, term.text)[0]] = True
             mask &= one
         return mask
+
+
+def ranked_terms(bag: Bag | None, scored: list[Term]) -> list[Term]:
+    """Every term a plan ranks by, in the order their scores are summed (``score_bag``
+    then the plan's other terms): float32 sums in this order give the same scores."""
+    terms = [] if bag is None else [t for c in bag.clauses for t in c.terms] + list(bag.boosts)
+    return terms + list(scored)
 
 
 def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[int, str, str]]:

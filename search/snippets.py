@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 
-from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
-from search.matching import Sequence, pattern_for
+import numpy as np
+
+from indexer.analysis import SYLLABLE_PATTERN, compat_letters, fold_diacritics, normalize_text
+from search.matching import Sequence, Syllable, pattern_for, syllable_spans
 
 WINDOW = 220
 
@@ -62,13 +65,18 @@ def _best_window(matches: list[tuple[int, int, int]], length: int) -> tuple[int,
     """The window of WINDOW characters holding the most (distinct, weighted) matches."""
     if not matches:
         return 0, min(length, WINDOW)
-    best, best_score, j = (0, 0), -1, 0
-    for i, (start, _, _) in enumerate(matches):
-        while j < len(matches) and matches[j][1] <= start + WINDOW:
-            j += 1
-        score = sum(w for _, _, w in matches[i:j]) + 0.5 * len(set(range(i, j)))
-        if score > best_score:
-            best, best_score = (i, j), score
+    spans = np.array(matches, dtype=np.int64).reshape(-1, 3)
+    # window i holds matches i..j-1: j is the first match ending past start_i + WINDOW
+    # (the scan from the previous window's j passed only matches ending before it, so
+    # the first by running maximum of the ends)
+    ends = np.maximum.accumulate(spans[:, 1])
+    i = np.arange(len(matches))
+    j = np.searchsorted(ends, spans[:, 0] + WINDOW, side="right")
+    weights = np.concatenate([[0], np.cumsum(spans[:, 2])])
+    held = np.maximum(j - i, 0)
+    score = np.where(held > 0, weights[j] - weights[i], 0) + 0.5 * held
+    first_best = int(np.argmax(score))  # the first of the best, as a scan keeps it
+    best = (first_best, int(j[first_best]))
     first = matches[best[0]][0]
     last = matches[best[1] - 1][1]
     slack = max(0, WINDOW - (last - first))
@@ -91,10 +99,13 @@ def _snap(text: str, start: int, end: int) -> tuple[int, int]:
 def _unit_matches(text: str, units: list) -> list[tuple[int, int, int]]:
     """(start, end, weight) of every occurrence of the query's units (a phrase or code is
     one span; a syllable typed with diacritics only where it is spelled so)."""
-    out = set()
-    for unit in dict.fromkeys(units):
-        weight = 2 if isinstance(unit, Sequence) else 1
-        out.update((a, b, weight) for a, b in pattern_for(unit).spans(text))
+    units = list(dict.fromkeys(units))
+    out = {
+        (a, b, 1) for a, b in syllable_spans(text, [u for u in units if isinstance(u, Syllable)])
+    }
+    for unit in units:
+        if isinstance(unit, Sequence):
+            out.update((a, b, 2) for a, b in pattern_for(unit).spans(text))
     return sorted(out)
 
 
@@ -108,7 +119,8 @@ def make_snippet(
     ``units`` when given: ``search.matching``)."""
     if not text:
         return ""
-    text = text if len(normalize_text(text)) == len(text) else normalize_text(text)
+    if len(compat_letters(unicodedata.normalize("NFC", text))) != len(text):
+        text = normalize_text(text)  # offsets below are into the normalised text
     if units is not None:
         matches = _unit_matches(text, units)
     else:

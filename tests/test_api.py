@@ -520,6 +520,7 @@ def test_stats(client, everything):
     assert stats["last_update"]
     worker = stats["worker"]  # the process that answered, and what it holds of its own
     assert worker["pid"] == os.getpid()
+    assert worker["warm"] is client.simulate_get("/health").json["warm"]
     assert worker["memory_bytes"]["resident"] >= worker["memory_bytes"]["private"] > 0
     assert worker["segments"] >= 1 and worker["mapped_segments"] == worker["segments"]
     assert worker["mapped_bytes"] > 0 and 0 <= worker["held_postings"] <= worker["postings_budget"]

@@ -117,3 +117,24 @@ def test_long_queries_judge_a_marked_syllable_by_its_rarity_as_typed():
     }
     kept = builder(stats)._distinctive(["putin", "dỗ", "và"])
     assert kept == ["dỗ", "putin"]  # rarest first; the common "và" is left out
+
+
+def test_a_page_sorts_only_what_can_reach_it_and_equals_the_full_sort():
+    """``Engine._page`` keeps the k best of each tier (ties at the k-th all kept) before
+    sorting: every page equals the page of the full sort by (tier, -score, document)."""
+    import numpy as np
+
+    from search.engine import Engine
+
+    rng = np.random.default_rng(18)
+    for trial in range(40):
+        n = int(rng.integers(50, 3000))
+        scores = rng.integers(0, 6 if trial % 2 else 400, n).astype(np.float32) / 7
+        mask = rng.random(n) < 0.7
+        first = (rng.random(n) < 0.1) if trial % 3 == 0 else None
+        cands = np.flatnonzero(mask)
+        tier = np.zeros(cands.size, bool) if first is None else ~first[cands]
+        full = cands[np.lexsort((cands, -scores[cands], tier))]
+        for start, count in ((0, 10), (20, 10), (0, 1), (cands.size - 5, 10)):
+            page = Engine._page(mask, scores, max(start, 0), count, first)
+            assert [d for d, _ in page] == [int(d) for d in full[max(start, 0) : start + count]]

@@ -347,6 +347,52 @@ def test_whoosh_removes_a_merged_segment_arrays(mapped_dir, tmp_path, demo_docum
     assert len(after) == 1 and not (after & before)
 
 
+def _arrays_as_decoded(directory: Path) -> list[tuple[bytes, bytes]]:
+    """Each segment's posting-arrays file as written, then as ``build_arrays`` decodes it
+    from the segment (which replaces the file)."""
+    ix = segments.open_index(directory)
+    pairs = []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            path = arrays.arrays_path(leaf)
+            written = path.read_bytes()
+            arrays.build_arrays(leaf, min_df=1)
+            pairs.append((written, path.read_bytes()))
+    ix.close()
+    return pairs
+
+
+def test_the_bulk_writer_writes_the_arrays_it_would_decode(tmp_path, demo_documents):
+    """The posting-arrays file the bulk writer writes beside each segment, from the lists
+    it has just written, is byte for byte the one decoded from the segment afterwards:
+    for segments rolled within one commit, and for a merged segment."""
+    directory = tmp_path / "ix"
+    directory.mkdir()
+    ix = whoosh_index.create_in(str(directory), build_schema())
+    writer = BulkWriter(ix, min_df=1, segment_postings=3000)
+    for doc in demo_documents[:30]:
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+    rolled = _arrays_as_decoded(directory)
+    assert len(rolled) >= 3
+    for written, decoded in rolled:
+        assert written == decoded
+    writer = BulkWriter(segments.open_index(directory), min_df=1)
+    for doc in demo_documents[30:]:
+        writer.add_document(**doc)
+    writer.commit(optimize=True)
+    merged = _arrays_as_decoded(directory)
+    assert len(merged) == 1 and merged[0][0] == merged[0][1]
+    header = arrays.PostingArrays(next(directory.glob(f"*{arrays.SUFFIX}"))).header
+    assert header["segment"]["documents"] == len(demo_documents)
+
+
+def test_an_indexing_run_leaves_no_arrays_to_derive(demo_index):
+    """``vnsearch index`` writes every segment's arrays with the segment: the commit's
+    ``ensure_index_arrays`` finds nothing left to decode."""
+    assert segments.ensure_index_arrays(store.current_generation(demo_index)) == []
+
+
 def test_term_tables_equal_whoosh_term_infos(index_dir):
     """A field's terms with total and document frequencies: Whoosh's ``term_info``."""
     ix = segments.open_index(index_dir)

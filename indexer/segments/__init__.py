@@ -12,7 +12,8 @@ Opening and creating (``files``)
     are read in place from a memory map (``MappedStorage``; no patching).
 Reading (``reading``)
     ``term_postings(leaf, field, text)``: a term's (document numbers, frequencies) arrays
-    in one segment; ``field_terms(reader, field)``: every term with its total and document
+    in one segment; ``mapped_postings(leaf, field, text)``: the same as views of the mapped
+    arrays (None when they lack it); ``field_terms(reader, field)``: every term with its total and document
     frequency; ``field_lengths(leaf, field)``: each document's length; ``stored_fields_reader
     (leaf)``: stored fields by document number; ``live_documents(reader)``: the deletions as
     a mask; ``reader_over(ix, reader)``: a second reader over the same segments.
@@ -32,6 +33,7 @@ from indexer.segments.reading import (
     field_lengths,
     field_terms,
     live_documents,
+    mapped_postings,
     reader_over,
     stored_fields_reader,
     term_postings,
@@ -47,6 +49,7 @@ __all__ = [
     "field_terms",
     "index_exists",
     "live_documents",
+    "mapped_postings",
     "open_index",
     "reader_over",
     "stored_fields_reader",

@@ -32,6 +32,7 @@ import struct
 import time
 import weakref
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -120,9 +121,12 @@ def _representable(term: bytes) -> bool:
 def segment_identity(leaf) -> dict:
     """What a file must have been written for: the segment's id, its document count and
     the size of its compound file (0 when the segment is not compound)."""
-    segment = leaf.segment()
+    return identity_of(leaf.segment(), _folder(leaf) or Path("."))
+
+
+def identity_of(segment, folder: Path) -> dict:
+    """``segment_identity`` of a Whoosh segment object stored in ``folder``."""
     segid = segment.segment_id()
-    folder = _folder(leaf) or Path(".")
     try:
         size = (folder / f"{segid}.seg").stat().st_size
     except OSError:
@@ -210,40 +214,73 @@ def build_arrays(leaf, min_df: int = MIN_DF) -> Path | None:
     path = arrays_path(leaf)
     if path is None:
         return None
-    plan: list[tuple[str, list[tuple[bytes, int]]]] = []
+    parts = []
     for fieldname in _derived_fields(leaf.schema):
-        chosen = [
+        chosen = sorted(
             (term, df)
             for term, _weight, df in field_terms(leaf, fieldname)
             if df >= min_df and _representable(term)
-        ]
-        chosen.sort()
-        plan.append((fieldname, chosen))
-    terms = [(f, t, df) for f, chosen in plan for t, df in chosen]
-    width = max((len(t) for _, t, _ in terms), default=1)
-    counts = np.array([df for _, _, df in terms], dtype=np.int64)
-    starts = np.zeros(len(terms), dtype=np.int64)
-    if len(terms):
+        )
+        counts = np.array([df for _, df in chosen], dtype=np.int64)
+        ids = np.empty(int(counts.sum()), dtype=np.int32)
+        weights = np.empty(ids.size, dtype=np.float32)
+        at = 0
+        for (term, df), _ in zip(chosen, counts, strict=True):
+            got_ids, got_tfs = whoosh_postings(leaf, fieldname, term)
+            if got_ids.size != df:  # the term table and the list disagree: trust the list
+                raise ValueError(f"{fieldname}:{term!r}: {got_ids.size} postings, table says {df}")
+            ids[at : at + df] = got_ids
+            weights[at : at + df] = got_tfs
+            at += df
+        parts.append(FieldArrays(fieldname, [t for t, _ in chosen], counts, ids, weights))
+    write_arrays(path, segment_identity(leaf), parts, min_df)
+    return path
+
+
+class FieldArrays(NamedTuple):
+    """One field's chosen lists, in term byte order: ``keys[i]`` has ``counts[i]``
+    postings, whose document numbers and weights follow each other in ``ids``/``weights``."""
+
+    field: str
+    keys: list[bytes]
+    counts: np.ndarray  # int64
+    ids: np.ndarray  # int32
+    weights: np.ndarray  # float32
+
+
+def chosen_terms(keys: list[bytes], counts: np.ndarray, min_df: int = MIN_DF) -> np.ndarray:
+    """Which of a field's terms an arrays file holds: ``min_df`` postings or more, and a
+    key a fixed-width row can hold (a boolean mask over ``keys``)."""
+    return (counts >= min_df) & np.fromiter(map(_representable, keys), bool, len(keys))
+
+
+def write_arrays(
+    path: Path, identity: dict, parts: list[FieldArrays], min_df: int = MIN_DF
+) -> None:
+    """Write a segment's arrays file from its fields' chosen lists (``parts``, in field
+    name order, as ``_derived_fields``): ``build_arrays`` decodes them from Whoosh, the
+    bulk writer hands over what it has just written. ``identity``: `segment_identity`."""
+    keys = [k for part in parts for k in part.keys]
+    width = max(map(len, keys), default=1)
+    counts = np.concatenate([p.counts for p in parts]) if parts else np.zeros(0, np.int64)
+    counts = counts.astype(np.int64)
+    starts = np.zeros(len(keys), dtype=np.int64)
+    if len(keys):
         starts[1:] = np.cumsum(counts)[:-1]
     blocks = -(-counts // BLOCK)
-    block_starts = np.zeros(len(terms), dtype=np.int64)
-    if len(terms):
+    block_starts = np.zeros(len(keys), dtype=np.int64)
+    if len(keys):
         block_starts[1:] = np.cumsum(blocks)[:-1]
     total = int(counts.sum())
     fields, lo = {}, 0
-    for fieldname, chosen in plan:
-        fields[fieldname] = [lo, lo + len(chosen)]
-        lo += len(chosen)
-    ids = np.empty(total, dtype=np.int32)
-    weights = np.empty(total, dtype=np.float32)
-    for n, (fieldname, term, _df) in enumerate(terms):
-        got_ids, got_tfs = whoosh_postings(leaf, fieldname, term)
-        if got_ids.size != counts[n]:  # the term table and the list disagree: trust the list
-            raise ValueError(
-                f"{fieldname}:{term!r}: {got_ids.size} postings, table says {counts[n]}"
-            )
-        ids[starts[n] : starts[n] + counts[n]] = got_ids
-        weights[starts[n] : starts[n] + counts[n]] = got_tfs
+    for part in parts:
+        fields[part.field] = [lo, lo + len(part.keys)]
+        lo += len(part.keys)
+    ids = np.concatenate([p.ids for p in parts] or [np.zeros(0, np.int32)]).astype(np.int32)
+    weights = np.concatenate([p.weights for p in parts] or [np.zeros(0, np.float32)])
+    weights = weights.astype(np.float32, copy=False)
+    if ids.size != total or weights.size != total:
+        raise ValueError(f"{path.name}: {ids.size} postings, the counts say {total}")
     small = weights.size == 0 or (
         float(weights.min()) >= 0
         and float(weights.max()) < 65536
@@ -256,7 +293,7 @@ def build_arrays(leaf, min_df: int = MIN_DF) -> Path | None:
         else np.zeros(0, dtype=tfs.dtype)
     )
     arrays = {
-        "keys": np.array([t for _, t, _ in terms], dtype=f"S{width}"),
+        "keys": np.array(keys, dtype=f"S{width}"),
         "starts": starts,
         "counts": counts,
         "block_starts": block_starts,
@@ -266,20 +303,21 @@ def build_arrays(leaf, min_df: int = MIN_DF) -> Path | None:
     }
     header = {
         "version": VERSION,
-        "segment": segment_identity(leaf),
+        "segment": identity,
         "min_df": min_df,
         "block": BLOCK,
         "fields": fields,
         "arrays": {},
     }
     _write(path, header, arrays)
-    return path
 
 
 def _block_edges(counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Where each block of ``BLOCK`` postings of each list starts, in the flat arrays."""
-    edges = [np.arange(s, s + c, BLOCK) for s, c in zip(starts, counts, strict=True) if c]
-    return np.concatenate(edges) if edges else np.zeros(0, dtype=np.int64)
+    nblocks = -(-counts // BLOCK)
+    first = np.cumsum(nblocks) - nblocks
+    within = np.arange(int(nblocks.sum()), dtype=np.int64) - np.repeat(first, nblocks)
+    return np.repeat(starts, nblocks) + within * BLOCK
 
 
 def _write(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:

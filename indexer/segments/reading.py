@@ -56,6 +56,25 @@ def term_postings(leaf, fieldname: str, text: str | bytes) -> tuple[np.ndarray, 
     return whoosh_postings(leaf, fieldname, tbytes)
 
 
+def _term_bytes(leaf, fieldname: str, text: str | bytes) -> bytes | None:
+    try:
+        field = leaf.schema[fieldname]
+    except KeyError:
+        return None
+    return text if isinstance(text, bytes) else field.to_bytes(text)
+
+
+def mapped_postings(
+    leaf, fieldname: str, text: str | bytes
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The term's (document numbers int32, frequencies) in one segment as read-only views
+    of its mapped posting arrays (nothing copied; deleted documents included), or None
+    when they do not hold it (``term_postings`` reads it then)."""
+    tbytes = _term_bytes(leaf, fieldname, text)
+    mapped = arrays_for(leaf) if tbytes is not None else None
+    return mapped.lookup(fieldname, tbytes) if mapped is not None else None
+
+
 def whoosh_postings(leaf, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """``term_postings`` decoded from Whoosh's blocks (never from the mapped arrays)."""
     try:

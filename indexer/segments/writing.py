@@ -19,6 +19,7 @@ Large runs are cut into several segments (``segment_postings``) so memory stays 
 
 from __future__ import annotations
 
+import logging
 import os
 import types
 import zlib
@@ -26,6 +27,7 @@ from array import array
 from contextlib import suppress
 from itertools import groupby
 from operator import itemgetter
+from pathlib import Path
 from pickle import dumps
 from typing import NamedTuple
 
@@ -37,8 +39,11 @@ from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_int, pack_ushort
 from whoosh.writing import PostingPool, SegmentWriter
 
+from indexer.segments import arrays
 from indexer.segments.formats import FastFrequency
 from indexer.segments.reading import length_bytes
+
+log = logging.getLogger(__name__)
 
 BLOCK = 128  # postings per block, as W3Codec's default blocklimit
 COMPRESS_FROM = 64  # smaller blocks are stored uncompressed (+8% postings, no zlib calls)
@@ -104,9 +109,13 @@ class _FieldPostings:
         return words, starts, docs, freqs
 
 
-def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings, lengths):
-    """Write one field's terms and posting blocks through ``fieldwriter``'s files."""
+def _write_field(
+    fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings, lengths, min_df: int
+) -> arrays.FieldArrays:
+    """Write one field's terms and posting blocks through ``fieldwriter``'s files; return
+    the lists the segment's posting-arrays file holds (``indexer.segments.arrays``)."""
     words, starts, docs, freqs = postings.sorted_postings()
+    keys = [w.encode("utf-8") if isinstance(w, str) else w for w in words]
     total = docs.size
     ends = np.r_[starts[1:], total]
     counts = ends - starts
@@ -184,8 +193,17 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, postings: _FieldPostings
     info["maxid"] = docs[ends - 1]
     info["offset"] = offsets
     info["length"] = sizes
-    _add_terms(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid), words, info.tobytes())
+    _add_terms(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid), keys, info.tobytes())
     fieldwriter.finish_field()
+    chosen = arrays.chosen_terms(keys, counts, min_df)
+    in_chosen = np.repeat(chosen, counts)
+    return arrays.FieldArrays(
+        fieldname,
+        [k for k, c in zip(keys, chosen.tolist(), strict=True) if c],
+        counts[chosen].astype(np.int64),
+        docs[in_chosen].astype(np.int32),
+        weights[in_chosen].astype(np.float32),
+    )
 
 
 class _Blocks(NamedTuple):
@@ -264,9 +282,9 @@ def _write_blocks(
     return offsets, sizes, flushed + len(out)
 
 
-def _add_terms(tindex, prefix: bytes, words: list[str], records: bytes) -> None:
-    """``OrderedHashWriter.add`` for every (term, record) of one field, in bulk."""
-    keys = [prefix + (w.encode("utf-8") if isinstance(w, str) else w) for w in words]
+def _add_terms(tindex, prefix: bytes, terms: list[bytes], records: bytes) -> None:
+    """``OrderedHashWriter.add`` for every (term bytes, record) of one field, in bulk."""
+    keys = [prefix + t for t in terms]
     if not keys:
         return
     if keys[0] <= tindex.lastkey:
@@ -357,8 +375,16 @@ _TERM_INFO = np.dtype(
 class BulkWriter(SegmentWriter):
     """``SegmentWriter`` with ``FastFrequency`` fields written in bulk (see module doc)."""
 
-    def __init__(self, ix, *, segment_postings: int = SEGMENT_POSTINGS, **kwargs) -> None:
+    def __init__(
+        self,
+        ix,
+        *,
+        segment_postings: int = SEGMENT_POSTINGS,
+        min_df: int = arrays.MIN_DF,
+        **kwargs,
+    ) -> None:
         super().__init__(ix, **kwargs)
+        self._min_df = min_df  # lists this long go into the segment's posting-arrays file
         # a temporary directory of its own for the pool: several writers may work on one
         # index at once, and Whoosh's writer deletes its temporary directory when done
         self._tempstorage = self.storage.temp_storage(
@@ -376,6 +402,7 @@ class BulkWriter(SegmentWriter):
         }
         self._segment_postings = segment_postings
         self._finished: list = []
+        self._array_parts: dict[str, arrays.FieldArrays] = {}
         self._new_postings()
         _crc_term_hashes(self.fieldwriter)
 
@@ -463,8 +490,13 @@ class BulkWriter(SegmentWriter):
             for name in names:  # field by field in name order, as Whoosh writes them
                 if name in bulk:
                     lengths = length_bytes(pdr, name, count).astype(np.int64)
-                    _write_field(
-                        self.fieldwriter, name, self._bulk[name], self._postings[name], lengths
+                    self._array_parts[name] = _write_field(
+                        self.fieldwriter,
+                        name,
+                        self._bulk[name],
+                        self._postings[name],
+                        lengths,
+                        self._min_df,
                     )
                 elif name == pool_name:
                     self.fieldwriter.add_postings(self.schema, pdr, pool_items)
@@ -473,6 +505,29 @@ class BulkWriter(SegmentWriter):
             self.fieldwriter.close()
             pdr.close()
         self._new_postings()
+
+    def _finalize_segment(self):
+        """Whoosh's, then the segment's posting-arrays file from the lists just written
+        (readers would otherwise decode them from the segment after the commit)."""
+        segment = super()._finalize_segment()
+        parts, self._array_parts = self._array_parts, {}
+        folder = getattr(self.storage, "folder", None)
+        names = arrays._derived_fields(self.schema)
+        if folder is None or not set(names) <= set(self._bulk):
+            return segment  # lists in Whoosh's pool: ``ensure_arrays`` decodes them later
+        empty = np.zeros(0, dtype=np.int64)
+        chosen = [
+            parts.get(n) or arrays.FieldArrays(n, [], empty, empty.astype(np.int32), empty)
+            for n in names
+        ]
+        path = Path(folder) / f"{segment.segment_id()}{arrays.SUFFIX}"
+        try:
+            arrays.write_arrays(
+                path, arrays.identity_of(segment, Path(folder)), chosen, self._min_df
+            )
+        except OSError as exc:  # derived: the commit's ``ensure_arrays`` tries again
+            log.warning("posting arrays of %s not written: %s", path.name, exc)
+        return segment
 
     def _roll_segment(self) -> None:
         """Finish the current segment and start a new one in the same commit."""

@@ -1,0 +1,79 @@
+"""The best k documents of a ranked OR query without scoring every document: MaxScore.
+
+A long query (a pasted headline, a question) is a ranked OR of up to 40 syllables and
+their pairs; its common syllables' posting lists hold most of the archive, and scoring
+all of them costs most of the query. Every term's contribution to a score is at most its
+upper bound (``PostingStore.upper_bound``). Terms are taken cheapest first (fewest
+postings), each scored over its whole list and summed into partial scores; once the
+bounds of the terms left add up to less than the k-th best partial score, no document
+the terms so far have not reached can enter the top k (Turtle and Flood's MaxScore, term
+at a time). The terms left are then only looked up for the documents that can still
+reach the top k, and that set shrinks as their bound does.
+
+The result is the set of documents that can be among the top k; ``Engine`` scores them
+exactly (``PostingStore.score_docs``: the same values as scoring everything) and orders
+them, so the page is the one exhaustive scoring gives (tests/test_topk.py checks it on
+the eval sets). Counts never come from here: they count the query's mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.scoring import PostingStore, Term
+
+# Partial sums are float32 and added in another order than the final scores: a bound
+# is compared with this much slack, so that rounding never drops a document.
+SLACK = 1e-4
+POOL = 1 << 15  # documents at most among which the k-th best partial score is taken
+
+
+def candidates(
+    postings: PostingStore, terms: list[Term], allowed: np.ndarray, k: int
+) -> np.ndarray | None:
+    """Sorted document numbers among ``allowed`` (a mask) that can be among the ``k``
+    best by the summed score of ``terms``; None when pruning would not pay (every
+    list had to be read whole: score every document instead)."""
+    if k <= 0 or len(terms) < 2 or any(t.weight < 0 for t in terms):
+        return None  # (a negative weight would make partial sums no floor)
+    order = sorted(range(len(terms)), key=lambda i: postings.cost(terms[i]))
+    bounds = np.array([postings.upper_bound(terms[i]) for i in order], dtype=np.float64)
+    left = np.concatenate([np.cumsum(bounds[::-1])[::-1][1:], [0.0]])  # bound of the rest
+    reached = np.cumsum(bounds) * (1 + SLACK)
+    partial = np.zeros(postings.size, dtype=np.float32)
+    seen = np.zeros(postings.size, dtype=bool)
+    pool = np.zeros(0, dtype=np.int64)  # documents the k-th best is looked for among
+    pooled = ~allowed  # documents never to add to the pool
+    for step, i in enumerate(order):
+        if step + 1 == len(order):
+            return None  # every list read whole: nothing was pruned
+        ids, values = postings.term_scores(terms[i])
+        partial[ids] += values
+        seen[ids] = True
+        if pool.size < POOL:  # (a subset of the documents reached: still a floor)
+            new = ids[~pooled[ids]]
+            pooled[new] = True
+            pool = np.concatenate([pool, new])
+        rest = left[step]
+        # the k-th best partial score of any documents is a floor under the k-th best
+        # final score; the documents not reached yet can score at most ``rest``; no
+        # partial score exceeds the bounds summed so far (``reached``)
+        if rest < reached[step] and rest < _kth(partial[pool], k) * (1 - SLACK):
+            break
+    docs = np.flatnonzero(seen & allowed)
+    scores = partial[docs].astype(np.float64)
+    for j in range(step + 1, len(order)):
+        if docs.size > k:
+            keep = scores + rest * (1 + SLACK) >= _kth(scores, k) * (1 - SLACK)
+            docs, scores = docs[keep], scores[keep]
+        present, values = postings.term_scores_at(terms[order[j]], docs)
+        scores[present] += values
+        rest = left[j]
+    return docs
+
+
+def _kth(values: np.ndarray, k: int) -> float:
+    """The k-th largest of ``values`` (0 with fewer than k)."""
+    if values.size < k:
+        return 0.0
+    return float(np.partition(values, values.size - k)[values.size - k])

@@ -1,0 +1,190 @@
+"""Where a query's units occur in a text (snippets, phrase confirmation): the folded-text
+search of ``search.matching`` against the plain definition, a regex over the whole text
+with its tones placed (``normalize_text``) holding each syllable as typed or, typed
+without diacritics, every letter that folds to each of its letters."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import random
+import re
+
+import pytest
+
+from bench.data import corpus_path, has_shared, shared_dir
+from indexer.analysis import HAN, SYLLABLE_PATTERN, fold_diacritics, normalize_text, sentence_breaks
+from search.matching import Sequence, SequencePattern, Syllable, syllable_spans
+from search.snippets import make_snippet
+
+NOT_HAN_LETTER = rf"[^\W_{HAN}]"
+HYPHENS = "-‐‑‒–—"
+
+
+def _classes() -> dict[str, str]:
+    variants: dict[str, set[str]] = {}
+    for code in list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(code)
+        base = fold_diacritics(ch)
+        if ch.lower() == ch and len(base) == 1 and base.isascii() and base.isalpha():
+            variants.setdefault(base, set()).add(ch)
+    return {b: "[" + "".join(sorted(c)) + "]" for b, c in variants.items()}
+
+
+CLASSES = _classes()
+
+
+def reference_spans(unit, text: str) -> list[tuple[int, int]]:
+    """The definition: one regex per unit over normalize_text(text).lower()."""
+    seq = unit if isinstance(unit, Sequence) else Sequence((unit,))
+
+    def syl_regex(syl: Syllable, i: int) -> str:
+        if syl.exact:
+            body = re.escape(syl.text)
+        else:
+            body = "".join(CLASSES.get(ch, re.escape(ch)) for ch in syl.folded)
+        body = f"(?P<s{i}>{body})"
+        if re.fullmatch(f"[{HAN}]", syl.text):
+            return body
+        return f"(?<!{NOT_HAN_LETTER}){body}(?!{NOT_HAN_LETTER})"
+
+    parts = [syl_regex(seq.syllables[0], 0)]
+    for i, syl in enumerate(seq.syllables[1:], 1):
+        if seq.is_code:
+            sep = seq.separators[i - 1]
+            sep_re = f"[{HYPHENS}/]" if sep in HYPHENS or sep == "/" else re.escape(sep)
+            parts.append(f"(?P<g{i}>{sep_re})")
+        else:
+            parts.append(f"(?P<g{i}>[\\W_]*?)")
+        parts.append(syl_regex(syl, i))
+    if seq.suffix:
+        parts.append(r"\s?" + re.escape(seq.suffix))
+    regex = re.compile("".join(parts))
+    norm = normalize_text(text)
+    lower = norm.lower()
+    out = []
+    for m in regex.finditer(lower):
+        if not seq.is_code and len(seq.syllables) > 1:
+            gaps = [m.span(f"g{i}") for i in range(1, len(seq.syllables))]
+            breaks = sentence_breaks(norm)
+            if any(a <= b_ < b for a, b in gaps for b_ in breaks):
+                continue
+        out.append(m.span())
+    return out
+
+
+TRICKY = [
+    "Hoà bình và hòa bình; HOÀ BÌNH. Thuỷ lợi, thủy lợi: baỏ vệ, bảo vệ",
+    "Ông Nguyễn V. An nói. Hà Nội: hà nội, HÀ NỘI, Hà-Nội, hà_nội, hà nội2 2hà nội",
+    "Nghị định 100/2019/NĐ-CP và 100-2019-nđ–cp; COVID-19, covid 19, 2,4% và 2,4 %",
+    "Đảng bộ đang dang dở. Đà Nẵng, da nang, đà nẵng. TP. Hồ Chí Minh tp.hcm",
+    "Thành ủy Hà Nội. Thành uỷ. thành ủy hà nội, thanh uy ha noi; 東京 東 京 Q.10 q. 10",
+    "ﬁnance Ｈà Ｎội xe\u00a0máy bão báo bao BÃO",
+    "Hà東Nội 東京hà an_an xanh an, an2 thanh-an; ab東cd 2019東京 hà\u0301 nội",
+]
+
+
+def _units_from(text: str, rng: random.Random) -> list:
+    syls = [s.lower() for s in SYLLABLE_PATTERN.findall(normalize_text(text))]
+    if not syls:
+        return []
+    units = []
+    for _ in range(12):
+        i = rng.randrange(len(syls))
+        run = syls[i : i + rng.choice([1, 1, 2, 3])]
+        if rng.random() < 0.4:
+            run = [fold_diacritics(s) for s in run]
+        if rng.random() < 0.15:  # a tone moved: the canonical placement must still match
+            run = [s.replace("òa", "oà").replace("ủy", "uỷ") for s in run]
+            run = [normalize_text(s) for s in run]
+        syl_units = tuple(Syllable(s) for s in run)
+        units.append(syl_units[0] if len(syl_units) == 1 else Sequence(syl_units))
+    units.append(
+        Sequence(
+            (Syllable("100"), Syllable("2019"), Syllable("nđ"), Syllable("cp")), ("/", "/", "-")
+        )
+    )
+    units.append(Sequence((Syllable("2"), Syllable("4")), (",",), "%"))
+    units.append(Sequence((Syllable("covid"), Syllable("19")), ("-",)))
+    units.append(Sequence((Syllable("q"), Syllable("10")), (".",)))
+    return units
+
+
+def _texts() -> list[str]:
+    texts = list(TRICKY)
+    seed = shared_dir() / "seeds" / "000_cd04a5e49f741aed.txt"
+    if seed.exists():
+        texts.append(seed.read_text(encoding="utf-8"))
+    if has_shared():
+        with gzip.open(corpus_path("dantri"), "rt", encoding="utf-8") as src:
+            for line in itertools.islice(src, 10):
+                record = json.loads(line)
+                texts.append(f"{record.get('title') or ''}\n{record['body']}")
+    return texts
+
+
+def test_folded_search_finds_what_the_plain_definition_finds():
+    rng = random.Random(18)
+    checked = 0
+    for text in _texts():
+        units = _units_from(text, rng) + _units_from(TRICKY[0] + " " + TRICKY[1], rng)
+        for unit in units:
+            assert SequencePattern(unit).spans(text) == reference_spans(unit, text), unit
+            checked += 1
+        syls = [u for u in units if isinstance(u, Syllable)]
+        expected = {span for s in syls for span in reference_spans(s, text)}
+        assert syllable_spans(text, syls) == expected
+    assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "found"),
+    [
+        ("hòa", "Hoà bình", True),  # the tone placed as the index places it
+        ("hòa", "hoa hồng", False),
+        ("hoa", "Hoà bình, hoa", True),
+        ("bão", "tờ báo", False),
+        ("đà", "da nang", False),
+    ],
+)
+def test_a_syllable_typed_with_diacritics_matches_only_so_spelled(typed, text, found):
+    assert bool(syllable_spans(text, [Syllable(normalize_text(typed))])) == found
+    assert SequencePattern(Syllable(normalize_text(typed))).found_in(text) == found
+
+
+def test_snippet_marks_every_spelling_of_an_unaccented_word():
+    html = make_snippet("Hoà bình và hòa bình ở HOÀ BÌNH", set(), units=[Syllable("hoa")])
+    assert html.count("<mark>") == 3
+
+
+def test_letters_fold_through_numpy_as_through_the_table():
+    from search.matching import _LETTER_FOLDS, fold_letters
+
+    for text in [*_texts(), "", "abc", "đà nẵng 東京 \U0001f600 ǆ ﬁ ĳ"]:
+        lower = text.lower()
+        assert fold_letters(lower) == lower.translate(_LETTER_FOLDS)
+
+
+def test_best_window_is_the_first_window_holding_the_most_matches():
+    from search.snippets import WINDOW, _best_window
+
+    def reference(matches, length):  # the plain scan
+        best, best_score, j = (0, 0), -1, 0
+        for i, (start, _, _) in enumerate(matches):
+            while j < len(matches) and matches[j][1] <= start + WINDOW:
+                j += 1
+            score = sum(w for _, _, w in matches[i:j]) + 0.5 * len(set(range(i, j)))
+            if score > best_score:
+                best, best_score = (i, j), score
+        first, last = matches[best[0]][0], matches[best[1] - 1][1]
+        start = max(0, first - max(0, WINDOW - (last - first)) // 3)
+        return start, min(length, max(last, start + WINDOW))
+
+    rng = random.Random(18)
+    for _ in range(300):
+        starts = sorted(rng.randrange(0, 3000) for _ in range(rng.randrange(1, 60)))
+        matches = sorted(
+            (s, s + rng.choice([2, 3, 5, 9, 40, 300]), rng.choice([1, 2])) for s in starts
+        )
+        assert _best_window(matches, 3400) == reference(matches, 3400)
