@@ -58,6 +58,7 @@ QUERIES = DATA / "didyoumean.jsonl"
 INTENDED = DATA / "didyoumean_intended.txt"
 PREVIOUS = "ba022d0"  # main before the noisy-channel corrector
 KINDS = ("accents", "typo", "typo_accented", "telex", "hand")
+ACCENTS_ONLY = "vnsearch, accents only (search's boosts)"  # restoration table only
 RESTORE_SETS = ("vims_dev_summary_queries", "viquad_dev_queries")
 HAND = [  # issue 16's examples
     ("hoc sinh gioii", "học sinh giỏi"),
@@ -192,7 +193,7 @@ def previous_corrector(snapshot) -> Callable[[str], str | None] | None:
 
 def correctors(snapshot) -> dict[str, tuple[Callable[[str], str | None], float]]:
     """name → (corrector, seconds to build it)."""
-    from search.spelling import build_spelling, empty_pairs, suggest_correction
+    from search.spelling import build_spelling, empty_pairs, restore_accents, suggest_correction
 
     out = {}
     start = time.perf_counter()
@@ -204,6 +205,7 @@ def correctors(snapshot) -> dict[str, tuple[Callable[[str], str | None], float]]
         out[f"previous ({PREVIOUS})"] = (previous, time.perf_counter() - start)
     unigram = replace(ours, pairs=empty_pairs(), cache=OrderedDict(), readings={})
     out["vnsearch, no pairs"] = (lambda q: suggest_correction(unigram, q), 0.0)
+    out[ACCENTS_ONLY] = (lambda q: restore_accents(ours, q), 0.0)
     return out
 
 
@@ -311,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for name, (correct, build_s) in built.items():
+        if name == ACCENTS_ONLY:
+            continue
         start = time.perf_counter()
         table = score(rows, correct)
         ms = 1000 * (time.perf_counter() - start) / max(1, len(rows))

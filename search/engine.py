@@ -33,7 +33,7 @@ from search.snapshots import (
     Snapshot,
     SnapshotHolder,
 )
-from search.spelling import FEW_RESULTS, suggest_correction
+from search.spelling import FEW_RESULTS, restore_accents, suggest_correction
 
 RELAX_BELOW = 10  # fewer articles with every word: partial matches are offered apart
 FACET_LIMIT = 20
@@ -128,7 +128,7 @@ class Engine:
             doc_freq=snap.postings.doc_frequency,
             doc_count=snap.searcher.doc_count(),
         )
-        snap.builder.restore = lambda text: suggest_correction(snap.spelling(), text)
+        snap.builder.restore = lambda text: restore_accents(snap.spelling(), text)
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""

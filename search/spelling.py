@@ -63,11 +63,12 @@ EDIT_COST = 3.0  # one letter inserted, deleted, substituted or two transposed
 DOUBLE_COST = 2.5  # a doubled letter dropped (``daa`` → ``da``)
 TELEX_COST = 1.0  # a Telex reading (``vangf`` → ``vàng``)
 FAR_COST = 2.0  # added to an extra or replaced letter that is no neighbouring key
-REAL_WORD_COST = 0.0  # added to an edit of a syllable the archive uses often
+REAL_WORD_COST = 3.0  # added to an edit of a syllable the archive uses often
 TYPED_FORM_COST = 3.0  # added to any change of a form typed with diacritics that is common
 SMOOTHING = 50.0  # Dirichlet prior of the pair model, in pair counts
-UNSEEN_COUNT = 0.5  # occurrences credited to a syllable the archive lacks (names, codes)
-WORD_BONUS = 2.0  # two neighbours forming one of the archive's pyvi words
+UNSEEN_PER_MILLION = 15.0  # occurrences per million credited to a syllable the archive
+# lacks (names, codes): 50 in the 3.4M syllables of the tuning sample
+WORD_BONUS = 3.0  # two neighbours forming one of the archive's pyvi words
 MARGIN = 1.0  # the reading offered must beat the typed one by this much…
 EDIT_MARGIN = 1.0  # …and one that edits letters the best accents-only one by this much
 
@@ -165,8 +166,8 @@ class Spelling:
         return near[:MAX_EDIT_TARGETS]
 
     def unigram(self, form: str) -> float:
-        """P(form) over the archive; a form never seen counts ``UNSEEN_COUNT``."""
-        return (self.form_freq.get(form, 0) or UNSEEN_COUNT) / self.total
+        """P(form) over the archive; a form never seen, ``UNSEEN_PER_MILLION``."""
+        return self.form_freq.get(form, 0) / self.total or UNSEEN_PER_MILLION / 1e6
 
 
 # --------------------------------------------------------------------------- building
@@ -433,14 +434,25 @@ def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
     Accepts a ``Spelling`` or a snapshot (which builds its own once: ``Snapshot.spelling``).
     Returns None when the query reads well as typed (or has nothing to correct).
     """
-    spelling = _spelling_of(snapshot_or_structures)
+    return _answer(_spelling_of(snapshot_or_structures), query_text, True)
+
+
+def restore_accents(snapshot_or_structures, query_text: str) -> str | None:
+    """The archive's accents on ``query_text``, letters unchanged (None when the query
+    reads well as typed): ``suggest_correction`` without its edits, a few times cheaper,
+    for the query builder's boosts of a query typed without accents."""
+    return _answer(_spelling_of(snapshot_or_structures), query_text, False)
+
+
+def _answer(spelling: Spelling, query_text: str, edits: bool) -> str | None:
     text = normalize_text(query_text or "")
-    cached = spelling.cache.get(text, False)
+    key = (text, edits)
+    cached = spelling.cache.get(key, False)
     if cached is not False:
-        spelling.cache.move_to_end(text)
+        spelling.cache.move_to_end(key)
         return cached
-    answer = _correct(spelling, text)
-    spelling.cache[text] = answer
+    answer = _correct(spelling, text, edits)
+    spelling.cache[key] = answer
     if len(spelling.cache) > CACHE_SIZE:
         spelling.cache.popitem(last=False)
     return answer
@@ -450,11 +462,11 @@ def _spelling_of(obj) -> Spelling:
     return obj if isinstance(obj, Spelling) else obj.spelling()
 
 
-def _correct(spelling: Spelling, text: str) -> str | None:
+def _correct(spelling: Spelling, text: str, edits: bool) -> str | None:
     sylls = _syllables(text)
     if not sylls:
         return None
-    options = [_readings(s, spelling) for s in sylls]
+    options = [_readings(s, spelling, edits) for s in sylls]
     typed = [s.lower for s in sylls]
     typed_score = _path_score(spelling, typed, [0.0] * len(typed))
     best, best_score = _viterbi(spelling, options)
@@ -501,14 +513,14 @@ def _syllables(text: str) -> list[_Syllable]:
     return out
 
 
-def _readings(s: _Syllable, spelling: Spelling) -> list[_Candidate]:
+def _readings(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]:
     """``_candidates`` of a syllable, kept per snapshot (bounded)."""
-    key = (s.lower, s.fixed)
+    key = (s.lower, s.fixed, edits)
     found = spelling.readings.get(key)
     if found is None:
         if len(spelling.readings) >= 8 * CACHE_SIZE:
             spelling.readings.clear()
-        found = spelling.readings[key] = _candidates(s, spelling)
+        found = spelling.readings[key] = _candidates(s, spelling, edits)
         for c in found:
             c.folded = fold_diacritics(c.form)
             c.unigram = spelling.unigram(c.form)
@@ -516,7 +528,7 @@ def _readings(s: _Syllable, spelling: Spelling) -> list[_Candidate]:
     return found
 
 
-def _candidates(s: _Syllable, spelling: Spelling) -> list[_Candidate]:
+def _candidates(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]:
     """The readings of one typed syllable with their channel costs (the typed one first)."""
     found: dict[str, _Candidate] = {s.lower: _Candidate(s.lower, 0.0, False)}
     if s.fixed:
@@ -528,7 +540,7 @@ def _candidates(s: _Syllable, spelling: Spelling) -> list[_Candidate]:
         for c in found.values():  # the typed form is a common one: a valid reading
             if c.form != s.lower:
                 c.cost += TYPED_FORM_COST
-    if len(s.folded) >= 2:
+    if edits and len(s.folded) >= 2:
         extra = REAL_WORD_COST if spelling.folded_df.get(s.folded, 0) >= spelling.common_df else 0
         if s.lower != s.folded and spelling.form_freq.get(s.lower, 0) >= spelling.common_df:
             extra += TYPED_FORM_COST

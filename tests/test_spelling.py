@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from search.spelling import channel_cost, lexicon_stats, suggest_correction, telex
+from search.spelling import (
+    channel_cost,
+    lexicon_stats,
+    restore_accents,
+    suggest_correction,
+    telex,
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +165,13 @@ def test_one_letter_slips_are_corrected_in_context(context_spelling):
     assert suggest_correction(context_spelling, "bogn da") == "bóng đá"
     assert suggest_correction(context_spelling, "quoc hoi hop") == "quốc hội họp"
     assert suggest_correction(context_spelling, "quoc hpi") == "quốc hội"
+
+
+def test_restoring_accents_leaves_the_letters_alone(context_spelling):
+    # what the query builder boosts for a query typed without accents
+    assert restore_accents(context_spelling, "hoc sinh gioi") == "học sinh giỏi"
+    assert restore_accents(context_spelling, "bong daa") == "bóng daa"
+    assert restore_accents(context_spelling, "bóng đá") is None
 
 
 def test_telex_leftovers_are_read(context_spelling):
