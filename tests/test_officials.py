@@ -534,6 +534,44 @@ def test_counterparts_candidates_eras_and_district_names(text, expected):
     assert names(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thủ tướng Phan Văn Khải và PGS.TS Nguyễn Văn A, Chi cục trưởng, Phó công an xã.",
+        "THỦ TƯỚNG PHAN VĂN KHẢI, ĐỒNG CHÍ BỘ TRƯỞNG, ông Ba, Đ/c Tư, trưởng thôn Năm.",
+        "İstanbul: Tổng thống Thổ Nhĩ Kỳ và nguyên Phó chủ tịch UBND xã, đại tá Lê Văn Sáu.",
+        "xãtrưởng phóthôn cán bộchi cục-trưởng chi cục phó. T.Ư, TP.HCM, UBND.",
+    ],
+)
+def test_triggers_are_found_exactly_as_the_grammar_finds_them(text):
+    """find_triggers looks only where a trigger's first word starts: the same matches."""
+    from indexer.officials import find_triggers, lexicon
+
+    lex = lexicon()
+    expected = [(m.start(), m.end()) for m in lex.trigger_re.finditer(text)]
+    assert expected
+    assert [(m.start(), m.end()) for m in find_triggers(text, lex)] == expected
+    if SEED.is_file():
+        seed = SEED.read_text(encoding="utf-8")
+        assert [m.span() for m in find_triggers(seed, lex)] == [
+            m.span() for m in lex.trigger_re.finditer(seed)
+        ]
+
+
+def test_index_path_normalised_input_gives_the_same_officials():
+    from indexer.analysis import normalize_text
+
+    title, body = (
+        "Thủ tướng thăm Hoà Bình",
+        "Chủ tịch UBND xã Nguyễn Văn Hoà và ông Lê Thuỷ, trưởng thôn.",
+    )
+    raw = extract_officials(title, body)
+    normalised = extract_officials(normalize_text(title), normalize_text(body), normalized=True)
+    assert [o.name for o in raw] == ["Nguyễn Văn Hoà", "Lê Thuỷ"]  # as written
+    assert [o.name for o in normalised] == ["Nguyễn Văn Hòa", "Lê Thủy"]  # one canonical form
+    assert [o.positions for o in raw] == [o.positions for o in normalised]
+
+
 def test_headline_title_goes_to_the_foreign_person_the_lead_addresses():
     found = extract_officials(
         "Thủ tướng Italy từ chức", "Ông Romano Prodi hôm nay đệ đơn lên tổng thống."
