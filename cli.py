@@ -20,7 +20,6 @@ import argparse
 import os
 import shutil
 import sys
-from importlib import metadata
 from pathlib import Path
 
 from settings import Settings, SettingsError
@@ -30,10 +29,23 @@ EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
 
 def version() -> str:
     """The installed package's version (``pyproject.toml``)."""
+    from importlib import metadata  # only for --version: it costs a search 0.1 s to import
+
     try:
         return metadata.version("vnsearch")
     except metadata.PackageNotFoundError:
         return "unknown (not installed)"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: prints the version, read only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"vnsearch {version()}")
+        parser.exit()
 
 
 def _positive(raw: str) -> int:
@@ -57,7 +69,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         epilog="Run 'vnsearch COMMAND --help' for a command's options. Settings come from "
         "VNSEARCH_* variables (settings.py).",
     )
-    parser.add_argument("--version", action="version", version=f"vnsearch {version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.set_defaults(default_index=settings.index)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     indexer_cli.add_commands(sub)

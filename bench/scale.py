@@ -239,16 +239,24 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
     return result
 
 
-def check_rankings(index: Path, count: int) -> tuple[int, int]:
-    """(queries, of them with the same top 10): mapped posting arrays against Whoosh's
-    decoded blocks, over ``count`` headline and search-box queries."""
+def check_rankings(index: Path, count: int) -> tuple[int, int, int]:
+    """(queries, of them with the same top 10 read from the mapped posting arrays as
+    decoded from Whoosh's blocks, of them with the same top 10 pruned as scored
+    exhaustively: ``search.topk``), over ``count`` headline and search-box queries."""
     from indexer.segments import arrays
+    from search import topk
     from search.engine import Engine
 
     queries = unique([q["query"] for q in load_eval("vims_dev_title_queries")])[: count // 2]
     queries += unique(search_box_queries())[: count - len(queries)]
     engine = Engine(index, prefetch=False)
     mapped = [engine.rank(q, 10) for q in queries]
+    real = topk.candidates
+    topk.candidates = lambda *args, **kwargs: None
+    try:
+        exhaustive = [engine.rank(q, 10) for q in queries]
+    finally:
+        topk.candidates = real
     engine.close()
     arrays.ENABLED = False
     try:
@@ -257,7 +265,11 @@ def check_rankings(index: Path, count: int) -> tuple[int, int]:
         engine.close()
     finally:
         arrays.ENABLED = True
-    return len(queries), sum(a == b for a, b in zip(mapped, decoded, strict=True))
+    return (
+        len(queries),
+        sum(a == b for a, b in zip(mapped, decoded, strict=True)),
+        sum(a == b for a, b in zip(mapped, exhaustive, strict=True)),
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -333,12 +345,17 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results.append(measure_scale(scale, index, peer, works, args.workdir))
         print_result(results[-1])
+        (args.workdir / "scale-results.json").write_text(
+            json.dumps({"builds": builds, "results": results}, default=str, indent=1)
+        )
         if args.check_rankings:
             same = check_rankings(index, args.check_rankings)
             print(f"top 10 mapped = top 10 decoded: {same[1]} of {same[0]} queries")
+            print(f"top 10 pruned = top 10 exhaustive: {same[2]} of {same[0]} queries")
     print("\nbuilds")
     print(format_table(builds))
     print_growth(results)
+    print_verdict(results)
     return 0
 
 
@@ -402,6 +419,45 @@ def print_growth(results: list[dict]) -> None:
             )
     print("\ngrowth")
     print(format_table(rows))
+
+
+def print_verdict(results: list[dict]) -> None:
+    """The issue's targets, each MET or MISSED, from this run's numbers."""
+    if not results:
+        return
+    results = sorted(results, key=lambda r: r["scale"])
+    lines = []
+    first = results[0]
+    for how, name, mine, theirs in first["rows"]:
+        if how != "in-process":
+            continue
+        for p in ("p50", "p95"):
+            ratio = mine[p] / max(theirs[p], 1e-3)
+            ok = "MET" if ratio <= PEER_FACTOR_TARGET else "MISSED"
+            lines.append(
+                f"{first['scale']:g}× {name} {p} {mine[p]} ms = {ratio:.1f}× tantivy's "
+                f"{theirs[p]} (target ≤ {PEER_FACTOR_TARGET:g}×): {ok}"
+            )
+    base = {(how, name): mine for how, name, mine, _ in first["rows"]}
+    for result in results[1:]:
+        growth = result["scale"] / first["scale"]
+        for how, name, mine, _ in result["rows"]:
+            if (how, name) in base:
+                grew = mine["p95"] / base[(how, name)]["p95"]
+                ok = "MET" if grew <= growth else "MISSED"
+                lines.append(
+                    f"{first['scale']:g}×→{result['scale']:g}× {how} {name} p95 grew "
+                    f"×{grew:.1f} (target ≤ ×{growth:g}): {ok}"
+                )
+            if name == "search-box":
+                ok = "MET" if mine["p95"] < SHORT_P95_TARGET_MS else "MISSED"
+                lines.append(
+                    f"{result['scale']:g}× {how} search-box p95 {mine['p95']} ms "
+                    f"(target < {SHORT_P95_TARGET_MS:g} ms): {ok}"
+                )
+    print("\nverdict")
+    for line in lines:
+        print("  " + line)
 
 
 if __name__ == "__main__":

@@ -327,7 +327,7 @@ class _Tagger:
     def __init__(self, tagger):
         self.tagger = tagger
 
-    def predict(self, sequences: list[list[dict]]) -> list[list[str]]:
+    def predict(self, sequences: list[list[dict] | list[list[str]]]) -> list[list[str]]:
         return [self.tagger.tag(features) for features in sequences]  # as CRF.predict
 
 
@@ -413,6 +413,68 @@ def pyvi_features(tokens: list[str]) -> list[dict]:
     return features
 
 
+class _TokenAttributes(dict):
+    """token → its attributes of one kind (``kind`` "" for its own, "-1:" or "+1:" for
+    its neighbours'), memoised: a text's tokens repeat, and then cost a C-speed lookup."""
+
+    limit = 200_000
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        if len(self) >= self.limit:
+            self.clear()
+        k = self.kind
+        found = [f"{k}word.lower():{token.lower()}"]
+        if k:  # a neighbour: istitle before isupper, no isdigit (``sent2features``)
+            found += [f"{k}word.istitle()"] * token.istitle()
+            found += [f"{k}word.isupper()"] * token.isupper()
+        else:
+            found = ["bias", *found]
+            found += ["word.isupper()"] * token.isupper()
+            found += ["word.istitle()"] * token.istitle()
+            found += ["word.isdigit()"] * token.isdigit()
+        attributes = self[token] = tuple(found)
+        return attributes
+
+
+_OWN, _BEFORE, _AFTER = _TokenAttributes(""), _TokenAttributes("-1:"), _TokenAttributes("+1:")
+_NONE: tuple[str, ...] = ()
+_BI_BEFORE, _TRI_BEFORE = ("-1:word.bi_gram()",), ("-2:word.tri_gram()",)
+_BI_AFTER, _TRI_AFTER = ("+1:word.bi_gram()",), ("+2:word.tri_gram()",)
+
+
+def pyvi_attributes(tokens: list[str]) -> list[tuple[str, ...]]:
+    """``pyvi_features(tokens)`` as the CRF tagger reads them: python-crfsuite turns a
+    feature ``{"k": "v"}`` into the attribute ``"k:v"``, ``{"k": True}`` or ``1.0`` into
+    ``"k"`` (weight 1) and ``{"k": False}`` into ``"k"`` with weight 0, which adds
+    nothing to any score. So the same attributes in the same order without the weight-0
+    ones give the tagger exactly the same sums, with half the attributes to convert and
+    look up (tests/test_analysis.py checks the labels against ``pyvi_features``')."""
+    model = _pyvi_model()
+    bi_grams, tri_grams = model.bi_grams, model.tri_grams
+    lower = [t.lower() for t in tokens]
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(lower)]
+    bi = [p in bi_grams for p in pairs]
+    tri = [f"{p} {c}" in tri_grams for p, c in zip(pairs, lower[2:])]
+    none = _NONE
+    own = map(_OWN.__getitem__, tokens)
+    before = [none, *map(_BEFORE.__getitem__, tokens[:-1])]
+    bi_before = [none, *[_BI_BEFORE if b else none for b in bi]]
+    tri_before = [none, none, *[_TRI_BEFORE if t else none for t in tri]]
+    after = [*map(_AFTER.__getitem__, tokens[1:]), none]
+    bi_after = [*[_BI_AFTER if b else none for b in bi], none]
+    tri_after = [*[_TRI_AFTER if t else none for t in tri], none, none]
+    return [
+        a + b + c + d + e + f + g
+        for a, b, c, d, e, f, g in zip(
+            own, before, bi_before, tri_before, after, bi_after, tri_after
+        )
+    ]
+
+
 def pyvi_word_spans(text: str) -> list[Span]:
     """pyvi's multi-syllable words in ``text`` as (start, end) character spans.
 
@@ -425,7 +487,7 @@ def pyvi_word_spans(text: str) -> list[Span]:
         return []
     tokens = [m.group(0) for m in matches]
     model = _pyvi_model()
-    labels = model.model.predict([pyvi_features(tokens)])[0]
+    labels = model.model.predict([pyvi_attributes(tokens)])[0]
     spans: list[Span] = []
     start = 0
     for i in range(1, len(tokens)):
@@ -755,20 +817,37 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
 
 
 def _break_pairs(text: str) -> list[str]:
-    """Folded pairs across each sentence break (as ``break_pair_analyzer``)."""
+    """Folded pairs across each sentence break (as ``break_pair_analyzer``): the last
+    syllable of each sentence with the first of the next one that has a syllable."""
     norm = normalize_text(str(text))
     if not _SENTENCE_END.search(norm):
         return []
     out: list[str] = []
     previous = None
-    for piece in sentences(norm):
-        syls = SYLLABLE_PATTERN.findall(piece)
-        if not syls:
+    bounds = [0, *sentence_breaks(norm), len(norm)]
+    for start, end in itertools.pairwise(bounds):
+        first = SYLLABLE_PATTERN.search(norm, start, end)
+        if first is None:
             continue
         if previous is not None:
-            out.append(f"{_FOLD[_LOWER[previous]]}_{_FOLD[_LOWER[syls[0]]]}")
-        previous = syls[-1]
+            out.append(f"{_FOLD[_LOWER[previous]]}_{_FOLD[_LOWER[first.group()]]}")
+        previous = _last_syllable(norm, first.start(), end)
     return out
+
+
+def _last_syllable(text: str, start: int, end: int) -> str:
+    """The last ``SYLLABLE_PATTERN`` match in ``text[start:end]`` (which holds one that
+    starts at ``start``), found by searching a growing window before ``end``."""
+    width = 24  # a few syllables
+    while True:
+        window = max(start, end - width)
+        last = None
+        for last in SYLLABLE_PATTERN.finditer(text, window, end):
+            pass
+        # a match starting at the window's edge may have begun before it: widen
+        if last is not None and (last.start() > window or window == start):
+            return last.group()
+        width *= 4
 
 
 def folded_syllables(text: str) -> list[str]:

@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -158,10 +158,14 @@ class Lexicon:
     """Every list from ``indexer/data``, compiled once."""
 
     trigger_re: re.Pattern[str]
+    trigger_start_re: re.Pattern[str] | None  # the first words of triggers, on lowercased text
+    trigger_start_re_i: re.Pattern[str]  # the same, case-insensitive
     kinds: dict[str, str]
     surnames: frozenset[str]
     places: dict[str, tuple[tuple[str, ...], ...]]  # by first token, longest first
     place_word_re: re.Pattern[str]
+    not_place_word_re: re.Pattern[str]
+    hamlet_word_re: re.Pattern[str]
     non_official_re: re.Pattern[str]
     non_official_except_re: re.Pattern[str] | None
     breaker_re: re.Pattern[str]
@@ -184,6 +188,36 @@ def _by_first_token(phrases: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str
     for phrase in phrases:
         groups.setdefault(phrase[0], []).append(phrase)
     return {first: tuple(group) for first, group in groups.items()}
+
+
+def _first_word(phrase: str) -> str:
+    """The lowercased first word of a phrase ("" when it starts with no letter or digit)."""
+    found = re.match(r"\w+", canonical_tones(phrase.strip()).lower())
+    return found.group(0) if found else ""
+
+
+def find_triggers(text: str, lex: Lexicon) -> list[re.Match[str]]:
+    """``list(lex.trigger_re.finditer(text))``, found faster: the grammar is tried only
+    where one of the words a trigger can start with begins."""
+    low = text.lower()
+    if lex.trigger_start_re is None:
+        return list(lex.trigger_re.finditer(text))
+    if len(low) == len(text):
+        starts = lex.trigger_start_re.finditer(low)
+    else:  # a letter whose lowercase is longer: search the text itself
+        starts = lex.trigger_start_re_i.finditer(text)
+    found: list[re.Match[str]] = []
+    end = 0
+    match = lex.trigger_re.match
+    for start in starts:
+        at = start.start()
+        if at < end:
+            continue
+        trigger = match(text, at)
+        if trigger is not None:
+            found.append(trigger)
+            end = trigger.end()
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -210,23 +244,41 @@ def lexicon() -> Lexicon:
         rf"(?!\w)|(?<!\w)(?P<abbr>{_alternation(position_abbrevs)})(?!\w)",
         re.IGNORECASE,
     )
+    # Every trigger starts with one of a few words: find those first, then try the
+    # grammar only there (the same matches as trigger_re.finditer, several times faster)
+    starters = [*_read_lines("modifiers.txt"), *kinds, *_read_lines("units.txt"), "trưởng", "phó"]
+    firsts = {_first_word(p) for p in [*starters, *position_abbrevs]}
     for abbr in position_abbrevs:
         kinds[abbr.lower()] = "position"
     breaker_lines = _read_lines("position_breakers.txt")
     breakers = [b for b in breaker_lines if not b.startswith("!")]
     unbroken = [b[1:] for b in breaker_lines if b.startswith("!")] or ["\x00"]
+    place_lines = _read_lines("place_words.txt")
+    not_places = [p[1:] for p in place_lines if p.startswith("!")] or ["\x00"]
+    hamlets = [p[1:] for p in place_lines if p.startswith("~")]
     non_official = _read_lines("non_official_contexts.txt")
     keep = [p[1:] for p in non_official if p.startswith("!")]
     drop = [p for p in non_official if not p.startswith("!")]
+    start_words = _alternation(sorted(w for w in firsts if w))
     return Lexicon(
         trigger_re=trigger_re,
+        trigger_start_re=(
+            re.compile(rf"(?<!\w)(?:{start_words})(?!\w)") if "" not in firsts else None
+        ),
+        trigger_start_re_i=re.compile(rf"(?<!\w)(?:{start_words})(?!\w)", re.IGNORECASE),
         kinds=kinds,
         surnames=frozenset(_read_lines("surnames.txt")),
         places=_by_first_token(
             sorted({tuple(p.split()) for p in _read_lines("places.txt")}, key=len, reverse=True)
         ),
         place_word_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('place_words.txt'))})\s*$", re.IGNORECASE
+            rf"(?<!\w)(?:{_alternation(p.lstrip('~') for p in place_lines if p[0] != '!')})\s*$",
+            re.IGNORECASE,
+        ),
+        hamlet_word_re=re.compile(rf"(?<!\w)(?:{_alternation(hamlets)})\s*$", re.IGNORECASE),
+        not_place_word_re=re.compile(  # "liên bang" (federal) is no "bang" (state)
+            rf"(?<!\w)(?:{_alternation(not_places)})\s*$",
+            re.IGNORECASE,
         ),
         non_official_re=re.compile(rf"(?<!\w)(?:{_alternation(drop)})(?!\w)", re.IGNORECASE),
         non_official_except_re=(
@@ -234,7 +286,13 @@ def lexicon() -> Lexicon:
         ),
         breaker_re=re.compile(
             rf"(?<!\w)(?!(?:{_alternation(unbroken, ignorecase=False)})(?!\w))"
-            rf"(?:{_alternation(breakers, ignorecase=False)})(?!\w)"
+            + "".join(  # a breaker inside a longer word ("không" of "hàng không")
+                rf"(?!(?<={re.escape(u[: i + 1])}){re.escape(u[i + 1 :])}(?!\w))"
+                for u in unbroken
+                for i, ch in enumerate(u)
+                if ch == " "
+            )
+            + rf"(?:{_alternation(breakers, ignorecase=False)})(?!\w)"
         ),
         courtesy_re=re.compile(
             rf"(?<!\w)(?:{_alternation(p for k, p in honorifics if k == 'courtesy')})\s*$",
@@ -291,9 +349,14 @@ class _Doc:
     precomputed_from: int  # sentences from here on are covered by the caller's segmentation
     segmented: set[tuple[int, int]] = field(default_factory=set)
     _inner: set[int] | None = None
+    given: Sequence[tuple[int, int]] = ()  # the caller's spans of the body, not yet shifted
 
     def ensure_segmented(self, sentence: tuple[int, int]) -> None:
         """Run pyvi on one sentence (once) unless the caller gave a segmentation."""
+        if self.given:  # shifted past the title only when first needed (most texts never)
+            shift = self.precomputed_from
+            self.word_spans.extend((s + shift, e + shift) for s, e in self.given)
+            self.given = ()
         if sentence[0] >= self.precomputed_from or sentence in self.segmented:
             return
         self.segmented.add(sentence)
@@ -388,9 +451,17 @@ def _split_run(
     ):
         toks.pop(0)
         familiar = True
+    if (
+        len(toks) > 1
+        and toks[0][1] not in lex.surnames
+        and not doc.text[sentence[0] : toks[0][0]].strip(' "“-–(')
+        and _written_lowercase(toks[0][1], doc)
+    ):
+        toks.pop(0)  # capitalised only as the sentence's first word ("Gặp Luân, phó công an xã")
     if not toks:
         return None
-    before = doc.text[sentence[0] : toks[0][0]]
+    # what comes right before the name: every phrase looked for there is far shorter than this
+    before = doc.text[max(sentence[0], toks[0][0] - 80) : toks[0][0]]
     kind_before = _honorific_before(before, lex)
     addressed = familiar or kind_before in {"courtesy", "comrade", "rank"}
     if not addressed and lex.org_form_re.search(before):
@@ -402,7 +473,12 @@ def _split_run(
         return None
     if skip and _is_abbreviation(words[skip - 1]) and len(rest) == 1:
         return None  # the tail of an organisation ("PV Gas")
-    if skip == 0 and not addressed and lex.place_word_re.search(before):
+    if (
+        skip == 0
+        and not addressed
+        and lex.place_word_re.search(before)
+        and not lex.not_place_word_re.search(before)
+    ):
         # "tỉnh Phạm Văn Chi" is a name, "huyện Lý Nhân" and "huyện Ea Kar" are places;
         # after a title ending in a place word, one given name is the person ("Trưởng thôn Khánh").
         if len(rest) == 1 and kind_before in {"position", "junior"}:
@@ -414,7 +490,7 @@ def _split_run(
             return None
         vn = _vietnamese_name(rest, doc, sentence)
         if vn is not None:
-            vn.place_led = True
+            vn.place_led = not lex.hamlet_word_re.search(before)
         return vn
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
@@ -424,6 +500,12 @@ def _split_run(
 
 
 _FAMILIAR = {"Anh", "Chị"}
+
+
+def _written_lowercase(word: str, doc: _Doc) -> bool:
+    """Whether the article also writes ``word`` in lowercase (a common word, not a name)."""
+    lower = word.lower()
+    return lower != word and re.search(rf"(?<!\w){re.escape(lower)}(?!\w)", doc.text) is not None
 
 
 def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int, int]):
@@ -437,6 +519,8 @@ def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int
         if n >= 2 and tok in doc.lex.surnames and all(_looks_vietnamese(t) for t in tail):
             if i > 0 and doc.inside_word(start, sentence):
                 continue
+            if i > 0 and doc.lex.place_word_re.search(toks[i - 1][1]):
+                return None  # "Huyện Vũ Quang": a place named after its place word
             return _Mention(start, toks[-1][0] + len(toks[-1][1]), tail, "vn")
     return None
 
@@ -497,6 +581,8 @@ def _standalone(
     lex = doc.lex
     if words[0] in lex.org_starts or _strip_places(list(words), lex):
         return False
+    if lex.body_re.match(doc.text, start):
+        return False  # a public body ("bí thư Đoàn thanh niên xã")
     prefix = 1 if len(words) > 1 and words[0] in _NAME_PREFIX else 0
     if not all(_GIVEN_NAME.fullmatch(w) for w in words[prefix:]):
         return False  # an initial or a brand ("V" of "V-PACK")
@@ -523,7 +609,7 @@ def _honorific_before(before: str, lex: Lexicon) -> str | None:
     tail = before.rstrip()
     if len(tail) != len(before) or before == "":
         match = None
-        for m in lex.trigger_re.finditer(tail[-40:]):
+        for m in find_triggers(tail[-40:], lex):
             match = m
         if match is not None and match.end() == len(tail[-40:]):
             return _kind(match, lex)
@@ -569,20 +655,24 @@ def _clause(doc: _Doc, start: int, limit: int) -> str:
     return doc.text[start:end]
 
 
-def _gap_ok(gap: str, lex: Lexicon) -> bool:
+def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
+    """Whether ``gap`` (between ``title`` and a name) keeps them together: no clause end,
+    no list, no verb or connective; a word that is one with the title's last words is no
+    breaker ("bộ trưởng thông tin": the ministry, not "informs")."""
     gap = _AT_A_PLACE.sub(" ", gap)  # "Chỉ huy Palestine ở Nam Gaza": where, not a clause
     gap = _STEERING_BOARD.sub("Ban", gap)  # "Ban chỉ đạo" is a board, not "directs"
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
     if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
         return False  # "Title ..., X và Name": the name is one of a list, not the title's
-    return lex.breaker_re.search(_lowercase_words(gap)) is None
+    lead = " ".join(title.lower().split()[-2:]) + " " if title else ""
+    return lex.breaker_re.search(lead + _lowercase_words(gap), len(lead)) is None
 
 
 # "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
 _AFFAIR = re.compile(rf"(?:(?<![{_U}])\b[{_L}]+|\b[{_U}]{{2,}})\s+vụ\s*$")
 _STEERING_BOARD = re.compile(r"[Bb]an\s+chỉ\s+đạo")
-_AT_A_PLACE = re.compile(rf"(?<!\w)ở\s+(?=[{_U}])")
+_AT_A_PLACE = re.compile(rf"(?<!\w)(?:ở|tại)\s+(?=[{_U}])")
 _LIST_TAIL = re.compile(r"(?<!\w)và\s*$")
 
 
@@ -601,7 +691,14 @@ def _foreign_gap_ok(gap: str) -> bool:
     return len(lower) <= MAX_FOREIGN_GAP_LOWER and not (lower and lower[-1] == "của")
 
 
-_APPOSITION_TAIL = re.compile(r"(?:\s+là)?\s*$")
+_APPOSITION_TAIL = re.compile(r"(?:\s+(?:là|tên|tên\s+là|có\s+tên\s+là))?\s*$")
+_WITH_TAIL = re.compile(r"\s+với\s*$")
+# Verbs that take "<title> với <ông/bà> <Name>": the title is the named person's
+_DISCIPLINE = re.compile(
+    r"(?<!\w)(?:cách chức|cách hết các chức vụ|kỷ luật|khiển trách|cảnh cáo|miễn nhiệm|"
+    r"bãi nhiệm|bổ nhiệm)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc: _Doc):
@@ -613,6 +710,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         if trig.start() < prev_end:
             return None
         kind = _kind(trig, lex)
+        if kind is None:
+            return None  # a candidate's title ("ứng viên Tổng thống")
         if kind == "courtesy":
             continue
         if len(m.tokens) > 1 and _closes_parenthesis(doc.text[trig.end() : m.start]):
@@ -625,8 +724,10 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         addressed = lex.courtesy_re.search(gap)
         if addressed:  # "trưởng cảnh sát khu vực Jolo, ông Ahiron Ajirin"
             gap = _APPOSITION_COMMA.sub("", gap[: addressed.start()])
+            if _WITH_TAIL.search(gap) and _DISCIPLINE.search(doc.text, m.sentence[0], trig.start()):
+                gap = _WITH_TAIL.sub("", gap)  # "cách chức chủ tịch UBND huyện với ông X"
         gap = _APPOSITION_TAIL.sub("", gap) + " "
-        if gap.strip() and not _gap_ok(gap, lex):
+        if gap.strip() and not _gap_ok(gap, lex, trig.group(0)):
             return None
         if _AFFAIR.search(gap):
             return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
@@ -634,7 +735,11 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             return None
         if kind == "comrade":
             return "" if not gap.strip() else None
-        if m.kind == "short" and gap.strip():
+        if (
+            m.kind == "short"
+            and gap.strip()
+            and not _NAMED_AS.fullmatch(doc.text, trig.end(), m.start)
+        ):
             return None  # a given name alone takes only a title written right before it
         end = trig.end() + len(gap.rstrip())
         start = trig.start()
@@ -669,7 +774,11 @@ _DANGLING_OF = re.compile(r"\s+(?:của|cho|tại)$")
 _P2_LEAD = re.compile(
     r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
     r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
-    r"\s*(?:,|-|–|—|\((?:\s*tức\s+[^,()]{1,30},)?|:)"  # "(tức Lệ "mập", nguyên Đội trưởng"
+    r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
+    r"(?:\s+(?=là\s))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
+    r"\s*(?:,|-|–|—|(?<=\s)(?=là\s)"
+    r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,)?"
+    r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
     r"\s*(?:(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
     r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
 )
@@ -680,9 +789,14 @@ def _public_enough(trig: re.Match[str], text: str, lex: Lexicon) -> bool:
     return _kind(trig, lex) != "junior" or lex.public_re.search(text) is not None
 
 
+_CANDIDATE = re.compile(r"ứng\s+(?:cử\s+)?viên\s", re.IGNORECASE)
+
+
 def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
     """What a trigger match is: position, junior (a position only beside a public body),
     rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
+    if _CANDIDATE.match(trigger.group(0)):
+        return None  # "ứng viên Tổng thống": a candidate holds no post
     if trigger.group("unit"):
         return "position"
     return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))
@@ -811,28 +925,65 @@ def extract_officials(
     title: str | None,
     body: str,
     word_spans: Sequence[tuple[int, int]] | None = None,
+    *,
+    normalized: bool = False,
 ) -> list[Official]:
     """Officials named in an article, in order of first mention.
 
     ``word_spans`` may carry pyvi's multi-syllable word spans of ``body`` (character
     offsets, as ``indexer.analysis.segment_words`` returns them) when the caller has
     already segmented it; otherwise pyvi runs on the few sentences that need it.
+    ``normalized`` says that ``title`` and ``body`` are already
+    ``indexer.analysis.normalize_text``'s output (NFC, canonical tone marks), as the
+    indexing path has them: they are then used as they are, and names come out in
+    that form.
     """
     lex = lexicon()
-    head = unicodedata.normalize("NFC", title).strip() if title else ""
-    prefix = head + "\n\n" if head else ""
-    original = prefix + unicodedata.normalize("NFC", body or "")
-    text = canonical_tones(original)
-    triggers = list(lex.trigger_re.finditer(text))
+    if normalized:
+        head = title.strip() if title else ""
+        prefix = head + "\n\n" if head else ""
+        original = text = prefix + (body or "")
+    else:
+        head = unicodedata.normalize("NFC", title).strip() if title else ""
+        prefix = head + "\n\n" if head else ""
+        original = prefix + unicodedata.normalize("NFC", body or "")
+        text = canonical_tones(original)
+    triggers = find_triggers(text, lex)
     if not triggers:
         return []
-    spans = [(s + len(prefix), e + len(prefix)) for s, e in word_spans or ()]
     covered = len(prefix) if word_spans is not None else len(text) + 1
-    doc = _Doc(original, text, lex, spans, covered)
+    doc = _Doc(original, text, lex, [], covered, given=word_spans or ())
     mentions = []
     for sentence in _sentences(text, triggers):
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
+    if head:
+        _headline_title(doc, len(head), triggers, mentions)
     return _merge(mentions, doc)
+
+
+def _headline_title(
+    doc: _Doc, head_end: int, triggers: list[re.Match[str]], mentions: list[_Mention]
+) -> None:
+    """A headline's title written without a name goes to the foreign person the lead sentence
+    addresses first (``Bộ trưởng Quốc phòng Hàn Quốc xin từ chức`` / ``Ông Yoon Kwang-ung
+    hôm nay đệ đơn``), when that person has no position of their own in it."""
+    if any(m.start < head_end for m in mentions):
+        return
+    titles = [t for t in triggers if t.end() <= head_end and _kind(t, doc.lex) == "position"]
+    if len(titles) != 1:
+        return
+    lead = [m for m in mentions if m.sentence[0] == head_end + 2]  # "title\n\nbody"
+    for m in lead:
+        if m.kind == "foreign" and _addressed(doc, m.start, triggers):
+            if not m.positions and not m.business:
+                title = _window(doc, titles[0].start(), head_end)
+                m.positions = [
+                    _clean_position(
+                        doc.original[titles[0].start() : titles[0].start() + len(title)]
+                    )
+                ]
+                m.qualified = True
+            return
 
 
 def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> list[_Mention]:
@@ -846,7 +997,15 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
             continue
         m.sentence = sentence
         if m.kind == "short" and not _addressed(doc, m.start, triggers):
-            near_title = _titled(doc, m, triggers) or _followed_by_title(doc, m, trig_at, sentence)
+            near_title = (
+                _titled(doc, m, triggers)
+                or _followed_by_title(doc, m, trig_at, sentence)
+                or (  # "tên là Vẻ và Quýnh": one more of the names the title took
+                    bool(found)
+                    and found[-1].kind == "short"
+                    and _AND_ONLY.fullmatch(doc.text, found[-1].end, m.start) is not None
+                )
+            )
             if not (near_title and _standalone_mention(m, doc)):
                 continue
         found.append(m)
@@ -874,6 +1033,9 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
         nxt = later[0] if later else None
         next_name = nxt.start if nxt else sentence[1]
         taken = nxt is not None and nxt.p1 is not None
+        if taken and nxt.kind in {"named", "short"} and _IS_LEAD.match(doc.text, m.end):
+            taken = False  # "Lê Đức Hà là xã đội trưởng Hương Minh": the title is his, then a place
+            nxt.kind, nxt.p1 = "place", None
         kind_before = _honorific_before(doc.text[sentence[0] : m.start], doc.lex)
         p2, consumed_until = _p2_positions(m, trig_at, next_name, taken, doc, sentence)
         m.after = p2
@@ -887,6 +1049,8 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
     return found
 
 
+_IS_LEAD = re.compile(r"\s+là\s+")
+_AND_ONLY = re.compile(r"\s+và\s+")
 _APPOSITION_TO_NAME = re.compile(r"\s*,\s*(?:ông|bà|ngài)\s+", re.IGNORECASE)
 
 
@@ -903,10 +1067,14 @@ def _share_positions_after(found: list[_Mention], doc: _Doc) -> None:
             m.qualified = True
 
 
+# "hai cán bộ VKS tên là Vẻ": a title, maybe its body's abbreviation, then the name
+_NAMED_AS = re.compile(rf"\s*(?:[{_U}]{{2,}}\s+(?=(?:có\s+)?tên))?(?:(?:có\s+)?tên(?:\s+là)?\s+)?")
+
+
 def _titled(doc: _Doc, m: _Mention, triggers: list[re.Match[str]]) -> bool:
     """Whether a title is written right before a mention (``Trưởng thôn Khánh``)."""
     for t in triggers:
-        if t.end() <= m.start and not doc.text[t.end() : m.start].strip():
+        if t.end() <= m.start and _NAMED_AS.fullmatch(doc.text, t.end(), m.start):
             head = _head_key(t.group("head") or "")
             return _kind(t, doc.lex) in _POSITION_KINDS and head not in doc.lex.generic_titles
     return False
@@ -938,7 +1106,7 @@ def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:
 def _rank_text(doc: _Doc, sentence: tuple[int, int], start: int) -> str | None:
     before = doc.text[max(sentence[0], start - 40) : start]
     last = None
-    for last in doc.lex.trigger_re.finditer(before):
+    for last in find_triggers(before, doc.lex):
         pass
     if last is None or before[last.end() :].strip():
         return None

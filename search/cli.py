@@ -128,7 +128,7 @@ def cmd_search(args, stdout=None) -> int:
         return indexer_cli.EXIT_FAILED
     try:
         # one query: no posting lists read ahead, no index files pulled into the page cache
-        engine = Engine(args.index, warm_postings=0, prefetch=False)
+        engine = Engine(args.index, warm_postings=0, prefetch=False, preload_segmenter=False)
         if args.csv:
             _, chunks = export_stream(engine, request, "csv", limit=args.limit)
             binary = getattr(out, "buffer", None)

@@ -71,6 +71,7 @@ class DocTable:
         )
         self._official_pair_group = pairs // max(n, 1)
         self._official_pair_doc = pairs % max(n, 1)
+        self.years = _years(self.days)
         dated = self.minutes[self.live & (self.minutes != NO_DATE)]
         self.first_minute = int(dated.min()) if dated.size else None
         self.last_minute = int(dated.max()) if dated.size else None
@@ -190,7 +191,15 @@ class DocTable:
         return _top(counts, self.official_shown, limit)
 
     def year_counts(self, mask: np.ndarray) -> list[dict]:
-        return [{"value": int(p), "count": c} for p, c in self.period_counts(mask, "year")]
+        """(year, count) of the dated documents in ``mask``, oldest first (the
+        ``period_counts`` by year, from a column of years)."""
+        years = self.years[mask]
+        years = years[years != NO_YEAR]
+        if not years.size:
+            return []
+        first = int(years.min())
+        counts = np.bincount(years - first)
+        return [{"value": first + int(i), "count": int(c)} for i, c in enumerate(counts) if c]
 
     def period_counts(self, mask: np.ndarray, unit: str) -> list[tuple[str | int, int]]:
         """(period, count) of dated documents in ``mask``, oldest first."""
@@ -218,6 +227,18 @@ class DocTable:
         undated = minutes == NO_DATE
         key = np.where(undated, 0, -minutes if newest_first else minutes)
         return docnums[np.lexsort((docnums, key, undated))]
+
+
+NO_YEAR = np.iinfo(np.int32).min
+
+
+def _years(days: np.ndarray) -> np.ndarray:
+    """Each document's calendar year (``NO_YEAR`` undated), from its day number."""
+    years = np.full(days.size, NO_YEAR, dtype=np.int32)
+    dated = days != NO_DATE
+    stamps = np.datetime64("0001-01-01", "D") + days[dated].astype("timedelta64[D]")
+    years[dated] = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
+    return years
 
 
 def _minute_number(value: datetime) -> int:

@@ -33,14 +33,14 @@ from search.snapshots import (
     Snapshot,
     SnapshotHolder,
 )
-from search.spelling import FEW_RESULTS, suggest_correction
+from search.spelling import FEW_RESULTS, restore_accents, suggest_correction
 
 RELAX_BELOW = 10  # fewer articles with every word: partial matches are offered apart
 FACET_LIMIT = 20
 CACHE_SIZE = 512
 # Score by looking documents up in the lists when the lists hold this many times more
 # postings than there are documents to score; else score the lists whole.
-LOOKUP_SHARE = 4
+LOOKUP_SHARE = 16
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,16 @@ class Engine:
         prefetch: bool = True,
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
+        preload_segmenter: bool = True,
     ):
         """An engine over the index directory ``root`` (``index_data/`` by default).
 
         Each new snapshot is read ahead in a background thread: the index files into
         the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
         lists (0: none). ``Settings`` holds the served values. ``freshness_seconds`` and
-        ``retired_grace_seconds``: see ``SnapshotHolder``.
+        ``retired_grace_seconds``: see ``SnapshotHolder``. ``preload_segmenter``: load
+        pyvi's model now (a server) rather than when a query first needs it (one query
+        from the command line: a one-word query never does).
         """
         self.root = Path(root or store.DEFAULT_DIR)
         self.snapshots = SnapshotHolder(
@@ -116,7 +119,8 @@ class Engine:
             freshness_seconds=freshness_seconds,
             retired_grace_seconds=retired_grace_seconds,
         )
-        load_segmenter()
+        if preload_segmenter:
+            load_segmenter()
 
     def _prepare(self, snap: Snapshot) -> None:
         """Give a new snapshot its query builder (statistics and filters of that commit)."""
@@ -124,7 +128,7 @@ class Engine:
             doc_freq=snap.postings.doc_frequency,
             doc_count=snap.searcher.doc_count(),
         )
-        snap.builder.restore = lambda text: suggest_correction(snap.spelling(), text)
+        snap.builder.restore = lambda text: restore_accents(snap.spelling(), text)
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -231,10 +235,11 @@ class Engine:
             return Match(plan, mask, np.zeros(mask.size, dtype=np.float32), partial)
         if top and partial is None and plan.bag is not None and not plan.bag.require_all:
             terms = ranked_terms(plan.bag, plan.scored)
-            docs = topk.candidates(snap.postings, terms, mask, top)
-            if docs is not None:
+            best = topk.candidates(snap.postings, terms, mask, top)
+            if best is not None:
+                docs, values = best
                 scores = np.zeros(mask.size, dtype=np.float32)
-                scores[docs] = snap.postings.score_docs(terms, docs)[0]
+                scores[docs] = values
                 chosen = np.zeros(mask.size, dtype=bool)
                 chosen[docs] = True
                 return Match(plan, mask, scores, None, None, chosen)

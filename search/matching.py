@@ -321,28 +321,47 @@ for _code, _base in _LETTER_FOLDS.items():
     _FOLD_CODES[_code] = ord(_base)
 
 
+_HAN_RANGES = np.array([(ord(a), ord(b)) for a, b in re.findall(r"(.)-(.)", HAN)], dtype=np.uint32)
+
+
 def fold_letters(lower: str) -> str:
     """``lower.translate(_LETTER_FOLDS)`` (same length)."""
+    return _folds(lower)[0]
+
+
+def _folds(lower: str) -> tuple[str, str]:
+    """(``fold_letters(lower)``, that with every Han character a space): the second is
+    where a whole non-Han syllable is ``(?<![^\\W_])…(?![^\\W_])`` (a Han neighbour
+    does not join it), with classes that cost nothing to compile."""
     if lower.isascii():
-        return lower
+        return lower, lower
     codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
     inside = codes < _FOLD_CODES.size
-    folded = np.where(inside, _FOLD_CODES[np.where(inside, codes, 0)], codes)
-    return folded.astype("<u4").tobytes().decode("utf-32-le")
+    folded = np.where(inside, _FOLD_CODES[np.where(inside, codes, 0)], codes).astype("<u4")
+    text = folded.tobytes().decode("utf-32-le")
+    if codes.max() < _HAN_RANGES[0][0]:
+        return text, text
+    han = np.zeros(codes.size, dtype=bool)
+    for first, last in _HAN_RANGES:
+        han |= (codes >= first) & (codes <= last)
+    if not han.any():
+        return text, text
+    return text, np.where(han, np.uint32(32), folded).astype("<u4").tobytes().decode("utf-32-le")
 
 
 @lru_cache(maxsize=64)
-def prepared_text(text: str) -> tuple[str, str]:
-    """(lower, folded) of ``text``: NFC with look-alikes replaced (``normalize_text``
-    without moving tone marks, so of its length), lowercased; and that with every letter
-    folded to its ASCII base (``_LETTER_FOLDS``, same length).
+def prepared_text(text: str) -> tuple[str, str, str]:
+    """(lower, folded, latin) of ``text``: NFC with look-alikes replaced
+    (``normalize_text`` without moving tone marks, so of its length), lowercased; that
+    with every letter folded to its ASCII base (``_LETTER_FOLDS``, same length); and
+    that with its Han characters as spaces (``_folds``).
 
     Matching runs on the folded text, where tone placement cannot matter; only a
     syllable typed with diacritics is then checked as typed (``_as_typed``), on its own
     span. Placing tones in a whole article costs a millisecond of Python; a span, nothing.
     """
     lower = compat_letters(unicodedata.normalize("NFC", text)).lower()
-    return lower, fold_letters(lower)
+    return (lower, *_folds(lower))
 
 
 def _as_typed(lower_span: str, syl: Syllable) -> bool:
@@ -412,7 +431,7 @@ class SequencePattern:
         occurrence and the search goes on from its next character, as one regex holding
         those conditions would.
         """
-        lower, folded = prepared_text(text)
+        lower, folded, _ = prepared_text(text)
         seq, out, breaks = self.seq, [], None
         pos = 0
         while (m := self.regex.search(folded, pos)) is not None:
@@ -443,32 +462,38 @@ def pattern_for(unit: Unit) -> SequencePattern:
 
 
 @lru_cache(maxsize=256)
-def _syllables_regex(folded: frozenset[str]) -> re.Pattern:
-    """Any of the ``folded`` syllables, longest first: where one of them is a whole
-    syllable (``_whole``) it is the one found there."""
-    return re.compile("|".join(re.escape(f) for f in sorted(folded, key=lambda f: (-len(f), f))))
+def _syllables_regex(folded: frozenset[str]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """(whole non-Han syllables among ``folded``, to search the ``latin`` text; Han
+    ones, to search the folded text), longest first."""
+    han = sorted(f for f in folded if _HAN.fullmatch(f))
+    other = sorted((f for f in folded if not _HAN.fullmatch(f)), key=lambda f: (-len(f), f))
+    words = "|".join(re.escape(f) for f in other)
+    return (
+        re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if other else None,
+        re.compile("|".join(re.escape(f) for f in han)) if han else None,
+    )
 
 
 def syllable_spans(text: str, syls) -> set[tuple[int, int]]:
     """The spans of every occurrence of any of ``syls`` in ``text``: the union of their
-    ``SequencePattern.spans``, in one pass over the text."""
-    by_fold: dict[str, list[Syllable]] = {}
+    ``SequencePattern.spans``, in one pass over the text (whole syllables do not
+    overlap, so each is found where it starts)."""
+    by_fold: dict[str, list[Syllable] | None] = {}  # None: any spelling will do
     for syl in syls:
-        by_fold.setdefault(syl.folded, []).append(syl)
+        spelled = by_fold.setdefault(syl.folded, [])
+        if spelled is not None:
+            by_fold[syl.folded] = spelled + [syl] if syl.exact else None
     if not by_fold:
         return set()
-    lower, folded = prepared_text(text)
-    regex = _syllables_regex(frozenset(by_fold))
+    lower, folded, latin = prepared_text(text)
+    words, han = _syllables_regex(frozenset(by_fold))
     out = set()
-    pos = 0
-    while (m := regex.search(folded, pos)) is not None:
-        a, b = m.span()
-        found = m.group()
-        if (_HAN.fullmatch(found) or _whole(folded, a, b)) and any(
-            not syl.exact or _as_typed(lower[a:b], syl) for syl in by_fold[found]
-        ):
-            out.add((a, b))
-            pos = b
-        else:
-            pos = a + 1
+    if words is not None:
+        for m in words.finditer(latin):
+            a, b = m.span()
+            spelled = by_fold[m.group()]
+            if spelled is None or any(_as_typed(lower[a:b], syl) for syl in spelled):
+                out.add((a, b))
+    if han is not None:
+        out.update(m.span() for m in han.finditer(folded))
     return out

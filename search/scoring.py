@@ -194,6 +194,9 @@ class PostingStore:
             for fieldname in fields:
                 self.lengths(fieldname, own)
             if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
+                self.derived_titles(own)
+                for _, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
+                    self._bound_ahead(own, fieldname, text)
                 return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
@@ -242,13 +245,32 @@ class PostingStore:
             self._df[key] = df
         return df
 
-    def derived_titles(self) -> np.ndarray:
+    def derived_titles(self, reader=None) -> np.ndarray:
         """Documents whose title was derived from the body (no title of their own)."""
         if self._derived is None:
             mask = np.zeros(self.size, dtype=bool)
-            mask[self.postings("title_derived", "t")[0]] = True
-            self._derived = mask
+            for leaf, offset in (reader or self.reader).leaf_readers():
+                mask[segments.term_postings(leaf, "title_derived", "t")[0] + offset] = True
+            self._derived = mask & self.live
         return self._derived
+
+    def _bound_ahead(self, reader, fieldname: str, text: str) -> None:
+        """``field_max`` of a long list, read in place from the mapped arrays (nothing
+        kept but the number): the warming thread does it for the longest lists, so that
+        no query pays for their bounds. Deleted documents count too (a bound at least
+        as large: still a bound)."""
+        most = 0.0
+        norms = self.length_norms(fieldname)
+        for leaf, offset in reader.leaf_readers():
+            found = segments.mapped_postings(leaf, fieldname, text)
+            ids, tfs = found if found is not None else segments.term_postings(leaf, fieldname, text)
+            if ids.size:
+                docs = ids.astype(np.int64) + offset
+                weight = self.field_weights(fieldname, docs)
+                values = weight * tfs.astype(np.float32) / norms[docs]
+                most = max(most, float(values.max()))
+        with self._lock:
+            self._field_max.setdefault((fieldname, text), most)
 
     # ----------------------------------------------------------------- scoring
     def field_weights(self, fieldname: str, ids: np.ndarray) -> float | np.ndarray:

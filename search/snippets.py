@@ -12,6 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
+
 from indexer.analysis import SYLLABLE_PATTERN, compat_letters, fold_diacritics, normalize_text
 from search.matching import Sequence, Syllable, pattern_for, syllable_spans
 
@@ -63,13 +65,18 @@ def _best_window(matches: list[tuple[int, int, int]], length: int) -> tuple[int,
     """The window of WINDOW characters holding the most (distinct, weighted) matches."""
     if not matches:
         return 0, min(length, WINDOW)
-    best, best_score, j = (0, 0), -1, 0
-    for i, (start, _, _) in enumerate(matches):
-        while j < len(matches) and matches[j][1] <= start + WINDOW:
-            j += 1
-        score = sum(w for _, _, w in matches[i:j]) + 0.5 * len(set(range(i, j)))
-        if score > best_score:
-            best, best_score = (i, j), score
+    spans = np.array(matches, dtype=np.int64).reshape(-1, 3)
+    # window i holds matches i..j-1: j is the first match ending past start_i + WINDOW
+    # (the scan from the previous window's j passed only matches ending before it, so
+    # the first by running maximum of the ends)
+    ends = np.maximum.accumulate(spans[:, 1])
+    i = np.arange(len(matches))
+    j = np.searchsorted(ends, spans[:, 0] + WINDOW, side="right")
+    weights = np.concatenate([[0], np.cumsum(spans[:, 2])])
+    held = np.maximum(j - i, 0)
+    score = np.where(held > 0, weights[j] - weights[i], 0) + 0.5 * held
+    first_best = int(np.argmax(score))  # the first of the best, as a scan keeps it
+    best = (first_best, int(j[first_best]))
     first = matches[best[0]][0]
     last = matches[best[1] - 1][1]
     slack = max(0, WINDOW - (last - first))

@@ -1,48 +1,77 @@
 """Did you mean: the archive's own spelling of a query typed without accents or with a typo.
 
-Two corrections, both drawn from the index's vocabulary and never applied silently
-(``/search`` still answers the typed query and only adds ``did_you_mean``):
+A noisy channel over the archive's syllables, decoded in context (Viterbi):
 
-* **accents**: ``thanh uy ha noi`` → ``thành ủy hà nội``. Each folded syllable has its
-  accented forms with their frequencies (``title``/``body`` lexicons), and each folded
-  pyvi word its accented words (``title_words``/``body_words``: ``thanh_uy`` →
-  ``thành_ủy``). A small dynamic programme covers the query with as many known
-  multi-syllable words as possible, so the neighbours pick the accents; lone syllables
-  take their most frequent form. Syllables the user typed with accents that the archive
-  knows are kept.
-* **typos**: a syllable absent from (or very rare in) the archive is replaced by the
-  nearest frequent one (edit distance 1–2 found through a symmetric-delete index),
-  preferring one that forms a known word with its neighbours, then the most frequent.
+* **candidates** for each typed syllable: the accented forms of its folded form that the
+  archive uses (``hoc`` → ``học``, ``hóc``…), the frequent syllables within one edit of it
+  (insert, delete, substitute, transpose; two for long syllables: ``gioii`` → ``giỏi``,
+  ``vàg`` → ``vàng``) with their forms, and a Telex reading (``vangf`` → ``vàng``);
+* **channel cost** (``channel_cost``): a letter typed without its diacritic costs nothing,
+  a diacritic changed costs ``ACCENT_COST``, each edit ``EDIT_COST`` (a doubled letter
+  dropped costs less), a Telex reading ``TELEX_COST``; a typo of a syllable that is itself
+  a frequent one costs ``REAL_WORD_COST`` more;
+* **language model** (``PairModel``): adjacent accented syllable pairs counted over a
+  sample of the archive's titles and bodies (at most ``SAMPLE_SYLLABLES``, built once
+  per snapshot), smoothed towards each syllable's frequency in the whole archive
+  (Dirichlet, ``SMOOTHING``), plus ``WORD_BONUS`` where two neighbours form one of
+  pyvi's words of the archive (``thành_ủy``).
 
-``build_spelling(snapshot)`` builds the structure (once per snapshot: use
-``snapshot.spelling()``); ``suggest_correction`` is a few
-dictionary look-ups per syllable.
+The best reading is offered when it differs from what was typed and beats it by
+``MARGIN`` (natural log); a reading that edits letters must also beat the best
+accents-only reading by ``EDIT_MARGIN``, so a query that reads well as typed is left
+alone. ``/search`` still answers the typed query and only adds ``did_you_mean``.
+The constants were tuned on the *tune* half of ``bench/data/didyoumean.jsonl``
+(``python -m bench.didyoumean``).
+
+``build_spelling(snapshot)`` builds the structures (once per snapshot: use
+``snapshot.spelling()``); ``suggest_correction`` decodes one query in about a millisecond.
 """
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
 
 from indexer import segments
-from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, has_diacritics, normalize_text
+from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 
 FEW_RESULTS = 3  # /search offers a correction below this many results (or when unaccented)
 MAX_WORD_SYLLABLES = 4
-MIN_WORD_FREQ = 2  # a pyvi word must occur this often to steer accents…
+MIN_WORD_FREQ = 2  # a pyvi word must occur this often to count…
 WORD_FREQ_DOCS = 20_000  # …plus one per this many documents (at most 5)
 MAX_WORD_FORMS = 3
-TYPO_MIN_DF = 3  # a correction must be at least this frequent (documents)
-TYPO_RARE_DF = 2  # a typed syllable this rare (documents) may be a typo…
-TYPO_RARE_DOCS = 10_000  # …or one document in this many (archives repeat common typos)
-TYPO_RATIO = 50  # …when the correction is this many times more frequent
-UNKNOWN_ACCENT_RATIO = 500  # a form this much rarer than its folded twin is a slip
+MAX_FORMS = 6  # accented forms kept per folded syllable
+MAX_EDIT_TARGETS = 10  # frequent syllables kept per typed syllable, within its edits
+MAX_EDIT_FORMS = 4  # accented forms kept per edit target
+TYPO_MIN_DF = 3  # an edit target must be in at least this many documents…
+TYPO_TARGET_DOCS = 5_000  # …or one in this many
 MIN_KEPT = 2  # forms and syllables seen less often are not kept…
 KEEP_ALL_BELOW = 10_000  # …unless the archive is this small (documents)
-RARE_FORM_FREQ = 2  # an accented form seen at most this often is treated as a mistake
+SAMPLE_SYLLABLES = 2_500_000  # the pair model reads at most this many syllables
 MAX_QUERY_SYLLABLES = 32
+CACHE_SIZE = 4096  # answers kept per snapshot (the search box asks on every keystroke)
+
+# the noisy channel and the decision (natural log; tuned on the tune half)
+ACCENT_COST = 4.0  # a typed diacritic replaced by another
+EDIT_COST = 3.0  # one letter inserted, deleted, substituted or two transposed
+DOUBLE_COST = 2.5  # a doubled letter dropped (``daa`` → ``da``)
+TELEX_COST = 1.0  # a Telex reading (``vangf`` → ``vàng``)
+FAR_COST = 2.0  # added to an extra or replaced letter that is no neighbouring key
+REAL_WORD_COST = 3.0  # added to an edit of a syllable the archive uses often
+TYPED_FORM_COST = 3.0  # added to any change of a form typed with diacritics that is common
+SMOOTHING = 50.0  # Dirichlet prior of the pair model, in pair counts
+UNSEEN_PER_MILLION = 15.0  # occurrences per million credited to a syllable the archive
+# lacks (names, codes): 50 in the 3.4M syllables of the tuning sample
+WORD_BONUS = 3.0  # two neighbours forming one of the archive's pyvi words
+MARGIN = 1.0  # the reading offered must beat the typed one by this much…
+EDIT_MARGIN = 1.0  # …and one that edits letters the best accents-only one by this much
+
 OPERATORS = {"OR", "AND"}
 # field:value filters inside the query are left as typed
 _FILTER = re.compile(
@@ -51,45 +80,101 @@ _FILTER = re.compile(
     re.IGNORECASE,
 )
 _FILTER_FIELDS = ("official:", "category:", "date:", "source:", "quan_chuc:")
+# the pair model's tokens: syllables, and punctuation that ends a run of them
+_TOKEN = re.compile(rf"{SYLLABLE_PATTERN.pattern}|[.,;:!?…()\[\]\"“”'‘’\n/|–—-]")
+_BREAKS = ".,;:!?…()[]\"“”'‘’\n/|–—-"
 
-FIXED, SOFT, FREE = 0, 1, 2  # how freely a typed syllable may be re-accented
+
+@dataclass
+class PairModel:
+    """Adjacent accented syllable pairs counted over a sample of the archive.
+
+    ``ids``: lowercase accented syllable → id (0 is the break between runs);
+    ``keys``: sorted ``left * vocabulary + right`` of every pair seen, ``counts`` its count;
+    ``left``: per id, the pairs it starts.
+    """
+
+    ids: dict[str, int]
+    keys: np.ndarray  # int64, sorted
+    counts: np.ndarray  # int32
+    left: np.ndarray  # int64, per id
+    size: int  # one more than the largest id
+
+    def id_of(self, form: str) -> int:
+        return self.ids.get(form, -1)
+
+    def pair_counts(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Counts of every (left[i], right[j]) pair, as a len(left) × len(right) array
+        (ids of -1, unseen syllables, count 0)."""
+        out = np.zeros((len(left), len(right)), dtype=np.float64)
+        if not len(self.keys):
+            return out
+        seen = (left[:, None] > 0) & (right[None, :] > 0)
+        wanted = left[:, None] * self.size + right[None, :]
+        pos = np.searchsorted(self.keys, wanted).clip(0, len(self.keys) - 1)
+        hit = seen & (self.keys[pos] == wanted)
+        out[hit] = self.counts[pos[hit]]
+        return out
+
+    def left_counts(self, left: np.ndarray) -> np.ndarray:
+        return np.where(left > 0, self.left[left.clip(0)], 0).astype(np.float64)
+
+
+def empty_pairs() -> PairModel:
+    """A pair model that has seen nothing (every pair falls back to frequencies)."""
+    return PairModel({"": 0}, np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(1), 1)
 
 
 @dataclass
 class Spelling:
     """The vocabulary structures of one snapshot."""
 
-    best_forms: dict[str, tuple[str, int]]  # folded syllable → its most frequent accented form
+    forms: dict[
+        str, tuple[tuple[str, int], ...]
+    ]  # folded syllable → accented forms, commonest first
     form_freq: dict[str, int]  # accented syllable → occurrences
     folded_df: dict[str, int]  # folded syllable → documents (title + body)
     words: dict[str, tuple[tuple[str, int], ...]]  # folded pyvi word → accented words
-    deletes: dict[str, list[str]] = field(default_factory=dict)  # typo index
+    deletes: dict[str, list[str]] = field(default_factory=dict)  # edit-target index
     doc_count: int = 0
+    pairs: PairModel = field(default_factory=empty_pairs)
+    total: int = 0  # occurrences of every form
+    cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    readings: dict = field(default_factory=dict, repr=False)  # typed syllable → candidates
+
+    def __post_init__(self) -> None:
+        if not self.total:
+            self.total = max(1, sum(self.form_freq.values()))
 
     @property
-    def rare_df(self) -> int:
-        """A syllable in at most this many documents may be a typo."""
-        return max(TYPO_RARE_DF, self.doc_count // TYPO_RARE_DOCS)
+    def common_df(self) -> int:
+        """An edit target is in at least this many documents."""
+        return max(TYPO_MIN_DF, self.doc_count // TYPO_TARGET_DOCS)
 
-    def candidates(self, folded: str) -> list[tuple[int, str]]:
-        """Frequent folded syllables within edit distance 2 of ``folded`` (distance, word)."""
+    def edit_targets(self, folded: str) -> list[str]:
+        """Frequent folded syllables within one edit of ``folded`` (two for long ones),
+        most frequent first."""
         probes = {folded, *_deletes1(folded)}
+        if len(folded) >= 5:
+            probes.update(d2 for d1 in _deletes1(folded) for d2 in _deletes1(d1))
         found: set[str] = set()
         for p in probes:
             found.update(self.deletes.get(p, ()))
         found.discard(folded)
-        out = []
-        for word in found:
-            d = _distance(folded, word)
-            if d <= 2:
-                out.append((d, word))
-        return out
+        near = [w for w in found if len(folded) >= 5 or _within_one(folded, w)]
+        near.sort(key=lambda w: (-self.folded_df.get(w, 0), w))
+        return near[:MAX_EDIT_TARGETS]
+
+    def unigram(self, form: str) -> float:
+        """P(form) over the archive; a form never seen, ``UNSEEN_PER_MILLION``."""
+        return self.form_freq.get(form, 0) / self.total or UNSEEN_PER_MILLION / 1e6
 
 
 # --------------------------------------------------------------------------- building
 def build_spelling(snapshot) -> Spelling:
-    """Read the lexicons of a snapshot's reader into a ``Spelling``."""
+    """Read the lexicons and a sample of the stored text of a snapshot into a ``Spelling``."""
     reader = snapshot.searcher.reader()
+    doc_count = reader.doc_count()
     form_freq: dict[str, int] = {}
     folded_df: dict[str, int] = {}
     for fieldname in ("title", "body"):
@@ -98,19 +183,17 @@ def build_spelling(snapshot) -> Spelling:
             form_freq[form] = form_freq.get(form, 0) + int(weight)
             folded = fold_diacritics(form)
             folded_df[folded] = folded_df.get(folded, 0) + df
-    best_forms: dict[str, tuple[str, int]] = {}
-    for form, freq in form_freq.items():
-        folded = fold_diacritics(form)
-        best = best_forms.get(folded)
-        if best is None or (freq, best[0]) > (best[1], form):
-            best_forms[folded] = (form, freq)
     # a form or syllable seen once reads as absent: it is a slip, and it costs memory
-    kept = MIN_KEPT if reader.doc_count() >= KEEP_ALL_BELOW else 1
+    kept = MIN_KEPT if doc_count >= KEEP_ALL_BELOW else 1
+    total = sum(form_freq.values())
     form_freq = {f: n for f, n in form_freq.items() if n >= kept}
     folded_df = {f: n for f, n in folded_df.items() if n >= kept}
-    best_forms = {f: b for f, b in best_forms.items() if b[1] >= kept}
+    grouped: dict[str, dict[str, int]] = {}
+    for form, freq in form_freq.items():
+        grouped.setdefault(fold_diacritics(form), {})[form] = freq
+    forms = {f: _ranked(d, MAX_FORMS) for f, d in grouped.items()}
 
-    min_freq = min(5, MIN_WORD_FREQ + reader.doc_count() // WORD_FREQ_DOCS)
+    min_freq = min(5, MIN_WORD_FREQ + doc_count // WORD_FREQ_DOCS)
     word_freq: dict[str, dict[str, int]] = {}
     for fieldname in ("title_words", "body_words"):
         for term, weight, _ in lexicon_stats(reader, fieldname):
@@ -126,14 +209,70 @@ def build_spelling(snapshot) -> Spelling:
         f: _ranked(d, MAX_WORD_FORMS) for f, d in word_freq.items() if sum(d.values()) >= min_freq
     }
 
-    doc_count = reader.doc_count()
-    least = max(TYPO_MIN_DF, 2 * max(TYPO_RARE_DF, doc_count // TYPO_RARE_DOCS))
+    spelling = Spelling(forms, form_freq, folded_df, words, {}, doc_count, total=max(1, total))
+    least = spelling.common_df
     deletes: dict[str, list[str]] = {}
     for word, df in folded_df.items():
         if df >= least and word.isalpha() and len(word) >= 2:
             for probe in {word, *_deletes1(word)}:
                 deletes.setdefault(probe, []).append(word)
-    return Spelling(best_forms, form_freq, folded_df, words, deletes, doc_count)
+    spelling.deletes = deletes
+    spelling.pairs = build_pairs(reader)
+    return spelling
+
+
+def build_pairs(reader, budget: int = SAMPLE_SYLLABLES) -> PairModel:
+    """Count adjacent syllable pairs over stored titles and bodies, documents taken in a
+    fixed shuffled order until ``budget`` syllables have been read (runs of syllables
+    end at punctuation; pairs never cross it)."""
+    ids = _Ids({ch: 0 for ch in _BREAKS})
+    seq: list[int] = []
+    live = segments.live_documents(reader)
+    leaves = list(reader.leaf_readers())
+    offsets = np.array([off for _, off in leaves], dtype=np.int64)
+    getters = [segments.stored_fields_reader(leaf) for leaf, _ in leaves]
+    order = np.random.default_rng(16).permutation(len(live))
+    for docnum in order:
+        if len(seq) >= budget:
+            break
+        if not live[docnum]:
+            continue
+        k = int(np.searchsorted(offsets, docnum, side="right")) - 1
+        stored = getters[k](int(docnum - offsets[k]))
+        for key in ("title", "body"):
+            text = stored.get(key)
+            if text:
+                text = unicodedata.normalize("NFC", text).lower()
+                seq.extend(map(ids.__getitem__, _TOKEN.findall(text)))
+                seq.append(0)
+    if len(seq) < 2:
+        return empty_pairs()
+    arr = np.asarray(seq, dtype=np.int64)
+    left, right = arr[:-1], arr[1:]
+    inside = (left > 0) & (right > 0)
+    size = ids.size
+    keys, counts = np.unique(left[inside] * size + right[inside], return_counts=True)
+    per_left = np.bincount(left[inside], minlength=size)
+    vocabulary = ids.canonical
+    return PairModel(vocabulary, keys, counts.astype(np.int32), per_left, size)
+
+
+class _Ids(dict):
+    """Token as found → the id of its canonical spelling (``normalize_text``: ``hoà`` and
+    ``hòa`` are one id), numbering new ones as they come; breaks are id 0."""
+
+    def __init__(self, breaks: dict[str, int]) -> None:
+        super().__init__(breaks)
+        self.canonical: dict[str, int] = {"": 0}
+
+    @property
+    def size(self) -> int:
+        return len(self.canonical)
+
+    def __missing__(self, token: str) -> int:
+        form = normalize_text(token)
+        value = self[token] = self.canonical.setdefault(form, len(self.canonical))
+        return value
 
 
 def lexicon_stats(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
@@ -150,21 +289,122 @@ def _deletes1(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance (Levenshtein plus adjacent transpositions)."""
-    if abs(len(a) - len(b)) > 2:
-        return 3
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
+def _within_one(a: str, b: str) -> bool:
+    """Whether one insertion, deletion, substitution or adjacent transposition turns
+    ``a`` into ``b`` (or they are equal)."""
+    if len(a) < len(b):
+        a, b = b, a
+    if len(a) - len(b) > 1:
+        return False
+    i = 0
+    while i < len(b) and a[i] == b[i]:
+        i += 1
+    if len(a) > len(b):
+        return a[i + 1 :] == b[i:]
+    return a[i + 1 :] == b[i + 1 :] or (
+        a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1]
+    )
+
+
+# --------------------------------------------------------------------------- the channel
+@lru_cache(maxsize=65536)
+def channel_cost(typed: str, form: str) -> float:
+    """What it costs to type ``form`` as ``typed`` (both lowercase, NFC).
+
+    A letter typed without its diacritics is free (``hoc`` for ``học``); a diacritic
+    replaced costs ``ACCENT_COST``; any other letter inserted, deleted, substituted or
+    two transposed costs ``EDIT_COST``, a doubled letter dropped ``DOUBLE_COST``; a
+    letter typed in excess or in place of another costs ``FAR_COST`` more unless its key
+    neighbours the one beside it or the one meant (QWERTY).
+    """
+    if typed == form:
+        return 0.0
+    return _weighted_distance(typed, form, _substitution)
+
+
+def _substitution(typed: str, meant: str) -> float:
+    if typed == meant:
+        return 0.0
+    folded = fold_diacritics(meant)
+    plain = fold_diacritics(typed)
+    if plain == folded:
+        return 0.0 if typed == folded else ACCENT_COST
+    return EDIT_COST if folded in _NEAR_KEYS.get(plain, "") else EDIT_COST + FAR_COST
+
+
+def _extra(a: str, i: int) -> float:
+    """The cost of dropping ``a[i]``, typed in excess."""
+    ch = fold_diacritics(a[i])
+    if i > 0 and a[i - 1] == a[i]:
+        return DOUBLE_COST
+    near = _NEAR_KEYS.get(ch, "")
+    beside = fold_diacritics(a[i - 1 : i] + a[i + 1 : i + 2])
+    return EDIT_COST if any(c in near for c in beside) else EDIT_COST + FAR_COST
+
+
+_NEAR_KEYS = {
+    row[i]: row[max(0, i - 1) : i] + row[i + 1 : i + 2] + other
+    for row, others in (
+        ("qwertyuiop", "asdfghjkl"),
+        ("asdfghjkl", "qwertyuiop"),
+        ("zxcvbnm", "asdfghjkl"),
+    )
+    for i, other in enumerate(others[j : j + 2] for j in range(len(row)))
+}
+
+
+def _weighted_distance(a: str, b: str, sub) -> float:
+    """Optimal-string-alignment distance from typed ``a`` to meant ``b``, with
+    substitution costs ``sub(typed, meant)``, ``EDIT_COST`` per other edit and
+    ``_extra`` to drop a letter of ``a``."""
+    edit = EDIT_COST
+    prev2: list[float] = []
+    prev = [j * edit for j in range(len(b) + 1)]
     for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
+        drop = _extra(a, i - 1)
+        cur = [prev[0] + drop] + [0.0] * len(b)
         for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            cur[j] = min(prev[j] + drop, cur[j - 1] + edit, prev[j - 1] + sub(a[i - 1], b[j - 1]))
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
+                cur[j] = min(cur[j], prev2[j - 2] + edit)
         prev2, prev = prev, cur
     return prev[len(b)]
+
+
+_TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
+_TELEX_MARKS = (("dd", "đ"), ("aa", "â"), ("ee", "ê"), ("oo", "ô"), ("aw", "ă"))
+_TELEX_HORNS = (("uow", "ươ"), ("uwow", "ươ"), ("ow", "ơ"), ("uw", "ư"))
+_VOWEL = re.compile(r"[aăâeêioôơuưy]")
+
+
+@lru_cache(maxsize=8192)
+def telex(typed: str) -> str | None:
+    """The syllable a Telex typist meant by ``typed`` (``vangf`` → ``vàng``,
+    ``dduowngf`` → ``đường``), or None when ``typed`` uses no Telex key."""
+    if not typed.isascii() or not typed.isalpha() or len(typed) < 2:
+        return None
+    text, tone = typed, ""
+    if text[-1] in _TELEX_TONES and _VOWEL.search(text[:-1]):
+        text, tone = text[:-1], _TELEX_TONES[text[-1]]
+    for keys, letter in _TELEX_MARKS + _TELEX_HORNS:
+        text = text.replace(keys, letter)
+    if text.endswith("w") and len(text) > 1:  # the horn typed after the consonants
+        head = text[:-1]
+        for plain, horned in (("uo", "ươ"), ("u", "ư"), ("o", "ơ"), ("a", "ă")):
+            at = head.rfind(plain)
+            if at >= 0:
+                text = head[:at] + horned + head[at + len(plain) :]
+                break
+    if "w" in text:
+        text = text.replace("w", "ư")
+    if tone:
+        vowel = _VOWEL.search(text)
+        if vowel is None:
+            return None
+        at = vowel.end()
+        text = normalize_text(unicodedata.normalize("NFD", text[:at]) + tone + text[at:])
+    text = unicodedata.normalize("NFC", text)
+    return text if text != typed else None
 
 
 # --------------------------------------------------------------------------- correcting
@@ -175,24 +415,69 @@ class _Syllable:
     typed: str  # as typed (normalised, original case)
     lower: str
     folded: str
-    state: int
+    fixed: bool  # digits and codes: kept as typed
+
+
+@dataclass
+class _Candidate:
+    form: str
+    cost: float  # channel cost
+    edited: bool  # letters changed, not only diacritics
+    folded: str = ""
+    unigram: float = 0.0  # P(form) over the archive
+    pid: int = -1  # the pair model's id of the form
 
 
 def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
     """The archive's spelling of ``query_text`` when it differs from what was typed.
 
     Accepts a ``Spelling`` or a snapshot (which builds its own once: ``Snapshot.spelling``).
-    Returns None when the query looks right (or has nothing to correct).
+    Returns None when the query reads well as typed (or has nothing to correct).
     """
-    spelling = _spelling_of(snapshot_or_structures)
+    return _answer(_spelling_of(snapshot_or_structures), query_text, True)
+
+
+def restore_accents(snapshot_or_structures, query_text: str) -> str | None:
+    """The archive's accents on ``query_text``, letters unchanged (None when the query
+    reads well as typed): ``suggest_correction`` without its edits, a few times cheaper,
+    for the query builder's boosts of a query typed without accents."""
+    return _answer(_spelling_of(snapshot_or_structures), query_text, False)
+
+
+def _answer(spelling: Spelling, query_text: str, edits: bool) -> str | None:
     text = normalize_text(query_text or "")
-    accented = has_diacritics(text)
-    sylls = _syllables(text, spelling, accented)
+    key = (text, edits)
+    cached = spelling.cache.get(key, False)
+    if cached is not False:
+        spelling.cache.move_to_end(key)
+        return cached
+    answer = _correct(spelling, text, edits)
+    spelling.cache[key] = answer
+    if len(spelling.cache) > CACHE_SIZE:
+        spelling.cache.popitem(last=False)
+    return answer
+
+
+def _spelling_of(obj) -> Spelling:
+    return obj if isinstance(obj, Spelling) else obj.spelling()
+
+
+def _correct(spelling: Spelling, text: str, edits: bool) -> str | None:
+    sylls = _syllables(text)
     if not sylls:
         return None
-    _fix_typos(sylls, spelling)
-    _loosen_neighbours(sylls)
-    chosen = _accents(sylls, spelling)
+    options = [_readings(s, spelling, edits) for s in sylls]
+    typed = [s.lower for s in sylls]
+    typed_score = _path_score(spelling, typed, [0.0] * len(typed))
+    best, best_score = _viterbi(spelling, options)
+    plain = [[c for c in opts if not c.edited] for opts in options]
+    chosen = best
+    if any(c.edited for c in _picked(options, best)):
+        accents_only, plain_score = _viterbi(spelling, plain)
+        if best_score - plain_score < EDIT_MARGIN:
+            chosen, best_score = accents_only, plain_score
+    if chosen == typed or best_score - typed_score < MARGIN:
+        return None
     out = []
     last = 0
     for s, form in zip(sylls, chosen, strict=True):
@@ -204,11 +489,11 @@ def suggest_correction(snapshot_or_structures, query_text: str) -> str | None:
     return result if result != text else None
 
 
-def _spelling_of(obj) -> Spelling:
-    return obj if isinstance(obj, Spelling) else obj.spelling()
+def _picked(options: list[list[_Candidate]], forms: list[str]) -> list[_Candidate]:
+    return [next(c for c in opts if c.form == f) for opts, f in zip(options, forms, strict=True)]
 
 
-def _syllables(text: str, spelling: Spelling, accented: bool) -> list[_Syllable]:
+def _syllables(text: str) -> list[_Syllable]:
     skipped = [
         m.span() for m in _FILTER.finditer(text) if m.group().lower().startswith(_FILTER_FIELDS)
     ]
@@ -221,115 +506,107 @@ def _syllables(text: str, spelling: Spelling, accented: bool) -> list[_Syllable]
         typed = m.group()
         lower = typed.lower()
         folded = fold_diacritics(lower)
-        if not accented:
-            state = FREE
-        elif lower == folded:
-            state = SOFT
-        elif _unknown_accent(lower, folded, spelling):
-            state = FREE  # an accent the archive (almost) never uses: re-accent it
-        else:
-            state = FIXED
-        out.append(_Syllable(m.start(), m.end(), typed, lower, folded, state))
+        fixed = not folded.isalpha() or not folded.isascii()
+        out.append(_Syllable(m.start(), m.end(), typed, lower, folded, fixed))
         if len(out) >= MAX_QUERY_SYLLABLES:
             break
     return out
 
 
-def _unknown_accent(lower: str, folded: str, spelling: Spelling) -> bool:
-    best = spelling.best_forms.get(folded)
-    if best is None:
-        return False
-    freq = spelling.form_freq.get(lower, 0)
-    rare = max(RARE_FORM_FREQ, spelling.rare_df)
-    if freq <= rare:
-        return best[1] >= TYPO_RATIO * freq
-    return best[1] >= UNKNOWN_ACCENT_RATIO * freq  # "quôc": 141 times, "quốc": 90,562
+def _readings(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]:
+    """``_candidates`` of a syllable, kept per snapshot (bounded)."""
+    key = (s.lower, s.fixed, edits)
+    found = spelling.readings.get(key)
+    if found is None:
+        if len(spelling.readings) >= 8 * CACHE_SIZE:
+            spelling.readings.clear()
+        found = spelling.readings[key] = _candidates(s, spelling, edits)
+        for c in found:
+            c.folded = fold_diacritics(c.form)
+            c.unigram = spelling.unigram(c.form)
+            c.pid = spelling.pairs.id_of(c.form)
+    return found
 
 
-def _fix_typos(sylls: list[_Syllable], spelling: Spelling) -> None:
-    """Replace rare or unknown syllables by their nearest frequent neighbour (in place)."""
-    for i, s in enumerate(sylls):
-        if not s.folded.isalpha() or len(s.folded) < 2:
-            continue
-        df = spelling.folded_df.get(s.folded, 0)
-        if df > spelling.rare_df:
-            continue
-        prev = sylls[i - 1].folded if i > 0 else None
-        nxt = sylls[i + 1].folded if i + 1 < len(sylls) else None
-        best = None
-        for dist, word in spelling.candidates(s.folded):
-            cdf = spelling.folded_df.get(word, 0)
-            if cdf < max(TYPO_MIN_DF, df * TYPO_RATIO):
-                continue
-            in_word = (prev is not None and f"{prev}_{word}" in spelling.words) or (
-                nxt is not None and f"{word}_{nxt}" in spelling.words
-            )
-            if dist > _max_distance(s.folded) or (len(s.folded) <= 3 and not in_word):
-                continue  # short syllables are corrected only where a known word says so
-            key = (dist, not in_word, -cdf, word)
-            if best is None or key < best:
-                best = key
-        if best is not None:
-            word = best[3]
-            s.folded = word
-            s.lower = word
-            s.state = FREE
+def _candidates(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]:
+    """The readings of one typed syllable with their channel costs (the typed one first)."""
+    found: dict[str, _Candidate] = {s.lower: _Candidate(s.lower, 0.0, False)}
+    if s.fixed:
+        return list(found.values())
+    for form, _ in spelling.forms.get(s.folded, ()):
+        if form not in found:
+            found[form] = _Candidate(form, channel_cost(s.lower, form), False)
+    if s.lower != s.folded and spelling.form_freq.get(s.lower, 0) >= spelling.common_df:
+        for c in found.values():  # the typed form is a common one: a valid reading
+            if c.form != s.lower:
+                c.cost += TYPED_FORM_COST
+    if edits and len(s.folded) >= 2:
+        extra = REAL_WORD_COST if spelling.folded_df.get(s.folded, 0) >= spelling.common_df else 0
+        if s.lower != s.folded and spelling.form_freq.get(s.lower, 0) >= spelling.common_df:
+            extra += TYPED_FORM_COST
+        for target in spelling.edit_targets(s.folded):
+            for form, _ in spelling.forms.get(target, ())[:MAX_EDIT_FORMS]:
+                if form not in found:
+                    found[form] = _Candidate(form, channel_cost(s.lower, form) + extra, True)
+        meant = telex(s.lower)
+        if meant and meant in spelling.form_freq:
+            found[meant] = _Candidate(meant, TELEX_COST, True)
+    return list(found.values())
 
 
-def _loosen_neighbours(sylls: list[_Syllable]) -> None:
-    """Beside a slip, the user's accents are suspect too: a word may re-accent them.
-
-    ``quôc hôi``: ``quôc`` is a slip, and ``hôi`` (a word, but not here) may then
-    become ``hội`` when that makes the known word ``quốc_hội``.
-    """
-    slips = [s.state == FREE for s in sylls]
-    for i, s in enumerate(sylls):
-        if s.state == FIXED and ((i > 0 and slips[i - 1]) or (i + 1 < len(sylls) and slips[i + 1])):
-            s.state = SOFT
-
-
-def _max_distance(folded: str) -> int:
-    return 1 if len(folded) <= 4 else 2
-
-
-def _accents(sylls: list[_Syllable], spelling: Spelling) -> list[str]:
-    """The accented form of each syllable: most multi-syllable words, then frequency."""
-    n = len(sylls)
-    # best[i] = (joins, log-frequency, forms of sylls[:i])
-    best: list[tuple[int, float, list[str]] | None] = [None] * (n + 1)
-    best[0] = (0, 0.0, [])
-    for i in range(1, n + 1):
-        options = []
-        for length in range(1, min(MAX_WORD_SYLLABLES, i) + 1):
-            before = best[i - length]
-            if before is None:
-                continue
-            piece = sylls[i - length : i]
-            if length == 1:
-                form, freq = _single(piece[0], spelling)
-                options.append((before[0], before[1] + math.log1p(freq), before[2] + [form]))
-                continue
-            key = "_".join(s.folded for s in piece)
-            for word, freq in spelling.words.get(key, ()):
-                parts = word.split("_")
-                if all(_allowed(s, p) for s, p in zip(piece, parts, strict=True)):
-                    score = before[1] + math.log1p(freq)
-                    options.append((before[0] + length - 1, score, before[2] + parts))
-                    break
-        best[i] = max(options, key=lambda o: (o[0], o[1]))
-    return best[n][2]
+def _viterbi(spelling: Spelling, options: list[list[_Candidate]]) -> tuple[list[str], float]:
+    """The best reading (one form per syllable) and its score (log probability minus
+    channel costs)."""
+    forms = [[c.form for c in opts] for opts in options]
+    cost = [np.array([c.cost for c in opts]) for opts in options]
+    score = np.log([c.unigram for c in options[0]]) - cost[0]
+    back: list[np.ndarray] = []
+    for i in range(1, len(options)):
+        step = score[:, None] + _transitions(spelling, options[i - 1], options[i])
+        came = step.argmax(axis=0)
+        back.append(came)
+        score = step[came, np.arange(len(forms[i]))] - cost[i]
+    at = int(score.argmax())
+    best = float(score[at])
+    path = [at]
+    for came in reversed(back):
+        at = int(came[at])
+        path.append(at)
+    path.reverse()
+    return [forms[i][k] for i, k in enumerate(path)], best
 
 
-def _single(s: _Syllable, spelling: Spelling) -> tuple[str, int]:
-    if s.state == FREE:
-        return spelling.best_forms.get(s.folded, (s.lower, 0))
-    return s.lower, spelling.form_freq.get(s.lower, 0)
+def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> np.ndarray:
+    """log P(right | left) for every pair, plus ``WORD_BONUS`` where they form a word."""
+    pairs = spelling.pairs
+    prior = np.array([c.unigram for c in right])
+    counts = pairs.pair_counts(
+        np.array([c.pid for c in left], dtype=np.int64),
+        np.array([c.pid for c in right], dtype=np.int64),
+    )
+    given = pairs.left_counts(np.array([c.pid for c in left], dtype=np.int64))
+    out = np.log((counts + SMOOTHING * prior[None, :]) / (given[:, None] + SMOOTHING))
+    words = spelling.words
+    right_by: dict[str, list[int]] = {}
+    for b, cb in enumerate(right):
+        right_by.setdefault(cb.folded, []).append(b)
+    for a, ca in enumerate(left):
+        for fb, bs in right_by.items():
+            known = words.get(f"{ca.folded}_{fb}")
+            if known:
+                for b in bs:
+                    if any(w == f"{ca.form}_{right[b].form}" for w, _ in known):
+                        out[a, b] += WORD_BONUS
+    return out
 
 
-def _allowed(s: _Syllable, form: str) -> bool:
-    if s.state == FIXED:
-        return form == s.lower
-    return True
+def _path_score(spelling: Spelling, forms: list[str], costs: list[float]) -> float:
+    """The score ``_viterbi`` gives one reading."""
+    options = [
+        [_Candidate(f, c, False, fold_diacritics(f), spelling.unigram(f), spelling.pairs.id_of(f))]
+        for f, c in zip(forms, costs, strict=True)
+    ]
+    return _viterbi(spelling, options)[1]
 
 
 def _with_case(form: str, typed: str) -> str:

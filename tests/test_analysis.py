@@ -12,6 +12,7 @@ from indexer.analysis import (
     _PYVI_PATTERN,
     TONE_MARKS,
     analyze,
+    break_pair_analyzer,
     canonical_tones,
     exact_analyzer,
     fast_terms,
@@ -129,6 +130,47 @@ def test_faster_features_equal_pyvi_features():
     assert pyvi_features(tokens) == ViTokenizer.ViTokenizer.sent2features(tokens, False)
 
 
+def _crfsuite_attributes(features: dict) -> list[str]:
+    """What python-crfsuite makes of a feature dict, without its weight-0 attributes
+    (``{"k": "v"}`` → ``"k:v"``, ``{"k": True}`` or ``1.0`` → ``"k"``, False → nothing)."""
+    out = []
+    for key, value in features.items():
+        if isinstance(value, str):
+            out.append(f"{key}:{value}")
+        elif value:
+            assert value == 1.0
+            out.append(key)
+    return out
+
+
+_TAGGER_TEXTS = [
+    "Chiều ngày 09/6/2020, đồng chí Nguyễn Lan Hương - Ủy viên Ban Thường vụ",
+    "UBND TP. HỒ CHÍ MINH họp báo về 2.500 tỷ đồng; Mr. Smith (WHO) nói: ...",
+    "a",
+    "Hà Nội",
+    "thành phố hà nội và Thành Phố Hà Nội, THÀNH PHỐ HÀ NỘI",
+]
+
+
+def test_tagger_attributes_are_the_features_without_weight_zero(demo_documents):
+    """``pyvi_attributes`` is ``pyvi_features`` as python-crfsuite reads it, in the same
+    order, and pyvi's CRF labels every token of the demo archive the same from both."""
+    from indexer.analysis import _pyvi_model, pyvi_attributes
+
+    tagger = _pyvi_model().model.tagger
+    texts = _TAGGER_TEXTS + [normalize_text(d["body"]) for d in demo_documents]
+    labelled = 0
+    for text in texts:
+        tokens = [m.group() for m in _PYVI_PATTERN.finditer(text)]
+        features = pyvi_features(tokens)
+        attributes = pyvi_attributes(tokens)
+        assert [list(a) for a in attributes] == [_crfsuite_attributes(f) for f in features]
+        if tokens:
+            assert tagger.tag(attributes) == tagger.tag(features)
+            labelled += len(tokens)
+    assert labelled > 5_000
+
+
 def test_our_segmentation_joins_what_pyvi_joins():
     from pyvi import ViTokenizer
 
@@ -142,7 +184,8 @@ def test_our_segmentation_joins_what_pyvi_joins():
 @given(vietnamese_text)
 @settings(max_examples=150, deadline=None)
 def test_fast_index_path_equals_the_pipeline(text):
-    for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer(), pair_analyzer()):
+    analyzers = (exact_analyzer(), folded_analyzer(), word_analyzer(), pair_analyzer())
+    for analyzer in (*analyzers, break_pair_analyzer()):
         assert fast_terms(analyzer, text) == analyze(analyzer, text)
 
 

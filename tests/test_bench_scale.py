@@ -50,3 +50,27 @@ def test_tantivy_peer_counts_every_article_holding_a_folded_word(tmp_path):
         assert set(ids) <= holding and len(ids) == min(10, len(holding))
         buckets = categories["cats"]["buckets"]
         assert sum(b["doc_count"] for b in buckets) <= count
+
+
+def test_verdict_judges_each_target_from_the_run(capsys):
+    def rows(entries):
+        keys = ("p50", "p95", "p99")
+        return [(how, name, dict(zip(keys, m)), dict(zip(keys, t))) for how, name, m, t in entries]
+
+    small = {"scale": 1.0, "rows": rows([("in-process", "search-box", (6, 9, 12), (2, 3, 4))])}
+    large = {
+        "scale": 4.0,
+        "rows": rows(
+            [
+                ("in-process", "search-box", (20, 40, 50), (8, 15, 20)),
+                ("gunicorn 2 workers", "search-box", (30, 60, 70), (8, 15, 20)),
+            ]
+        ),
+    }
+    scale.print_verdict([large, small])
+    out = capsys.readouterr().out
+    assert "1× search-box p50 6 ms = 3.0× tantivy's 2 (target ≤ 3×): MET" in out
+    assert "1× search-box p95 9 ms = 3.0× tantivy's 3 (target ≤ 3×): MET" in out
+    assert "in-process search-box p95 grew ×4.4 (target ≤ ×4): MISSED" in out
+    assert "4× in-process search-box p95 40 ms (target < 50 ms): MET" in out
+    assert "4× gunicorn 2 workers search-box p95 60 ms (target < 50 ms): MISSED" in out

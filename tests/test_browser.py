@@ -372,6 +372,18 @@ def test_did_you_mean_searches_the_correction(server, page):
     assert page.locator("#did-you-mean a").inner_text() == correction
 
 
+def test_did_you_mean_fixes_a_slip_in_context(server, page):
+    """A slip and missing accents: the page offers the archive's phrase, which finds it."""
+    page.goto(server["base"] + "/?q=hoc+sinh+gioii")
+    wait_results(page)
+    link = page.locator("#did-you-mean a")
+    assert link.inner_text() == "học sinh giỏi"
+    link.click()
+    wait_url(page, r"gi%E1%BB%8Fi")
+    wait_results(page)
+    assert page.locator("#results .result").count() > 0
+
+
 def test_no_did_you_mean_that_only_adds_accents(server, page):
     """A query typed without diacritics that found results is not second-guessed."""
     answer = page.request.get(server["base"] + "/search?q=thanh+uy").json()

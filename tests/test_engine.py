@@ -152,3 +152,17 @@ def test_index_built_after_the_engine_started(tmp_path):
         assert found(engine) == [NEW_ID]
     finally:
         engine.close()
+
+
+def test_year_facet_counts_what_the_year_histogram_counts(engine):
+    import numpy as np
+
+    table = engine.snapshot().table
+    rng = np.random.default_rng(18)
+    masks = [table.live, np.zeros(table.size, bool)] + [
+        table.live & (rng.random(table.size) < share) for share in (0.1, 0.5)
+    ]
+    assert any(table.year_counts(m) for m in masks)
+    for mask in masks:
+        expected = [{"value": int(p), "count": c} for p, c in table.period_counts(mask, "year")]
+        assert table.year_counts(mask) == expected

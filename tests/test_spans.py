@@ -164,3 +164,27 @@ def test_letters_fold_through_numpy_as_through_the_table():
     for text in [*_texts(), "", "abc", "đà nẵng 東京 \U0001f600 ǆ ﬁ ĳ"]:
         lower = text.lower()
         assert fold_letters(lower) == lower.translate(_LETTER_FOLDS)
+
+
+def test_best_window_is_the_first_window_holding_the_most_matches():
+    from search.snippets import WINDOW, _best_window
+
+    def reference(matches, length):  # the plain scan
+        best, best_score, j = (0, 0), -1, 0
+        for i, (start, _, _) in enumerate(matches):
+            while j < len(matches) and matches[j][1] <= start + WINDOW:
+                j += 1
+            score = sum(w for _, _, w in matches[i:j]) + 0.5 * len(set(range(i, j)))
+            if score > best_score:
+                best, best_score = (i, j), score
+        first, last = matches[best[0]][0], matches[best[1] - 1][1]
+        start = max(0, first - max(0, WINDOW - (last - first)) // 3)
+        return start, min(length, max(last, start + WINDOW))
+
+    rng = random.Random(18)
+    for _ in range(300):
+        starts = sorted(rng.randrange(0, 3000) for _ in range(rng.randrange(1, 60)))
+        matches = sorted(
+            (s, s + rng.choice([2, 3, 5, 9, 40, 300]), rng.choice([1, 2])) for s in starts
+        )
+        assert _best_window(matches, 3400) == reference(matches, 3400)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from search.spelling import Spelling, lexicon_stats, suggest_correction
+from search.spelling import (
+    channel_cost,
+    lexicon_stats,
+    restore_accents,
+    suggest_correction,
+    telex,
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,14 +92,121 @@ def test_no_did_you_mean_when_the_query_is_fine(client):
         assert "did_you_mean" not in search(client, q=q)
 
 
-def test_a_slip_lets_its_neighbour_be_re_accented_by_a_known_word():
-    # "hôi" is a word of its own, but beside the slip "quôc" the pair is "quốc hội"
-    vocabulary = Spelling(
-        best_forms={"quoc": ("quốc", 1000), "hoi": ("hội", 900)},
-        form_freq={"quốc": 1000, "quôc": 1, "hội": 900, "hôi": 50},
-        folded_df={"quoc": 500, "hoi": 400},
-        words={"quoc_hoi": (("quốc_hội", 300),)},
-        doc_count=1000,
-    )
-    assert suggest_correction(vocabulary, "quôc hôi") == "quốc hội"
-    assert suggest_correction(vocabulary, "hôi") is None
+# --------------------------------------------------------------------------- in context
+# A small archive where the wrong readings are the commoner syllables: "giới" (thế giới),
+# "đã" and "và" outnumber "giỏi", "đá" and "vàng", so only the neighbours can choose.
+CONTEXT_ARCHIVE = [
+    (
+        "Kỳ thi học sinh giỏi",
+        "Kỳ thi học sinh giỏi cấp tỉnh đã diễn ra. Nhiều học sinh giỏi đã đạt giải.",
+    ),
+    ("Tuyên dương học sinh giỏi", "Các em học sinh giỏi quốc gia được tuyên dương và khen thưởng."),
+    ("Kinh tế thế giới", "Kinh tế thế giới đã tăng trưởng. Các nước trên thế giới đã hợp tác."),
+    ("Thế giới và Việt Nam", "Thế giới đã thay đổi và Việt Nam đã hội nhập với thế giới."),
+    ("Giới trẻ và thế giới", "Giới trẻ đã quan tâm đến thế giới và các vấn đề của thế giới."),
+    ("Bóng đá Việt Nam", "Đội tuyển bóng đá Việt Nam đã thắng. Người hâm mộ bóng đá đã ăn mừng."),
+    ("Giải bóng đá nữ", "Giải bóng đá nữ đã khởi tranh và thu hút khán giả yêu bóng đá."),
+    (
+        "Giá vàng tăng",
+        "Giá vàng hôm nay tăng mạnh. Giá vàng trong nước và giá vàng thế giới đều tăng.",
+    ),
+    ("Giá vàng giảm", "Giá vàng giảm và người dân đã bán vàng."),
+    ("Quốc hội họp", "Quốc hội đã họp và thông qua luật. Đại biểu Quốc hội đã phát biểu."),
+    ("Người dân và doanh nghiệp", "Người dân và doanh nghiệp đã đồng tình và ủng hộ."),
+]
+
+
+def index_context_archive(root):
+    """Index ``CONTEXT_ARCHIVE`` for real under ``root``; returns the index directory."""
+    import json
+
+    from indexer.writer import index_paths
+
+    source = root / "articles.jsonl"
+    with source.open("w", encoding="utf-8") as f:
+        for n, (title, body) in enumerate(CONTEXT_ARCHIVE):
+            f.write(json.dumps({"id": f"c{n}", "title": title, "body": body}, ensure_ascii=False))
+            f.write("\n")
+    summary = index_paths([source], root / "index", jobs=1)
+    assert summary.skipped == 0, summary.errors
+    return root / "index"
+
+
+@pytest.fixture(scope="module")
+def context_engine(tmp_path_factory):
+    from search.engine import Engine
+
+    eng = Engine(index_context_archive(tmp_path_factory.mktemp("context")))
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def context_spelling(context_engine):
+    return context_engine.snapshot().spelling()
+
+
+def test_neighbours_choose_the_accents_over_the_commoner_syllable(context_spelling):
+    # issue 16: these gave "học sinh giới" and "bóng đã"
+    assert suggest_correction(context_spelling, "hoc sinh gioi") == "học sinh giỏi"
+    assert suggest_correction(context_spelling, "the gioi") == "thế giới"
+    assert suggest_correction(context_spelling, "bong da") == "bóng đá"
+    assert suggest_correction(context_spelling, "da thang") == "đã thắng"
+    assert suggest_correction(context_spelling, "gia vang") == "giá vàng"
+
+
+def test_one_letter_slips_are_corrected_in_context(context_spelling):
+    # issue 16: "hoc sinh gioii" → "học sinh giới", "bong daa" → "bóng đã", "giá vàg" → nothing
+    assert suggest_correction(context_spelling, "hoc sinh gioii") == "học sinh giỏi"
+    assert suggest_correction(context_spelling, "bong daa") == "bóng đá"
+    assert suggest_correction(context_spelling, "giá vàg") == "giá vàng"
+    # a letter dropped, swapped, replaced by a neighbouring key
+    assert suggest_correction(context_spelling, "hoc snh gioi") == "học sinh giỏi"
+    assert suggest_correction(context_spelling, "bogn da") == "bóng đá"
+    assert suggest_correction(context_spelling, "quoc hoi hop") == "quốc hội họp"
+    assert suggest_correction(context_spelling, "quoc hpi") == "quốc hội"
+
+
+def test_restoring_accents_leaves_the_letters_alone(context_spelling):
+    # what the query builder boosts for a query typed without accents
+    assert restore_accents(context_spelling, "hoc sinh gioi") == "học sinh giỏi"
+    assert restore_accents(context_spelling, "bong daa") == "bóng daa"
+    assert restore_accents(context_spelling, "bóng đá") is None
+
+
+def test_telex_leftovers_are_read(context_spelling):
+    assert telex("vangf") == "vàng" and telex("dduowngf") == "đường" and telex("vang") is None
+    assert suggest_correction(context_spelling, "gias vangf") == "giá vàng"
+    assert suggest_correction(context_spelling, "bongs ddas") == "bóng đá"
+
+
+def test_case_and_filters_survive_a_correction(context_spelling):
+    assert suggest_correction(context_spelling, "Hoc sinh gioii") == "Học sinh giỏi"
+    assert suggest_correction(context_spelling, "date:2020 bong daa") == "date:2020 bóng đá"
+
+
+def test_a_query_that_reads_well_is_left_alone(context_spelling):
+    for q in ("học sinh giỏi", "thế giới", "bóng đá", "Giá vàng", "giá vàng thế giới", "2020"):
+        assert suggest_correction(context_spelling, q) is None, q
+    # a common form typed with its diacritics is not re-accented into a likelier pair
+    assert suggest_correction(context_spelling, "đã vàng") is None
+
+
+def test_the_channel_prices_what_typists_do():
+    assert channel_cost("hoc", "học") == 0  # diacritics left out: free
+    assert 0 < channel_cost("gioii", "giỏi") < channel_cost("gioxi", "giỏi")  # doubled < other
+    assert channel_cost("vàg", "vàng") < channel_cost("vàg", "và")  # g is no neighbour of à
+    assert channel_cost("hóc", "học") > 0  # a typed diacritic replaced
+
+
+def test_search_offers_the_correction_in_context(context_engine):
+    import falcon.testing
+
+    from api import create_app
+
+    client = falcon.testing.TestClient(create_app(context_engine))
+    answer = search(client, q="bong daa")
+    assert answer["did_you_mean"] == "bóng đá"
+    assert answer["query"] == "bong daa"  # still the typed query's answer
+    assert search(client, q="giá vàg")["did_you_mean"] == "giá vàng"
+    assert "did_you_mean" not in search(client, q="bóng đá")
