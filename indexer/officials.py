@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
