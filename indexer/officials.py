@@ -490,7 +490,8 @@ def _split_run(
             return None
         vn = _vietnamese_name(rest, doc, sentence)
         if vn is not None:
-            vn.place_led = not lex.hamlet_word_re.search(before)
+            # a place of its own before the name ("xã Thạnh Tân Huỳnh Đức Toàn"): a person
+            vn.place_led = vn.start == rest[0][0] and not lex.hamlet_word_re.search(before)
         return vn
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
@@ -516,7 +517,8 @@ def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int
         tail = [t for _, t in toks[i:]]
         if not all(VN_SYLLABLE_RE.fullmatch(t) for t in tail):
             continue
-        if n >= 2 and tok in doc.lex.surnames and all(_looks_vietnamese(t) for t in tail):
+        surname = tok in doc.lex.surnames or (n >= 3 and tail[1] == "Thị" and i == 0)
+        if n >= 2 and surname and all(_looks_vietnamese(t) for t in tail):
             if i > 0 and doc.inside_word(start, sentence):
                 continue
             if i > 0 and doc.lex.place_word_re.search(toks[i - 1][1]):
@@ -655,6 +657,12 @@ def _clause(doc: _Doc, start: int, limit: int) -> str:
     return doc.text[start:end]
 
 
+def _only_places(gap: str, lex: Lexicon) -> bool:
+    """Whether ``gap`` holds nothing but places and a comma ("Thủ tướng Tây Ban Nha, Jose…")."""
+    words = gap.replace(",", " ").split()
+    return bool(words) and _strip_places(words, lex) == len(words)
+
+
 def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
     """Whether ``gap`` (between ``title`` and a name) keeps them together: no clause end,
     no list, no verb or connective; a word that is one with the title's last words is no
@@ -663,7 +671,7 @@ def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
     gap = _STEERING_BOARD.sub("Ban", gap)  # "Ban chỉ đạo" is a board, not "directs"
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
-    if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
+    if (gap.rstrip().endswith(",") and not _only_places(gap, lex)) or _LIST_TAIL.search(gap):
         return False  # "Title ..., X và Name": the name is one of a list, not the title's
     lead = " ".join(title.lower().split()[-2:]) + " " if title else ""
     return lex.breaker_re.search(lead + _lowercase_words(gap), len(lead)) is None
@@ -739,6 +747,7 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             m.kind == "short"
             and gap.strip()
             and not _NAMED_AS.fullmatch(doc.text, trig.end(), m.start)
+            and not (addressed and len(m.tokens) >= 2)  # "Đại sứ Campuchia…, ông Long Kem"
         ):
             return None  # a given name alone takes only a title written right before it
         end = trig.end() + len(gap.rstrip())
@@ -819,7 +828,15 @@ def _p2_positions(
     """Positions written after the name, and where they end (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
     if lead is None or lead.end() == m.end:
-        return [], -1
+        # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title
+        # may follow the name with no comma
+        space = _SPACE.match(doc.text, m.end, sentence[1])
+        after = trig_at.get(space.end()) if space else None
+        if after is None or _kind(after, doc.lex) != "position":
+            return [], -1
+        if not _addressed(doc, m.start, list(trig_at.values())):
+            return [], -1
+        lead = space
     pos = lead.end()
     out: list[str] = []
     end = -1
@@ -1050,6 +1067,7 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
 
 
 _IS_LEAD = re.compile(r"\s+là\s+")
+_SPACE = re.compile(r"[ \t]+")
 _AND_ONLY = re.compile(r"\s+và\s+")
 _APPOSITION_TO_NAME = re.compile(r"\s*,\s*(?:ông|bà|ngài)\s+", re.IGNORECASE)
 
