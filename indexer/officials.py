@@ -350,6 +350,9 @@ class _Doc:
     segmented: set[tuple[int, int]] = field(default_factory=set)
     _inner: set[int] | None = None
     given: Sequence[tuple[int, int]] = ()  # the caller's spans of the body, not yet shifted
+    trigger_starts: frozenset[int] = (
+        frozenset()
+    )  # where a title, rank or address begins, less one space
 
     def ensure_segmented(self, sentence: tuple[int, int]) -> None:
         """Run pyvi on one sentence (once) unless the caller gave a segmentation."""
@@ -473,6 +476,14 @@ def _split_run(
         return None
     if skip and _is_abbreviation(words[skip - 1]) and len(rest) == 1:
         return None  # the tail of an organisation ("PV Gas")
+    if (
+        skip
+        and len(rest) <= 2
+        and not addressed
+        and all(VN_SYLLABLE_RE.fullmatch(t) and _looks_vietnamese(t) for _, t in rest)
+        and lex.place_word_re.search(before)
+    ):
+        return None  # a place whose name starts like a country's ("xã Mỹ Lâm")
     if (
         skip == 0
         and not addressed
@@ -626,10 +637,13 @@ def _clean_position(text: str) -> str:
 
 
 def _is_non_official(text: str, lex: Lexicon) -> bool:
-    hit = lex.non_official_re.search(text)
-    if hit is None:
-        return False
-    return not (lex.non_official_except_re and lex.non_official_except_re.search(text))
+    """Whether ``text`` speaks of a company, market, school… A word of the list written
+    capitalised right after a place word names the place (``huyện Chợ Gạo``), not one."""
+    for hit in lex.non_official_re.finditer(text):
+        if text[hit.start()].isupper() and lex.place_word_re.search(text, 0, hit.start()):
+            continue
+        return not (lex.non_official_except_re and lex.non_official_except_re.search(text))
+    return False
 
 
 def _window(doc: _Doc, start: int, limit: int) -> str:
@@ -638,8 +652,8 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
     words = 0
     text = doc.text
     while end < limit and words < CONTEXT_WINDOW_WORDS:
-        if _stops_at(text, end):
-            break
+        if _stops_at(text, end) or (text[end] == "," and end + 1 in doc.trigger_starts):
+            break  # a clause's end, or the next title of a chain ("…UBND tỉnh, Phó Ban Tổ chức")
         ch = text[end]
         if ch.isspace() and end > start and not text[end - 1].isspace():
             words += 1
@@ -658,9 +672,16 @@ def _clause(doc: _Doc, start: int, limit: int) -> str:
 
 
 def _only_places(gap: str, lex: Lexicon) -> bool:
-    """Whether ``gap`` holds nothing but places and a comma ("Thủ tướng Tây Ban Nha, Jose…")."""
+    """Whether ``gap`` holds nothing but the title's place and a comma (``Thủ tướng Tây Ban
+    Nha, Jose…``, ``Trưởng công an xã Vĩnh Tân, Trần Văn Chỉnh``)."""
     words = gap.replace(",", " ").split()
-    return bool(words) and _strip_places(words, lex) == len(words)
+    if words and _strip_places(words, lex) == len(words):
+        return True
+    return (
+        _TITLE_PLACE.fullmatch(gap) is not None
+        and lex.place_word_re.search(gap[: gap.find(next(w for w in words if w[:1].isupper()))])
+        is not None
+    )
 
 
 def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
@@ -969,7 +990,15 @@ def extract_officials(
     if not triggers:
         return []
     covered = len(prefix) if word_spans is not None else len(text) + 1
-    doc = _Doc(original, text, lex, [], covered, given=word_spans or ())
+    doc = _Doc(
+        original,
+        text,
+        lex,
+        [],
+        covered,
+        given=word_spans or (),
+        trigger_starts=frozenset(t.start() - 1 for t in triggers),
+    )
     mentions = []
     for sentence in _sentences(text, triggers):
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
@@ -1067,6 +1096,8 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
 
 
 _IS_LEAD = re.compile(r"\s+là\s+")
+# a place word or two, then a capitalised name and a comma: "xã Vĩnh Tân, "
+_TITLE_PLACE = re.compile(rf"\s*(?:[{_L}]+\s+){{1,2}}(?:[{_U}][{_L}]*\s*){{1,3}},\s*")
 _SPACE = re.compile(r"[ \t]+")
 _AND_ONLY = re.compile(r"\s+và\s+")
 _APPOSITION_TO_NAME = re.compile(r"\s*,\s*(?:ông|bà|ngài)\s+", re.IGNORECASE)

@@ -552,6 +552,17 @@ def test_counterparts_candidates_eras_and_district_names(text, expected):
         # "X Thị Y" is a Vietnamese name whatever X is; after "Bà" a title may follow bare
         ("Bà Thượng Thị Lan chủ tịch UBND phường Tân Định cho biết.", ["Thượng Thị Lan"]),
         ("Ông Nguyễn Văn Ba trưởng thành từ quân đội.", []),
+        # a market's word in a place's name is a place ("huyện Chợ Mới"); each title of a
+        # chain is judged by its own words ("Phó Ban Tổ chức" does not make the first one
+        # a business title); "Phó văn phòng"; the title's own place and a comma
+        ("Ông Lê Văn Năm, Phó chủ tịch UBND huyện Chợ Mới, cho biết.", ["Lê Văn Năm"]),
+        (
+            "Ông Hồ Văn Tư, Phó Chủ tịch UBND tỉnh, Phó Ban Tổ chức Lễ hội Hoa, cho biết.",
+            ["Hồ Văn Tư"],
+        ),
+        ("Theo ông Lê Văn Sơn, Phó văn phòng Công an tỉnh, hiện có nhiều.", ["Lê Văn Sơn"]),
+        ("Trưởng công an xã Tân Hòa, Trần Văn Út hỏi điều tra viên.", ["Trần Văn Út"]),
+        ("Tại xã Mỹ Hòa, Phó trưởng Công an xã Nguyễn Văn Tám cho biết.", ["Nguyễn Văn Tám"]),
     ],
 )
 def test_appositions_after_a_title_and_bare_titles_after_an_address(text, expected):
