@@ -282,21 +282,33 @@ def extractor_at(rev: str):
 def index_path_times(
     articles: dict[str, tuple[str | None, str]], extractors: dict, repeat: int
 ) -> dict[str, float]:
-    """Best seconds per pass of each extractor over ``articles``, each given the body's
-    pyvi word spans as ``indexer.prepare`` gives them (segmented once, outside the timing);
-    the extractors take turns within each pass so that load on the machine hits all alike."""
+    """Best seconds per pass of each extractor over ``articles``, each called as
+    ``indexer.prepare`` calls it: ``fn(title, body, title_n, body_n, spans)`` with the
+    raw and the normalised texts and the body's pyvi word spans (normalised and segmented
+    once, outside the timing). The extractors take turns within each pass, so that load
+    on the machine hits all alike."""
     from indexer.analysis import normalize_text
     from indexer.prepare import segment
 
-    inputs = [(t, b, segment(normalize_text(b))) for t, b in articles.values()]
+    inputs = []
+    for title, body in articles.values():
+        body_n = normalize_text(body)
+        title_n = normalize_text(title.strip()) if title and title.strip() else None
+        inputs.append((title, body, title_n, body_n, segment(body_n)))
     best = dict.fromkeys(extractors, float("inf"))
     for fn in extractors.values():
-        fn("Thủ tướng", "Thủ tướng Phan Văn Khải nói.")  # load the lists outside the timing
+        fn(
+            "Thủ tướng",
+            "Thủ tướng Phan Văn Khải nói.",
+            "Thủ tướng",
+            "Thủ tướng Phan Văn Khải nói.",
+            [],
+        )
     for _ in range(repeat):
         for name, fn in extractors.items():
             start = time.perf_counter()
-            for title, body, spans in inputs:
-                fn(title, body, spans)
+            for item in inputs:
+                fn(*item)
             best[name] = min(best[name], time.perf_counter() - start)
     return best
 
@@ -370,9 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"extraction time / pyvi time: {t['extract_s'] / t['pyvi_s']:.2f}")
     if args.against:
+        old = extractor_at(args.against)
         times = index_path_times(
             timed,
-            {"today": extract_officials, args.against: extractor_at(args.against)},
+            {  # as indexer.prepare calls each: today with the normalised texts, REV with raw
+                "today": lambda t, b, tn, bn, sp: extract_officials(tn, bn, sp, normalized=True),
+                args.against: lambda t, b, tn, bn, sp: old(t, b, sp),
+            },
             args.repeat,
         )
         print(f"index path (pyvi spans given), {len(timed)} articles, same run:")

@@ -345,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         results.append(measure_scale(scale, index, peer, works, args.workdir))
         print_result(results[-1])
+        (args.workdir / "scale-results.json").write_text(
+            json.dumps({"builds": builds, "results": results}, default=str, indent=1)
+        )
         if args.check_rankings:
             same = check_rankings(index, args.check_rankings)
             print(f"top 10 mapped = top 10 decoded: {same[1]} of {same[0]} queries")

@@ -817,20 +817,37 @@ def _syllables(text: str) -> tuple[list[str], list[str]]:
 
 
 def _break_pairs(text: str) -> list[str]:
-    """Folded pairs across each sentence break (as ``break_pair_analyzer``)."""
+    """Folded pairs across each sentence break (as ``break_pair_analyzer``): the last
+    syllable of each sentence with the first of the next one that has a syllable."""
     norm = normalize_text(str(text))
     if not _SENTENCE_END.search(norm):
         return []
     out: list[str] = []
     previous = None
-    for piece in sentences(norm):
-        syls = SYLLABLE_PATTERN.findall(piece)
-        if not syls:
+    bounds = [0, *sentence_breaks(norm), len(norm)]
+    for start, end in itertools.pairwise(bounds):
+        first = SYLLABLE_PATTERN.search(norm, start, end)
+        if first is None:
             continue
         if previous is not None:
-            out.append(f"{_FOLD[_LOWER[previous]]}_{_FOLD[_LOWER[syls[0]]]}")
-        previous = syls[-1]
+            out.append(f"{_FOLD[_LOWER[previous]]}_{_FOLD[_LOWER[first.group()]]}")
+        previous = _last_syllable(norm, first.start(), end)
     return out
+
+
+def _last_syllable(text: str, start: int, end: int) -> str:
+    """The last ``SYLLABLE_PATTERN`` match in ``text[start:end]`` (which holds one that
+    starts at ``start``), found by searching a growing window before ``end``."""
+    width = 24  # a few syllables
+    while True:
+        window = max(start, end - width)
+        last = None
+        for last in SYLLABLE_PATTERN.finditer(text, window, end):
+            pass
+        # a match starting at the window's edge may have begun before it: widen
+        if last is not None and (last.start() > window or window == start):
+            return last.group()
+        width *= 4
 
 
 def folded_syllables(text: str) -> list[str]:

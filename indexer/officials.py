@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -158,6 +158,8 @@ class Lexicon:
     """Every list from ``indexer/data``, compiled once."""
 
     trigger_re: re.Pattern[str]
+    trigger_start_re: re.Pattern[str] | None  # the first words of triggers, on lowercased text
+    trigger_start_re_i: re.Pattern[str]  # the same, case-insensitive
     kinds: dict[str, str]
     surnames: frozenset[str]
     places: dict[str, tuple[tuple[str, ...], ...]]  # by first token, longest first
@@ -188,6 +190,36 @@ def _by_first_token(phrases: list[tuple[str, ...]]) -> dict[str, tuple[tuple[str
     return {first: tuple(group) for first, group in groups.items()}
 
 
+def _first_word(phrase: str) -> str:
+    """The lowercased first word of a phrase ("" when it starts with no letter or digit)."""
+    found = re.match(r"\w+", canonical_tones(phrase.strip()).lower())
+    return found.group(0) if found else ""
+
+
+def find_triggers(text: str, lex: Lexicon) -> list[re.Match[str]]:
+    """``list(lex.trigger_re.finditer(text))``, found faster: the grammar is tried only
+    where one of the words a trigger can start with begins."""
+    low = text.lower()
+    if lex.trigger_start_re is None:
+        return list(lex.trigger_re.finditer(text))
+    if len(low) == len(text):
+        starts = lex.trigger_start_re.finditer(low)
+    else:  # a letter whose lowercase is longer: search the text itself
+        starts = lex.trigger_start_re_i.finditer(text)
+    found: list[re.Match[str]] = []
+    end = 0
+    match = lex.trigger_re.match
+    for start in starts:
+        at = start.start()
+        if at < end:
+            continue
+        trigger = match(text, at)
+        if trigger is not None:
+            found.append(trigger)
+            end = trigger.end()
+    return found
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """Load and compile the data files (once per process)."""
@@ -212,6 +244,10 @@ def lexicon() -> Lexicon:
         rf"(?!\w)|(?<!\w)(?P<abbr>{_alternation(position_abbrevs)})(?!\w)",
         re.IGNORECASE,
     )
+    # Every trigger starts with one of a few words: find those first, then try the
+    # grammar only there (the same matches as trigger_re.finditer, several times faster)
+    starters = [*_read_lines("modifiers.txt"), *kinds, *_read_lines("units.txt"), "trưởng", "phó"]
+    firsts = {_first_word(p) for p in [*starters, *position_abbrevs]}
     for abbr in position_abbrevs:
         kinds[abbr.lower()] = "position"
     breaker_lines = _read_lines("position_breakers.txt")
@@ -223,8 +259,13 @@ def lexicon() -> Lexicon:
     non_official = _read_lines("non_official_contexts.txt")
     keep = [p[1:] for p in non_official if p.startswith("!")]
     drop = [p for p in non_official if not p.startswith("!")]
+    start_words = _alternation(sorted(w for w in firsts if w))
     return Lexicon(
         trigger_re=trigger_re,
+        trigger_start_re=(
+            re.compile(rf"(?<!\w)(?:{start_words})(?!\w)") if "" not in firsts else None
+        ),
+        trigger_start_re_i=re.compile(rf"(?<!\w)(?:{start_words})(?!\w)", re.IGNORECASE),
         kinds=kinds,
         surnames=frozenset(_read_lines("surnames.txt")),
         places=_by_first_token(
@@ -308,9 +349,17 @@ class _Doc:
     precomputed_from: int  # sentences from here on are covered by the caller's segmentation
     segmented: set[tuple[int, int]] = field(default_factory=set)
     _inner: set[int] | None = None
+    given: Sequence[tuple[int, int]] = ()  # the caller's spans of the body, not yet shifted
+    trigger_starts: frozenset[int] = (
+        frozenset()
+    )  # where a title, rank or address begins, less one space
 
     def ensure_segmented(self, sentence: tuple[int, int]) -> None:
         """Run pyvi on one sentence (once) unless the caller gave a segmentation."""
+        if self.given:  # shifted past the title only when first needed (most texts never)
+            shift = self.precomputed_from
+            self.word_spans.extend((s + shift, e + shift) for s, e in self.given)
+            self.given = ()
         if sentence[0] >= self.precomputed_from or sentence in self.segmented:
             return
         self.segmented.add(sentence)
@@ -414,7 +463,8 @@ def _split_run(
         toks.pop(0)  # capitalised only as the sentence's first word ("Gặp Luân, phó công an xã")
     if not toks:
         return None
-    before = doc.text[sentence[0] : toks[0][0]]
+    # what comes right before the name: every phrase looked for there is far shorter than this
+    before = doc.text[max(sentence[0], toks[0][0] - 80) : toks[0][0]]
     kind_before = _honorific_before(before, lex)
     addressed = familiar or kind_before in {"courtesy", "comrade", "rank"}
     if not addressed and lex.org_form_re.search(before):
@@ -426,6 +476,14 @@ def _split_run(
         return None
     if skip and _is_abbreviation(words[skip - 1]) and len(rest) == 1:
         return None  # the tail of an organisation ("PV Gas")
+    if (
+        skip
+        and len(rest) <= 2
+        and not addressed
+        and all(VN_SYLLABLE_RE.fullmatch(t) and _looks_vietnamese(t) for _, t in rest)
+        and lex.place_word_re.search(before)
+    ):
+        return None  # a place whose name starts like a country's ("xã Mỹ Lâm")
     if (
         skip == 0
         and not addressed
@@ -443,7 +501,8 @@ def _split_run(
             return None
         vn = _vietnamese_name(rest, doc, sentence)
         if vn is not None:
-            vn.place_led = not lex.hamlet_word_re.search(before)
+            # a place of its own before the name ("xã Thạnh Tân Huỳnh Đức Toàn"): a person
+            vn.place_led = vn.start == rest[0][0] and not lex.hamlet_word_re.search(before)
         return vn
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
@@ -469,7 +528,8 @@ def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int
         tail = [t for _, t in toks[i:]]
         if not all(VN_SYLLABLE_RE.fullmatch(t) for t in tail):
             continue
-        if n >= 2 and tok in doc.lex.surnames and all(_looks_vietnamese(t) for t in tail):
+        surname = tok in doc.lex.surnames or (n >= 3 and tail[1] == "Thị" and i == 0)
+        if n >= 2 and surname and all(_looks_vietnamese(t) for t in tail):
             if i > 0 and doc.inside_word(start, sentence):
                 continue
             if i > 0 and doc.lex.place_word_re.search(toks[i - 1][1]):
@@ -562,7 +622,7 @@ def _honorific_before(before: str, lex: Lexicon) -> str | None:
     tail = before.rstrip()
     if len(tail) != len(before) or before == "":
         match = None
-        for m in lex.trigger_re.finditer(tail[-40:]):
+        for m in find_triggers(tail[-40:], lex):
             match = m
         if match is not None and match.end() == len(tail[-40:]):
             return _kind(match, lex)
@@ -577,10 +637,13 @@ def _clean_position(text: str) -> str:
 
 
 def _is_non_official(text: str, lex: Lexicon) -> bool:
-    hit = lex.non_official_re.search(text)
-    if hit is None:
-        return False
-    return not (lex.non_official_except_re and lex.non_official_except_re.search(text))
+    """Whether ``text`` speaks of a company, market, school… A word of the list written
+    capitalised right after a place word names the place (``huyện Chợ Gạo``), not one."""
+    for hit in lex.non_official_re.finditer(text):
+        if text[hit.start()].isupper() and lex.place_word_re.search(text, 0, hit.start()):
+            continue
+        return not (lex.non_official_except_re and lex.non_official_except_re.search(text))
+    return False
 
 
 def _window(doc: _Doc, start: int, limit: int) -> str:
@@ -589,8 +652,8 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
     words = 0
     text = doc.text
     while end < limit and words < CONTEXT_WINDOW_WORDS:
-        if _stops_at(text, end):
-            break
+        if _stops_at(text, end) or (text[end] == "," and end + 1 in doc.trigger_starts):
+            break  # a clause's end, or the next title of a chain ("…UBND tỉnh, Phó Ban Tổ chức")
         ch = text[end]
         if ch.isspace() and end > start and not text[end - 1].isspace():
             words += 1
@@ -608,14 +671,31 @@ def _clause(doc: _Doc, start: int, limit: int) -> str:
     return doc.text[start:end]
 
 
-def _gap_ok(gap: str, lex: Lexicon) -> bool:
+def _only_places(gap: str, lex: Lexicon) -> bool:
+    """Whether ``gap`` holds nothing but the title's place and a comma (``Thủ tướng Tây Ban
+    Nha, Jose…``, ``Trưởng công an xã Vĩnh Tân, Trần Văn Chỉnh``)."""
+    words = gap.replace(",", " ").split()
+    if words and _strip_places(words, lex) == len(words):
+        return True
+    return (
+        _TITLE_PLACE.fullmatch(gap) is not None
+        and lex.place_word_re.search(gap[: gap.find(next(w for w in words if w[:1].isupper()))])
+        is not None
+    )
+
+
+def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
+    """Whether ``gap`` (between ``title`` and a name) keeps them together: no clause end,
+    no list, no verb or connective; a word that is one with the title's last words is no
+    breaker ("bộ trưởng thông tin": the ministry, not "informs")."""
     gap = _AT_A_PLACE.sub(" ", gap)  # "Chỉ huy Palestine ở Nam Gaza": where, not a clause
     gap = _STEERING_BOARD.sub("Ban", gap)  # "Ban chỉ đạo" is a board, not "directs"
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
-    if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
+    if (gap.rstrip().endswith(",") and not _only_places(gap, lex)) or _LIST_TAIL.search(gap):
         return False  # "Title ..., X và Name": the name is one of a list, not the title's
-    return lex.breaker_re.search(_lowercase_words(gap)) is None
+    lead = " ".join(title.lower().split()[-2:]) + " " if title else ""
+    return lex.breaker_re.search(lead + _lowercase_words(gap), len(lead)) is None
 
 
 # "vụ" (affair) before a name, after a lowercase word or an abbreviation; not "Nội vụ", "Tài vụ"
@@ -676,7 +756,7 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             if _WITH_TAIL.search(gap) and _DISCIPLINE.search(doc.text, m.sentence[0], trig.start()):
                 gap = _WITH_TAIL.sub("", gap)  # "cách chức chủ tịch UBND huyện với ông X"
         gap = _APPOSITION_TAIL.sub("", gap) + " "
-        if gap.strip() and not _gap_ok(gap, lex):
+        if gap.strip() and not _gap_ok(gap, lex, trig.group(0)):
             return None
         if _AFFAIR.search(gap):
             return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
@@ -688,6 +768,7 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             m.kind == "short"
             and gap.strip()
             and not _NAMED_AS.fullmatch(doc.text, trig.end(), m.start)
+            and not (addressed and len(m.tokens) >= 2)  # "Đại sứ Campuchia…, ông Long Kem"
         ):
             return None  # a given name alone takes only a title written right before it
         end = trig.end() + len(gap.rstrip())
@@ -768,7 +849,15 @@ def _p2_positions(
     """Positions written after the name, and where they end (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
     if lead is None or lead.end() == m.end:
-        return [], -1
+        # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title
+        # may follow the name with no comma
+        space = _SPACE.match(doc.text, m.end, sentence[1])
+        after = trig_at.get(space.end()) if space else None
+        if after is None or _kind(after, doc.lex) != "position":
+            return [], -1
+        if not _addressed(doc, m.start, list(trig_at.values())):
+            return [], -1
+        lead = space
     pos = lead.end()
     out: list[str] = []
     end = -1
@@ -874,24 +963,42 @@ def extract_officials(
     title: str | None,
     body: str,
     word_spans: Sequence[tuple[int, int]] | None = None,
+    *,
+    normalized: bool = False,
 ) -> list[Official]:
     """Officials named in an article, in order of first mention.
 
     ``word_spans`` may carry pyvi's multi-syllable word spans of ``body`` (character
     offsets, as ``indexer.analysis.segment_words`` returns them) when the caller has
     already segmented it; otherwise pyvi runs on the few sentences that need it.
+    ``normalized`` says that ``title`` and ``body`` are already
+    ``indexer.analysis.normalize_text``'s output (NFC, canonical tone marks), as the
+    indexing path has them: they are then used as they are, and names come out in
+    that form.
     """
     lex = lexicon()
-    head = unicodedata.normalize("NFC", title).strip() if title else ""
-    prefix = head + "\n\n" if head else ""
-    original = prefix + unicodedata.normalize("NFC", body or "")
-    text = canonical_tones(original)
-    triggers = list(lex.trigger_re.finditer(text))
+    if normalized:
+        head = title.strip() if title else ""
+        prefix = head + "\n\n" if head else ""
+        original = text = prefix + (body or "")
+    else:
+        head = unicodedata.normalize("NFC", title).strip() if title else ""
+        prefix = head + "\n\n" if head else ""
+        original = prefix + unicodedata.normalize("NFC", body or "")
+        text = canonical_tones(original)
+    triggers = find_triggers(text, lex)
     if not triggers:
         return []
-    spans = [(s + len(prefix), e + len(prefix)) for s, e in word_spans or ()]
     covered = len(prefix) if word_spans is not None else len(text) + 1
-    doc = _Doc(original, text, lex, spans, covered)
+    doc = _Doc(
+        original,
+        text,
+        lex,
+        [],
+        covered,
+        given=word_spans or (),
+        trigger_starts=frozenset(t.start() - 1 for t in triggers),
+    )
     mentions = []
     for sentence in _sentences(text, triggers):
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
@@ -989,6 +1096,9 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
 
 
 _IS_LEAD = re.compile(r"\s+là\s+")
+# a place word or two, then a capitalised name and a comma: "xã Vĩnh Tân, "
+_TITLE_PLACE = re.compile(rf"\s*(?:[{_L}]+\s+){{1,2}}(?:[{_U}][{_L}]*\s*){{1,3}},\s*")
+_SPACE = re.compile(r"[ \t]+")
 _AND_ONLY = re.compile(r"\s+và\s+")
 _APPOSITION_TO_NAME = re.compile(r"\s*,\s*(?:ông|bà|ngài)\s+", re.IGNORECASE)
 
@@ -1045,7 +1155,7 @@ def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:
 def _rank_text(doc: _Doc, sentence: tuple[int, int], start: int) -> str | None:
     before = doc.text[max(sentence[0], start - 40) : start]
     last = None
-    for last in doc.lex.trigger_re.finditer(before):
+    for last in find_triggers(before, doc.lex):
         pass
     if last is None or before[last.end() :].strip():
         return None

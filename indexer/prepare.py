@@ -182,7 +182,7 @@ def _prepare(plan: tuple, cached: dict) -> Prepared:
     if ok in cached:
         officials = cached[ok][1] or []
     else:
-        found = extract_officials(None if derived else title, article.body, body_spans)
+        found = extract_officials(None if derived else title_n, body_n, body_spans, normalized=True)
         officials = [{"name": o.name, "positions": list(o.positions)} for o in found]
         fresh[ok] = ([], officials)
     return Prepared(article, title, derived, title_spans, body_spans, officials, fresh)

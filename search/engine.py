@@ -40,7 +40,7 @@ FACET_LIMIT = 20
 CACHE_SIZE = 512
 # Score by looking documents up in the lists when the lists hold this many times more
 # postings than there are documents to score; else score the lists whole.
-LOOKUP_SHARE = 4
+LOOKUP_SHARE = 16
 
 
 @dataclass(frozen=True)
@@ -235,10 +235,11 @@ class Engine:
             return Match(plan, mask, np.zeros(mask.size, dtype=np.float32), partial)
         if top and partial is None and plan.bag is not None and not plan.bag.require_all:
             terms = ranked_terms(plan.bag, plan.scored)
-            docs = topk.candidates(snap.postings, terms, mask, top)
-            if docs is not None:
+            best = topk.candidates(snap.postings, terms, mask, top)
+            if best is not None:
+                docs, values = best
                 scores = np.zeros(mask.size, dtype=np.float32)
-                scores[docs] = snap.postings.score_docs(terms, docs)[0]
+                scores[docs] = values
                 chosen = np.zeros(mask.size, dtype=bool)
                 chosen[docs] = True
                 return Match(plan, mask, scores, None, None, chosen)

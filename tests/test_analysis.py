@@ -12,6 +12,7 @@ from indexer.analysis import (
     _PYVI_PATTERN,
     TONE_MARKS,
     analyze,
+    break_pair_analyzer,
     canonical_tones,
     exact_analyzer,
     fast_terms,
@@ -183,7 +184,8 @@ def test_our_segmentation_joins_what_pyvi_joins():
 @given(vietnamese_text)
 @settings(max_examples=150, deadline=None)
 def test_fast_index_path_equals_the_pipeline(text):
-    for analyzer in (exact_analyzer(), folded_analyzer(), word_analyzer(), pair_analyzer()):
+    analyzers = (exact_analyzer(), folded_analyzer(), word_analyzer(), pair_analyzer())
+    for analyzer in (*analyzers, break_pair_analyzer()):
         assert fast_terms(analyzer, text) == analyze(analyzer, text)
 
 

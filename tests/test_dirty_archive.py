@@ -360,10 +360,10 @@ def test_an_exception_in_one_record_is_a_skip(tmp_path, monkeypatch):
 
     real = indexer.prepare.extract_officials
 
-    def fragile(title, body, spans):
+    def fragile(title, body, spans, **options):
         if "HỎNG" in body:
             raise RecursionError("maximum recursion depth exceeded")
-        return real(title, body, spans)
+        return real(title, body, spans, **options)
 
     monkeypatch.setattr(indexer.prepare, "extract_officials", fragile)
     from indexer.writer import index_paths

@@ -534,6 +534,79 @@ def test_counterparts_candidates_eras_and_district_names(text, expected):
     assert names(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # "nơi" (where) ends a title: the hospital's spokesman is not the patient's
+        (
+            (
+                "Chủ tịch Palestine Yasser Arafat vẫn nguy kịch. Phát ngôn viên của bệnh viện "
+                "nơi ông Arafat điều trị cho biết."
+            ),
+            ["Yasser Arafat"],
+        ),
+        # a title, its country and a comma, then a foreign name or an addressed one
+        ("Đặc biệt, Thủ tướng Tây Ban Nha, Jose Luis Zapatero cũng đến.", ["Jose Luis Zapatero"]),
+        ("Đại sứ Lào tại Việt Nam, ông Khamphao Ernthavanh đã phát biểu.", ["Khamphao Ernthavanh"]),
+        ("Đại sứ Campuchia tại Việt Nam, ông Hul Phany đã đọc diễn văn.", ["Hul Phany"]),
+        # "X Thị Y" is a Vietnamese name whatever X is; after "Bà" a title may follow bare
+        ("Bà Thượng Thị Lan chủ tịch UBND phường Tân Định cho biết.", ["Thượng Thị Lan"]),
+        ("Ông Nguyễn Văn Ba trưởng thành từ quân đội.", []),
+        # a market's word in a place's name is a place ("huyện Chợ Mới"); each title of a
+        # chain is judged by its own words ("Phó Ban Tổ chức" does not make the first one
+        # a business title); "Phó văn phòng"; the title's own place and a comma
+        ("Ông Lê Văn Năm, Phó chủ tịch UBND huyện Chợ Mới, cho biết.", ["Lê Văn Năm"]),
+        (
+            "Ông Hồ Văn Tư, Phó Chủ tịch UBND tỉnh, Phó Ban Tổ chức Lễ hội Hoa, cho biết.",
+            ["Hồ Văn Tư"],
+        ),
+        ("Theo ông Lê Văn Sơn, Phó văn phòng Công an tỉnh, hiện có nhiều.", ["Lê Văn Sơn"]),
+        ("Trưởng công an xã Tân Hòa, Trần Văn Út hỏi điều tra viên.", ["Trần Văn Út"]),
+        ("Tại xã Mỹ Hòa, Phó trưởng Công an xã Nguyễn Văn Tám cho biết.", ["Nguyễn Văn Tám"]),
+    ],
+)
+def test_appositions_after_a_title_and_bare_titles_after_an_address(text, expected):
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thủ tướng Phan Văn Khải và PGS.TS Nguyễn Văn A, Chi cục trưởng, Phó công an xã.",
+        "THỦ TƯỚNG PHAN VĂN KHẢI, ĐỒNG CHÍ BỘ TRƯỞNG, ông Ba, Đ/c Tư, trưởng thôn Năm.",
+        "İstanbul: Tổng thống Thổ Nhĩ Kỳ và nguyên Phó chủ tịch UBND xã, đại tá Lê Văn Sáu.",
+        "xãtrưởng phóthôn cán bộchi cục-trưởng chi cục phó. T.Ư, TP.HCM, UBND.",
+    ],
+)
+def test_triggers_are_found_exactly_as_the_grammar_finds_them(text):
+    """find_triggers looks only where a trigger's first word starts: the same matches."""
+    from indexer.officials import find_triggers, lexicon
+
+    lex = lexicon()
+    expected = [(m.start(), m.end()) for m in lex.trigger_re.finditer(text)]
+    assert expected
+    assert [(m.start(), m.end()) for m in find_triggers(text, lex)] == expected
+    if SEED.is_file():
+        seed = SEED.read_text(encoding="utf-8")
+        assert [m.span() for m in find_triggers(seed, lex)] == [
+            m.span() for m in lex.trigger_re.finditer(seed)
+        ]
+
+
+def test_index_path_normalised_input_gives_the_same_officials():
+    from indexer.analysis import normalize_text
+
+    title, body = (
+        "Thủ tướng thăm Hoà Bình",
+        "Chủ tịch UBND xã Nguyễn Văn Hoà và ông Lê Thuỷ, trưởng thôn.",
+    )
+    raw = extract_officials(title, body)
+    normalised = extract_officials(normalize_text(title), normalize_text(body), normalized=True)
+    assert [o.name for o in raw] == ["Nguyễn Văn Hoà", "Lê Thuỷ"]  # as written
+    assert [o.name for o in normalised] == ["Nguyễn Văn Hòa", "Lê Thủy"]  # one canonical form
+    assert [o.positions for o in raw] == [o.positions for o in normalised]
+
+
 def test_headline_title_goes_to_the_foreign_person_the_lead_addresses():
     found = extract_officials(
         "Thủ tướng Italy từ chức", "Ông Romano Prodi hôm nay đệ đơn lên tổng thống."
@@ -560,7 +633,7 @@ def test_labelled_sets_precision_and_recall():
     assert report.precision >= REPORT_FLOOR and report.recall >= REPORT_FLOOR
 
 
-REPORT_FLOOR = 0.82  # report P/R 0.930/0.839 on 161 articles (2nd session); the target is 0.90
+REPORT_FLOOR = 0.82  # report P/R 0.934/0.843 on 161 articles (2nd session); the target is 0.90
 
 
 def test_second_fixture_holds_labels_only_and_its_split_is_the_hash_rule():

@@ -25,6 +25,7 @@ def _answers(engine: Engine, q: str, per_page: int, page: int) -> dict:
 def _compare(engine: Engine, queries: list[str], monkeypatch, pages=((10, 1), (3, 1), (3, 2))):
     """Every query's answer with pruning equals the exhaustive one; returns how many
     answers were pruned (so that a test can tell it was not vacuous)."""
+    monkeypatch.setattr(topk, "PRUNE_ABOVE", 0)  # prune however short the lists
     real = topk.candidates
     pruned = 0
 
@@ -103,3 +104,19 @@ def test_pruned_pages_equal_exhaustive_ones_on_the_eval_sets(sample_engine, monk
     queries += [q["query"] for q in load_eval("viquad_dev_queries")[:20]]
     queries += list(itertools.islice(dict.fromkeys(search_box_queries()), 20))
     assert _compare(sample_engine, queries, monkeypatch, pages=((10, 1), (10, 2))) > 20
+
+
+def test_scores_looked_up_for_the_matches_equal_whole_lists(engine, monkeypatch):
+    """Scoring only the matching documents (``LOOKUP_SHARE``) gives every answer the
+    scores, order, partial matches and counts that scoring whole lists gives."""
+    from search import engine as engine_module
+
+    queries = _demo_queries() + ["đại hội", "thanh uy ha noi", '"ban chấp hành" đảng', "xyz hà"]
+    for q in queries:
+        answers = []
+        for share in (0, 10**9):  # always looked up, never
+            monkeypatch.setattr(engine_module, "LOOKUP_SHARE", share)
+            answer = _answers(engine, q, 10, 1)
+            answer.pop("took_ms", None)
+            answers.append(answer)
+        assert answers[0] == answers[1], q

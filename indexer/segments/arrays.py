@@ -251,7 +251,10 @@ class FieldArrays(NamedTuple):
 def chosen_terms(keys: list[bytes], counts: np.ndarray, min_df: int = MIN_DF) -> np.ndarray:
     """Which of a field's terms an arrays file holds: ``min_df`` postings or more, and a
     key a fixed-width row can hold (a boolean mask over ``keys``)."""
-    return (counts >= min_df) & np.fromiter(map(_representable, keys), bool, len(keys))
+    chosen = counts >= min_df
+    at = np.flatnonzero(chosen)  # only these keys need a look: most terms are rare
+    chosen[at] = np.fromiter((_representable(keys[i]) for i in at.tolist()), bool, at.size)
+    return chosen
 
 
 def write_arrays(
