@@ -17,6 +17,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import time
@@ -35,16 +36,27 @@ def _tokenize(text: str) -> int:
     return len(text)
 
 
-def bare_pyvi(texts: list[str], jobs: int) -> tuple[float, int]:
-    """Seconds and characters for pyvi over ``texts`` on ``jobs`` processes."""
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its children that have ended
+    (pool workers and builders are waited for, so each run's children are counted)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bare_pyvi(texts: list[str], jobs: int) -> tuple[float, int, float]:
+    """Seconds, characters and CPU seconds for pyvi over ``texts`` on ``jobs`` processes."""
     from pyvi import ViTokenizer  # load the model before forking
 
     ViTokenizer.tokenize("khởi động")
     ctx = multiprocessing.get_context("fork")
+    cpu = cpu_seconds()
     started = time.perf_counter()
     with ctx.Pool(jobs) as pool:
         chars = sum(pool.imap_unordered(_tokenize, texts, chunksize=8))
-    return time.perf_counter() - started, chars
+    return time.perf_counter() - started, chars, cpu_seconds() - cpu
 
 
 def corpus_paths(limit: int | None, workdir: Path) -> list[Path]:
@@ -82,9 +94,12 @@ def sample_texts(paths: list[Path], size: int) -> list[str]:
 
 
 def run_index(paths: list[Path], out: Path, jobs: int, rebuild: bool):
+    """The run's summary and the CPU seconds it took (this process and its builders)."""
     from indexer.writer import index_paths
 
-    return index_paths(paths, out, rebuild=rebuild, jobs=jobs, progress=sys.stderr.isatty())
+    cpu = cpu_seconds()
+    summary = index_paths(paths, out, rebuild=rebuild, jobs=jobs, progress=sys.stderr.isatty())
+    return summary, cpu_seconds() - cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = corpus_paths(args.limit, out.parent)
 
     texts = sample_texts(paths, args.pyvi_sample)
-    pyvi_seconds, pyvi_chars = bare_pyvi(texts, args.jobs)
+    pyvi_seconds, pyvi_chars, pyvi_cpu = bare_pyvi(texts, args.jobs)
     rows = [
         {
             "run": f"bare pyvi ({len(texts)} articles)",
@@ -113,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     ]
     shutil.rmtree(out, ignore_errors=True)
-    first = run_index(paths, out, args.jobs, rebuild=True)
+    first, first_cpu = run_index(paths, out, args.jobs, rebuild=True)
     done = first.indexed + first.updated
     rows.append(
         {
@@ -125,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rebuild = None
     if not args.skip_rebuild:
-        rebuild = run_index(paths, out, args.jobs, rebuild=True)
+        rebuild, _ = run_index(paths, out, args.jobs, rebuild=True)
         rows.append(
             {
                 "run": "vnsearch index --rebuild (cache warm)",
@@ -136,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     # bare pyvi again: on a shared machine the load can change during a long run, so the
     # ratio is taken against the mean of the runs before and after
-    after_seconds, _ = bare_pyvi(texts, args.jobs)
+    after_seconds, _, after_cpu = bare_pyvi(texts, args.jobs)
     rows.append(
         {
             "run": f"bare pyvi again, after ({len(texts)} articles)",
@@ -151,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"index/pyvi throughput ratio (chars/s, pyvi's mean rate): "
         f"{first.characters / first.seconds / pyvi_rate:.2f} (target >= 0.6)"
+    )
+    # CPU time per character: what other sessions' load does not change (much); a
+    # check on the wall-clock ratio when the peer's rate swings during the run
+    pyvi_cpu_per_char = (pyvi_cpu + after_cpu) / (2 * pyvi_chars)
+    print(
+        f"index/pyvi CPU ratio (pyvi's CPU s per character / the first run's): "
+        f"{pyvi_cpu_per_char / (first_cpu / first.characters):.2f} "
+        f"(pyvi {pyvi_cpu_per_char * 1e6:.2f} µs/char, first run "
+        f"{first_cpu / first.characters * 1e6:.2f} µs/char, {first_cpu:.0f} CPU s)"
     )
     if rebuild:
         print(

@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -350,6 +350,9 @@ class _Doc:
     segmented: set[tuple[int, int]] = field(default_factory=set)
     _inner: set[int] | None = None
     given: Sequence[tuple[int, int]] = ()  # the caller's spans of the body, not yet shifted
+    trigger_starts: frozenset[int] = (
+        frozenset()
+    )  # where a title, rank or address begins, less one space
 
     def ensure_segmented(self, sentence: tuple[int, int]) -> None:
         """Run pyvi on one sentence (once) unless the caller gave a segmentation."""
@@ -474,6 +477,14 @@ def _split_run(
     if skip and _is_abbreviation(words[skip - 1]) and len(rest) == 1:
         return None  # the tail of an organisation ("PV Gas")
     if (
+        skip
+        and len(rest) <= 2
+        and not addressed
+        and all(VN_SYLLABLE_RE.fullmatch(t) and _looks_vietnamese(t) for _, t in rest)
+        and lex.place_word_re.search(before)
+    ):
+        return None  # a place whose name starts like a country's ("xã Mỹ Lâm")
+    if (
         skip == 0
         and not addressed
         and lex.place_word_re.search(before)
@@ -490,7 +501,8 @@ def _split_run(
             return None
         vn = _vietnamese_name(rest, doc, sentence)
         if vn is not None:
-            vn.place_led = not lex.hamlet_word_re.search(before)
+            # a place of its own before the name ("xã Thạnh Tân Huỳnh Đức Toàn"): a person
+            vn.place_led = vn.start == rest[0][0] and not lex.hamlet_word_re.search(before)
         return vn
     vn = _vietnamese_name(rest, doc, sentence)
     if vn is not None:
@@ -516,7 +528,8 @@ def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int
         tail = [t for _, t in toks[i:]]
         if not all(VN_SYLLABLE_RE.fullmatch(t) for t in tail):
             continue
-        if n >= 2 and tok in doc.lex.surnames and all(_looks_vietnamese(t) for t in tail):
+        surname = tok in doc.lex.surnames or (n >= 3 and tail[1] == "Thị" and i == 0)
+        if n >= 2 and surname and all(_looks_vietnamese(t) for t in tail):
             if i > 0 and doc.inside_word(start, sentence):
                 continue
             if i > 0 and doc.lex.place_word_re.search(toks[i - 1][1]):
@@ -624,10 +637,13 @@ def _clean_position(text: str) -> str:
 
 
 def _is_non_official(text: str, lex: Lexicon) -> bool:
-    hit = lex.non_official_re.search(text)
-    if hit is None:
-        return False
-    return not (lex.non_official_except_re and lex.non_official_except_re.search(text))
+    """Whether ``text`` speaks of a company, market, school… A word of the list written
+    capitalised right after a place word names the place (``huyện Chợ Gạo``), not one."""
+    for hit in lex.non_official_re.finditer(text):
+        if text[hit.start()].isupper() and lex.place_word_re.search(text, 0, hit.start()):
+            continue
+        return not (lex.non_official_except_re and lex.non_official_except_re.search(text))
+    return False
 
 
 def _window(doc: _Doc, start: int, limit: int) -> str:
@@ -636,8 +652,8 @@ def _window(doc: _Doc, start: int, limit: int) -> str:
     words = 0
     text = doc.text
     while end < limit and words < CONTEXT_WINDOW_WORDS:
-        if _stops_at(text, end):
-            break
+        if _stops_at(text, end) or (text[end] == "," and end + 1 in doc.trigger_starts):
+            break  # a clause's end, or the next title of a chain ("…UBND tỉnh, Phó Ban Tổ chức")
         ch = text[end]
         if ch.isspace() and end > start and not text[end - 1].isspace():
             words += 1
@@ -655,6 +671,19 @@ def _clause(doc: _Doc, start: int, limit: int) -> str:
     return doc.text[start:end]
 
 
+def _only_places(gap: str, lex: Lexicon) -> bool:
+    """Whether ``gap`` holds nothing but the title's place and a comma (``Thủ tướng Tây Ban
+    Nha, Jose…``, ``Trưởng công an xã Vĩnh Tân, Trần Văn Chỉnh``)."""
+    words = gap.replace(",", " ").split()
+    if words and _strip_places(words, lex) == len(words):
+        return True
+    return (
+        _TITLE_PLACE.fullmatch(gap) is not None
+        and lex.place_word_re.search(gap[: gap.find(next(w for w in words if w[:1].isupper()))])
+        is not None
+    )
+
+
 def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
     """Whether ``gap`` (between ``title`` and a name) keeps them together: no clause end,
     no list, no verb or connective; a word that is one with the title's last words is no
@@ -663,7 +692,7 @@ def _gap_ok(gap: str, lex: Lexicon, title: str = "") -> bool:
     gap = _STEERING_BOARD.sub("Ban", gap)  # "Ban chỉ đạo" is a board, not "directs"
     if any(_stops_at(gap, i) for i in range(len(gap))) or len(gap.split()) > MAX_GAP_WORDS:
         return False
-    if gap.rstrip().endswith(",") or _LIST_TAIL.search(gap):
+    if (gap.rstrip().endswith(",") and not _only_places(gap, lex)) or _LIST_TAIL.search(gap):
         return False  # "Title ..., X và Name": the name is one of a list, not the title's
     lead = " ".join(title.lower().split()[-2:]) + " " if title else ""
     return lex.breaker_re.search(lead + _lowercase_words(gap), len(lead)) is None
@@ -739,6 +768,7 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             m.kind == "short"
             and gap.strip()
             and not _NAMED_AS.fullmatch(doc.text, trig.end(), m.start)
+            and not (addressed and len(m.tokens) >= 2)  # "Đại sứ Campuchia…, ông Long Kem"
         ):
             return None  # a given name alone takes only a title written right before it
         end = trig.end() + len(gap.rstrip())
@@ -819,7 +849,15 @@ def _p2_positions(
     """Positions written after the name, and where they end (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
     if lead is None or lead.end() == m.end:
-        return [], -1
+        # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title
+        # may follow the name with no comma
+        space = _SPACE.match(doc.text, m.end, sentence[1])
+        after = trig_at.get(space.end()) if space else None
+        if after is None or _kind(after, doc.lex) != "position":
+            return [], -1
+        if not _addressed(doc, m.start, list(trig_at.values())):
+            return [], -1
+        lead = space
     pos = lead.end()
     out: list[str] = []
     end = -1
@@ -952,7 +990,15 @@ def extract_officials(
     if not triggers:
         return []
     covered = len(prefix) if word_spans is not None else len(text) + 1
-    doc = _Doc(original, text, lex, [], covered, given=word_spans or ())
+    doc = _Doc(
+        original,
+        text,
+        lex,
+        [],
+        covered,
+        given=word_spans or (),
+        trigger_starts=frozenset(t.start() - 1 for t in triggers),
+    )
     mentions = []
     for sentence in _sentences(text, triggers):
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
@@ -1050,6 +1096,9 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
 
 
 _IS_LEAD = re.compile(r"\s+là\s+")
+# a place word or two, then a capitalised name and a comma: "xã Vĩnh Tân, "
+_TITLE_PLACE = re.compile(rf"\s*(?:[{_L}]+\s+){{1,2}}(?:[{_U}][{_L}]*\s*){{1,3}},\s*")
+_SPACE = re.compile(r"[ \t]+")
 _AND_ONLY = re.compile(r"\s+và\s+")
 _APPOSITION_TO_NAME = re.compile(r"\s*,\s*(?:ông|bà|ngài)\s+", re.IGNORECASE)
 

@@ -535,6 +535,41 @@ def test_counterparts_candidates_eras_and_district_names(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        # "nơi" (where) ends a title: the hospital's spokesman is not the patient's
+        (
+            (
+                "Chủ tịch Palestine Yasser Arafat vẫn nguy kịch. Phát ngôn viên của bệnh viện "
+                "nơi ông Arafat điều trị cho biết."
+            ),
+            ["Yasser Arafat"],
+        ),
+        # a title, its country and a comma, then a foreign name or an addressed one
+        ("Đặc biệt, Thủ tướng Tây Ban Nha, Jose Luis Zapatero cũng đến.", ["Jose Luis Zapatero"]),
+        ("Đại sứ Lào tại Việt Nam, ông Khamphao Ernthavanh đã phát biểu.", ["Khamphao Ernthavanh"]),
+        ("Đại sứ Campuchia tại Việt Nam, ông Hul Phany đã đọc diễn văn.", ["Hul Phany"]),
+        # "X Thị Y" is a Vietnamese name whatever X is; after "Bà" a title may follow bare
+        ("Bà Thượng Thị Lan chủ tịch UBND phường Tân Định cho biết.", ["Thượng Thị Lan"]),
+        ("Ông Nguyễn Văn Ba trưởng thành từ quân đội.", []),
+        # a market's word in a place's name is a place ("huyện Chợ Mới"); each title of a
+        # chain is judged by its own words ("Phó Ban Tổ chức" does not make the first one
+        # a business title); "Phó văn phòng"; the title's own place and a comma
+        ("Ông Lê Văn Năm, Phó chủ tịch UBND huyện Chợ Mới, cho biết.", ["Lê Văn Năm"]),
+        (
+            "Ông Hồ Văn Tư, Phó Chủ tịch UBND tỉnh, Phó Ban Tổ chức Lễ hội Hoa, cho biết.",
+            ["Hồ Văn Tư"],
+        ),
+        ("Theo ông Lê Văn Sơn, Phó văn phòng Công an tỉnh, hiện có nhiều.", ["Lê Văn Sơn"]),
+        ("Trưởng công an xã Tân Hòa, Trần Văn Út hỏi điều tra viên.", ["Trần Văn Út"]),
+        ("Tại xã Mỹ Hòa, Phó trưởng Công an xã Nguyễn Văn Tám cho biết.", ["Nguyễn Văn Tám"]),
+    ],
+)
+def test_appositions_after_a_title_and_bare_titles_after_an_address(text, expected):
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Thủ tướng Phan Văn Khải và PGS.TS Nguyễn Văn A, Chi cục trưởng, Phó công an xã.",
@@ -598,7 +633,7 @@ def test_labelled_sets_precision_and_recall():
     assert report.precision >= REPORT_FLOOR and report.recall >= REPORT_FLOOR
 
 
-REPORT_FLOOR = 0.82  # report P/R 0.930/0.839 on 161 articles (2nd session); the target is 0.90
+REPORT_FLOOR = 0.82  # report P/R 0.934/0.843 on 161 articles (2nd session); the target is 0.90
 
 
 def test_second_fixture_holds_labels_only_and_its_split_is_the_hash_rule():
