@@ -276,6 +276,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--index", type=Path, help="an index directory")
     p.add_argument("--known-only", action="store_true", help="intended syllables all indexed")
     p.add_argument("--regenerate", action="store_true", help="rewrite bench/data/didyoumean.jsonl")
+    p.add_argument(
+        "--no-restoration", action="store_true", help="skip the unaccented eval sets' table"
+    )
     p.add_argument("--show", type=int, default=0, help="print N misses of ours (tune half)")
     return p.parse_args(argv)
 
@@ -337,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"(meant {r['intended']!r})",
                     file=sys.stderr,
                 )
-    if has_shared():
+    if has_shared() and not args.no_restoration:
         print_restoration(built)
     return 0
 
