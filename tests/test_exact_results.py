@@ -286,3 +286,55 @@ def test_the_compatibility_scan_finds_every_mapped_character():
     from indexer.analysis import _COMPAT_CHARS, _COMPAT_TABLE
 
     assert all(_COMPAT_CHARS.fullmatch(chr(code)) for code in _COMPAT_TABLE)
+
+
+def _folded(syllable: str) -> str:
+    """A syllable without diacritics, đ as d, written here without the project's analysis."""
+    stripped = unicodedata.normalize("NFD", syllable.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in stripped if not unicodedata.combining(c))
+
+
+def _brute_force_matches(q: str, texts: dict[str, str]) -> set[str]:
+    """Articles holding every typed syllable (exactly where typed with diacritics, in any
+    accented form where typed without) and none of the excluded ones, by scanning raw text."""
+    wanted = [w for w in q.split() if not w.startswith("-")]
+    excluded = [w[1:] for w in q.split() if w.startswith("-")]
+
+    def holds(word: str, syllables: set[str], folded: set[str]) -> bool:
+        return word in syllables if _folded(word) != word else word in folded
+
+    out = set()
+    for doc_id, text in texts.items():
+        syllables = _exact_syllables(text)
+        folded = {_folded(s) for s in syllables}
+        if all(holds(w, syllables, folded) for w in wanted) and not any(
+            holds(w, syllables, folded) for w in excluded
+        ):
+            out.add(doc_id)
+    return out
+
+
+@SLOW
+@given(QUERIES)
+def test_total_facets_and_export_equal_a_brute_force_count_on_raw_text(
+    engine, client, demo_texts, q
+):
+    """Rule 2 counted from outside the engine: a short query's total, its category facet
+    and its export hold exactly the articles whose raw text has every typed syllable."""
+    if all(w.startswith("-") for w in q.split()):
+        return  # exclusions alone are not a query
+    answer = engine.search(SearchRequest(q=q, per_page=100))
+    if answer.get("showing_results_for"):
+        return  # the folded reading, said so in the answer
+    expected = _brute_force_matches(q, demo_texts)
+    assert {h["id"] for h in answer["hits"]} == expected
+    assert answer["total"] == len(expected)
+    categories: dict[str, int] = {}
+    for doc_id in expected:
+        category = engine.article(doc_id).get("category")
+        if category:
+            categories[category] = categories.get(category, 0) + 1
+    for facet in answer["facets"]["category"]:
+        assert facet["count"] == categories.get(facet["value"]), facet
+    exported = client.simulate_get("/export", params={"q": q})
+    assert len(exported.text.splitlines()) == len(expected)
