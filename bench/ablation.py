@@ -32,14 +32,10 @@ from unittest import mock
 
 from bench.data import has_shared, load_eval
 from bench.metrics import evaluate, format_table
+from bench.quality import CORPUS_SETS
 
 OUT = Path(__file__).resolve().parent / "out"
-SETS = [
-    "vims_dev_title_queries",
-    "vims_dev_summary_queries",
-    "vims_dev_summary_queries_unaccented",
-    "dantri_dev_slug_queries",
-]
+SETS = CORPUS_SETS  # the corpus-judged sets that bench.quality scores
 VARIANTS = ["base", "no-pruning", "no-tiers", "exact-only", "no-pairs", "whoosh-like"]
 NAMED = {
     "no-pruning": ["share=10", "max-terms=100000"],
