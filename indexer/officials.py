@@ -150,7 +150,12 @@ def _stops_at(text: str, i: int) -> bool:
     if ch not in _STOP_PUNCT:
         return False
     inner = ch == "." and 0 < i < len(text) - 1 and text[i - 1].isalnum()
-    return not (inner and text[i + 1].isalnum())
+    return not (inner and text[i + 1].isalnum()) or _GLUED_SENTENCE.match(text, i) is not None
+
+
+# a sentence glued to the next with no space ("xã Tân Nghĩa- Hàm Tân.Đó là"), not "TP.HCM",
+# "Tp.HCM" or "T.Ư": a word of three letters or more, lowercase after its first, then a capital
+_GLUED_SENTENCE = re.compile(rf"(?<=\w[{_L}]{{2}})\.(?=[{_U}])")
 
 
 @dataclass(frozen=True)
@@ -801,16 +806,25 @@ _APPOSITION_COMMA = re.compile(r",\s*$")
 
 _POSITION_KINDS = {"position", "junior", "rank"}
 _DANGLING_OF = re.compile(r"\s+(?:của|cho|tại)$")
+# "… đã được thăng chức làm Phó ban", "bổ nhiệm ông X vào chức Tổng giám đốc": a post taken
+_TAKES_POST = (
+    r"(?:(?:đã|vừa|mới)\s+)?(?:được\s+)?"
+    r"(?:(?:thăng\s+chức|bầu|cử|bổ\s+nhiệm)\s+làm|(?:giữ|vào|lên)\s+chức(?:\s+vụ)?)"
+)
 _P2_LEAD = re.compile(
-    r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
-    r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
-    r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
-    r"(?:\s+(?=là\s))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
-    r"\s*(?:,|-|–|—|(?<=\s)(?=là\s)"
-    r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,)?"
-    r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
-    r"\s*(?:(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
-    r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
+    (
+        r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
+        r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
+        r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
+        r"(?:\s+(?=là\s|{_TAKES_POST}))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
+        r"\s*(?:,\s*(?=\())?"  # "Trần Khắc Trung, (nguyên phó Phòng …"
+        r"(?:,|-|–|—|(?<=\s)(?=là\s|{_TAKES_POST})"
+        r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,"
+        r"|\s*(?:SN|sinh|sinh\s+năm|năm\s+sinh)?\s*\d{4}\s*,)?"  # "(sinh 1971, cán bộ", "(1977, cán bộ"
+        r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
+        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
+        r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
+    ).replace("{_TAKES_POST}", _TAKES_POST + r"\s")
 )
 
 
@@ -848,6 +862,8 @@ def _p2_positions(
 ) -> tuple[list[str], int]:
     """Positions written after the name, and where they end (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
+    if lead is not None and lead.group("post") and m.kind == "short":
+        return [], -1  # "Được bầu làm Tổng Bí thư": a verb capitalised, not a given name
     if lead is None or lead.end() == m.end:
         # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title
         # may follow the name with no comma
@@ -930,7 +946,7 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
 
 
 # --------------------------------------------------------------------------- sentences
-_SENT_END = re.compile(r"[.!?…]+[\"”']?\s+|\n+")
+_SENT_END = re.compile(rf"[.!?…]+[\"”']?\s+|\n+|{_GLUED_SENTENCE.pattern}")
 
 
 def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]]:
@@ -1135,7 +1151,7 @@ def _followed_by_title(
     """Whether a title follows a mention after a comma, dash or parenthesis (``Hoài Nhưỡng -
     bí thư chi đoàn xã``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
-    if lead is None or lead.end() == m.end or lead.end() not in trig_at:
+    if lead is None or lead.end() == m.end or lead.end() not in trig_at or lead.group("post"):
         return False
     return _kind(trig_at[lead.end()], doc.lex) in _POSITION_KINDS
 
