@@ -951,6 +951,20 @@ _SENT_END = re.compile(rf"[.!?…]+[\"”']?\s+|\n+|{_GLUED_SENTENCE.pattern}")
 
 def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]]:
     """Sentence spans that contain at least one trigger."""
+    bounds = _sentence_bounds(text)
+    spans: list[tuple[int, int]] = []
+    j = 0
+    for trig in triggers:
+        while j + 1 < len(bounds) and bounds[j + 1] <= trig.start():
+            j += 1
+        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else len(text))
+        if not spans or spans[-1] != span:
+            spans.append(span)
+    return spans
+
+
+def _sentence_bounds(text: str) -> list[int]:
+    """Where each sentence starts, then ``len(text)``."""
     bounds = [0]
     for m in _SENT_END.finditer(text):
         dot = m.start()
@@ -963,15 +977,7 @@ def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]
             continue  # an initial: "George W. Bush"
         bounds.append(m.end())
     bounds.append(len(text))
-    spans: list[tuple[int, int]] = []
-    j = 0
-    for trig in triggers:
-        while j + 1 < len(bounds) and bounds[j + 1] <= trig.start():
-            j += 1
-        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else len(text))
-        if not spans or spans[-1] != span:
-            spans.append(span)
-    return spans
+    return bounds
 
 
 # --------------------------------------------------------------------------- extraction
@@ -1016,10 +1022,12 @@ def extract_officials(
         trigger_starts=frozenset(t.start() - 1 for t in triggers),
     )
     mentions = []
-    for sentence in _sentences(text, triggers):
+    sentences = _sentences(text, triggers)
+    for sentence in sentences:
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
     if head:
         _headline_title(doc, len(head), triggers, mentions)
+    _across_sentences(doc, sentences, triggers, mentions)
     return _merge(mentions, doc)
 
 
@@ -1032,13 +1040,16 @@ def _headline_title(
     if any(m.start < head_end for m in mentions):
         return
     titles = [t for t in triggers if t.end() <= head_end and _kind(t, doc.lex) == "position"]
+    if len(titles) > 1 and titles[0].start() == 0:
+        titles = titles[:1]  # the headline's subject: "Tổng thống Hàn Quốc thay cố vấn an ninh"
     if len(titles) != 1:
         return
     lead = [m for m in mentions if m.sentence[0] == head_end + 2]  # "title\n\nbody"
     for m in lead:
         if m.kind == "foreign" and _addressed(doc, m.start, triggers):
             if not m.positions and not m.business:
-                title = _window(doc, titles[0].start(), head_end)
+                ends = [t.start() for t in triggers if titles[0].end() <= t.start() < head_end]
+                title = _window(doc, titles[0].start(), min([head_end, *ends]))
                 m.positions = [
                     _clean_position(
                         doc.original[titles[0].start() : titles[0].start() + len(title)]
@@ -1046,6 +1057,86 @@ def _headline_title(
                 ]
                 m.qualified = True
             return
+
+
+# "Cả ba là cán bộ địa chính…", "Cả hai đều là…", "Hai người này nguyên là…": one title for
+# the names of the sentence before
+_ALL_OF_THEM = re.compile(
+    r"(?:Cả|Hai|Ba|Bốn|Năm)\s+(?:(?P<n>hai|ba|bốn|năm|2|3|4|5)\s+)?"
+    r"(?:(?:người|ông|bà|bị\s+can|bị\s+cáo|đối\s+tượng)\s+)?(?:này\s+|trên\s+)?"
+    r"(?:(?:đều|cùng|từng|nguyên|hiện|đang)\s+)*(?:là|làm)\s+"
+)
+_COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+_STARTS_SENTENCE = re.compile(rf"(?:(?:Trong khi đó|Trước đó|Sau đó|Cùng ngày),\s*)?(?=[{_U}])")
+
+
+def _across_sentences(
+    doc: _Doc, sentences: list[tuple[int, int]], triggers: list[re.Match[str]], mentions
+) -> None:
+    """Titles written in one sentence for names of the next or the previous one:
+
+    * ``Bắt giam A, B và tạm giữ C. Cả ba là cán bộ địa chính…``: the names of the sentence
+      before, as many as the number says (two at least), all without a position, share it;
+    * ``Bộ trưởng Ngoại giao Ba Lan cảnh báo… / "…", ông Adam Rotfeld phát biểu``: a sentence
+      that opens with a title and names nobody gives it to the foreign person the next
+      sentence addresses first, when that person has no position of their own.
+    """
+    if not sentences:
+        return
+    bounds = None
+    by_sentence: dict[tuple[int, int], list[_Mention]] = {}
+    for m in mentions:
+        by_sentence.setdefault(m.sentence, []).append(m)
+    for idx, sentence in enumerate(sentences):
+        if by_sentence.get(sentence):
+            continue
+        opening = _STARTS_SENTENCE.match(doc.text, sentence[0], sentence[1])
+        first = next((t for t in triggers if sentence[0] <= t.start() < sentence[1]), None)
+        if first is None or _kind(first, doc.lex) not in _POSITION_KINDS:
+            continue
+        title = _clean_position(
+            doc.original[
+                first.start() : first.start() + len(_window(doc, first.start(), sentence[1]))
+            ]
+        )
+        if not title or _is_non_official(_window(doc, first.start(), sentence[1]), doc.lex):
+            continue
+        together = _ALL_OF_THEM.match(doc.text, sentence[0], sentence[1])
+        if together is not None and together.end() == first.start():
+            if bounds is None:
+                bounds = _sentence_bounds(doc.text)
+            k = bounds.index(sentence[0]) if sentence[0] in bounds else 0
+            if k == 0:
+                continue
+            before = (bounds[k - 1], sentence[0])
+            named = by_sentence.get(before)
+            if named is None:
+                named = _sentence_mentions(doc, before, triggers)
+                mentions.extend(named)
+                by_sentence[before] = named
+            people = [m for m in named if m.kind in {"vn", "foreign"} and not m.business]
+            want = _COUNT.get((together.group("n") or "").lower()) or _COUNT.get(
+                doc.text[sentence[0] : sentence[0] + 4].split()[0].lower()
+            )
+            enough = len(people) >= 2 and (want is None or want == len(people))
+            if enough and all(not m.positions for m in people):
+                for m in people:
+                    m.positions, m.qualified = [title], True
+            continue
+        if opening is None or opening.end() != first.start() or idx + 1 >= len(sentences):
+            continue
+        nxt = sentences[idx + 1]
+        if by_sentence.get(nxt) is None or nxt[0] > sentence[1] + 2:
+            continue
+        lead = by_sentence[nxt][0]
+        if (
+            lead.kind == "foreign"
+            and len(lead.tokens) >= 2
+            and not lead.positions
+            and not lead.business
+            and _addressed(doc, lead.start, triggers)
+        ):
+            lead.positions, lead.qualified = [title], True
 
 
 def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> list[_Mention]:
