@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -606,7 +606,19 @@ def _standalone(
         return False  # an initial or a brand ("V" of "V-PACK")
     if doc.text[end : end + 1] in {"-", "."} or doc.text[max(0, start - 1) : start] in {"-", "."}:
         return False
+    if _written_as_place(" ".join(words), doc):
+        return False  # "nguyên chủ tịch Phú Quốc" where the article writes "huyện Phú Quốc"
     return not doc.runs_on(end, sentence)
+
+
+def _written_as_place(words: str, doc: _Doc) -> bool:
+    """Whether the article writes ``words`` right after a place word that is not the end of a
+    title (``tại huyện Phú Quốc``; not ``Trưởng thôn Khánh``)."""
+    for hit in re.finditer(rf"(?<!\w){re.escape(words)}(?!\w)", doc.text):
+        before = doc.text[max(0, hit.start() - 40) : hit.start()]
+        if doc.lex.place_word_re.search(before) and _honorific_before(before, doc.lex) is None:
+            return True
+    return False
 
 
 def _generic_before(before: str, lex: Lexicon) -> bool:
@@ -1163,15 +1175,19 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
                 continue
         found.append(m)
     for m, n in pairwise(found):
-        if _APPOSITION_TO_NAME.fullmatch(doc.text, m.end, n.start):
+        if _APPOSITION_TO_NAME.fullmatch(doc.text, m.end, n.start) and not _right_after_title(
+            doc, m, triggers
+        ):
             m.kind = "place"  # "trưởng cảnh sát khu vực Jolo, ông Ahiron Ajirin": Jolo is not him
     found = [m for m in found if m.kind != "place"]
     prev_end = sentence[0]
     for idx, m in enumerate(found):
         p1 = _p1_position(m, triggers, prev_end, doc)
         if p1 is None and idx > 0 and found[idx - 1].p1:
-            between = doc.lex.courtesy_re.sub("", doc.text[found[idx - 1].end : m.start])
-            if re.fullmatch(r"\s*(?:và|,)\s*", between):
+            raw = doc.text[found[idx - 1].end : m.start]
+            between = doc.lex.courtesy_re.sub("", raw)
+            apposed = "," in raw and between != raw  # "Chủ tịch Arafat, ông Mussa": another
+            if re.fullmatch(r"\s*(?:và|,)\s*", between) and not apposed:
                 p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
         business = bool(p1) and _is_non_official(p1, doc.lex)
         m.business = m.business or business
@@ -1245,6 +1261,18 @@ def _followed_by_title(
     if lead is None or lead.end() == m.end or lead.end() not in trig_at or lead.group("post"):
         return False
     return _kind(trig_at[lead.end()], doc.lex) in _POSITION_KINDS
+
+
+def _right_after_title(doc: _Doc, m: _Mention, triggers: list[re.Match[str]]) -> bool:
+    """Whether a position title ends right before a mention (``Chủ tịch Arafat, ông Mussa``:
+    Arafat is the chairman, not a place like ``khu vực Jolo``)."""
+    return any(
+        t.end() <= m.start
+        and not doc.text[t.end() : m.start].strip()
+        and _kind(t, doc.lex) == "position"
+        and not doc.lex.place_word_re.search(t.group(0))  # "cảnh sát khu vực Basilan"
+        for t in triggers
+    )
 
 
 def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:
