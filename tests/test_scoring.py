@@ -4,13 +4,14 @@ looked up or whole, are the float32 values of the definition written out here.""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.analysis import fold_diacritics
 from search import scoring
 from search.query import syllables
-from search.scoring import K1, PostingStore, Term, _union_sum, idf
+from search.scoring import K1, PostingStore, Term, _union_sum, idf, ranked_terms
 
 
 def _reference(store: PostingStore, term: Term) -> np.ndarray:
@@ -90,3 +91,26 @@ def test_union_sum_is_the_dense_sum(a, b, seed):
     ids, values = _union_sum(a_ids, a_x, b_ids, b_x)
     assert ids.tolist() == sorted(set(a) | set(b))
     assert values.tobytes() == dense[ids].tobytes()
+
+
+@pytest.mark.parametrize("kept_from, gather", [(10**9, 8), (0, 10**9), (0, 0)])
+def test_scoring_some_documents_equals_scoring_every_one(engine, monkeypatch, kept_from, gather):
+    """``score_docs`` (lists read whole with a gather, searched per document, or per
+    field) gives the documents the float32 sums of scoring every document."""
+    monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", kept_from)
+    monkeypatch.setattr(scoring, "GATHER_SHARE", gather)
+    snap = engine.snapshot()
+    store = snap.postings
+    rng = np.random.default_rng(11)
+    for q in ("đại hội đảng bộ", "thanh uy ha noi", "ủy ban nhân dân thành phố và của đảng"):
+        plan = snap.builder.build(q)
+        terms = ranked_terms(plan.bag, plan.scored)
+        want = np.zeros(store.size, dtype=np.float32)
+        for term in terms:
+            want += _reference(store, term)
+        live = np.flatnonzero(store.live)
+        for size in (3, 30, live.size):
+            docs = np.sort(rng.choice(live, size=min(size, live.size), replace=False))
+            got, matched = store.score_docs(terms, docs, plan.bag.clauses)
+            assert got.tobytes() == want[docs].tobytes(), (q, size)
+            assert matched.max() <= len(plan.bag.clauses)
