@@ -1078,7 +1078,18 @@ _ALL_OF_THEM = re.compile(
     r"(?:(?:người|ông|bà|bị\s+can|bị\s+cáo|đối\s+tượng)\s+)?(?:này\s+|trên\s+)?"
     r"(?:(?:đều|cùng|từng|nguyên|hiện|đang)\s+)*(?:là|làm)\s+"
 )
-_COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+_COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+_LIST_CUT = re.compile(r"\s+(?:gồm|là)(?!\w)|:")
+_LIST_INTRO = re.compile(r"\s*(?:,\s*)?(?:là|gồm|gồm\s+có|:)\s*:?\s*")  # title, then its list
+_LIST_LEAD = re.compile(r"(?:là|gồm|gồm\s+có|:)\s*$")  # "Đó là", "Họ gồm:", "tuyên án cho:"
+_LIST_BREAK = re.compile(r"^(?:[^,;()]*[.!?]|[^,;()]{41,}$)")  # no list between two names
+# "5 bị cáo nguyên là cán bộ Đội thuế … Họ gồm: A, B, C, D, E", "ba công chức hải quan là A, B, C":
+# a counted group right before a title; the names that follow, as many, share it
+_COUNTED_GROUP = re.compile(
+    r"(?<!\w)(?:[Cc]ả\s+)?(?P<n>[2-9]|hai|ba|bốn|năm|sáu|bảy|tám|chín)\s+"
+    r"(?:(?:bị\s+cáo|bị\s+can|người|ông|bà|đối\s+tượng)\s+)?(?:này\s+|trên\s+)?"
+    r"(?:(?:đều|cùng|nguyên|từng|đang|hiện)\s+)*(?:là\s+)?$"
+)
 _STARTS_SENTENCE = re.compile(rf"(?:(?:Trong khi đó|Trước đó|Sau đó|Cùng ngày),\s*)?(?=[{_U}])")
 
 
@@ -1099,6 +1110,52 @@ def _across_sentences(
     by_sentence: dict[tuple[int, int], list[_Mention]] = {}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
+
+    def named_in(span: tuple[int, int]) -> list[_Mention]:
+        named = by_sentence.get(span)
+        if named is None:
+            named = _sentence_mentions(doc, span, triggers)
+            mentions.extend(named)
+            by_sentence[span] = named
+        return named
+
+    for trig in triggers:
+        counted = _COUNTED_GROUP.search(doc.text, max(0, trig.start() - 50), trig.start())
+        if counted is None or _kind(trig, doc.lex) not in _POSITION_KINDS:
+            continue
+        sentence = next((s for s in sentences if s[0] <= trig.start() < s[1]), None)
+        if sentence is None:
+            continue
+        window = _window(doc, trig.start(), sentence[1])
+        title = _clean_position(doc.original[trig.start() : trig.start() + len(window)])
+        title = _clean_position(_LIST_CUT.split(title, maxsplit=1)[0])  # "… vụ việc gồm"
+        if not title or _is_non_official(window, doc.lex):
+            continue
+        if not _public_enough(trig, _clause(doc, trig.start(), sentence[1]), doc.lex):
+            continue
+        after = trig.start() + len(window)
+        people = [m for m in named_in(sentence) if m.start >= after]
+        if people and not _LIST_INTRO.fullmatch(doc.text, after, people[0].start):
+            continue  # the names are not the list the title introduces
+        if not people:  # "7 bị cáo nguyên là cán bộ hải quan. HĐXX tuyên cho: A 5 năm tù; B …"
+            if bounds is None:
+                bounds = _sentence_bounds(doc.text)
+            k = bounds.index(sentence[1]) if sentence[1] in bounds else len(bounds) - 1
+            if k + 1 >= len(bounds):
+                continue
+            people = named_in((bounds[k], bounds[k + 1]))
+            lead = doc.text[bounds[k] : people[0].start] if people else ""
+            if len(lead) > 40 or not _LIST_LEAD.search(lead):
+                continue
+        people = [m for m in people if m.kind in {"vn", "foreign"} and not m.business]
+        if any(_LIST_BREAK.search(doc.text, a.end, b.start) for a, b in pairwise(people)):
+            continue
+        n = counted.group("n").lower()
+        if len(people) == (_COUNT[n] if n in _COUNT else int(n)):
+            for m in people:
+                if not m.positions:
+                    m.positions, m.qualified = [title], True
+
     for idx, sentence in enumerate(sentences):
         if by_sentence.get(sentence):
             continue
@@ -1120,12 +1177,7 @@ def _across_sentences(
             k = bounds.index(sentence[0]) if sentence[0] in bounds else 0
             if k == 0:
                 continue
-            before = (bounds[k - 1], sentence[0])
-            named = by_sentence.get(before)
-            if named is None:
-                named = _sentence_mentions(doc, before, triggers)
-                mentions.extend(named)
-                by_sentence[before] = named
+            named = named_in((bounds[k - 1], sentence[0]))
             people = [m for m in named if m.kind in {"vn", "foreign"} and not m.business]
             want = _COUNT.get((together.group("n") or "").lower()) or _COUNT.get(
                 doc.text[sentence[0] : sentence[0] + 4].split()[0].lower()
@@ -1138,7 +1190,7 @@ def _across_sentences(
         if opening is None or opening.end() != first.start() or idx + 1 >= len(sentences):
             continue
         nxt = sentences[idx + 1]
-        if by_sentence.get(nxt) is None or nxt[0] > sentence[1] + 2:
+        if not by_sentence.get(nxt) or nxt[0] > sentence[1] + 2:
             continue
         lead = by_sentence[nxt][0]
         if (

@@ -672,6 +672,22 @@ def test_all_of_them_are_gives_one_title_to_the_names_before_as_many_as_it_says(
     assert names(before + "Cả hai là cán bộ địa chính phường Phù Liễn.") == []  # three named
 
 
+def test_a_counted_group_before_a_title_gives_it_to_as_many_names_listed_after_it():
+    text = (
+        "TAND xét xử 5 bị cáo nguyên là cán bộ Đội thuế thị trấn Tân Phú về tội nhận hối lộ. "
+        "Họ gồm: Lê Quang Nha (nguyên đội trưởng), Nguyễn Văn Châu (đội phó), Nguyễn Tài Lợi, "
+        "Phạm Văn Quốc, Lê Văn Chung."
+    )
+    found = by_name(text)
+    assert len(found) == 5
+    assert found["Lê Văn Chung"].positions == ["cán bộ Đội thuế thị trấn Tân Phú"]
+    assert found["Lê Quang Nha"].positions == ["nguyên đội trưởng"]  # its own stays
+    same = "Khởi tố ba công chức hải quan là Dương Kiến Hương, Nguyễn Danh Chi, Nguyễn Bá Lộc."
+    assert len(names(same)) == 3
+    apart = "Đã cử 2 cán bộ xuống hiện trường. Ông Lương Công Nhớ và Qinghuang Dao cho biết."
+    assert names(apart) == []  # the next sentence does not list them
+
+
 def test_a_title_opening_a_sentence_goes_to_the_foreign_person_the_next_one_addresses():
     text = (
         "Bộ trưởng Ngoại giao Ba Lan cảnh báo rằng quan hệ với Nga ngày càng tồi tệ. "
