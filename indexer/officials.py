@@ -308,7 +308,9 @@ def lexicon() -> Lexicon:
             rf"(?<!\w)(?:{_alternation(_read_lines('org_forms.txt'))})\s*$", re.IGNORECASE
         ),
         public_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
+            # "bộ" is a ministry, "bộ phận" (a company's department) and "bộ môn" are not
+            rf"(?<!\w)(?!bộ\s+(?:phận|môn)(?!\w))"
+            rf"(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
             re.IGNORECASE,
         ),
         org_starts=frozenset(_read_lines("organisations.txt")),
@@ -834,7 +836,7 @@ _P2_LEAD = re.compile(
         r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,"
         r"|\s*(?:SN|sinh|sinh\s+năm|năm\s+sinh)?\s*\d{4}\s*,)?"  # "(sinh 1971, cán bộ", "(1977, cán bộ"
         r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
-        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
+        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|(?:nguyên|đều|cùng)\s+là)\s+)?"
         r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
     ).replace("{_TAKES_POST}", _TAKES_POST + r"\s")
 )
@@ -1056,8 +1058,11 @@ def _headline_title(
         titles = titles[:1]  # the headline's subject: "Tổng thống Hàn Quốc thay cố vấn an ninh"
     if len(titles) != 1:
         return
-    lead = [m for m in mentions if m.sentence[0] == head_end + 2]  # "title\n\nbody"
+    # the body's first names ("title\n\nbody"), the lead even if "St. John's" split it
+    lead = sorted((m for m in mentions if head_end + 2 <= m.start < head_end + 400), key=_start)
     for m in lead:
+        if m.sentence[0] != head_end + 2 and titles[0].start() != 0:
+            return  # past the lead sentence only for a headline that opens with the title
         if m.kind == "foreign" and _addressed(doc, m.start, triggers):
             if not m.positions and not m.business:
                 ends = [t.start() for t in triggers if titles[0].end() <= t.start() < head_end]
@@ -1069,6 +1074,8 @@ def _headline_title(
                 ]
                 m.qualified = True
             return
+        if m.kind in _FULL_KINDS and m.qualified and m.sentence[0] != head_end + 2:
+            return  # past the lead sentence, only before anyone written with a title
 
 
 # "Cả ba là cán bộ địa chính…", "Cả hai đều là…", "Hai người này nguyên là…": one title for
@@ -1201,6 +1208,10 @@ def _across_sentences(
             and _addressed(doc, lead.start, triggers)
         ):
             lead.positions, lead.qualified = [title], True
+
+
+def _start(m: _Mention) -> int:
+    return m.start
 
 
 def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> list[_Mention]:

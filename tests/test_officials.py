@@ -707,6 +707,48 @@ def test_a_headline_opening_with_a_title_gives_that_title_to_the_lead():
     assert found[0].positions[0].startswith("Tổng thống Hàn Quốc")
 
 
+def test_the_headline_title_reaches_the_first_person_past_a_dot_of_an_abbreviation():
+    found = extract_officials(
+        "Tổng thống Ba Lan bị nghi là dân nhập cư bất hợp pháp",
+        "Đã xui khi máy bay phải dừng lại ở St. John's (Canada) vì tuyết dày, "
+        "ông Aleksander Kwasniewski tiếp tục gặp đen.",
+    )
+    assert [(o.name, o.positions) for o in found] == [
+        ("Aleksander Kwasniewski", ["Tổng thống Ba Lan"])
+    ]
+    not_subject = extract_officials(
+        "Phe đối lập Thái Lan đòi thủ tướng từ nhiệm",
+        "Dẫn đầu cuộc xuống đường ở St. Mary, ông Sondhi Limthongkul cảnh báo.",
+    )
+    assert not_subject == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Bộ trưởng Bộ Tư pháp Uông Chu Lưu gặp bộ trưởng Canada.", "Uông Chu Lưu"),
+        ("Bộ trưởng Quốc phòng Nhật bản Yoshinori Ono lên tiếng.", "Yoshinori Ono"),
+        ("Giết hại trung sĩ cảnh sát hình sự Phan Lê Sơn.", "Phan Lê Sơn"),
+        (
+            "Hai ông Dương Văn Thêm và Nguyễn Văn Tung (đều là cán bộ địa chính xã).",
+            "Dương Văn Thêm",
+        ),
+    ],
+)
+def test_rarer_surnames_a_lowercase_country_ranks_of_sergeants_and_a_shared_post(text, name):
+    assert name in names(text)
+
+
+def test_a_department_of_a_company_or_a_taxi_firm_is_no_public_body():
+    text = (
+        "Hãng đang đầu tư cho sản phẩm mới, Thomas Kurian, Phó Chủ tịch cao cấp phụ trách bộ "
+        "phận Fusion Middleware của Oracle, phát biểu."
+    )
+    assert names(text) == []
+    taxi = "Bắt Nguyễn Xuân Mười (nhân viên lái taxi Mai Linh ở thị xã Hà Tĩnh)."
+    assert names(taxi) == []
+
+
 def test_a_company_spokesperson_in_a_business_article_is_no_official():
     text = (
         "Hãng dự kiến ra mắt sản phẩm mới. Akira Muneto, người phát ngôn của Pioneer, cho biết "
