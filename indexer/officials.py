@@ -155,7 +155,7 @@ def _stops_at(text: str, i: int) -> bool:
 
 # a sentence glued to the next with no space ("xã Tân Nghĩa- Hàm Tân.Đó là"), not "TP.HCM",
 # "Tp.HCM" or "T.Ư": a word of three letters or more, lowercase after its first, then a capital
-_GLUED_SENTENCE = re.compile(rf"(?<=\w[{_L}]{{2}})\.(?=[{_U}])")
+_GLUED_SENTENCE = re.compile(rf"\.(?<=\w[{_L}]{{2}}\.)(?=[{_U}])")
 
 
 @dataclass(frozen=True)
@@ -616,6 +616,8 @@ def _standalone(
 def _written_as_place(words: str, doc: _Doc) -> bool:
     """Whether the article writes ``words`` right after a place word that is not the end of a
     title (``tại huyện Phú Quốc``; not ``Trưởng thôn Khánh``)."""
+    if doc.text.count(words) < 2:
+        return False  # only the mention itself, right after its title
     for hit in re.finditer(rf"(?<!\w){re.escape(words)}(?!\w)", doc.text):
         before = doc.text[max(0, hit.start() - 40) : hit.start()]
         if doc.lex.place_word_re.search(before) and _honorific_before(before, doc.lex) is None:
@@ -963,15 +965,15 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
 _SENT_END = re.compile(rf"[.!?…]+[\"”']?\s+|\n+|{_GLUED_SENTENCE.pattern}")
 
 
-def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]]:
-    """Sentence spans that contain at least one trigger."""
-    bounds = _sentence_bounds(text)
+def _sentences(triggers: list[re.Match[str]], bounds: list[int]) -> list[tuple[int, int]]:
+    """Sentence spans that contain at least one trigger (``bounds``: ``_sentence_bounds``)."""
+    text_end = bounds[-1]
     spans: list[tuple[int, int]] = []
     j = 0
     for trig in triggers:
         while j + 1 < len(bounds) and bounds[j + 1] <= trig.start():
             j += 1
-        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else len(text))
+        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else text_end)
         if not spans or spans[-1] != span:
             spans.append(span)
     return spans
@@ -1036,12 +1038,13 @@ def extract_officials(
         trigger_starts=frozenset(t.start() - 1 for t in triggers),
     )
     mentions = []
-    sentences = _sentences(text, triggers)
+    bounds = _sentence_bounds(text)
+    sentences = _sentences(triggers, bounds)
     for sentence in sentences:
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
     if head:
         _headline_title(doc, len(head), triggers, mentions)
-    _across_sentences(doc, sentences, triggers, mentions)
+    _across_sentences(doc, sentences, bounds, triggers, mentions)
     return _merge(mentions, doc)
 
 
@@ -1101,7 +1104,11 @@ _STARTS_SENTENCE = re.compile(rf"(?:(?:Trong khi đó|Trước đó|Sau đó|Cù
 
 
 def _across_sentences(
-    doc: _Doc, sentences: list[tuple[int, int]], triggers: list[re.Match[str]], mentions
+    doc: _Doc,
+    sentences: list[tuple[int, int]],
+    bounds: list[int],
+    triggers: list[re.Match[str]],
+    mentions: list[_Mention],
 ) -> None:
     """Titles written in one sentence for names of the next or the previous one:
 
@@ -1113,8 +1120,7 @@ def _across_sentences(
     """
     if not sentences:
         return
-    bounds = None
-    by_sentence: dict[tuple[int, int], list[_Mention]] = {}
+    by_sentence: dict[tuple[int, int], list[_Mention]] = {s: [] for s in sentences}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
 
@@ -1127,8 +1133,10 @@ def _across_sentences(
         return named
 
     for trig in triggers:
+        if _kind(trig, doc.lex) not in _POSITION_KINDS:
+            continue
         counted = _COUNTED_GROUP.search(doc.text, max(0, trig.start() - 50), trig.start())
-        if counted is None or _kind(trig, doc.lex) not in _POSITION_KINDS:
+        if counted is None:
             continue
         sentence = next((s for s in sentences if s[0] <= trig.start() < s[1]), None)
         if sentence is None:
@@ -1145,8 +1153,6 @@ def _across_sentences(
         if people and not _LIST_INTRO.fullmatch(doc.text, after, people[0].start):
             continue  # the names are not the list the title introduces
         if not people:  # "7 bị cáo nguyên là cán bộ hải quan. HĐXX tuyên cho: A 5 năm tù; B …"
-            if bounds is None:
-                bounds = _sentence_bounds(doc.text)
             k = bounds.index(sentence[1]) if sentence[1] in bounds else len(bounds) - 1
             if k + 1 >= len(bounds):
                 continue
@@ -1179,8 +1185,6 @@ def _across_sentences(
             continue
         together = _ALL_OF_THEM.match(doc.text, sentence[0], sentence[1])
         if together is not None and together.end() == first.start():
-            if bounds is None:
-                bounds = _sentence_bounds(doc.text)
             k = bounds.index(sentence[0]) if sentence[0] in bounds else 0
             if k == 0:
                 continue
