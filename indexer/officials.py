@@ -504,6 +504,9 @@ def _split_run(
             if short is not None:
                 short.place_led = True  # or the place of a title read after an earlier name
             return short
+        foreign = _foreign_after_place(rest, before, doc, sentence)
+        if foreign is not None:
+            return foreign
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
@@ -516,6 +519,35 @@ def _split_run(
         return vn
     titled = kind_before in {"position", "junior"} and not _generic_before(before, lex)
     return _foreign_or_short(rest, doc, sentence, titled)
+
+
+def _foreign_after_place(
+    rest: list[tuple[int, str]], before: str, doc: _Doc, sentence: tuple[int, int]
+) -> _Mention | None:
+    """Two or more words in a foreign spelling ending a run after a place word, with a title
+    written before it in the clause, are a person (``Chủ tịch Ủy ban An toàn Quốc gia Tetsuo
+    Kutsukake``, ``Chủ tịch Uỷ ban châu Âu Jose Manuel Barroso``); one such word is the place
+    (``huyện Ea Kar``, ``thành phố Likasi``)."""
+    k = len(rest)
+    while k > 0 and not _looks_vietnamese(rest[k - 1][1]):
+        k -= 1
+    if len(rest) - k < 2:
+        return None
+    clause = re.split(r"[,;:()\n]", before)[-1]
+    if not any(_kind(t, doc.lex) == "position" for t in find_triggers(clause, doc.lex)):
+        return None
+    if k == 0 and _NAMES_A_PLACE.search(before):
+        k = 1  # "thành phố St Petersburg", "tỉnh Pattani Waedueramae Maminchi": the place first
+        if len(rest) - k < 2:
+            return None
+    return _foreign_or_short(rest[k:], doc, sentence, titled=True)
+
+
+# a lowercase place word that a place's own name follows (not "quốc gia", "nước", "châu")
+_NAMES_A_PLACE = re.compile(
+    r"(?<!\w)(?:tỉnh|thành phố|tp|bang|tiểu bang|huyện|quận|xã|thị xã|thị trấn|vùng|khu vực"
+    r"|đảo|làng|thủ đô|thủ phủ|hạt)\s+$"
+)
 
 
 _FAMILIAR = {"Anh", "Chị"}

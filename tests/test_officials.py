@@ -739,6 +739,25 @@ def test_rarer_surnames_a_lowercase_country_ranks_of_sergeants_and_a_shared_post
     assert name in names(text)
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Chủ tịch Ủy ban An toàn Quốc gia Tetsuo Kutsukake tuyên bố.", ["Tetsuo Kutsukake"]),
+        ("Khi đó, Chủ tịch Uỷ ban châu Âu Jose Manuel Barroso tuyên bố.", ["Jose Manuel Barroso"]),
+        (
+            "Chủ tịch Hội đồng Hồi giáo tỉnh Pattani Waedueramae Maminchi nói.",
+            ["Waedueramae Maminchi"],
+        ),
+        ("Phát ngôn viên cảnh sát quốc gia Pongsapat Pongcharoen nói.", ["Pongsapat Pongcharoen"]),
+        ("Phó thị trưởng thành phố St Petersburg nói.", []),
+        ("Chủ tịch huyện Ea Kar nói.", []),
+        ("HLV trưởng đội tuyển Italy, ông Marcello Lippi, nói.", []),
+    ],
+)
+def test_a_foreign_name_after_an_organisation_that_ends_in_a_place_word(text, expected):
+    assert names(text) == expected
+
+
 def test_a_department_of_a_company_or_a_taxi_firm_is_no_public_body():
     text = (
         "Hãng đang đầu tư cho sản phẩm mới, Thomas Kurian, Phó Chủ tịch cao cấp phụ trách bộ "
