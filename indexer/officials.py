@@ -45,7 +45,7 @@ MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
 CONTEXT_WINDOW_WORDS = 12
-MAX_FOREIGN_GAP_LOWER = 5
+MAX_FOREIGN_GAP_LOWER = 6
 
 
 @dataclass
@@ -305,7 +305,10 @@ def lexicon() -> Lexicon:
         ),
         degrees=degrees,
         org_form_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('org_forms.txt'))})\s*$", re.IGNORECASE
+            # "báo" is a newspaper, not the end of "tình báo" (intelligence) or "thông báo"
+            rf"(?<!\w)(?<!tình )(?<!thông )(?<!cảnh )(?<!dự )"
+            rf"(?:{_alternation(_read_lines('org_forms.txt'))})\s*$",
+            re.IGNORECASE,
         ),
         public_re=re.compile(
             # "bộ" is a ministry, "bộ phận" (a company's department) and "bộ môn" are not
@@ -881,6 +884,7 @@ def _public_enough(trig: re.Match[str], text: str, lex: Lexicon) -> bool:
     return _kind(trig, lex) != "junior" or lex.public_re.search(text) is not None
 
 
+_EMBASSY = re.compile(r"\s+quán(?!\w)")
 _CANDIDATE = re.compile(r"ứng\s+(?:cử\s+)?viên\s", re.IGNORECASE)
 
 
@@ -889,6 +893,8 @@ def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
     rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
     if _CANDIDATE.match(trigger.group(0)):
         return None  # "ứng viên Tổng thống": a candidate holds no post
+    if _EMBASSY.match(trigger.string, trigger.end()) and trigger.group(0)[-2:].lower() == "sứ":
+        return None  # "Đại sứ quán": the embassy, not the ambassador
     if trigger.group("unit"):
         return "position"
     return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))

@@ -752,6 +752,13 @@ def test_rarer_surnames_a_lowercase_country_ranks_of_sergeants_and_a_shared_post
         ("Phó thị trưởng thành phố St Petersburg nói.", []),
         ("Chủ tịch huyện Ea Kar nói.", []),
         ("HLV trưởng đội tuyển Italy, ông Marcello Lippi, nói.", []),
+        ("Bộ trưởng tình báo Iran Ali Yunesi tuyên bố.", ["Ali Yunesi"]),
+        ("Phát ngôn viên sứ quán Mỹ Michael Boyle nói.", ["Michael Boyle"]),
+        ("Bà Ko bắt taxi đến Đại sứ quán Mỹ tại Bern – Thụy Sĩ.", []),
+        (
+            "Giám đốc Tổ chức năng lượng nguyên tử quốc tế (IAEA) Mohamed ElBaradei kêu gọi.",
+            ["Mohamed ElBaradei"],
+        ),
     ],
 )
 def test_a_foreign_name_after_an_organisation_that_ends_in_a_place_word(text, expected):
