@@ -24,7 +24,7 @@ from search.cursor import encode as encode_cursor
 from search.dates import to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
-from search.matching import DocSets
+from search.matching import DocSets, TermMasks
 from search.query import QueryBuilder, QueryPlan
 from search.scoring import WARM_POSTINGS, ranked_terms
 from search.snapshots import (
@@ -129,6 +129,7 @@ class Engine:
             doc_count=snap.searcher.doc_count(),
         )
         snap.builder.restore = lambda text: restore_accents(snap.spelling(), text)
+        snap.term_masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings)
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -218,6 +219,7 @@ class Engine:
             table.filter_mask,
             snap.sequences,
             sentence_aware_pairs(snap.searcher.schema),
+            snap.term_masks,
         )
         mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:

@@ -33,6 +33,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from indexer import segments
 from indexer.analysis import (
     HAN,
     TONE_MARKS,
@@ -199,13 +200,17 @@ class DocSets:
         filters: FilterMask,
         confirmed: OrderedDict | None = None,
         sentence_pairs: bool = True,
+        term_masks: Callable[[str, str], np.ndarray] | None = None,
     ):
         """``confirmed``: sequences already checked against the stored text, kept by the
         caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``).
-        ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index."""
+        ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index.
+        ``term_masks``: (field, term) → the live documents holding it as a read-only
+        mask (``TermMasks``); None: scattered from ``postings``."""
         self.live = live
         self.size = live.size
         self._postings = postings
+        self._term_masks = term_masks
         self._stored = stored
         self._filters = filters
         self._memo: dict = {}
@@ -240,8 +245,11 @@ class DocSets:
     def _term(self, fieldname: str, term: str) -> np.ndarray:
         key = (fieldname, term)
         if key not in self._memo:
-            out = np.zeros(self.size, dtype=bool)
-            out[self._postings(fieldname, term)[0]] = True
+            if self._term_masks is not None:
+                out = self._term_masks(fieldname, term)
+            else:
+                out = np.zeros(self.size, dtype=bool)
+                out[self._postings(fieldname, term)[0]] = True
             self._memo[key] = out
         return self._memo[key]
 
@@ -296,6 +304,42 @@ class DocSets:
         while len(self._confirmed) > CONFIRMED_KEPT:
             self._confirmed.popitem(last=False)
         return cand
+
+
+class TermMasks:
+    """The live documents holding a term in a field, as a boolean mask over document
+    numbers, for one snapshot: each segment's part scattered straight from its mapped
+    posting arrays (``indexer.segments.mapped_postings``: nothing copied, nothing
+    decoded); a term they do not hold (rare terms, segments without arrays) from
+    ``postings``. Masks are read-only."""
+
+    def __init__(self, reader, live: np.ndarray, postings: Postings):
+        self.live = live
+        self.all_live = bool(live.all())
+        self._postings = postings
+        self._segments = [
+            (leaf, offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()
+        ]
+
+    def __call__(self, fieldname: str, term: str) -> np.ndarray:
+        out = np.zeros(self.live.size, dtype=bool)
+        views = []
+        for leaf, offset, count in self._segments:
+            view = segments.mapped_postings(leaf, fieldname, term)
+            if view is None:
+                views = None
+                break
+            views.append((offset, count, view[0]))
+        if views is None:
+            out[self._postings(fieldname, term)[0]] = True
+        else:
+            for offset, count, ids in views:
+                if ids.size:
+                    out[offset : offset + count][ids] = True
+            if not self.all_live:
+                out &= self.live
+        out.flags.writeable = False
+        return out
 
 
 # --------------------------------------------------------------------------- text
