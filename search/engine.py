@@ -271,13 +271,14 @@ class Engine:
             return scores, every_word
         every_word = None
         if plan.bag is not None:
-            scores, matched = postings.score_bag(plan.bag)
-            every_word = matched >= len(plan.bag.clauses)
+            # only a short query (every word required) has partial matches to order
+            scores, matched = postings.score_bag(plan.bag, count=plan.bag.require_all)
+            if matched is not None:
+                every_word = matched >= len(plan.bag.clauses)
         else:
             scores = np.zeros(postings.size, dtype=np.float32)
-        dense = np.zeros(postings.size, dtype=np.float32)
         for term in plan.scored:
-            ids, values = postings.term_scores(term, dense)
+            ids, values = postings.term_scores(term)
             scores[ids] += values
         return scores, every_word
 

@@ -29,6 +29,7 @@ SLACK = 1e-4
 # index; scoring every list costs about 50 ns a posting. Below this many postings in
 # all (most headlines at 85k: 0.46M on average) scoring everything is as fast.
 PRUNE_ABOVE = 1_000_000
+SCORE_FOR_BOUND = 4096  # lists shorter than this are scored for their exact bound
 POOL = 1 << 13  # documents at most among which the k-th best partial score is taken
 
 
@@ -49,7 +50,14 @@ def candidates(
     if sum(costs) < PRUNE_ABOVE:
         return None
     order = sorted(range(len(terms)), key=costs.__getitem__)
-    bounds = np.array([postings.upper_bound(terms[i]) for i in order], dtype=np.float64)
+    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # term → (documents, values)
+    bounds = np.zeros(len(order), dtype=np.float64)
+    for step, i in enumerate(order):
+        if costs[i] < SCORE_FOR_BOUND:  # short: scoring it costs less than its bound
+            found[i] = postings.term_scores(terms[i])
+            bounds[step] = float(found[i][1].max()) if found[i][1].size else 0.0
+        else:
+            bounds[step] = postings.score_bound(terms[i])
     left = np.concatenate([np.cumsum(bounds[::-1])[::-1][1:], [0.0]])  # bound of the rest
     reached = np.cumsum(bounds) * (1 + SLACK)  # no partial score exceeds this
     partial = np.zeros(postings.size, dtype=np.float32)
@@ -57,12 +65,12 @@ def candidates(
     pool = np.zeros(0, dtype=np.int64)  # documents the k-th best is looked for among
     pooled = ~allowed  # documents never to add to the pool
     floor = 0.0  # at most the k-th best final score
-    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # term → (documents, values)
     for step, i in enumerate(order):
         if step + 1 == len(order):
             return None  # every list read whole: nothing was pruned
-        ids, values = postings.term_scores(terms[i])
-        found[i] = (ids, values)
+        if i not in found:
+            found[i] = postings.term_scores(terms[i])
+        ids, values = found[i]
         partial[ids] += values
         seen[ids] = True
         if pool.size < POOL:  # (a subset of the documents reached: still a floor)
