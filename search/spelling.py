@@ -56,6 +56,7 @@ KEEP_ALL_BELOW = 10_000  # …unless the archive is this small (documents)
 SAMPLE_SYLLABLES = 2_500_000  # the pair model reads at most this many syllables
 MAX_QUERY_SYLLABLES = 32
 CACHE_SIZE = 4096  # answers kept per snapshot (the search box asks on every keystroke)
+READ_AHEAD = 2_000  # syllables whose readings are computed with the snapshot's spelling
 
 # the noisy channel and the decision (natural log; tuned on the tune half)
 ACCENT_COST = 4.0  # a typed diacritic replaced by another
@@ -218,7 +219,20 @@ def build_spelling(snapshot) -> Spelling:
                 deletes.setdefault(probe, []).append(word)
     spelling.deletes = deletes
     spelling.pairs = build_pairs(reader)
+    read_ahead(spelling)
     return spelling
+
+
+def read_ahead(spelling: Spelling, count: int = READ_AHEAD) -> None:
+    """Compute the readings (``_readings``: candidates and channel costs, with and
+    without edits) of the ``count`` syllables most documents hold, as typed without
+    diacritics (what the search box mostly sends), so that a query made of them pays
+    only the decoding. The same readings a query would compute (kept per snapshot)."""
+    common = sorted(spelling.folded_df.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
+    for folded, _ in common:
+        typed = _Syllable(0, len(folded), folded, folded, folded, _fixed(folded))
+        for edits in (True, False):
+            _readings(typed, spelling, edits)
 
 
 def build_pairs(reader, budget: int = SAMPLE_SYLLABLES) -> PairModel:
@@ -550,11 +564,15 @@ def _syllables(text: str) -> list[_Syllable]:
         typed = m.group()
         lower = typed.lower()
         folded = fold_diacritics(lower)
-        fixed = not folded.isalpha() or not folded.isascii()
-        out.append(_Syllable(m.start(), m.end(), typed, lower, folded, fixed))
+        out.append(_Syllable(m.start(), m.end(), typed, lower, folded, _fixed(folded)))
         if len(out) >= MAX_QUERY_SYLLABLES:
             break
     return out
+
+
+def _fixed(folded: str) -> bool:
+    """Whether a syllable is read only as typed (digits, letters of other scripts)."""
+    return not folded.isalpha() or not folded.isascii()
 
 
 def _readings(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]:

@@ -250,3 +250,34 @@ def test_the_channel_distance_equals_the_plain_weighted_distance():
     assert len(pairs) > 3000
     for a, b in pairs:
         assert _channel_distance(a, b) == _weighted_distance(a, b, _substitution), (a, b)
+
+
+def test_readings_read_ahead_are_those_a_query_computes(engine, monkeypatch):
+    """The readings ``build_spelling`` computes ahead (the most frequent syllables typed
+    without diacritics) equal the candidates a query computes for itself, and the
+    answers are those of a spelling without them."""
+    import json
+    from pathlib import Path
+
+    import search.spelling as spelling_module
+
+    snapshot = engine.snapshot()
+    ahead = spelling_module.build_spelling(snapshot)
+    assert len(ahead.readings) > 100
+    for (lower, fixed, edits), found in ahead.readings.items():
+        typed = spelling_module._Syllable(0, len(lower), lower, lower, lower, fixed)
+        fresh = spelling_module._candidates(typed, ahead, edits)
+        assert [(c.form, c.cost, c.edited) for c in found] == [
+            (c.form, c.cost, c.edited) for c in fresh
+        ]
+    monkeypatch.setattr(spelling_module, "read_ahead", lambda spelling: None)
+    plain = spelling_module.build_spelling(snapshot)
+    assert not plain.readings
+    lines = (Path(__file__).parents[1] / "bench" / "data" / "didyoumean.jsonl").read_text(
+        encoding="utf-8"
+    )
+    queries = [json.loads(line)["query"] for line in lines.splitlines()]
+    queries += ["thanh uy ha noi", "quan uy hong phuc", "bao lu mien trung", "gia vang"]
+    for q in queries:
+        assert suggest_correction(ahead, q) == suggest_correction(plain, q), q
+        assert restore_accents(ahead, q) == restore_accents(plain, q), q
