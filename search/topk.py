@@ -88,9 +88,12 @@ def candidates(
     scores = partial[docs].astype(np.float64)
     for j in range(step + 1, len(order)):
         if docs.size > k:
-            floor = max(floor, _kth(scores, k))
-            keep = scores + rest * (1 + SLACK) >= floor * (1 - SLACK)
-            docs, scores = docs[keep], scores[keep]
+            # the floor known so far first thins the documents, then their k-th best
+            # partial score (a higher floor) thins them again
+            for _ in range(2):
+                keep = scores + rest * (1 + SLACK) >= floor * (1 - SLACK)
+                docs, scores = docs[keep], scores[keep]
+                floor = max(floor, _kth(scores, k))
         present, values = postings.term_scores_at(terms[order[j]], docs)
         found[order[j]] = (docs[present], values)
         scores[present] += values
