@@ -142,10 +142,12 @@ class PostingStore:
                 ids_parts.append(ids + offset)
                 tf_parts.append(tfs)
         if ids_parts:
-            ids = np.concatenate(ids_parts)
-            tfs = np.concatenate(tf_parts)
-            keep = self.live[ids]
-            result = (ids[keep], tfs[keep])
+            ids = np.concatenate(ids_parts) if len(ids_parts) > 1 else ids_parts[0]
+            tfs = np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]
+            if not self.all_live:
+                keep = self.live[ids]
+                ids, tfs = ids[keep], tfs[keep]
+            result = (ids, tfs)
         else:
             result = EMPTY
         self._keep(key, result)
@@ -458,9 +460,12 @@ class PostingStore:
             return self._cache.get(("scores", term.fields, term.text, term.weight))
 
     def score_bound(self, term: Term) -> float:
-        """The most ``term`` adds to any document's score: the largest of its kept
-        scores (exact), else ``upper_bound`` (from the fields' largest frequencies)."""
+        """The most ``term`` adds to any document's score: the largest of its scores
+        (exact; computed unless kept) or, for a list whose fields' largest frequencies
+        were found ahead (``warm``), ``upper_bound`` (nothing read)."""
         kept = self.kept_scores(term)
+        if kept is None and not all((f, term.text) in self._field_max for f in term.fields):
+            kept = self.term_scores(term)  # a bound would cost a pass over the list too
         if kept is not None:
             return float(kept[1].max()) if kept[1].size else 0.0
         return self.upper_bound(term)
