@@ -29,6 +29,7 @@ The constants were tuned on the *tune* half of ``bench/data/didyoumean.jsonl``
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import OrderedDict
@@ -527,11 +528,18 @@ def _correct(spelling: Spelling, text: str, edits: bool) -> str | None:
     options = [_readings(s, spelling, edits) for s in sylls]
     typed = [s.lower for s in sylls]
     typed_score = _path_score(spelling, typed, [0.0] * len(typed))
-    best, best_score = _viterbi(spelling, options)
-    plain = [[c for c in opts if not c.edited] for opts in options]
+    steps = [_transitions(spelling, a, b) for a, b in itertools.pairwise(options)]
+    best, best_score = _viterbi(spelling, options, steps)
     chosen = best
     if any(c.edited for c in _picked(options, best)):
-        accents_only, plain_score = _viterbi(spelling, plain)
+        # the readings without edits, and their transitions taken from those above (each
+        # entry depends only on its own pair: the same values)
+        kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
+        plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
+        plain_steps = [
+            step[np.ix_(a, b)] for step, (a, b) in zip(steps, itertools.pairwise(kept), strict=True)
+        ]
+        accents_only, plain_score = _viterbi(spelling, plain, plain_steps)
         if best_score - plain_score < EDIT_MARGIN:
             chosen, best_score = accents_only, plain_score
     if chosen == typed or best_score - typed_score < MARGIN:
@@ -616,15 +624,20 @@ def _candidates(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidat
     return list(found.values())
 
 
-def _viterbi(spelling: Spelling, options: list[list[_Candidate]]) -> tuple[list[str], float]:
+def _viterbi(
+    spelling: Spelling, options: list[list[_Candidate]], steps: list[np.ndarray] | None = None
+) -> tuple[list[str], float]:
     """The best reading (one form per syllable) and its score (log probability minus
-    channel costs)."""
+    channel costs). ``steps``: the ``_transitions`` between neighbours, when known."""
     forms = [[c.form for c in opts] for opts in options]
     cost = [np.array([c.cost for c in opts]) for opts in options]
     score = np.log([c.unigram for c in options[0]]) - cost[0]
     back: list[np.ndarray] = []
     for i in range(1, len(options)):
-        step = score[:, None] + _transitions(spelling, options[i - 1], options[i])
+        moves = (
+            _transitions(spelling, options[i - 1], options[i]) if steps is None else steps[i - 1]
+        )
+        step = score[:, None] + moves
         came = step.argmax(axis=0)
         back.append(came)
         score = step[came, np.arange(len(forms[i]))] - cost[i]
@@ -652,14 +665,18 @@ def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> n
     right_by: dict[str, list[int]] = {}
     for b, cb in enumerate(right):
         right_by.setdefault(cb.folded, []).append(b)
+    left_by: dict[str, list[int]] = {}
     for a, ca in enumerate(left):
+        left_by.setdefault(ca.folded, []).append(a)
+    for fa, as_ in left_by.items():  # each pair of folded forms looked up once
         for fb, bs in right_by.items():
-            known = words.get(f"{ca.folded}_{fb}")
+            known = words.get(f"{fa}_{fb}")
             if known:
                 spelled = {w for w, _ in known}
-                for b in bs:
-                    if f"{ca.form}_{right[b].form}" in spelled:
-                        out[a, b] += WORD_BONUS
+                for a in as_:
+                    for b in bs:
+                        if f"{left[a].form}_{right[b].form}" in spelled:
+                            out[a, b] += WORD_BONUS
     return out
 
 

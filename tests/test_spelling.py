@@ -281,3 +281,31 @@ def test_readings_read_ahead_are_those_a_query_computes(engine, monkeypatch):
     for q in queries:
         assert suggest_correction(ahead, q) == suggest_correction(plain, q), q
         assert restore_accents(ahead, q) == restore_accents(plain, q), q
+
+
+def test_transitions_of_a_subset_of_readings_are_taken_from_the_whole_matrix(spelling):
+    """``_correct`` decodes the readings without edits with the transitions it computed
+    for all readings, indexed: equal to computing them for the subset."""
+    import itertools
+
+    import numpy as np
+
+    import search.spelling as spelling_module
+
+    checked = 0
+    for text in ["hoc sinh gioii", "bong daa", "thanh uy ha noi", "quan uy hong phuc", "vangf"]:
+        sylls = spelling_module._syllables(text)
+        options = [spelling_module._readings(s, spelling, True) for s in sylls]
+        steps = [
+            spelling_module._transitions(spelling, a, b) for a, b in itertools.pairwise(options)
+        ]
+        kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
+        plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
+        for step, (a, b), (pa, pb) in zip(
+            steps, itertools.pairwise(kept), itertools.pairwise(plain), strict=True
+        ):
+            assert np.array_equal(
+                step[np.ix_(a, b)], spelling_module._transitions(spelling, pa, pb)
+            )
+            checked += 1
+    assert checked >= 5
