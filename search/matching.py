@@ -553,9 +553,11 @@ def _word_class(ch: str) -> int:
 
 
 @lru_cache(maxsize=1)
-def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
-    """(whether ``compat_letters`` changes each code point of the Basic Multilingual
-    Plane, the ``_word_class`` of each, computed for all at once): built on first use."""
+def _bmp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per code point of the Basic Multilingual Plane, computed for all at once on first
+    use: whether ``compat_letters`` changes it; its ``_word_class``; and the
+    ``_word_class`` of its lowercase, or 0 where that is not one character of the plane
+    or ``compat_letters`` changes it (such a text is read character by character)."""
     codes = np.arange(0x10000, dtype=np.uint32)
     chars = [chr(c) for c in range(0x10000)]
     compat = np.fromiter(map(str.__ne__, map(compat_letters, chars), chars), bool, codes.size)
@@ -567,48 +569,48 @@ def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
         han[first : last + 1] = True
     words = np.where(alnum[base], np.where(base < 128, base, 95), 32)
     words[han] = 32
-    return compat, words.astype(np.uint8)
+    words = words.astype(np.uint8)
+    lower = np.array([ord(low) if len(low) == 1 else -1 for low in map(str.lower, chars)])
+    single = (lower >= 0) & (lower < codes.size)
+    any_case = np.where(single & ~compat, words[np.where(single, lower, 0)], 0).astype(np.uint8)
+    return compat, words, any_case
 
 
 @dataclass(frozen=True)
 class ScanText:
     r"""A text prepared for ``syllable_span_arrays``. ``normal``: NFC with look-alikes
-    replaced (``compat_letters``), as ``prepared_text`` reads it; ``lower``: that
-    lowercased, of the same length; ``words``: one byte per character of ``lower``
-    (``_word_class``), where a syllable folded to ``[a-z0-9]+`` occurs at the offsets
-    where it occurs in ``prepared_text``'s ``latin`` text, and is whole there (no letter
-    or digit but Han on either side: ``(?<![^\W_])…(?![^\W_])``) exactly where ``\b``
-    holds on both sides."""
+    replaced (``compat_letters``), as ``prepared_text`` reads it, and of the length of
+    its lowercase (so offsets into either are offsets into both); ``words``: one byte per
+    character of that lowercase (``_word_class``), where a syllable folded to
+    ``[a-z0-9]+`` occurs at the offsets where it occurs in ``prepared_text``'s ``latin``
+    text, and is whole there (no letter or digit but Han on either side:
+    ``(?<![^\W_])…(?![^\W_])``) exactly where ``\b`` holds on both sides. A span's
+    spelling is ``normal[a:b].lower()`` (lowercasing a span of letters that fold to
+    ASCII needs no context)."""
 
     normal: str
-    lower: str
     words: bytes
 
 
 @lru_cache(maxsize=64)
 def scan_text(text: str) -> ScanText | None:
-    """``text`` as a ``ScanText`` through NumPy tables; None when its lowercase changes
-    its length (then only ``prepared_text``'s reading holds)."""
+    """``text`` as a ``ScanText``, through the code-point tables (``_bmp_tables``) when
+    every character is in them; None when lowercasing changes its length (then only
+    ``prepared_text``'s reading holds)."""
     nfc = unicodedata.normalize("NFC", text)
     try:
         codes = np.frombuffer(nfc.encode("utf-32-le"), dtype=np.uint32)
     except UnicodeEncodeError:  # lone surrogates
         return None
-    compat, words = _bmp_tables()
-    if codes.size and (codes.max() >= 0x10000 or compat[codes].any()):
-        normal = compat_letters(nfc)
-        lower = normal.lower()
-        if len(lower) != len(normal):
-            return None
-        return ScanText(normal, lower, _word_bytes(prepared_text(text)[2]))
-    lower = nfc.lower()
-    if len(lower) != len(nfc):
+    _, _, any_case = _bmp_tables()
+    if codes.size and codes.max() < 0x10000:
+        words = any_case[codes]
+        if words.all():  # 0: a character the table does not hold
+            return ScanText(nfc, words.tobytes())
+    normal = compat_letters(nfc)
+    if len(normal.lower()) != len(normal):
         return None
-    if lower is not nfc and lower != nfc:
-        codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
-        if codes.size and codes.max() >= 0x10000:
-            return ScanText(nfc, lower, _word_bytes(prepared_text(text)[2]))
-    return ScanText(nfc, lower, words[codes].tobytes())
+    return ScanText(normal, _word_bytes(prepared_text(text)[2]))
 
 
 def _word_bytes(latin: str) -> bytes:
@@ -702,9 +704,9 @@ def syllable_span_arrays(text: str, syls) -> tuple[np.ndarray, np.ndarray]:
     ends = edges[1::2]
     if not exact:
         return starts, ends
-    lower = scan.lower
+    normal = scan.normal
     keep = [
-        (spelled := exact.get(word)) is None or lower[a : a + len(word)] in spelled
+        (spelled := exact.get(word)) is None or normal[a : a + len(word)].lower() in spelled
         for word, a in zip(parts[1::2], starts.tolist())
     ]
     keep = np.array(keep, dtype=bool)
