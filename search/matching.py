@@ -226,8 +226,10 @@ class DocSets:
         if isinstance(expr, Not):
             return self.live & ~self.mask(expr.child)
         if isinstance(expr, And):
-            out = self.live.copy()
-            for child in expr.children:
+            if not expr.children:
+                return self.live.copy()
+            out = self.mask(expr.children[0])  # every mask returned is a new array
+            for child in expr.children[1:]:
                 out &= self.mask(child)
             return out
         if isinstance(expr, Or):
@@ -255,9 +257,7 @@ class DocSets:
 
     def syllable_mask(self, syl: Syllable, fieldname: str) -> np.ndarray:
         """Documents holding ``syl`` (by rule 1) in ``fieldname`` (title or body)."""
-        if syl.exact:
-            return self._term(fieldname, syl.text)
-        return self._term(f"{fieldname}_fold", syl.folded)
+        return self._term(*self._syllable_key(syl, fieldname))
 
     def _within_sentences(self, fieldname: str, pair: str) -> np.ndarray:
         """Documents holding the folded ``pair`` inside one sentence of ``fieldname``: more
@@ -272,8 +272,14 @@ class DocSets:
         out[ids[tfs > crossing[ids]]] = True
         return out
 
+    def _syllable_key(self, syl: Syllable, fieldname: str) -> tuple[str, str]:
+        """The (field, term) that holds ``syl`` by rule 1 in ``fieldname``."""
+        return (fieldname, syl.text) if syl.exact else (f"{fieldname}_fold", syl.folded)
+
     def _leaf(self, leaf: Leaf) -> np.ndarray:
         unit = leaf.unit
+        if isinstance(unit, Syllable) and self._term_masks is not None:
+            return self._term_masks.any_of([self._syllable_key(unit, f) for f in leaf.fields])
         out = np.zeros(self.size, dtype=bool)
         for fieldname in leaf.fields:
             if isinstance(unit, Syllable):
@@ -322,24 +328,34 @@ class TermMasks:
         ]
 
     def __call__(self, fieldname: str, term: str) -> np.ndarray:
+        out = self.any_of([(fieldname, term)])
+        out.flags.writeable = False
+        return out
+
+    def any_of(self, keys: list[tuple[str, str]]) -> np.ndarray:
+        """The live documents holding any of the (field, term) ``keys`` (a new mask)."""
         out = np.zeros(self.live.size, dtype=bool)
+        deleted = False  # whether deleted documents may be marked
+        for fieldname, term in keys:
+            deleted |= self._scatter(out, fieldname, term)
+        if deleted and not self.all_live:
+            out &= self.live
+        return out
+
+    def _scatter(self, out: np.ndarray, fieldname: str, term: str) -> bool:
+        """Mark the term's documents in ``out``; whether deleted ones may be among them
+        (read from the mapped arrays, which hold them)."""
         views = []
         for leaf, offset, count in self._segments:
             view = segments.mapped_postings(leaf, fieldname, term)
             if view is None:
-                views = None
-                break
+                out[self._postings(fieldname, term)[0]] = True
+                return False
             views.append((offset, count, view[0]))
-        if views is None:
-            out[self._postings(fieldname, term)[0]] = True
-        else:
-            for offset, count, ids in views:
-                if ids.size:
-                    out[offset : offset + count][ids] = True
-            if not self.all_live:
-                out &= self.live
-        out.flags.writeable = False
-        return out
+        for offset, count, ids in views:
+            if ids.size:
+                out[offset : offset + count][ids] = True
+        return True
 
 
 # --------------------------------------------------------------------------- text
