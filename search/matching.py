@@ -214,6 +214,7 @@ class DocSets:
         self._stored = stored
         self._filters = filters
         self._memo: dict = {}
+        self._read: dict = {}  # document number → stored fields, for this query
         self._confirmed = OrderedDict() if confirmed is None else confirmed
         self._sentence_pairs = sentence_pairs
 
@@ -303,7 +304,10 @@ class DocSets:
             return known
         pattern = pattern_for(seq)
         for doc in np.flatnonzero(cand):
-            text = self._stored(int(doc)).get(fieldname) or ""
+            stored = self._read.get(doc)
+            if stored is None:  # read once for both fields
+                stored = self._read[doc] = self._stored(int(doc))
+            text = stored.get(fieldname) or ""
             if not pattern.found_in(text):
                 cand[doc] = False
         self._confirmed[key] = cand
