@@ -57,7 +57,7 @@ KEEP_ALL_BELOW = 10_000  # …unless the archive is this small (documents)
 SAMPLE_SYLLABLES = 2_500_000  # the pair model reads at most this many syllables
 MAX_QUERY_SYLLABLES = 32
 CACHE_SIZE = 4096  # answers kept per snapshot (the search box asks on every keystroke)
-READ_AHEAD = 2_000  # syllables whose readings are computed with the snapshot's spelling
+READ_AHEAD = 2_000  # syllables whose readings a large archive's spelling computes ahead
 
 # the noisy channel and the decision (natural log; tuned on the tune half)
 ACCENT_COST = 4.0  # a typed diacritic replaced by another
@@ -220,7 +220,8 @@ def build_spelling(snapshot) -> Spelling:
                 deletes.setdefault(probe, []).append(word)
     spelling.deletes = deletes
     spelling.pairs = build_pairs(reader)
-    read_ahead(spelling)
+    if doc_count >= KEEP_ALL_BELOW:  # a small archive's queries are cheap without it
+        read_ahead(spelling)
     return spelling
 
 
