@@ -663,21 +663,19 @@ def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> n
     given = pairs.left_counts(np.array([c.pid for c in left], dtype=np.int64))
     out = np.log((counts + SMOOTHING * prior[None, :]) / (given[:, None] + SMOOTHING))
     words = spelling.words
-    right_by: dict[str, list[int]] = {}
-    for b, cb in enumerate(right):
-        right_by.setdefault(cb.folded, []).append(b)
-    left_by: dict[str, list[int]] = {}
-    for a, ca in enumerate(left):
-        left_by.setdefault(ca.folded, []).append(a)
-    for fa, as_ in left_by.items():  # each pair of folded forms looked up once
-        for fb, bs in right_by.items():
+    left_folds = {ca.folded for ca in left}
+    right_folds = {cb.folded for cb in right}
+    left_at = {ca.form: a for a, ca in enumerate(left)}  # a reading's forms are distinct
+    right_at = {cb.form: b for b, cb in enumerate(right)}
+    for fa in left_folds:  # each pair of folded forms looked up once
+        for fb in right_folds:
             known = words.get(f"{fa}_{fb}")
-            if known:
-                spelled = {w for w, _ in known}
-                for a in as_:
-                    for b in bs:
-                        if f"{left[a].form}_{right[b].form}" in spelled:
-                            out[a, b] += WORD_BONUS
+            if known:  # the pairs of forms spelling one of its words, each once
+                for word in {w for w, _ in known}:
+                    form_a, _, form_b = word.partition("_")
+                    a, b = left_at.get(form_a), right_at.get(form_b)
+                    if a is not None and b is not None:
+                        out[a, b] += WORD_BONUS
     return out
 
 

@@ -309,3 +309,35 @@ def test_transitions_of_a_subset_of_readings_are_taken_from_the_whole_matrix(spe
             )
             checked += 1
     assert checked >= 5
+
+
+def test_word_bonuses_go_to_the_pairs_of_forms_that_spell_a_word(spelling):
+    """``_transitions`` adds ``WORD_BONUS`` exactly where the two forms, joined, are one
+    of the archive's words for their folded pair (the plain double loop)."""
+    import itertools
+
+    import numpy as np
+
+    import search.spelling as spelling_module
+
+    checked = 0
+    for text in ["thanh uy ha noi", "quan uy hong phuc", "hoc sinh gioii", "dai hoi dang bo"]:
+        sylls = spelling_module._syllables(text)
+        for edits in (True, False):
+            options = [spelling_module._readings(s, spelling, edits) for s in sylls]
+            for left, right in itertools.pairwise(options):
+                expected = np.zeros((len(left), len(right)))
+                for (a, ca), (b, cb) in itertools.product(enumerate(left), enumerate(right)):
+                    known = spelling.words.get(f"{ca.folded}_{cb.folded}") or ()
+                    if any(w == f"{ca.form}_{cb.form}" for w, _ in known):
+                        expected[a, b] = spelling_module.WORD_BONUS
+                        checked += 1
+                with_bonus = spelling_module._transitions(spelling, left, right)
+                spelling.words, kept = {}, spelling.words
+                try:
+                    without = spelling_module._transitions(spelling, left, right)
+                finally:
+                    spelling.words = kept
+                assert np.array_equal(with_bonus != without, expected > 0)
+                assert np.allclose(with_bonus - without, expected)
+    assert checked > 3
