@@ -42,6 +42,11 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
 SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
+# While a worker warms it keeps the scores of the commonest folded syllables (the term
+# every plain word is scored by: ``query.BAG_WEIGHTS["fold"]`` over ``query.FOLD``), up
+# to this share of its postings budget.
+SCORES_AHEAD_SHARE = 0.25
+AHEAD_TERM = (("title_fold", "body_fold"), 1.0)
 # Scoring some documents: a kept list up to this many times longer than the documents
 # is read whole (one gather per posting, ~4 ns) rather than searched for each
 # document (a binary search, ~50 ns).
@@ -113,14 +118,20 @@ class PostingStore:
 
     # ----------------------------------------------------------------- reading
     def postings(
-        self, fieldname: str, text: str, reader=None, previous: PostingStore | None = None
+        self,
+        fieldname: str,
+        text: str,
+        reader=None,
+        previous: PostingStore | None = None,
+        keep: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, term frequencies) of live documents holding the term.
 
         ``reader``: another reader over the same segments (the warming thread has its
         own: Whoosh's files keep a read position, so two threads must not share them).
         ``previous``: the store of an earlier snapshot; the segments both share are
-        taken from its cache instead of being read again.
+        taken from its cache instead of being read again. ``keep``: False reads the
+        list without holding it.
         """
         key = (fieldname, text)
         with self._lock:
@@ -145,12 +156,13 @@ class PostingStore:
             ids = np.concatenate(ids_parts) if len(ids_parts) > 1 else ids_parts[0]
             tfs = np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]
             if not self.all_live:
-                keep = self.live[ids]
-                ids, tfs = ids[keep], tfs[keep]
+                alive = self.live[ids]
+                ids, tfs = ids[alive], tfs[alive]
             result = (ids, tfs)
         else:
             result = EMPTY
-        self._keep(key, result)
+        if keep:
+            self._keep(key, result)
         return result
 
     def segment_postings(
@@ -197,8 +209,10 @@ class PostingStore:
                 self.lengths(fieldname, own)
             if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
                 self.derived_titles(own)
-                for _, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
+                longest = _longest_lists(own, fields, self.capacity // 2)
+                for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
+                self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
                 return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
@@ -210,6 +224,23 @@ class PostingStore:
             return 0
         finally:
             self.warmed.set()
+
+    def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
+        """Keep the scores of the commonest folded syllables (``AHEAD_TERM`` terms over
+        the longest ``body_fold`` lists), up to ``budget`` postings: nearly every query
+        scores some of them, and computing one costs a pass over its lists."""
+        fields, weight = AHEAD_TERM
+        spent = 0
+        for df, fieldname, text in longest:
+            if fieldname != fields[-1] or df < SCORES_KEPT_FROM:
+                continue
+            if spent + df > budget:
+                break
+            term = Term(fields, text, weight)
+            key = ("scores", term.fields, term.text, term.weight)
+            if key not in self._cache:
+                self._keep(key, self._score_term(term, reader))
+            spent += df
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -235,13 +266,13 @@ class PostingStore:
             norms = self._norms[fieldname] = (1 - B) + B * lengths / avg
         return norms
 
-    def doc_frequency(self, fieldname: str, text: str) -> int:
+    def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included), kept for
         the snapshot (looking it up reads every segment's term table)."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None:
-            df = self.reader.doc_frequency(fieldname, text)
+            df = (reader or self.reader).doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
@@ -300,17 +331,17 @@ class PostingStore:
             self._keep(key, result)
         return result
 
-    def _score_term(self, term: Term) -> tuple[np.ndarray, np.ndarray]:
+    def _score_term(self, term: Term, reader=None) -> tuple[np.ndarray, np.ndarray]:
         """``term_scores`` computed: each field's ``weight × frequency / length norm``,
         summed over fields per document, then one saturation (float32 throughout)."""
         parts, df = [], 0
         for fieldname in term.fields:
-            ids, tfs = self.postings(fieldname, term.text)
+            ids, tfs = self.postings(fieldname, term.text, reader, keep=reader is None)
             if not ids.size:
                 continue
             weight = self.field_weights(fieldname, ids)
             parts.append((ids, weight * tfs / self.length_norms(fieldname)[ids]))
-            df = max(df, self.doc_frequency(fieldname, term.text))
+            df = max(df, self.doc_frequency(fieldname, term.text, reader))
         if not parts:
             return EMPTY
         ids, tfs = parts[0]

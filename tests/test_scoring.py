@@ -114,3 +114,30 @@ def test_scoring_some_documents_equals_scoring_every_one(engine, monkeypatch, ke
             got, matched = store.score_docs(terms, docs, plan.bag.clauses)
             assert got.tobytes() == want[docs].tobytes(), (q, size)
             assert matched.max() <= len(plan.bag.clauses)
+
+
+def test_warming_keeps_the_scores_of_the_commonest_syllables_within_its_share(engine, monkeypatch):
+    """A warming worker keeps the scores (the query's own term: folded syllable, title
+    and body) of the longest lists, within its share of the budget, and no raw lists;
+    the kept scores are the ones a query computes."""
+    from search.query import BAG_WEIGHTS, FOLD
+    from search.scoring import _longest_lists
+
+    assert scoring.AHEAD_TERM == (FOLD, BAG_WEIGHTS["fold"])
+    monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", 1)
+    snap = engine.snapshot()
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
+    longest = [(df, text) for df, f, text in _longest_lists(fresh.reader, ("body_fold",), 10**6)]
+    share = sum(df for df, _ in longest[:3])  # room for the three longest
+    monkeypatch.setattr(scoring, "SCORES_AHEAD_SHARE", share / 10**6)
+    assert fresh.warm() == 0
+    kept = [key for key in fresh._cache]
+    assert kept and all(key[0] == "scores" for key in kept)  # no raw lists held
+    assert {key[2] for key in kept} == {text for _, text in longest[:3]}
+    assert fresh.held <= share
+    for key in kept:
+        term = Term(key[1], key[2], key[3])
+        ids, values = fresh._cache[key]
+        want = _reference(fresh, term)
+        assert values.tobytes() == want[ids].tobytes()
+        assert ids.size == np.count_nonzero(want)
