@@ -275,6 +275,15 @@ def test_term_masks_equal_the_live_posting_lists(mapped_dir):
                 checked += 1
         assert checked > 300
         assert not masks("body", "no-such-term").any()
+        # several terms at once (a syllable in the title or the body): their union
+        keys = [("title", t.decode()) for t in list(reader.lexicon("title"))[::40]]
+        keys += [("body_fold", t.decode()) for t in list(reader.lexicon("body_fold"))[::60]]
+        keys.append(("body", "no-such-term"))  # read from ``postings``
+        for pair in zip(keys, keys[1:] + keys[:1]):
+            union = masks(*pair[0]) | masks(*pair[1])
+            got = masks.any_of(list(pair))
+            assert np.array_equal(got, union), pair
+            assert got.flags.writeable
     ix.close()
 
 

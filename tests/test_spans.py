@@ -238,11 +238,16 @@ def test_the_code_point_tables_hold_the_per_character_definitions():
     from indexer.analysis import compat_letters
     from search.matching import _bmp_tables, _word_class
 
-    compat, words = _bmp_tables()
+    compat, words, any_case = _bmp_tables()
     for code in range(0x10000):
         ch = chr(code)
         assert compat[code] == (compat_letters(ch) != ch), hex(code)
         assert words[code] == _word_class(ch), hex(code)
+        low = ch.lower()
+        if compat[code] or len(low) != 1 or ord(low) >= 0x10000:
+            assert any_case[code] == 0, hex(code)
+        else:
+            assert any_case[code] == _word_class(low) != 0, hex(code)
 
 
 def test_span_arrays_agree_where_lowercasing_changes_the_length():
