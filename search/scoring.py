@@ -42,11 +42,12 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
 SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
-# While a worker warms it keeps the scores of the commonest folded syllables (the term
-# every plain word is scored by: ``query.BAG_WEIGHTS["fold"]`` over ``query.FOLD``), up
-# to this share of its postings budget.
-SCORES_AHEAD_SHARE = 0.25
-AHEAD_TERM = (("title_fold", "body_fold"), 1.0)
+# While a worker warms it keeps the scores of the commonest syllables, up to this share
+# of its postings budget (the rest is filled by queries, least recently used first out).
+SCORES_AHEAD_SHARE = 0.5
+# a body list → the term a query scores it by: a folded syllable (``query.FOLD``,
+# ``BAG_WEIGHTS["fold"]``), a syllable typed with diacritics (``query.BOTH``, "exact")
+AHEAD_TERMS = {"body_fold": (("title_fold", "body_fold"), 1.0), "body": (("title", "body"), 1.0)}
 # Scoring some documents: a kept list up to this many times longer than the documents
 # is read whole (one gather per posting, ~4 ns) rather than searched for each
 # document (a binary search, ~50 ns).
@@ -226,21 +227,25 @@ class PostingStore:
             self.warmed.set()
 
     def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
-        """Keep the scores of the commonest folded syllables (``AHEAD_TERM`` terms over
-        the longest ``body_fold`` lists), up to ``budget`` postings: nearly every query
-        scores some of them, and computing one costs a pass over its lists."""
-        fields, weight = AHEAD_TERM
+        """Keep the scores of the commonest syllables (``AHEAD_TERMS``: the terms that
+        score the longest body lists, folded and as typed), up to ``budget`` postings:
+        nearly every query scores some of them, and computing one costs a pass over its
+        lists."""
         spent = 0
         for df, fieldname, text in longest:
-            if fieldname != fields[-1] or df < SCORES_KEPT_FROM:
+            if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
                 continue
+            fields, weight = AHEAD_TERMS[fieldname]
             if spent + df > budget:
                 break
-            term = Term(fields, text, weight)
-            key = ("scores", term.fields, term.text, term.weight)
-            if key not in self._cache:
-                self._keep(key, self._score_term(term, reader))
-            spent += df
+            key = ("scores", fields, text, weight)
+            if key in self._cache:
+                continue
+            result = self._score_term(Term(fields, text, weight), reader)
+            if spent + result[0].size > budget:
+                break
+            self._keep(key, result)
+            spent += result[0].size
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
