@@ -42,6 +42,12 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
 SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
+# While a worker warms it keeps the scores of the commonest syllables, up to this share
+# of its postings budget (the rest is filled by queries, least recently used first out).
+SCORES_AHEAD_SHARE = 0.5
+# a body list → the term a query scores it by: a folded syllable (``query.FOLD``,
+# ``BAG_WEIGHTS["fold"]``), a syllable typed with diacritics (``query.BOTH``, "exact")
+AHEAD_TERMS = {"body_fold": (("title_fold", "body_fold"), 1.0), "body": (("title", "body"), 1.0)}
 # Scoring some documents: a kept list up to this many times longer than the documents
 # is read whole (one gather per posting, ~4 ns) rather than searched for each
 # document (a binary search, ~50 ns).
@@ -113,14 +119,20 @@ class PostingStore:
 
     # ----------------------------------------------------------------- reading
     def postings(
-        self, fieldname: str, text: str, reader=None, previous: PostingStore | None = None
+        self,
+        fieldname: str,
+        text: str,
+        reader=None,
+        previous: PostingStore | None = None,
+        keep: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, term frequencies) of live documents holding the term.
 
         ``reader``: another reader over the same segments (the warming thread has its
         own: Whoosh's files keep a read position, so two threads must not share them).
         ``previous``: the store of an earlier snapshot; the segments both share are
-        taken from its cache instead of being read again.
+        taken from its cache instead of being read again. ``keep``: False reads the
+        list without holding it.
         """
         key = (fieldname, text)
         with self._lock:
@@ -142,13 +154,16 @@ class PostingStore:
                 ids_parts.append(ids + offset)
                 tf_parts.append(tfs)
         if ids_parts:
-            ids = np.concatenate(ids_parts)
-            tfs = np.concatenate(tf_parts)
-            keep = self.live[ids]
-            result = (ids[keep], tfs[keep])
+            ids = np.concatenate(ids_parts) if len(ids_parts) > 1 else ids_parts[0]
+            tfs = np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]
+            if not self.all_live:
+                alive = self.live[ids]
+                ids, tfs = ids[alive], tfs[alive]
+            result = (ids, tfs)
         else:
             result = EMPTY
-        self._keep(key, result)
+        if keep:
+            self._keep(key, result)
         return result
 
     def segment_postings(
@@ -195,8 +210,10 @@ class PostingStore:
                 self.lengths(fieldname, own)
             if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
                 self.derived_titles(own)
-                for _, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
+                longest = _longest_lists(own, fields, self.capacity // 2)
+                for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
+                self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
                 return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
@@ -208,6 +225,27 @@ class PostingStore:
             return 0
         finally:
             self.warmed.set()
+
+    def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
+        """Keep the scores of the commonest syllables (``AHEAD_TERMS``: the terms that
+        score the longest body lists, folded and as typed), up to ``budget`` postings:
+        nearly every query scores some of them, and computing one costs a pass over its
+        lists."""
+        spent = 0
+        for df, fieldname, text in longest:
+            if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
+                continue
+            fields, weight = AHEAD_TERMS[fieldname]
+            if spent + df > budget:
+                break
+            key = ("scores", fields, text, weight)
+            if key in self._cache:
+                continue
+            result = self._score_term(Term(fields, text, weight), reader)
+            if spent + result[0].size > budget:
+                break
+            self._keep(key, result)
+            spent += result[0].size
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -233,13 +271,13 @@ class PostingStore:
             norms = self._norms[fieldname] = (1 - B) + B * lengths / avg
         return norms
 
-    def doc_frequency(self, fieldname: str, text: str) -> int:
+    def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included), kept for
         the snapshot (looking it up reads every segment's term table)."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None:
-            df = self.reader.doc_frequency(fieldname, text)
+            df = (reader or self.reader).doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
@@ -298,17 +336,17 @@ class PostingStore:
             self._keep(key, result)
         return result
 
-    def _score_term(self, term: Term) -> tuple[np.ndarray, np.ndarray]:
+    def _score_term(self, term: Term, reader=None) -> tuple[np.ndarray, np.ndarray]:
         """``term_scores`` computed: each field's ``weight × frequency / length norm``,
         summed over fields per document, then one saturation (float32 throughout)."""
         parts, df = [], 0
         for fieldname in term.fields:
-            ids, tfs = self.postings(fieldname, term.text)
+            ids, tfs = self.postings(fieldname, term.text, reader, keep=reader is None)
             if not ids.size:
                 continue
             weight = self.field_weights(fieldname, ids)
             parts.append((ids, weight * tfs / self.length_norms(fieldname)[ids]))
-            df = max(df, self.doc_frequency(fieldname, term.text))
+            df = max(df, self.doc_frequency(fieldname, term.text, reader))
         if not parts:
             return EMPTY
         ids, tfs = parts[0]
@@ -458,9 +496,12 @@ class PostingStore:
             return self._cache.get(("scores", term.fields, term.text, term.weight))
 
     def score_bound(self, term: Term) -> float:
-        """The most ``term`` adds to any document's score: the largest of its kept
-        scores (exact), else ``upper_bound`` (from the fields' largest frequencies)."""
+        """The most ``term`` adds to any document's score: the largest of its scores
+        (exact; computed unless kept) or, for a list whose fields' largest frequencies
+        were found ahead (``warm``), ``upper_bound`` (nothing read)."""
         kept = self.kept_scores(term)
+        if kept is None and not all((f, term.text) in self._field_max for f in term.fields):
+            kept = self.term_scores(term)  # a bound would cost a pass over the list too
         if kept is not None:
             return float(kept[1].max()) if kept[1].size else 0.0
         return self.upper_bound(term)

@@ -114,3 +114,41 @@ def test_scoring_some_documents_equals_scoring_every_one(engine, monkeypatch, ke
             got, matched = store.score_docs(terms, docs, plan.bag.clauses)
             assert got.tobytes() == want[docs].tobytes(), (q, size)
             assert matched.max() <= len(plan.bag.clauses)
+
+
+def test_warming_keeps_the_scores_of_the_commonest_syllables_within_its_share(engine, monkeypatch):
+    """A warming worker keeps the scores (the query's own term: folded syllable, title
+    and body) of the longest lists, within its share of the budget, and no raw lists;
+    the kept scores are the ones a query computes."""
+    from search.query import BAG_WEIGHTS, BOTH, FOLD
+    from search.scoring import WARM_FIELDS, _longest_lists
+
+    assert scoring.AHEAD_TERMS == {
+        "body_fold": (FOLD, BAG_WEIGHTS["fold"]),
+        "body": (BOTH, BAG_WEIGHTS["exact"]),
+    }
+    monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", 1)
+    snap = engine.snapshot()
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
+    longest = [
+        (f, text)
+        for _, f, text in _longest_lists(fresh.reader, WARM_FIELDS, fresh.capacity // 2)
+        if f in scoring.AHEAD_TERMS
+    ][:3]
+    terms = [
+        Term(*scoring.AHEAD_TERMS[f][:1], text, scoring.AHEAD_TERMS[f][1]) for f, text in longest
+    ]
+    share = sum(fresh.term_scores(t)[0].size for t in terms)  # room for the three longest
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
+    monkeypatch.setattr(scoring, "SCORES_AHEAD_SHARE", share / 10**6)
+    assert fresh.warm() == 0
+    kept = [key for key in fresh._cache]
+    assert kept and all(key[0] == "scores" for key in kept)  # no raw lists held
+    assert {(key[1][-1], key[2]) for key in kept} == set(longest)
+    assert fresh.held <= share
+    for key in kept:
+        term = Term(key[1], key[2], key[3])
+        ids, values = fresh._cache[key]
+        want = _reference(fresh, term)
+        assert values.tobytes() == want[ids].tobytes()
+        assert ids.size == np.count_nonzero(want)
