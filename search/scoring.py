@@ -105,6 +105,8 @@ class PostingStore:
         self._norms: dict[str, np.ndarray] = {}
         self._df: dict[tuple[str, str], int] = {}
         self._field_max: dict[tuple[str, str], float] = {}
+        # (fields, every term of them → document frequency), read by ``warm``
+        self._frequencies: tuple[frozenset[str], dict[tuple[str, bytes], int]] | None = None
         self._derived: np.ndarray | None = None
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
@@ -210,7 +212,9 @@ class PostingStore:
                 self.lengths(fieldname, own)
             if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
                 self.derived_titles(own)
-                longest = _longest_lists(own, fields, self.capacity // 2)
+                freq = term_frequencies(own, fields)
+                self._frequencies = (frozenset(fields), freq)  # read, so kept
+                longest = _longest_lists(own, fields, self.capacity // 2, freq)
                 for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
                 self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
@@ -272,10 +276,14 @@ class PostingStore:
         return norms
 
     def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
-        """Whoosh's document frequency of a term (deleted documents included), kept for
-        the snapshot (looking it up reads every segment's term table)."""
+        """Whoosh's document frequency of a term (deleted documents included): from the
+        table ``warm`` read for the longest fields, else looked up (every segment's term
+        table) and kept for the snapshot."""
         key = (fieldname, text)
         df = self._df.get(key)
+        if df is None and self._frequencies is not None and fieldname in self._frequencies[0]:
+            # every term of the field is in the table: one missing has no documents
+            return self._frequencies[1].get((fieldname, text.encode("utf-8", "replace")), 0)
         if df is None:
             df = (reader or self.reader).doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
@@ -586,8 +594,20 @@ def ranked_terms(bag: Bag | None, scored: list[Term]) -> list[Term]:
     return terms + list(scored)
 
 
-def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[int, str, str]]:
-    """(document frequency, field, term) of the ``limit`` longest lists in ``fields``.
+def _longest_lists(
+    reader, fields: tuple[str, ...], limit: int, freq: dict[tuple[str, bytes], int] | None = None
+) -> list[tuple[int, str, str]]:
+    """(document frequency, field, term) of the ``limit`` longest lists in ``fields``
+    (``freq``: their ``term_frequencies``, if already read)."""
+    if freq is None:
+        freq = term_frequencies(reader, fields)
+    ranked = sorted(((df, f, text) for (f, text), df in freq.items()), reverse=True)
+    return [(df, f, text.decode("utf-8")) for df, f, text in ranked[:limit]]
+
+
+def term_frequencies(reader, fields: tuple[str, ...]) -> dict[tuple[str, bytes], int]:
+    """Every term of ``fields`` (its indexed bytes) → Whoosh's document frequency
+    (deleted documents included, as ``reader.doc_frequency`` counts them).
 
     Reads each segment's term table once in order (asking the whole reader for each
     term's frequency looked it up in every segment again: 6 of 21 s of warming).
@@ -598,8 +618,7 @@ def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[in
             for text, info in leaf.iter_field(fieldname):
                 key = (fieldname, text)
                 freq[key] = freq.get(key, 0) + info.doc_frequency()
-    ranked = sorted(((df, f, text) for (f, text), df in freq.items()), reverse=True)
-    return [(df, f, text.decode("utf-8")) for df, f, text in ranked[:limit]]
+    return freq
 
 
 def idf(df: int, doc_count: int) -> float:

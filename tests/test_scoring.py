@@ -152,3 +152,28 @@ def test_warming_keeps_the_scores_of_the_commonest_syllables_within_its_share(en
         want = _reference(fresh, term)
         assert values.tobytes() == want[ids].tobytes()
         assert ids.size == np.count_nonzero(want)
+
+
+def test_document_frequencies_read_ahead_equal_whoosh_lookups(engine):
+    """After warming, a term's document frequency comes from the table read from the
+    term tables; it equals Whoosh's own lookup, for present and absent terms."""
+    from search.scoring import WARM_FIELDS
+
+    snap = engine.snapshot()
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
+    fresh.warm()
+    assert fresh._frequencies is not None
+    reader = fresh.reader
+    checked = 0
+    for fieldname in WARM_FIELDS:
+        for text in list(reader.lexicon(fieldname))[:400]:
+            word = text.decode("utf-8")
+            assert fresh.doc_frequency(fieldname, word) == reader.doc_frequency(fieldname, word)
+            checked += 1
+        for absent in ("qqzxwv", "hà_nội_xyz", "đđđ"):
+            assert fresh.doc_frequency(fieldname, absent) == 0
+            assert reader.doc_frequency(fieldname, absent) == 0
+    assert checked > 400
+    assert fresh.doc_frequency("body_pairs", "dai_hoi") == reader.doc_frequency(
+        "body_pairs", "dai_hoi"
+    )
