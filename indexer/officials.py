@@ -449,7 +449,14 @@ def _split_run(
     """The personal name inside one capitalised run, if any (ignoring text up to ``covered``)."""
     lex = doc.lex
     toks = [(m.start() + run.start(), m.group(0)) for m in TOKEN_RE.finditer(run.group(0))]
+    cut = (
+        covered > run.start()
+        and any(s < covered for s, _ in toks)
+        and _PLACE_CUT.search(doc.text, max(0, covered - 30), covered) is not None
+    )
     toks = [(s, t) for s, t in toks if t and s >= covered]
+    if cut and len(toks) < 3 and all(VN_SYLLABLE_RE.fullmatch(t) for _, t in toks):
+        return None  # the rest of a place the title began ("UBND xã Nam | Thái Sơn")
     while toks and (toks[-1][1] in lex.degrees or toks[-1][1] in lex.not_given):
         toks.pop()
     # Leading honorific or title written with a capital ("Ông Trần ...", "Đ/c ..."), or a
@@ -513,6 +520,8 @@ def _split_run(
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
+        if vn is not None and vn.start != rest[0][0] and len(vn.tokens) < 3:
+            return None  # "xã Nam Thái Sơn": the place's own name, not "Thái Sơn"
         if vn is not None:
             # a place of its own before the name ("xã Thạnh Tân Huỳnh Đức Toàn"): a person
             vn.place_led = vn.start == rest[0][0] and not lex.hamlet_word_re.search(before)
@@ -553,6 +562,10 @@ _NAMES_A_PLACE = re.compile(
 )
 
 
+# a title that ends inside a place's name: "phó chủ tịch UBND xã Nam | Thái Sơn"
+_PLACE_CUT = re.compile(
+    rf"(?<!\w)(?:xã|phường|huyện|quận|tỉnh|thôn|ấp|thị trấn|thị xã|thành phố)\s+[{_U}][{_L}]*$"
+)
 _FAMILIAR = {"Anh", "Chị"}
 
 
@@ -812,6 +825,8 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             if _WITH_TAIL.search(gap) and _DISCIPLINE.search(doc.text, m.sentence[0], trig.start()):
                 gap = _WITH_TAIL.sub("", gap)  # "cách chức chủ tịch UBND huyện với ông X"
         gap = _APPOSITION_TAIL.sub("", gap) + " "
+        if m.kind == "foreign" and _set_off(doc, gap, m):
+            gap = gap.rstrip()[:-1] + " "  # "Bộ trưởng Công lý Thổ Nhĩ Kỳ, Cemil Cicek, nói"
         if gap.strip() and not _gap_ok(gap, lex, trig.group(0)):
             return None
         if _AFFAIR.search(gap):
@@ -843,6 +858,18 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             return text  # a business position is returned to mark the name as in business
         return None
     return None
+
+
+def _set_off(doc: _Doc, gap: str, m: _Mention) -> bool:
+    """Whether a foreign name stands between two commas right after its title's phrase, which
+    holds no other comma: ``Phát ngôn viên lực lượng liên quân ở Baghdad, Dan Senor, cho biết``."""
+    body = gap.rstrip()
+    return (
+        body.endswith(",")
+        and "," not in body[:-1]
+        and doc.text.startswith(",", m.end)
+        and len(m.tokens) >= 2
+    )
 
 
 def _closes_parenthesis(text: str) -> bool:
@@ -1127,6 +1154,8 @@ _ALL_OF_THEM = re.compile(
     r"(?:(?:đều|cùng|từng|nguyên|hiện|đang)\s+)*(?:là|làm)\s+"
 )
 _COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+_PLURAL_GROUP = re.compile(r"(?<!\w)(?:[Nn]hóm|[Cc]ác|[Nn]hững)\s+$")
+_INCLUDES = re.compile(r"(?<!\w)gồm(?:\s+có)?\s*:?\s*$")
 _LIST_CUT = re.compile(r"\s+(?:gồm|là)(?!\w)|:")
 _LIST_INTRO = re.compile(r"\s*(?:,\s*)?(?:là|gồm|gồm\s+có|:)\s*:?\s*")  # title, then its list
 _LIST_LEAD = re.compile(r"(?:là|gồm|gồm\s+có|:)\s*$")  # "Đó là", "Họ gồm:", "tuyên án cho:"
@@ -1174,7 +1203,11 @@ def _across_sentences(
         if _kind(trig, doc.lex) not in _POSITION_KINDS:
             continue
         counted = _COUNTED_GROUP.search(doc.text, max(0, trig.start() - 50), trig.start())
-        if counted is None:
+        plural = (
+            counted is None
+            and _PLURAL_GROUP.search(doc.text, max(0, trig.start() - 12), trig.start()) is not None
+        )
+        if counted is None and not plural:
             continue
         sentence = next((s for s in sentences if s[0] <= trig.start() < s[1]), None)
         if sentence is None:
@@ -1190,6 +1223,8 @@ def _across_sentences(
         people = [m for m in named_in(sentence) if m.start >= after]
         if people and not _LIST_INTRO.fullmatch(doc.text, after, people[0].start):
             continue  # the names are not the list the title introduces
+        if plural and not (people and _INCLUDES.search(doc.text, trig.end(), people[0].start)):
+            continue  # "nhóm cán bộ hải quan gồm: A, B, C": no count, so only a "gồm" list
         if not people:  # "7 bị cáo nguyên là cán bộ hải quan. HĐXX tuyên cho: A 5 năm tù; B …"
             k = bounds.index(sentence[1]) if sentence[1] in bounds else len(bounds) - 1
             if k + 1 >= len(bounds):
@@ -1201,8 +1236,10 @@ def _across_sentences(
         people = [m for m in people if m.kind in {"vn", "foreign"} and not m.business]
         if any(_LIST_BREAK.search(doc.text, a.end, b.start) for a, b in pairwise(people)):
             continue
-        n = counted.group("n").lower()
-        if len(people) == (_COUNT[n] if n in _COUNT else int(n)):
+        n = counted.group("n").lower() if counted else ""
+        if (plural and len(people) >= 2) or (
+            counted and len(people) == (_COUNT[n] if n in _COUNT else int(n))
+        ):
             for m in people:
                 if not m.positions:
                     m.positions, m.qualified = [title], True

@@ -765,6 +765,30 @@ def test_a_foreign_name_after_an_organisation_that_ends_in_a_place_word(text, ex
     assert names(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Ông Đoàn Văn Ky - phó chủ tịch UBND xã Nam Thái Sơn (Hòn Đất)- dẫn chứng.",
+            ["Đoàn Văn Ky"],
+        ),
+        (
+            "Ông gặp ông Trần Văn Dân, Phó trưởng cơ quan thi hành án, là người phụ trách.",
+            ["Trần Văn Dân"],
+        ),
+        (
+            "Nhóm cán bộ hải quan gồm: Trần Phi Long, Trần Vĩnh Phước, Huỳnh Đăng Lân đều thừa nhận.",
+            ["Trần Phi Long", "Trần Vĩnh Phước", "Huỳnh Đăng Lân"],
+        ),
+        ("Nhóm cán bộ hải quan đến, Trần Phi Long và Trần Vĩnh Phước chạy.", []),
+        ("Bộ trưởng Công lý Thổ Nhĩ Kỳ, Cemil Cicek, giải thích việc này.", ["Cemil Cicek"]),
+        ("Bộ trưởng Công lý Thổ Nhĩ Kỳ, Cemil Cicek và Agca gặp nhau.", []),
+    ],
+)
+def test_place_names_cut_lists_after_gom_and_a_foreign_name_between_commas(text, expected):
+    assert names(text) == expected
+
+
 def test_a_department_of_a_company_or_a_taxi_firm_is_no_public_body():
     text = (
         "Hãng đang đầu tư cho sản phẩm mới, Thomas Kurian, Phó Chủ tịch cao cấp phụ trách bộ "
