@@ -45,7 +45,7 @@ MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
 CONTEXT_WINDOW_WORDS = 12
-MAX_FOREIGN_GAP_LOWER = 6
+MAX_FOREIGN_GAP_LOWER = 5
 
 
 @dataclass
@@ -815,6 +815,7 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         if len(m.tokens) > 1 and _closes_parenthesis(doc.text[trig.end() : m.start]):
             continue  # a title inside a parenthesis before the name ("(nước giữ chức chủ tịch EU)")
         gap = doc.text[trig.end() : m.start]
+        abbreviated = _ORG_ABBREVIATION.search(gap) is not None  # "Tổ chức … quốc tế (IAEA)"
         if len(m.tokens) > 1:  # "Ngoại trưởng Ireland (nước giữ chức chủ tịch EU) Brian Cowan"
             gap = _PARENTHESIS.sub(lambda p: " " * len(p.group(0)), gap)
         if trig.group(0).lower().endswith("ban"):  # "Phó trưởng Ban chỉ đạo ...": a board
@@ -831,7 +832,7 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
             return None
         if _AFFAIR.search(gap):
             return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
-        if m.kind == "foreign" and not _foreign_gap_ok(gap):
+        if m.kind == "foreign" and not abbreviated and not _foreign_gap_ok(gap):
             return None
         if kind == "comrade":
             return "" if not gap.strip() else None
@@ -870,6 +871,10 @@ def _set_off(doc: _Doc, gap: str, m: _Mention) -> bool:
         and doc.text.startswith(",", m.end)
         and len(m.tokens) >= 2
     )
+
+
+# an office's name ends with its abbreviation: its lowercase words are no clause
+_ORG_ABBREVIATION = re.compile(rf"\(\s*[{_U}]{{2,}}\s*\)\s*$")
 
 
 def _closes_parenthesis(text: str) -> bool:
