@@ -34,6 +34,7 @@ and data files) is timed beside today's on the same articles in the same run, bo
 the body's pyvi word spans as the indexing path gives them.
 
     python -m bench.officials [--verbose] [--repeat N] [--sample N] [--against 0208ced]
+                              [--compare 0208ced 9d4d693]
 """
 
 from __future__ import annotations
@@ -339,6 +340,20 @@ def format_kinds(table: dict[tuple[str, str], Scores]) -> str:
     return "\n".join(lines)
 
 
+def format_compare(rows: dict[str, dict[tuple[str, str], Scores]]) -> str:
+    """One line per extractor: tune and report precision and recall, report recall per kind."""
+    head = "| extractor | tune P | tune R | report P | report R | " + " | ".join(
+        f"report {k} R" for k in KINDS
+    )
+    lines = [head + " |", "| --- " * (5 + len(KINDS)) + "|"]
+    for name, table in rows.items():
+        tune, report = table["tune", "all"], table["report", "all"]
+        cells = [tune.precision, tune.recall, report.precision, report.recall]
+        cells += [table["report", k].recall for k in KINDS]
+        lines.append(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="list the tune split's mistakes")
@@ -348,6 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--against", metavar="REV", help="time the extractor of git revision REV beside today's"
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        nargs="+",
+        default=[],
+        help="also score the extractors of these git revisions on the same fixtures, same run",
     )
     args = parser.parse_args(argv)
     if not (shared_dir() / "corpus").is_dir():
@@ -363,6 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"articles: tune {counts['tune']}, report {counts['report']}")
     table = score_by_kind(labelled, extract_all(articles))
     print(format_kinds(table))
+    if args.compare:
+        rows = {}
+        for rev in args.compare:
+            old = extractor_at(rev)
+            rows[rev] = score_by_kind(labelled, {i: old(t, b) for i, (t, b) in articles.items()})
+        rows["today"] = table
+        print(format_compare(rows))
     if args.verbose:
         tune = table["tune", "all"]
         for doc_id, name in tune.false_positives:

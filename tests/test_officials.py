@@ -872,3 +872,18 @@ def test_second_fixture_holds_labels_only_and_its_split_is_the_hash_rule():
     assert all(digest(i)[0] not in "01234567" for i in sixth)
     assert len(records) == len({r["id"] for r in records}) == 442  # each article once
     assert len(report) >= 100 and len(records) >= 150
+
+
+def test_bench_compare_prints_one_line_per_extractor_from_its_own_scores():
+    from bench.officials import KINDS, SPLITS, Scores, format_compare
+
+    def table(tp: int) -> dict:
+        cells = {(s, k): Scores(tp=tp, fp=1, fn=1) for s in SPLITS for k in (*KINDS, "all")}
+        cells["report", "foreign"] = Scores(tp=0, fp=0, fn=4)
+        return cells
+
+    lines = format_compare({"old": table(1), "today": table(3)}).splitlines()
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| old", "| today"]
+    assert lines[2].split(" | ")[1:5] == ["0.500"] * 4
+    assert lines[3].split(" | ")[1:5] == ["0.750"] * 4
+    assert lines[3].split(" | ")[KINDS.index("foreign") + 5] == "0.000"
