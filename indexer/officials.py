@@ -520,7 +520,8 @@ def _split_run(
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
-        if vn is not None and vn.start != rest[0][0] and len(vn.tokens) < 3:
+        place_words = next((i for i, (st, _) in enumerate(rest) if vn and st == vn.start), 0)
+        if vn is not None and place_words == 1 and len(vn.tokens) < 3:
             return None  # "xã Nam Thái Sơn": the place's own name, not "Thái Sơn"
         if vn is not None:
             # a place of its own before the name ("xã Thạnh Tân Huỳnh Đức Toàn"): a person
@@ -779,6 +780,9 @@ def _lowercase_words(text: str) -> str:
     return " ".join(w if w[:1].islower() else "|" for w in text.split())
 
 
+_OF_AN_OFFICE = re.compile(rf"(?<!\w)của\s+[{_U}]{{2,}}\s*$")
+
+
 def _foreign_gap_ok(gap: str) -> bool:
     """Between a title and a foreign name: a country or an office, not a clause. Lowercase
     words right after a capitalised one belong to a name (``Hội đồng An ninh Quốc gia``)."""
@@ -786,7 +790,10 @@ def _foreign_gap_ok(gap: str) -> bool:
     lower = [
         w for i, w in enumerate(words) if w[:1].islower() and not (i and words[i - 1][:1].isupper())
     ]
-    return len(lower) <= MAX_FOREIGN_GAP_LOWER and not (lower and lower[-1] == "của")
+    owner = lower and lower[-1] == "của"
+    if owner and _OF_AN_OFFICE.search(gap):
+        owner = False  # "phát ngôn viên của SBU Marina Ostapenko": SBU's spokeswoman
+    return len(lower) <= MAX_FOREIGN_GAP_LOWER and not owner
 
 
 _APPOSITION_TAIL = re.compile(r"(?:\s+(?:là|tên|tên\s+là|có\s+tên\s+là))?\s*$")
@@ -833,6 +840,12 @@ def _p1_position(m: _Mention, triggers: list[re.Match[str]], prev_end: int, doc:
         if _AFFAIR.search(gap):
             return None  # "lãnh đạo Ủy ban TDTT vụ Letard": the Letard affair
         if m.kind == "foreign" and not abbreviated and not _foreign_gap_ok(gap):
+            return None
+        if (
+            m.kind == "foreign"
+            and _OF_AN_OFFICE.search(gap)
+            and doc.text[m.sentence[0] : trig.start()].rstrip().endswith(",")
+        ):  # "Eric Coull, Trưởng đại diện của WWF Greater Mekong": the title is Coull's
             return None
         if kind == "comrade":
             return "" if not gap.strip() else None
@@ -892,11 +905,12 @@ _DANGLING_OF = re.compile(r"\s+(?:của|cho|tại)$")
 # "… đã được thăng chức làm Phó ban", "bổ nhiệm ông X vào chức Tổng giám đốc": a post taken
 _TAKES_POST = (
     r"(?:(?:đã|vừa|mới)\s+)?(?:được\s+)?"
-    r"(?:(?:thăng\s+chức|bầu|cử|bổ\s+nhiệm)\s+làm|(?:giữ|vào|lên)\s+chức(?:\s+vụ)?)"
+    r"(?:(?:thăng\s+chức|bầu|cử|bổ\s+nhiệm)\s+làm|(?:giữ|vào|lên|tái\s+cử)\s+chức(?:\s+vụ)?)"
 )
 _P2_LEAD = re.compile(
     (
         r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
+        r"(?:\s*\([A-Z]{2,}\)(?=\s+(?:là|{_TAKES_POST})\s))?"  # "X (FUNCINPEC) tái cử chức …"
         r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
         r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
         r"(?:\s+(?=là\s|{_TAKES_POST}))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
@@ -905,7 +919,8 @@ _P2_LEAD = re.compile(
         r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,"
         r"|\s*(?:SN|sinh|sinh\s+năm|năm\s+sinh)?\s*\d{4}\s*,)?"  # "(sinh 1971, cán bộ", "(1977, cán bộ"
         r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
-        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|(?:nguyên|đều|cùng)\s+là)\s+)?"
+        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|(?:nguyên|đều|cùng|(?:đã\s+)?từng)\s+là)\s+)?"
+        r"(?P<one>một\s+(?=[^\W\d]))?"  # "Kim Man-soo, một phát ngôn viên tổng thống"
         r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
     ).replace("{_TAKES_POST}", _TAKES_POST + r"\s")
 )
@@ -950,6 +965,8 @@ def _p2_positions(
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
     if lead is not None and lead.group("post") and m.kind == "short":
         return [], -1  # "Được bầu làm Tổng Bí thư": a verb capitalised, not a given name
+    if lead is not None and lead.group("one") and len(m.tokens) < 2:
+        return [], -1  # "Trao đổi với VnExpress, một quan chức …": one word is no name
     if lead is None or lead.end() == m.end:
         # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title
         # may follow the name with no comma
@@ -1136,7 +1153,9 @@ def _headline_title(
     for m in lead:
         if m.sentence[0] != head_end + 2 and titles[0].start() != 0:
             return  # past the lead sentence only for a headline that opens with the title
-        if m.kind == "foreign" and _addressed(doc, m.start, triggers):
+        if (m.kind == "foreign" or _short_of_foreign(m, mentions)) and _addressed(
+            doc, m.start, triggers
+        ):
             if not m.positions and not m.business:
                 ends = [t.start() for t in triggers if titles[0].end() <= t.start() < head_end]
                 title = _window(doc, titles[0].start(), min([head_end, *ends]))
@@ -1149,6 +1168,18 @@ def _headline_title(
             return
         if m.kind in _FULL_KINDS and m.qualified and m.sentence[0] != head_end + 2:
             return  # past the lead sentence, only before anyone written with a title
+
+
+def _short_of_foreign(m: _Mention, mentions: list[_Mention]) -> bool:
+    """Whether a short mention stands for a foreign full name of the article (``Ông Lee`` of
+    ``Lee Hae-chan``)."""
+    if m.kind != "short":
+        return False
+    key = _mention_key(" ".join(m.tokens))
+    return any(
+        n.kind == "foreign" and _may_stand_for(key, _mention_key(" ".join(n.tokens)))
+        for n in mentions
+    )
 
 
 # "Cả ba là cán bộ địa chính…", "Cả hai đều là…", "Hai người này nguyên là…": one title for
