@@ -547,7 +547,7 @@ def _foreign_after_place(
     if len(rest) - k < 2:
         return None
     clause = re.split(r"[,;:()\n]", before)[-1]
-    if not any(_kind(t, doc.lex) == "position" for t in find_triggers(clause, doc.lex)):
+    if not any(_kind(t, doc.lex) in {"position", "junior"} for t in find_triggers(clause, doc.lex)):
         return None
     if k == 0 and _NAMES_A_PLACE.search(before):
         k = 1  # "thành phố St Petersburg", "tỉnh Pattani Waedueramae Maminchi": the place first
@@ -781,6 +781,10 @@ def _lowercase_words(text: str) -> str:
 
 
 _OF_AN_OFFICE = re.compile(rf"(?<!\w)của\s+[{_U}]{{2,}}\s*$")
+_OF_A_BODY = re.compile(
+    rf"(?<!\w)của\s+(?:Bộ|Văn phòng|Ủy ban|Uỷ ban|Quốc hội|Chính phủ|Nhà Trắng|Điện Kremlin)"
+    rf"(?:\s+[{_U}][{_L}]*|\s+[{_L}]+)*\s*$"
+)
 
 
 def _foreign_gap_ok(gap: str) -> bool:
@@ -791,8 +795,8 @@ def _foreign_gap_ok(gap: str) -> bool:
         w for i, w in enumerate(words) if w[:1].islower() and not (i and words[i - 1][:1].isupper())
     ]
     owner = lower and lower[-1] == "của"
-    if owner and _OF_AN_OFFICE.search(gap):
-        owner = False  # "phát ngôn viên của SBU Marina Ostapenko": SBU's spokeswoman
+    if owner and (_OF_AN_OFFICE.search(gap) or _OF_A_BODY.search(gap)):
+        owner = False  # "phát ngôn viên của SBU / của Bộ Ngoại giao Nhật Akira Chiba"
     return len(lower) <= MAX_FOREIGN_GAP_LOWER and not owner
 
 
@@ -1367,6 +1371,18 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
             apposed = "," in raw and between != raw  # "Chủ tịch Arafat, ông Mussa": another
             if re.fullmatch(r"\s*(?:và|,)\s*", between) and not apposed:
                 p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
+        if p1 and idx > 0 and m.kind == "foreign" and len(m.tokens) == 1:
+            prev = found[idx - 1]
+            between = doc.text[prev.end : m.start]
+            if (
+                prev.kind in {"vn", "foreign"}
+                and len(prev.tokens) >= 2
+                and between.lstrip().startswith(",")
+                and between.lstrip(" ,").rstrip().startswith(p1[:12])
+            ):  # "Muhsin Khadar al-Khafaji, chủ tịch đảng Bath tại…": Bath is no person
+                m.kind, m.p1 = "place", None
+                prev_end = m.end
+                continue
         business = bool(p1) and _is_non_official(p1, doc.lex)
         m.business = m.business or business
         m.p1 = None if business else p1

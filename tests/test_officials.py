@@ -798,6 +798,14 @@ def test_place_names_cut_lists_after_gom_and_a_foreign_name_between_commas(text,
         ("Trao đổi với VnExpress, một quan chức của Bộ Thương mại cho biết.", []),
         ("Cho nguyên chủ tịch UBND huyện Phú Quốc Đỗ Tố bào chữa.", ["Đỗ Tố"]),
         ("Luật sư Nguyễn Trường Thành (Trưởng văn phòng luật sư Vạn Lý) bào chữa.", []),
+        (
+            "Người bị bắt là Muhsin Khadar al-Khafaji, chủ tịch đảng Bath tại vùng Qadisiyah.",
+            ["Muhsin Khadar al-Khafaji"],
+        ),
+        ("Phát ngôn viên của Bộ Ngoại giao Nhật Akira Chiba cho biết.", ["Akira Chiba"]),
+        ("Đi cùng là Giám đốc Ngân hàng Thế giới James Wolfensohn.", ["James Wolfensohn"]),
+        ("Người đứng đầu chính quyền vùng Khabarovsk Viktor Ishayev nói.", ["Viktor Ishayev"]),
+        ("Theo người đứng đầu nghiên cứu Andreas Bartels, não bộ thay đổi.", []),
     ],
 )
 def test_an_office_abbreviation_a_former_post_an_indefinite_title_and_law_firms(text, expected):
