@@ -422,7 +422,7 @@ class Engine:
     def worker_memory(self, snap=None) -> dict:
         """This process's memory (``pagecache.process_memory``: resident, shared, private
         and proportional bytes; None off Linux), whether it has read its posting lists ahead
-        (``warm``, as ``/health`` says), the posting lists it holds of its own, its budget
+        and built its spelling (``warm``, as ``/health`` says), the posting lists it holds of its own, its budget
         for them, and the mapped posting arrays it reads in place."""
         snap = snap or self.snapshot()
         postings = snap.postings
@@ -430,7 +430,7 @@ class Engine:
         return {
             "pid": os.getpid(),
             "memory_bytes": pagecache.process_memory(),
-            "warm": postings.warmed.is_set(),
+            "warm": snap.ready.is_set(),
             "held_postings": postings.held,
             "postings_budget": postings.budget,
             "mapped_segments": sum(m is not None for m in mapped),
@@ -439,9 +439,9 @@ class Engine:
         }
 
     def is_warm(self) -> bool:
-        """Whether the longest posting lists of the live snapshot are in memory yet."""
-        postings = self.snapshot().postings
-        return postings is None or postings.warmed.is_set()
+        """Whether the live snapshot's warming is done: its longest posting lists are in
+        memory and its spelling is built."""
+        return self.snapshot().ready.is_set()
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()

@@ -171,9 +171,10 @@ class Spelling:
 
 
 # --------------------------------------------------------------------------- building
-def build_spelling(snapshot) -> Spelling:
-    """Read the lexicons and a sample of the stored text of a snapshot into a ``Spelling``."""
-    reader = snapshot.searcher.reader()
+def build_spelling(snapshot, reader=None) -> Spelling:
+    """Read the lexicons and a sample of the stored text of a snapshot into a ``Spelling``
+    (through ``reader`` when given: the warming thread's own files)."""
+    reader = reader or snapshot.searcher.reader()
     doc_count = reader.doc_count()
     form_freq: dict[str, int] = {}
     folded_df: dict[str, int] = {}

@@ -210,3 +210,26 @@ def test_search_offers_the_correction_in_context(context_engine):
     assert answer["query"] == "bong daa"  # still the typed query's answer
     assert search(client, q="giá vàg")["did_you_mean"] == "giá vàng"
     assert "did_you_mean" not in search(client, q="bóng đá")
+
+
+# --------------------------------------------------------------------------- warming
+def test_a_warmed_snapshot_has_its_spelling_and_pair_statistics_built(demo_index):
+    """The warming thread builds did-you-mean's tables, the pair statistics included, so
+    no visitor's first unaccented query waits for them; a one-query process builds none."""
+    from search.engine import Engine
+
+    served = Engine(demo_index)
+    try:
+        snap = served.snapshot()
+        assert snap.ready.wait(60)
+        assert "spelling" in snap.built()
+        pairs = snap.spelling().pairs
+        assert len(pairs.keys) > 0 and pairs.id_of("hà") > 0
+    finally:
+        served.close()
+    one_query = Engine(demo_index, warm_postings=0, prefetch=False)
+    try:
+        snap = one_query.snapshot()
+        assert snap.ready.is_set() and "spelling" not in snap.built()
+    finally:
+        one_query.close()
