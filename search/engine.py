@@ -33,7 +33,6 @@ from search.snapshots import (
     Snapshot,
     SnapshotHolder,
 )
-from search.spelling import FEW_RESULTS, restore_accents, suggest_correction
 
 RELAX_BELOW = 10  # fewer articles with every word: partial matches are offered apart
 FACET_LIMIT = 20
@@ -41,6 +40,7 @@ CACHE_SIZE = 512
 # Score by looking documents up in the lists when the lists hold this many times more
 # postings than there are documents to score; else score the lists whole.
 LOOKUP_SHARE = 16
+FEW_RESULTS = 3  # /search offers a correction below this many results (or when unaccented)
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class Engine:
             doc_freq=snap.postings.doc_frequency,
             doc_count=snap.searcher.doc_count(),
         )
-        snap.builder.restore = lambda text: restore_accents(snap.spelling(), text)
+        snap.builder.restore = lambda text: _spelling().restore_accents(snap.spelling(), text)
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -343,7 +343,7 @@ class Engine:
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
             ]
         if found.ranked and (total < FEW_RESULTS or found.relaxed or not plan.accented):
-            did_you_mean = suggest_correction(snap.spelling(), req.q)
+            did_you_mean = _spelling().suggest_correction(snap.spelling(), req.q)
             if did_you_mean:
                 answer["did_you_mean"] = did_you_mean
         return answer
@@ -422,8 +422,8 @@ class Engine:
     def worker_memory(self, snap=None) -> dict:
         """This process's memory (``pagecache.process_memory``: resident, shared, private
         and proportional bytes; None off Linux), whether it has read its posting lists ahead
-        and built its spelling (``warm``, as ``/health`` says), the posting lists it holds of its own, its budget
-        for them, and the mapped posting arrays it reads in place."""
+        and built its spelling (``warm``, as ``/health`` says), the posting lists it holds
+        of its own, its budget for them, and the mapped posting arrays it reads in place."""
         snap = snap or self.snapshot()
         postings = snap.postings
         mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
@@ -445,6 +445,13 @@ class Engine:
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
+
+
+def _spelling():
+    """``search.spelling``, imported when a query first needs it (not by a one-query CLI)."""
+    from search import spelling
+
+    return spelling
 
 
 def _best(score: np.ndarray, tier: np.ndarray, k: int) -> np.ndarray | None:

@@ -41,7 +41,6 @@ import numpy as np
 from indexer import segments
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 
-FEW_RESULTS = 3  # /search offers a correction below this many results (or when unaccented)
 MAX_WORD_SYLLABLES = 4
 MIN_WORD_FREQ = 2  # a pyvi word must occur this often to count…
 WORD_FREQ_DOCS = 20_000  # …plus one per this many documents (at most 5)
