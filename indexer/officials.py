@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -150,7 +150,12 @@ def _stops_at(text: str, i: int) -> bool:
     if ch not in _STOP_PUNCT:
         return False
     inner = ch == "." and 0 < i < len(text) - 1 and text[i - 1].isalnum()
-    return not (inner and text[i + 1].isalnum())
+    return not (inner and text[i + 1].isalnum()) or _GLUED_SENTENCE.match(text, i) is not None
+
+
+# a sentence glued to the next with no space ("xã Tân Nghĩa- Hàm Tân.Đó là"), not "TP.HCM",
+# "Tp.HCM" or "T.Ư": a word of three letters or more, lowercase after its first, then a capital
+_GLUED_SENTENCE = re.compile(rf"(?<=\w[{_L}]{{2}})\.(?=[{_U}])")
 
 
 @dataclass(frozen=True)
@@ -601,7 +606,19 @@ def _standalone(
         return False  # an initial or a brand ("V" of "V-PACK")
     if doc.text[end : end + 1] in {"-", "."} or doc.text[max(0, start - 1) : start] in {"-", "."}:
         return False
+    if _written_as_place(" ".join(words), doc):
+        return False  # "nguyên chủ tịch Phú Quốc" where the article writes "huyện Phú Quốc"
     return not doc.runs_on(end, sentence)
+
+
+def _written_as_place(words: str, doc: _Doc) -> bool:
+    """Whether the article writes ``words`` right after a place word that is not the end of a
+    title (``tại huyện Phú Quốc``; not ``Trưởng thôn Khánh``)."""
+    for hit in re.finditer(rf"(?<!\w){re.escape(words)}(?!\w)", doc.text):
+        before = doc.text[max(0, hit.start() - 40) : hit.start()]
+        if doc.lex.place_word_re.search(before) and _honorific_before(before, doc.lex) is None:
+            return True
+    return False
 
 
 def _generic_before(before: str, lex: Lexicon) -> bool:
@@ -801,16 +818,25 @@ _APPOSITION_COMMA = re.compile(r",\s*$")
 
 _POSITION_KINDS = {"position", "junior", "rank"}
 _DANGLING_OF = re.compile(r"\s+(?:của|cho|tại)$")
+# "… đã được thăng chức làm Phó ban", "bổ nhiệm ông X vào chức Tổng giám đốc": a post taken
+_TAKES_POST = (
+    r"(?:(?:đã|vừa|mới)\s+)?(?:được\s+)?"
+    r"(?:(?:thăng\s+chức|bầu|cử|bổ\s+nhiệm)\s+làm|(?:giữ|vào|lên)\s+chức(?:\s+vụ)?)"
+)
 _P2_LEAD = re.compile(
-    r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
-    r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
-    r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
-    r"(?:\s+(?=là\s))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
-    r"\s*(?:,|-|–|—|(?<=\s)(?=là\s)"
-    r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,)?"
-    r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
-    r"\s*(?:(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
-    r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
+    (
+        r"(?:\s*\((?:SN|sinh|sinh năm)?\s*[\d\s/.-]*(?:tuổi)?\))?"  # "(SN 1960)", "(48 tuổi)"
+        r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
+        r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
+        r"(?:\s+(?=là\s|{_TAKES_POST}))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
+        r"\s*(?:,\s*(?=\())?"  # "Trần Khắc Trung, (nguyên phó Phòng …"
+        r"(?:,|-|–|—|(?<=\s)(?=là\s|{_TAKES_POST})"
+        r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,"
+        r"|\s*(?:SN|sinh|sinh\s+năm|năm\s+sinh)?\s*\d{4}\s*,)?"  # "(sinh 1971, cán bộ", "(1977, cán bộ"
+        r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
+        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
+        r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
+    ).replace("{_TAKES_POST}", _TAKES_POST + r"\s")
 )
 
 
@@ -848,6 +874,8 @@ def _p2_positions(
 ) -> tuple[list[str], int]:
     """Positions written after the name, and where they end (``Nguyễn Lan Hương - Ủy viên ..., Chủ tịch ...``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
+    if lead is not None and lead.group("post") and m.kind == "short":
+        return [], -1  # "Được bầu làm Tổng Bí thư": a verb capitalised, not a given name
     if lead is None or lead.end() == m.end:
         # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title
         # may follow the name with no comma
@@ -930,11 +958,25 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
 
 
 # --------------------------------------------------------------------------- sentences
-_SENT_END = re.compile(r"[.!?…]+[\"”']?\s+|\n+")
+_SENT_END = re.compile(rf"[.!?…]+[\"”']?\s+|\n+|{_GLUED_SENTENCE.pattern}")
 
 
 def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]]:
     """Sentence spans that contain at least one trigger."""
+    bounds = _sentence_bounds(text)
+    spans: list[tuple[int, int]] = []
+    j = 0
+    for trig in triggers:
+        while j + 1 < len(bounds) and bounds[j + 1] <= trig.start():
+            j += 1
+        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else len(text))
+        if not spans or spans[-1] != span:
+            spans.append(span)
+    return spans
+
+
+def _sentence_bounds(text: str) -> list[int]:
+    """Where each sentence starts, then ``len(text)``."""
     bounds = [0]
     for m in _SENT_END.finditer(text):
         dot = m.start()
@@ -947,15 +989,7 @@ def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]
             continue  # an initial: "George W. Bush"
         bounds.append(m.end())
     bounds.append(len(text))
-    spans: list[tuple[int, int]] = []
-    j = 0
-    for trig in triggers:
-        while j + 1 < len(bounds) and bounds[j + 1] <= trig.start():
-            j += 1
-        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else len(text))
-        if not spans or spans[-1] != span:
-            spans.append(span)
-    return spans
+    return bounds
 
 
 # --------------------------------------------------------------------------- extraction
@@ -1000,10 +1034,12 @@ def extract_officials(
         trigger_starts=frozenset(t.start() - 1 for t in triggers),
     )
     mentions = []
-    for sentence in _sentences(text, triggers):
+    sentences = _sentences(text, triggers)
+    for sentence in sentences:
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
     if head:
         _headline_title(doc, len(head), triggers, mentions)
+    _across_sentences(doc, sentences, triggers, mentions)
     return _merge(mentions, doc)
 
 
@@ -1016,13 +1052,16 @@ def _headline_title(
     if any(m.start < head_end for m in mentions):
         return
     titles = [t for t in triggers if t.end() <= head_end and _kind(t, doc.lex) == "position"]
+    if len(titles) > 1 and titles[0].start() == 0:
+        titles = titles[:1]  # the headline's subject: "Tổng thống Hàn Quốc thay cố vấn an ninh"
     if len(titles) != 1:
         return
     lead = [m for m in mentions if m.sentence[0] == head_end + 2]  # "title\n\nbody"
     for m in lead:
         if m.kind == "foreign" and _addressed(doc, m.start, triggers):
             if not m.positions and not m.business:
-                title = _window(doc, titles[0].start(), head_end)
+                ends = [t.start() for t in triggers if titles[0].end() <= t.start() < head_end]
+                title = _window(doc, titles[0].start(), min([head_end, *ends]))
                 m.positions = [
                     _clean_position(
                         doc.original[titles[0].start() : titles[0].start() + len(title)]
@@ -1030,6 +1069,86 @@ def _headline_title(
                 ]
                 m.qualified = True
             return
+
+
+# "Cả ba là cán bộ địa chính…", "Cả hai đều là…", "Hai người này nguyên là…": one title for
+# the names of the sentence before
+_ALL_OF_THEM = re.compile(
+    r"(?:Cả|Hai|Ba|Bốn|Năm)\s+(?:(?P<n>hai|ba|bốn|năm|2|3|4|5)\s+)?"
+    r"(?:(?:người|ông|bà|bị\s+can|bị\s+cáo|đối\s+tượng)\s+)?(?:này\s+|trên\s+)?"
+    r"(?:(?:đều|cùng|từng|nguyên|hiện|đang)\s+)*(?:là|làm)\s+"
+)
+_COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+_STARTS_SENTENCE = re.compile(rf"(?:(?:Trong khi đó|Trước đó|Sau đó|Cùng ngày),\s*)?(?=[{_U}])")
+
+
+def _across_sentences(
+    doc: _Doc, sentences: list[tuple[int, int]], triggers: list[re.Match[str]], mentions
+) -> None:
+    """Titles written in one sentence for names of the next or the previous one:
+
+    * ``Bắt giam A, B và tạm giữ C. Cả ba là cán bộ địa chính…``: the names of the sentence
+      before, as many as the number says (two at least), all without a position, share it;
+    * ``Bộ trưởng Ngoại giao Ba Lan cảnh báo… / "…", ông Adam Rotfeld phát biểu``: a sentence
+      that opens with a title and names nobody gives it to the foreign person the next
+      sentence addresses first, when that person has no position of their own.
+    """
+    if not sentences:
+        return
+    bounds = None
+    by_sentence: dict[tuple[int, int], list[_Mention]] = {}
+    for m in mentions:
+        by_sentence.setdefault(m.sentence, []).append(m)
+    for idx, sentence in enumerate(sentences):
+        if by_sentence.get(sentence):
+            continue
+        opening = _STARTS_SENTENCE.match(doc.text, sentence[0], sentence[1])
+        first = next((t for t in triggers if sentence[0] <= t.start() < sentence[1]), None)
+        if first is None or _kind(first, doc.lex) not in _POSITION_KINDS:
+            continue
+        title = _clean_position(
+            doc.original[
+                first.start() : first.start() + len(_window(doc, first.start(), sentence[1]))
+            ]
+        )
+        if not title or _is_non_official(_window(doc, first.start(), sentence[1]), doc.lex):
+            continue
+        together = _ALL_OF_THEM.match(doc.text, sentence[0], sentence[1])
+        if together is not None and together.end() == first.start():
+            if bounds is None:
+                bounds = _sentence_bounds(doc.text)
+            k = bounds.index(sentence[0]) if sentence[0] in bounds else 0
+            if k == 0:
+                continue
+            before = (bounds[k - 1], sentence[0])
+            named = by_sentence.get(before)
+            if named is None:
+                named = _sentence_mentions(doc, before, triggers)
+                mentions.extend(named)
+                by_sentence[before] = named
+            people = [m for m in named if m.kind in {"vn", "foreign"} and not m.business]
+            want = _COUNT.get((together.group("n") or "").lower()) or _COUNT.get(
+                doc.text[sentence[0] : sentence[0] + 4].split()[0].lower()
+            )
+            enough = len(people) >= 2 and (want is None or want == len(people))
+            if enough and all(not m.positions for m in people):
+                for m in people:
+                    m.positions, m.qualified = [title], True
+            continue
+        if opening is None or opening.end() != first.start() or idx + 1 >= len(sentences):
+            continue
+        nxt = sentences[idx + 1]
+        if by_sentence.get(nxt) is None or nxt[0] > sentence[1] + 2:
+            continue
+        lead = by_sentence[nxt][0]
+        if (
+            lead.kind == "foreign"
+            and len(lead.tokens) >= 2
+            and not lead.positions
+            and not lead.business
+            and _addressed(doc, lead.start, triggers)
+        ):
+            lead.positions, lead.qualified = [title], True
 
 
 def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> list[_Mention]:
@@ -1056,15 +1175,19 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
                 continue
         found.append(m)
     for m, n in pairwise(found):
-        if _APPOSITION_TO_NAME.fullmatch(doc.text, m.end, n.start):
+        if _APPOSITION_TO_NAME.fullmatch(doc.text, m.end, n.start) and not _right_after_title(
+            doc, m, triggers
+        ):
             m.kind = "place"  # "trưởng cảnh sát khu vực Jolo, ông Ahiron Ajirin": Jolo is not him
     found = [m for m in found if m.kind != "place"]
     prev_end = sentence[0]
     for idx, m in enumerate(found):
         p1 = _p1_position(m, triggers, prev_end, doc)
         if p1 is None and idx > 0 and found[idx - 1].p1:
-            between = doc.lex.courtesy_re.sub("", doc.text[found[idx - 1].end : m.start])
-            if re.fullmatch(r"\s*(?:và|,)\s*", between):
+            raw = doc.text[found[idx - 1].end : m.start]
+            between = doc.lex.courtesy_re.sub("", raw)
+            apposed = "," in raw and between != raw  # "Chủ tịch Arafat, ông Mussa": another
+            if re.fullmatch(r"\s*(?:và|,)\s*", between) and not apposed:
                 p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
         business = bool(p1) and _is_non_official(p1, doc.lex)
         m.business = m.business or business
@@ -1135,9 +1258,21 @@ def _followed_by_title(
     """Whether a title follows a mention after a comma, dash or parenthesis (``Hoài Nhưỡng -
     bí thư chi đoàn xã``)."""
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
-    if lead is None or lead.end() == m.end or lead.end() not in trig_at:
+    if lead is None or lead.end() == m.end or lead.end() not in trig_at or lead.group("post"):
         return False
     return _kind(trig_at[lead.end()], doc.lex) in _POSITION_KINDS
+
+
+def _right_after_title(doc: _Doc, m: _Mention, triggers: list[re.Match[str]]) -> bool:
+    """Whether a position title ends right before a mention (``Chủ tịch Arafat, ông Mussa``:
+    Arafat is the chairman, not a place like ``khu vực Jolo``)."""
+    return any(
+        t.end() <= m.start
+        and not doc.text[t.end() : m.start].strip()
+        and _kind(t, doc.lex) == "position"
+        and not doc.lex.place_word_re.search(t.group(0))  # "cảnh sát khu vực Basilan"
+        for t in triggers
+    )
 
 
 def _addressed(doc: _Doc, start: int, triggers: list[re.Match[str]]) -> bool:

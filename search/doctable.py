@@ -71,6 +71,13 @@ class DocTable:
         )
         self._official_pair_group = pairs // max(n, 1)
         self._official_pair_doc = pairs % max(n, 1)
+        # the same pairs by document: document d's groups are
+        # _official_doc_group[_official_doc_start[d] : _official_doc_start[d + 1]]
+        by_doc = np.argsort(self._official_pair_doc, kind="stable")
+        self._official_doc_group = self._official_pair_group[by_doc]
+        self._official_doc_start = np.searchsorted(
+            self._official_pair_doc[by_doc], np.arange(n + 1)
+        )
         self.years = _years(self.days)
         dated = self.minutes[self.live & (self.minutes != NO_DATE)]
         self.first_minute = int(dated.min()) if dated.size else None
@@ -169,10 +176,15 @@ class DocTable:
         return mask & self.live
 
     # ----------------------------------------------------------------- facets
-    def category_counts(self, mask: np.ndarray, limit: int) -> list[dict]:
+    # Each count takes the documents as a mask and, when the caller has them, as their
+    # sorted numbers (``np.flatnonzero(mask)``): a few matches are then gathered by
+    # number instead of passing over every document.
+    def category_counts(
+        self, mask: np.ndarray, limit: int, docs: np.ndarray | None = None
+    ) -> list[dict]:
         """Categories of the documents in ``mask``, grouped as ``category:`` matches: a
         value's count is what filtering on it gives (its sub-sections included)."""
-        codes = self.category[mask]
+        codes = self.category[mask if docs is None else docs]
         per_code = np.bincount(codes[codes >= 0], minlength=len(self.category_names))
         counts = np.bincount(
             self._category_member_group,
@@ -181,19 +193,31 @@ class DocTable:
         ).astype(np.int64)
         return _top(counts, self.category_shown, limit)
 
-    def official_counts(self, mask: np.ndarray, limit: int) -> list[dict]:
+    def official_counts(
+        self, mask: np.ndarray, limit: int, docs: np.ndarray | None = None
+    ) -> list[dict]:
         """Officials of the documents in ``mask``, grouped as ``official:`` matches (a
         document naming two spellings of one official counts once)."""
         if not self.official_names:
             return []
-        groups = self._official_pair_group[mask[self._official_pair_doc]]
+        if docs is None or docs.size * 4 > self._official_pair_doc.size:
+            groups = self._official_pair_group[mask[self._official_pair_doc]]
+        else:  # each document's own pairs
+            first = self._official_doc_start[docs]
+            length = self._official_doc_start[docs + 1] - first
+            held = length > 0
+            first, length = first[held], length[held]
+            ends = np.cumsum(length)
+            at = np.arange(int(ends[-1]) if ends.size else 0)
+            at += np.repeat(first - (ends - length), length)
+            groups = self._official_doc_group[at]
         counts = np.bincount(groups, minlength=len(self.official_shown))
         return _top(counts, self.official_shown, limit)
 
-    def year_counts(self, mask: np.ndarray) -> list[dict]:
+    def year_counts(self, mask: np.ndarray, docs: np.ndarray | None = None) -> list[dict]:
         """(year, count) of the dated documents in ``mask``, oldest first (the
         ``period_counts`` by year, from a column of years)."""
-        years = self.years[mask]
+        years = self.years[mask if docs is None else docs]
         years = years[years != NO_YEAR]
         if not years.size:
             return []
@@ -293,6 +317,11 @@ def _category_keys(names: list[str]) -> dict[str, list[int]]:
 
 
 def _top(counts: np.ndarray, names: list[str], limit: int) -> list[dict]:
+    """The ``limit`` largest nonzero counts, largest first (ties: first code first)."""
     nonzero = np.flatnonzero(counts)
+    if 0 < limit < nonzero.size:  # only counts reaching the limit-th largest can be shown
+        values = counts[nonzero]
+        kth = np.partition(values, values.size - limit)[values.size - limit]
+        nonzero = nonzero[values >= kth]
     order = nonzero[np.lexsort((nonzero, -counts[nonzero]))][:limit]
     return [{"value": names[i], "count": int(counts[i])} for i in order]

@@ -24,7 +24,7 @@ from search.cursor import encode as encode_cursor
 from search.dates import to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
-from search.matching import DocSets
+from search.matching import DocSets, TermMasks
 from search.query import QueryBuilder, QueryPlan
 from search.scoring import WARM_POSTINGS, ranked_terms
 from search.snapshots import (
@@ -129,6 +129,7 @@ class Engine:
             doc_count=snap.searcher.doc_count(),
         )
         snap.builder.restore = lambda text: _spelling().restore_accents(snap.spelling(), text)
+        snap.term_masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings)
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -218,6 +219,7 @@ class Engine:
             table.filter_mask,
             snap.sequences,
             sentence_aware_pairs(snap.searcher.schema),
+            snap.term_masks,
         )
         mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:
@@ -269,29 +271,40 @@ class Engine:
             return scores, every_word
         every_word = None
         if plan.bag is not None:
-            scores, matched = postings.score_bag(plan.bag)
-            every_word = matched >= len(plan.bag.clauses)
+            # only a short query (every word required) has partial matches to order
+            scores, matched = postings.score_bag(plan.bag, count=plan.bag.require_all)
+            if matched is not None:
+                every_word = matched >= len(plan.bag.clauses)
         else:
             scores = np.zeros(postings.size, dtype=np.float32)
-        dense = np.zeros(postings.size, dtype=np.float32)
         for term in plan.scored:
-            ids, values = postings.term_scores(term, dense)
+            ids, values = postings.term_scores(term)
             scores[ids] += values
         return scores, every_word
 
     @staticmethod
-    def _page(mask: np.ndarray, scores: np.ndarray, start: int, count: int, first=None):
+    def _page(mask: np.ndarray, scores: np.ndarray, start: int, count: int, first=None, cands=None):
         """One page of ``mask`` by score (ties by document number); documents of
-        ``first`` (a mask) before the others."""
-        cands = np.flatnonzero(mask)
+        ``first`` (a mask) before the others. ``cands``: ``np.flatnonzero(mask)`` when
+        the caller has it."""
+        if cands is None:
+            cands = np.flatnonzero(mask)
         if start >= cands.size:
             return []
         score = scores[cands]
-        tier = np.zeros(cands.size, dtype=bool) if first is None else ~first[cands]
-        keep = _best(score, tier, start + count)
-        if keep is not None:  # only the documents that can reach the page are sorted
-            cands, score, tier = cands[keep], score[keep], tier[keep]
-        order = np.lexsort((cands, -score, tier))
+        if first is None:  # one tier
+            k = start + count
+            if score.size > 4 * k:  # only the documents that can reach the page are sorted
+                kth = np.partition(score, score.size - k)[score.size - k]
+                keep = score >= kth
+                cands, score = cands[keep], score[keep]
+            order = np.lexsort((cands, -score))
+        else:
+            tier = ~first[cands]
+            keep = _best(score, tier, start + count)
+            if keep is not None:
+                cands, score, tier = cands[keep], score[keep], tier[keep]
+            order = np.lexsort((cands, -score, tier))
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
 
@@ -300,16 +313,18 @@ class Engine:
         found = self.match(snap, req, top)
         plan, mask = found.plan, found.mask
         table = snap.table
-        total = int(mask.sum())
+        docs = np.flatnonzero(mask)  # the matches by number: counted, paged, faceted
+        total = int(docs.size)
         start = (req.page - 1) * req.per_page
         sort = req.sort if found.ranked else ("oldest" if req.sort == "oldest" else "newest")
         ordered = None
         if sort != "relevance":
-            ordered = table.by_date(np.flatnonzero(mask), newest_first=sort == "newest")
+            ordered = table.by_date(docs, newest_first=sort == "newest")
         if req.after is not None:
             start = _cursor_start(req.after, sort, ordered, table)
         if sort == "relevance":
-            page = self._page(found.rankable, found.scores, start, req.per_page)
+            cands = docs if found.scored is None else None  # rankable is mask
+            page = self._page(found.rankable, found.scores, start, req.per_page, cands=cands)
         else:
             page = [(int(d), None) for d in ordered[start : start + req.per_page]]
         answer = {
@@ -337,7 +352,7 @@ class Engine:
         if req.after is not None:
             answer["page"] = start // req.per_page + 1
         if req.facets:
-            answer["facets"] = self._facets(snap, req, mask)
+            answer["facets"] = self._facets(snap, req, mask, docs)
         if req.histogram:
             answer["histogram"] = [
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
@@ -348,22 +363,27 @@ class Engine:
                 answer["did_you_mean"] = did_you_mean
         return answer
 
-    def _facets(self, snap: Snapshot, req: SearchRequest, mask: np.ndarray) -> dict:
-        """Facet counts. A facet with values chosen is counted without its own filter
-        (the others still apply): each count is then the total that choosing that value
-        alone would give, and the other values stay on offer to be added (OR)."""
+    def _facets(
+        self, snap: Snapshot, req: SearchRequest, mask: np.ndarray, docs: np.ndarray
+    ) -> dict:
+        """Facet counts of ``mask`` (``docs``: its document numbers). A facet with values
+        chosen is counted without its own filter (the others still apply): each count is
+        then the total that choosing that value alone would give, and the other values
+        stay on offer to be added (OR)."""
         table = snap.table
         limit = req.facet_limit
-        cat_mask = mask
+        cat_mask, cat_docs = mask, docs
         if req.categories:
             cat_mask = self.match(snap, replace(req, categories=()), scored=False).mask
-        off_mask = mask
+            cat_docs = None
+        off_mask, off_docs = mask, docs
         if req.officials:
             off_mask = self.match(snap, replace(req, officials=()), scored=False).mask
+            off_docs = None
         return {
-            "category": table.category_counts(cat_mask, limit),
-            "official": table.official_counts(off_mask, limit),
-            "year": table.year_counts(mask),
+            "category": table.category_counts(cat_mask, limit, cat_docs),
+            "official": table.official_counts(off_mask, limit, off_docs),
+            "year": table.year_counts(mask, docs),
         }
 
     @staticmethod

@@ -33,8 +33,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from indexer import segments
 from indexer.analysis import (
     HAN,
+    TONE_MARKS,
     canonical_tones,
     compat_letters,
     fold_diacritics,
@@ -198,13 +200,17 @@ class DocSets:
         filters: FilterMask,
         confirmed: OrderedDict | None = None,
         sentence_pairs: bool = True,
+        term_masks: Callable[[str, str], np.ndarray] | None = None,
     ):
         """``confirmed``: sequences already checked against the stored text, kept by the
         caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``).
-        ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index."""
+        ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index.
+        ``term_masks``: (field, term) → the live documents holding it as a read-only
+        mask (``TermMasks``); None: scattered from ``postings``."""
         self.live = live
         self.size = live.size
         self._postings = postings
+        self._term_masks = term_masks
         self._stored = stored
         self._filters = filters
         self._memo: dict = {}
@@ -239,8 +245,11 @@ class DocSets:
     def _term(self, fieldname: str, term: str) -> np.ndarray:
         key = (fieldname, term)
         if key not in self._memo:
-            out = np.zeros(self.size, dtype=bool)
-            out[self._postings(fieldname, term)[0]] = True
+            if self._term_masks is not None:
+                out = self._term_masks(fieldname, term)
+            else:
+                out = np.zeros(self.size, dtype=bool)
+                out[self._postings(fieldname, term)[0]] = True
             self._memo[key] = out
         return self._memo[key]
 
@@ -295,6 +304,42 @@ class DocSets:
         while len(self._confirmed) > CONFIRMED_KEPT:
             self._confirmed.popitem(last=False)
         return cand
+
+
+class TermMasks:
+    """The live documents holding a term in a field, as a boolean mask over document
+    numbers, for one snapshot: each segment's part scattered straight from its mapped
+    posting arrays (``indexer.segments.mapped_postings``: nothing copied, nothing
+    decoded); a term they do not hold (rare terms, segments without arrays) from
+    ``postings``. Masks are read-only."""
+
+    def __init__(self, reader, live: np.ndarray, postings: Postings):
+        self.live = live
+        self.all_live = bool(live.all())
+        self._postings = postings
+        self._segments = [
+            (leaf, offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()
+        ]
+
+    def __call__(self, fieldname: str, term: str) -> np.ndarray:
+        out = np.zeros(self.live.size, dtype=bool)
+        views = []
+        for leaf, offset, count in self._segments:
+            view = segments.mapped_postings(leaf, fieldname, term)
+            if view is None:
+                views = None
+                break
+            views.append((offset, count, view[0]))
+        if views is None:
+            out[self._postings(fieldname, term)[0]] = True
+        else:
+            for offset, count, ids in views:
+                if ids.size:
+                    out[offset : offset + count][ids] = True
+            if not self.all_live:
+                out &= self.live
+        out.flags.writeable = False
+        return out
 
 
 # --------------------------------------------------------------------------- text
@@ -472,6 +517,205 @@ def _syllables_regex(folded: frozenset[str]) -> tuple[re.Pattern | None, re.Patt
         re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if other else None,
         re.compile("|".join(re.escape(f) for f in han)) if han else None,
     )
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=256)
+def _ascii_words_regex(folded: frozenset[str]) -> re.Pattern:
+    r"""The syllables ``folded`` (each ``[a-z0-9]+``), longest first, as whole words of
+    a ``ScanText.words`` text, in one capturing group (for ``split``).
+
+    Each is ``\b``-bounded; the leading ``\b`` is written as ``(?<!\w.)`` after the
+    first letter, so that every alternative starts with a literal and ``re`` skips
+    ahead to the positions where one can start."""
+    other = sorted(folded, key=lambda f: (-len(f), f))
+    alternatives = [
+        re.escape(f[:1].encode("ascii")) + rb"(?<!\w.)" + re.escape(f[1:].encode("ascii"))
+        for f in other
+    ]
+    return re.compile(rb"(" + b"|".join(alternatives) + rb")\b", re.DOTALL)
+
+
+def _word_class(ch: str) -> int:
+    r"""The byte that stands for ``ch`` (a character of a ``lower`` text) in a
+    ``ScanText.words`` text: its folded letter (``_LETTER_FOLDS``) when that is an ASCII
+    letter or digit; ``_`` (an ASCII word character that no syllable holds) for any other
+    letter or digit (``[^\W_]``) but Han; a space for Han characters (syllables of their
+    own, they join no neighbour), the underscore and everything else."""
+    if _HAN.match(ch):
+        return 32
+    base = _LETTER_FOLDS.get(ord(ch), ch)
+    if base.isascii() and base.isalnum():
+        return ord(base)
+    return 95 if base.isalnum() else 32
+
+
+@lru_cache(maxsize=1)
+def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(whether ``compat_letters`` changes each code point of the Basic Multilingual
+    Plane, the ``_word_class`` of each, computed for all at once): built on first use."""
+    codes = np.arange(0x10000, dtype=np.uint32)
+    chars = [chr(c) for c in range(0x10000)]
+    compat = np.fromiter(map(str.__ne__, map(compat_letters, chars), chars), bool, codes.size)
+    alnum = np.fromiter(map(str.isalnum, chars), bool, codes.size)
+    base = codes.copy()
+    base[: _FOLD_CODES.size] = _FOLD_CODES
+    han = np.zeros(codes.size, dtype=bool)
+    for first, last in _HAN_RANGES[_HAN_RANGES[:, 0] < codes.size]:
+        han[first : last + 1] = True
+    words = np.where(alnum[base], np.where(base < 128, base, 95), 32)
+    words[han] = 32
+    return compat, words.astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class ScanText:
+    r"""A text prepared for ``syllable_span_arrays``. ``normal``: NFC with look-alikes
+    replaced (``compat_letters``), as ``prepared_text`` reads it; ``lower``: that
+    lowercased, of the same length; ``words``: one byte per character of ``lower``
+    (``_word_class``), where a syllable folded to ``[a-z0-9]+`` occurs at the offsets
+    where it occurs in ``prepared_text``'s ``latin`` text, and is whole there (no letter
+    or digit but Han on either side: ``(?<![^\W_])…(?![^\W_])``) exactly where ``\b``
+    holds on both sides."""
+
+    normal: str
+    lower: str
+    words: bytes
+
+
+@lru_cache(maxsize=64)
+def scan_text(text: str) -> ScanText | None:
+    """``text`` as a ``ScanText`` through NumPy tables; None when its lowercase changes
+    its length (then only ``prepared_text``'s reading holds)."""
+    nfc = unicodedata.normalize("NFC", text)
+    try:
+        codes = np.frombuffer(nfc.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # lone surrogates
+        return None
+    compat, words = _bmp_tables()
+    if codes.size and (codes.max() >= 0x10000 or compat[codes].any()):
+        normal = compat_letters(nfc)
+        lower = normal.lower()
+        if len(lower) != len(normal):
+            return None
+        return ScanText(normal, lower, _word_bytes(prepared_text(text)[2]))
+    lower = nfc.lower()
+    if len(lower) != len(nfc):
+        return None
+    if lower is not nfc and lower != nfc:
+        codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
+        if codes.size and codes.max() >= 0x10000:
+            return ScanText(nfc, lower, _word_bytes(prepared_text(text)[2]))
+    return ScanText(nfc, lower, words[codes].tobytes())
+
+
+def _word_bytes(latin: str) -> bytes:
+    """``ScanText.words`` from a ``latin`` text (``prepared_text``), character by character."""
+    table: dict[str, int] = {}
+    out = bytearray(len(latin))
+    for i, ch in enumerate(latin):
+        byte = table.get(ch)
+        if byte is None:
+            byte = table[ch] = 32 if ch == " " else _word_class(ch)
+        out[i] = byte
+    return bytes(out)
+
+
+def _spellings(syl: Syllable) -> set[str] | None:
+    """Every spelling that ``_as_typed`` accepts for ``syl`` among the strings that
+    fold to ``syl.folded``; None when that set is not so enumerated (more than one
+    tone mark).
+
+    ``canonical_tones`` only moves a tone mark within a word that holds exactly one, so
+    a span placed as ``syl.text`` holds that mark on the same toneless letters: the
+    spellings are ``syl.text`` and its toneless letters with the mark on each other
+    letter, kept when ``_as_typed`` accepts them (a test checks this against every
+    spelling that folds to the syllable)."""
+    text = syl.text
+    nfd = unicodedata.normalize("NFD", text)
+    marks = [ch for ch in nfd if ch in TONE_MARKS]
+    if len(marks) > 1:
+        return None
+    found = {text}
+    if marks:
+        toneless = unicodedata.normalize("NFC", nfd.replace(marks[0], ""))
+        for p in range(len(toneless)):
+            placed = toneless[:p] + unicodedata.normalize("NFC", toneless[p] + marks[0])
+            placed += toneless[p + 1 :]
+            if _as_typed(placed, syl):
+                found.add(placed)
+    return found
+
+
+@lru_cache(maxsize=256)
+def _ascii_plan(syls: tuple[Syllable, ...]) -> tuple[re.Pattern, dict[bytes, set[str]]] | None:
+    """For ``syllable_span_arrays``: the regex of the syllables' folded forms as whole
+    words of the ``_word_bytes`` text (``_ascii_words_regex``) and, for each folded form
+    that only some spellings match, those spellings (``_spellings``); None when a
+    folded form is not ``[a-z0-9]+`` (Han, other scripts) or its spellings are not
+    enumerated."""
+    by_fold: dict[str, set[str] | None] = {}  # None: any spelling will do
+    for syl in syls:
+        if not _ASCII_WORD.fullmatch(syl.folded):
+            return None
+        spelled = by_fold.setdefault(syl.folded, set())
+        if spelled is None:
+            continue
+        if not syl.exact:
+            by_fold[syl.folded] = None
+            continue
+        accepted = _spellings(syl)
+        if accepted is None:
+            return None
+        spelled |= accepted
+    exact = {f.encode("ascii"): v for f, v in by_fold.items() if v is not None}
+    return _ascii_words_regex(frozenset(by_fold)), exact
+
+
+_NO_SPANS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def syllable_span_arrays(text: str, syls) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of every occurrence of any of ``syls`` in ``text``, by start:
+    ``syllable_spans`` as arrays. Syllables whose folded forms are ASCII words are found
+    by one ``split`` of the ``_word_bytes`` text (offsets from the lengths of its
+    pieces), those typed with diacritics kept where their span is one of the accepted
+    spellings (``_spellings``); other cases take ``syllable_spans``."""
+    syls = tuple(syls)
+    if not syls:
+        return _NO_SPANS
+    plan = _ascii_plan(syls)
+    if plan is None:
+        return _as_arrays(syllable_spans(text, syls))
+    scan = scan_text(text)
+    if scan is None:
+        return _as_arrays(syllable_spans(text, syls))
+    regex, exact = plan
+    parts = regex.split(scan.words)
+    if len(parts) == 1:
+        return _NO_SPANS
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    edges = np.cumsum(lengths)
+    starts = edges[0:-1:2]  # parts: text before, match, text before, match, …, rest
+    ends = edges[1::2]
+    if not exact:
+        return starts, ends
+    lower = scan.lower
+    keep = [
+        (spelled := exact.get(word)) is None or lower[a : a + len(word)] in spelled
+        for word, a in zip(parts[1::2], starts.tolist())
+    ]
+    keep = np.array(keep, dtype=bool)
+    return starts[keep], ends[keep]
+
+
+def _as_arrays(spans) -> tuple[np.ndarray, np.ndarray]:
+    ordered = sorted(spans)
+    starts = np.array([a for a, _ in ordered], dtype=np.int64)
+    ends = np.array([b for _, b in ordered], dtype=np.int64)
+    return starts, ends
 
 
 def syllable_spans(text: str, syls) -> set[tuple[int, int]]:

@@ -41,6 +41,16 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 # and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
+SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
+# While a worker warms it keeps the scores of the commonest folded syllables (the term
+# every plain word is scored by: ``query.BAG_WEIGHTS["fold"]`` over ``query.FOLD``), up
+# to this share of its postings budget.
+SCORES_AHEAD_SHARE = 0.25
+AHEAD_TERM = (("title_fold", "body_fold"), 1.0)
+# Scoring some documents: a kept list up to this many times longer than the documents
+# is read whole (one gather per posting, ~4 ns) rather than searched for each
+# document (a binary search, ~50 ns).
+GATHER_SHARE = 8
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -108,14 +118,20 @@ class PostingStore:
 
     # ----------------------------------------------------------------- reading
     def postings(
-        self, fieldname: str, text: str, reader=None, previous: PostingStore | None = None
+        self,
+        fieldname: str,
+        text: str,
+        reader=None,
+        previous: PostingStore | None = None,
+        keep: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, term frequencies) of live documents holding the term.
 
         ``reader``: another reader over the same segments (the warming thread has its
         own: Whoosh's files keep a read position, so two threads must not share them).
         ``previous``: the store of an earlier snapshot; the segments both share are
-        taken from its cache instead of being read again.
+        taken from its cache instead of being read again. ``keep``: False reads the
+        list without holding it.
         """
         key = (fieldname, text)
         with self._lock:
@@ -137,18 +153,16 @@ class PostingStore:
                 ids_parts.append(ids + offset)
                 tf_parts.append(tfs)
         if ids_parts:
-            ids = np.concatenate(ids_parts)
-            tfs = np.concatenate(tf_parts)
-            keep = self.live[ids]
-            result = (ids[keep], tfs[keep])
+            ids = np.concatenate(ids_parts) if len(ids_parts) > 1 else ids_parts[0]
+            tfs = np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]
+            if not self.all_live:
+                alive = self.live[ids]
+                ids, tfs = ids[alive], tfs[alive]
+            result = (ids, tfs)
         else:
             result = EMPTY
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = result
-                self.held += result[0].size
-            while self._cache and (len(self._cache) > self.capacity or self.held > self.budget):
-                self.held -= self._cache.popitem(last=False)[1][0].size
+        if keep:
+            self._keep(key, result)
         return result
 
     def segment_postings(
@@ -195,8 +209,10 @@ class PostingStore:
                 self.lengths(fieldname, own)
             if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
                 self.derived_titles(own)
-                for _, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
+                longest = _longest_lists(own, fields, self.capacity // 2)
+                for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
+                self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
                 return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
@@ -208,6 +224,23 @@ class PostingStore:
             return 0
         finally:
             self.warmed.set()
+
+    def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
+        """Keep the scores of the commonest folded syllables (``AHEAD_TERM`` terms over
+        the longest ``body_fold`` lists), up to ``budget`` postings: nearly every query
+        scores some of them, and computing one costs a pass over its lists."""
+        fields, weight = AHEAD_TERM
+        spent = 0
+        for df, fieldname, text in longest:
+            if fieldname != fields[-1] or df < SCORES_KEPT_FROM:
+                continue
+            if spent + df > budget:
+                break
+            term = Term(fields, text, weight)
+            key = ("scores", term.fields, term.text, term.weight)
+            if key not in self._cache:
+                self._keep(key, self._score_term(term, reader))
+            spent += df
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -233,13 +266,13 @@ class PostingStore:
             norms = self._norms[fieldname] = (1 - B) + B * lengths / avg
         return norms
 
-    def doc_frequency(self, fieldname: str, text: str) -> int:
+    def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included), kept for
         the snapshot (looking it up reads every segment's term table)."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None:
-            df = self.reader.doc_frequency(fieldname, text)
+            df = (reader or self.reader).doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
@@ -280,40 +313,52 @@ class PostingStore:
         derived = self.derived_titles()[ids]
         return np.where(derived, DERIVED_TITLE_WEIGHT, TITLE_WEIGHT).astype(np.float32)
 
-    def term_scores(
-        self, term: Term, dense: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(documents, weighted BM25F score) of one term over its fields.
+    def term_scores(self, term: Term) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted documents, weighted BM25F score) of one term over its fields.
 
-        ``dense``: a zeroed float32 array of one slot per document, lent for the sum
-        over fields and returned zeroed.
+        A long list's scores are kept for the snapshot beside the postings (they count
+        towards the same budget): the common syllables of pasted text recur from query
+        to query, and their scores are most of a headline's cost.
         """
-        id_parts, tf_parts, df = [], [], 0
+        key = ("scores", term.fields, term.text, term.weight)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        result = self._score_term(term)
+        if result[0].size >= SCORES_KEPT_FROM:
+            self._keep(key, result)
+        return result
+
+    def _score_term(self, term: Term, reader=None) -> tuple[np.ndarray, np.ndarray]:
+        """``term_scores`` computed: each field's ``weight × frequency / length norm``,
+        summed over fields per document, then one saturation (float32 throughout)."""
+        parts, df = [], 0
         for fieldname in term.fields:
-            ids, tfs = self.postings(fieldname, term.text)
+            ids, tfs = self.postings(fieldname, term.text, reader, keep=reader is None)
             if not ids.size:
                 continue
             weight = self.field_weights(fieldname, ids)
-            id_parts.append(ids)
-            tf_parts.append(weight * tfs / self.length_norms(fieldname)[ids])
-            df = max(df, self.doc_frequency(fieldname, term.text))
-        if not id_parts:
+            parts.append((ids, weight * tfs / self.length_norms(fieldname)[ids]))
+            df = max(df, self.doc_frequency(fieldname, term.text, reader))
+        if not parts:
             return EMPTY
-        ids, tfs = id_parts[0], tf_parts[0]
-        if len(id_parts) > 1:  # sum per document (every part is > 0 where present)
-            if dense is None:
-                dense = np.zeros(self.size, dtype=np.float32)
-            dense[ids] = tfs
-            for more_ids, more_tfs in zip(id_parts[1:], tf_parts[1:], strict=True):
-                new = dense[more_ids] == 0
-                dense[more_ids] += more_tfs
-                if new.any():
-                    ids = np.concatenate([ids, more_ids[new]])
-            tfs = dense[ids]
-            dense[ids] = 0
+        ids, tfs = parts[0]
+        for more_ids, more_tfs in parts[1:]:
+            ids, tfs = _union_sum(ids, tfs, more_ids, more_tfs)
         return ids, (term.weight * idf(df, self.doc_count) * tfs * (K1 + 1) / (K1 + tfs)).astype(
             np.float32
         )
+
+    def _keep(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
+        """Hold ``value`` under ``key`` (least recently used lists go past the budget)."""
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = value
+                self.held += value[0].size
+            while self._cache and (len(self._cache) > self.capacity or self.held > self.budget):
+                self.held -= self._cache.popitem(last=False)[1][0].size
 
     def lookup(self, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of the sorted live documents ``docs`` hold the term, their frequencies):
@@ -363,7 +408,16 @@ class PostingStore:
     def term_scores_at(self, term: Term, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``docs`` hold the term, their scores): ``term_scores`` read for the
         sorted live documents ``docs`` only, value for value the same (the same float32
-        operations in the same order)."""
+        operations in the same order; a list whose scores are kept is searched)."""
+        kept = self.kept_scores(term)
+        if kept is not None:
+            ids, values = kept
+            if not ids.size or not docs.size:
+                return np.zeros(docs.size, dtype=bool), np.zeros(0, dtype=np.float32)
+            at = np.searchsorted(ids, docs)
+            np.minimum(at, ids.size - 1, out=at)
+            present = ids[at] == docs
+            return present, values[at[present]]
         present = np.zeros(docs.size, dtype=bool)
         x = np.zeros(docs.size, dtype=np.float32)
         df = 0
@@ -401,10 +455,27 @@ class PostingStore:
                 for term in clause.terms:
                     clause_of.setdefault(id(term), (n, clause))
         hits: dict[int, np.ndarray] = {}
+        where = None  # document number → its position in ``docs`` (-1: not asked for)
         for term in terms:
-            present, values = self.term_scores_at(term, docs)
-            if values.size:
-                scores[present] += values
+            cost = self.cost(term)
+            kept = self.kept_scores(term)
+            if kept is None and SCORES_KEPT_FROM <= cost <= docs.size * GATHER_SHARE:
+                kept = self.term_scores(term)  # kept from now on
+            if kept is not None and kept[0].size <= docs.size * GATHER_SHARE:
+                # a pass over the list costs less than searching it for every document
+                if where is None:
+                    where = np.full(self.size, -1, dtype=np.int32)
+                    where[docs] = np.arange(docs.size, dtype=np.int32)
+                at = where[kept[0]]
+                inside = at >= 0
+                at = at[inside]
+                present = np.zeros(docs.size, dtype=bool)
+                present[at] = True
+                scores[at] += kept[1][inside]  # (each document once: the same sums)
+            else:
+                present, values = self.term_scores_at(term, docs)
+                if values.size:
+                    scores[present] += values
             owner = clause_of.get(id(term))
             if owner is not None and owner[1].matches(term):
                 hit = hits.setdefault(owner[0], np.zeros(docs.size, dtype=bool))
@@ -413,6 +484,22 @@ class PostingStore:
             for hit in hits.values():
                 matched += hit
         return scores, matched
+
+    def kept_scores(self, term: Term) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's ``term_scores`` if they are kept (nothing computed), else None."""
+        with self._lock:
+            return self._cache.get(("scores", term.fields, term.text, term.weight))
+
+    def score_bound(self, term: Term) -> float:
+        """The most ``term`` adds to any document's score: the largest of its scores
+        (exact; computed unless kept) or, for a list whose fields' largest frequencies
+        were found ahead (``warm``), ``upper_bound`` (nothing read)."""
+        kept = self.kept_scores(term)
+        if kept is None and not all((f, term.text) in self._field_max for f in term.fields):
+            kept = self.term_scores(term)  # a bound would cost a pass over the list too
+        if kept is not None:
+            return float(kept[1].max()) if kept[1].size else 0.0
+        return self.upper_bound(term)
 
     def upper_bound(self, term: Term) -> float:
         """The most ``term`` can add to any document's score: its BM25F with, in each
@@ -451,23 +538,24 @@ class PostingStore:
         """About how many postings scoring ``term`` reads (document frequencies)."""
         return sum(self.doc_frequency(f, term.text) for f in term.fields)
 
-    def score_bag(self, bag: Bag) -> tuple[np.ndarray, np.ndarray]:
-        """Per document: summed score, and how many clauses it matches."""
+    def score_bag(self, bag: Bag, count: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per document: summed score, and how many clauses it matches (None unless
+        ``count``: only a short query's partial matches need it)."""
         scores = np.zeros(self.size, dtype=np.float32)
-        matched = np.zeros(self.size, dtype=np.int16)
-        dense = np.zeros(self.size, dtype=np.float32)
+        matched = np.zeros(self.size, dtype=np.int16) if count else None
         for clause in bag.clauses:
-            hit = np.zeros(self.size, dtype=bool)
+            hit = np.zeros(self.size, dtype=bool) if count else None
             for term in clause.terms:
-                ids, values = self.term_scores(term, dense)
+                ids, values = self.term_scores(term)
                 if not ids.size:
                     continue
                 _add(scores, ids, values)
-                if clause.matches(term):
+                if count and clause.matches(term):
                     hit[ids] = True  # the documents holding it in any of its fields
-            matched += hit
+            if count:
+                matched += hit
         for term in bag.boosts:
-            ids, values = self.term_scores(term, dense)
+            ids, values = self.term_scores(term)
             if ids.size:
                 _add(scores, ids, values)
         return scores, matched
@@ -512,6 +600,24 @@ def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[in
 def idf(df: int, doc_count: int) -> float:
     """Whoosh's idf: log(N / (df + 1)) + 1 (N and df may count deleted documents)."""
     return math.log(max(1, doc_count) / (df + 1)) + 1
+
+
+def _union_sum(
+    ids: np.ndarray, values: np.ndarray, more_ids: np.ndarray, more_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted union of two sorted document lists, each document's values summed
+    (float32 addition is commutative, so the sum is the same whichever list leads)."""
+    if ids.size < more_ids.size:
+        ids, values, more_ids, more_values = more_ids, more_values, ids, values
+    values = values.copy()
+    at = np.searchsorted(ids, more_ids)
+    inside = np.minimum(at, ids.size - 1)
+    both = ids[inside] == more_ids
+    values[inside[both]] += more_values[both]
+    if both.all():
+        return ids, values
+    only = ~both
+    return np.insert(ids, at[only], more_ids[only]), np.insert(values, at[only], more_values[only])
 
 
 def _add(scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:

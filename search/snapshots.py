@@ -46,6 +46,7 @@ class Snapshot:
     key: tuple  # (generation directory, Whoosh generation): which commit this is
     postings: PostingStore
     builder: Any = None  # search.query.QueryBuilder, set by whoever opens the snapshot
+    term_masks: Any = None  # search.matching.TermMasks, likewise
     pins: int = 0  # streams (exports) still reading this snapshot
     answers: OrderedDict = field(default_factory=OrderedDict)  # search answers (the engine's)
     doc_freqs: dict = field(default_factory=dict)  # (kind, text) → df (search.related's)

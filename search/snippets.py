@@ -15,7 +15,13 @@ from functools import lru_cache
 import numpy as np
 
 from indexer.analysis import SYLLABLE_PATTERN, compat_letters, fold_diacritics, normalize_text
-from search.matching import Sequence, Syllable, pattern_for, syllable_spans
+from search.matching import (
+    Sequence,
+    Syllable,
+    pattern_for,
+    scan_text,
+    syllable_span_arrays,
+)
 
 WINDOW = 220
 
@@ -61,24 +67,28 @@ def _matches_slow(
     return out
 
 
-def _best_window(matches: list[tuple[int, int, int]], length: int) -> tuple[int, int]:
-    """The window of WINDOW characters holding the most (distinct, weighted) matches."""
-    if not matches:
+def _best_window(matches, length: int) -> tuple[int, int]:
+    """The window of WINDOW characters holding the most (distinct, weighted) matches
+    (``matches``: (start, end, weight) rows by start, a list or a (k, 3) array)."""
+    if not len(matches):
         return 0, min(length, WINDOW)
-    spans = np.array(matches, dtype=np.int64).reshape(-1, 3)
+    spans = np.asarray(matches, dtype=np.int64).reshape(-1, 3)
     # window i holds matches i..j-1: j is the first match ending past start_i + WINDOW
     # (the scan from the previous window's j passed only matches ending before it, so
     # the first by running maximum of the ends)
     ends = np.maximum.accumulate(spans[:, 1])
-    i = np.arange(len(matches))
+    i = np.arange(spans.shape[0])
     j = np.searchsorted(ends, spans[:, 0] + WINDOW, side="right")
-    weights = np.concatenate([[0], np.cumsum(spans[:, 2])])
     held = np.maximum(j - i, 0)
-    score = np.where(held > 0, weights[j] - weights[i], 0) + 0.5 * held
+    weight = spans[:, 2]
+    if weight.min() == weight.max() == 1:
+        score = held  # the weights sum to ``held``: the score is 1.5 × held
+    else:
+        weights = np.concatenate([[0], np.cumsum(weight)])
+        score = np.where(held > 0, weights[j] - weights[i], 0) + 0.5 * held
     first_best = int(np.argmax(score))  # the first of the best, as a scan keeps it
-    best = (first_best, int(j[first_best]))
-    first = matches[best[0]][0]
-    last = matches[best[1] - 1][1]
+    first = int(spans[first_best, 0])
+    last = int(spans[int(j[first_best]) - 1, 1])
     slack = max(0, WINDOW - (last - first))
     start = max(0, first - slack // 3)
     end = min(length, max(last, start + WINDOW))
@@ -96,17 +106,20 @@ def _snap(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _unit_matches(text: str, units: list) -> list[tuple[int, int, int]]:
-    """(start, end, weight) of every occurrence of the query's units (a phrase or code is
-    one span; a syllable typed with diacritics only where it is spelled so)."""
+def _unit_matches(text: str, units: list) -> np.ndarray:
+    """(start, end, weight) rows, sorted and distinct, of every occurrence of the query's
+    units (a phrase or code is one span, weight 2; a syllable weight 1, typed with
+    diacritics only where it is spelled so)."""
     units = list(dict.fromkeys(units))
-    out = {
-        (a, b, 1) for a, b in syllable_spans(text, [u for u in units if isinstance(u, Syllable)])
-    }
-    for unit in units:
-        if isinstance(unit, Sequence):
-            out.update((a, b, 2) for a, b in pattern_for(unit).spans(text))
-    return sorted(out)
+    starts, ends = syllable_span_arrays(text, [u for u in units if isinstance(u, Syllable)])
+    rows = np.stack([starts, ends, np.ones(starts.size, dtype=np.int64)], axis=1)
+    sequences = [u for u in units if isinstance(u, Sequence)]
+    if not sequences:
+        return rows  # distinct spans by start: already sorted
+    out = {(a, b, 1) for a, b in zip(starts.tolist(), ends.tolist())}
+    for unit in sequences:
+        out.update((a, b, 2) for a, b in pattern_for(unit).spans(text))
+    return np.array(sorted(out), dtype=np.int64).reshape(-1, 3)
 
 
 def make_snippet(
@@ -119,7 +132,9 @@ def make_snippet(
     ``units`` when given: ``search.matching``)."""
     if not text:
         return ""
-    if len(compat_letters(unicodedata.normalize("NFC", text))) != len(text):
+    scan = scan_text(text)
+    normal = scan.normal if scan is not None else compat_letters(unicodedata.normalize("NFC", text))
+    if len(normal) != len(text):
         text = normalize_text(text)  # offsets below are into the normalised text
     if units is not None:
         matches = _unit_matches(text, units)
@@ -128,7 +143,11 @@ def make_snippet(
     start, end = _snap(text, *_best_window(matches, len(text)))
     parts = ["…" if start > 0 else ""]
     pos = start
-    inside = [m for m in matches if m[0] >= start and m[1] <= end]
+    if units is not None:
+        rows = matches[(matches[:, 0] >= start) & (matches[:, 1] <= end)]
+        inside = list(zip(rows[:, 0].tolist(), rows[:, 1].tolist(), rows[:, 2].tolist()))
+    else:
+        inside = [m for m in matches if m[0] >= start and m[1] <= end]
     k = 0
     while k < len(inside):
         s, e, _ = inside[k]

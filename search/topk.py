@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.scoring import PostingStore, Term
+from search.scoring import GATHER_SHARE, PostingStore, Term
 
 # Partial sums are float32 and added in another order than the final scores: a bound
 # is compared with this much slack, so that rounding never drops a document.
@@ -29,6 +29,7 @@ SLACK = 1e-4
 # index; scoring every list costs about 50 ns a posting. Below this many postings in
 # all (most headlines at 85k: 0.46M on average) scoring everything is as fast.
 PRUNE_ABOVE = 1_000_000
+SCORE_FOR_BOUND = 4096  # lists shorter than this are scored for their exact bound
 POOL = 1 << 13  # documents at most among which the k-th best partial score is taken
 
 
@@ -43,28 +44,35 @@ def candidates(
     values are the same float32 numbers (``term_scores``, ``term_scores_at``) and they
     are summed in the order of ``terms``.
     """
-    if k <= 0 or len(terms) < 2 or any(t.weight < 0 for t in terms):
+    if k <= 0 or len(terms) < 2 or any(t.weight <= 0 for t in terms):
         return None  # (a negative weight would make partial sums no floor)
+    # every weight is positive, so is every value: a document was reached by the
+    # terms so far exactly when its partial score is above 0
     costs = [postings.cost(t) for t in terms]
     if sum(costs) < PRUNE_ABOVE:
         return None
     order = sorted(range(len(terms)), key=costs.__getitem__)
-    bounds = np.array([postings.upper_bound(terms[i]) for i in order], dtype=np.float64)
+    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # term → (documents, values)
+    bounds = np.zeros(len(order), dtype=np.float64)
+    for step, i in enumerate(order):
+        if costs[i] < SCORE_FOR_BOUND:  # short: scoring it costs less than its bound
+            found[i] = postings.term_scores(terms[i])
+            bounds[step] = float(found[i][1].max()) if found[i][1].size else 0.0
+        else:
+            bounds[step] = postings.score_bound(terms[i])
     left = np.concatenate([np.cumsum(bounds[::-1])[::-1][1:], [0.0]])  # bound of the rest
     reached = np.cumsum(bounds) * (1 + SLACK)  # no partial score exceeds this
     partial = np.zeros(postings.size, dtype=np.float32)
-    seen = np.zeros(postings.size, dtype=bool)
     pool = np.zeros(0, dtype=np.int64)  # documents the k-th best is looked for among
     pooled = ~allowed  # documents never to add to the pool
     floor = 0.0  # at most the k-th best final score
-    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # term → (documents, values)
     for step, i in enumerate(order):
         if step + 1 == len(order):
             return None  # every list read whole: nothing was pruned
-        ids, values = postings.term_scores(terms[i])
-        found[i] = (ids, values)
+        if i not in found:
+            found[i] = postings.term_scores(terms[i])
+        ids, values = found[i]
         partial[ids] += values
-        seen[ids] = True
         if pool.size < POOL:  # (a subset of the documents reached: still a floor)
             new = ids[~pooled[ids]]
             pooled[new] = True
@@ -76,13 +84,16 @@ def candidates(
             floor = max(floor, _kth(partial[pool], k))
             if rest < floor * (1 - SLACK):
                 break
-    docs = np.flatnonzero(seen & allowed)
+    docs = np.flatnonzero((partial > 0) & allowed)
     scores = partial[docs].astype(np.float64)
     for j in range(step + 1, len(order)):
         if docs.size > k:
-            floor = max(floor, _kth(scores, k))
-            keep = scores + rest * (1 + SLACK) >= floor * (1 - SLACK)
-            docs, scores = docs[keep], scores[keep]
+            # the floor known so far first thins the documents, then their k-th best
+            # partial score (a higher floor) thins them again
+            for _ in range(2):
+                keep = scores + rest * (1 + SLACK) >= floor * (1 - SLACK)
+                docs, scores = docs[keep], scores[keep]
+                floor = max(floor, _kth(scores, k))
         present, values = postings.term_scores_at(terms[order[j]], docs)
         found[order[j]] = (docs[present], values)
         scores[present] += values
@@ -92,11 +103,22 @@ def candidates(
 
 def _exact(size: int, docs: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]):
     """The float32 sum, in the order of ``parts``, of each term's values for ``docs``
-    (every part holds at least the documents of ``docs`` that have the term)."""
-    where = np.full(size, -1, dtype=np.int32)
-    where[docs] = np.arange(docs.size)
+    (every part, sorted, holds at least the documents of ``docs`` that have the term):
+    a long part is searched for the few documents, a short one is read whole."""
+    where = None
     scores = np.zeros(docs.size, dtype=np.float32)
     for ids, values in parts:
+        if not ids.size:
+            continue
+        if ids.size > docs.size * GATHER_SHARE:
+            at = np.searchsorted(ids, docs)
+            np.minimum(at, ids.size - 1, out=at)
+            held = ids[at] == docs
+            scores[held] += values[at[held]]
+            continue
+        if where is None:
+            where = np.full(size, -1, dtype=np.int32)
+            where[docs] = np.arange(docs.size)
         at = where[ids]
         held = at >= 0
         scores[at[held]] += values[held]

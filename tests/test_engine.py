@@ -154,6 +154,35 @@ def test_index_built_after_the_engine_started(tmp_path):
         engine.close()
 
 
+def test_facet_counts_from_document_numbers_equal_the_plain_count(engine):
+    """Category, official and year facets counted from a mask's document numbers (the
+    gathered path for few matches) equal those counted from the mask, and the official
+    counts equal a plain count: per shown name, the documents naming any spelling of it."""
+    import numpy as np
+
+    table = engine.snapshot().table
+    rng = np.random.default_rng(9)
+    masks = [table.live, np.zeros(table.size, bool)] + [
+        table.live & (rng.random(table.size) < share) for share in (0.02, 0.1, 0.3, 0.7)
+    ]
+    named: dict[int, set[int]] = {}  # group → documents naming it
+    for doc, code in zip(table.official_docs.tolist(), table.official_ids.tolist()):
+        named.setdefault(int(table.official_group[code]), set()).add(doc)
+    assert named
+    for mask in masks:
+        docs = np.flatnonzero(mask)
+        for limit in (1, 3, 20, 1000):
+            got = table.official_counts(mask, limit, docs)
+            assert got == table.official_counts(mask, limit)
+            plain = sorted(
+                ((-sum(bool(mask[d]) for d in ds), g) for g, ds in named.items()),
+            )
+            expected = [{"value": table.official_shown[g], "count": -c} for c, g in plain if c]
+            assert got == expected[:limit]
+            assert table.category_counts(mask, limit, docs) == table.category_counts(mask, limit)
+        assert table.year_counts(mask, docs) == table.year_counts(mask)
+
+
 def test_year_facet_counts_what_the_year_histogram_counts(engine):
     import numpy as np
 

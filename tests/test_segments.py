@@ -245,6 +245,39 @@ def mapped_dir(index_dir, tmp_path_factory) -> Path:
     return directory
 
 
+def test_term_masks_equal_the_live_posting_lists(mapped_dir):
+    """``search.matching.TermMasks`` (each segment's part scattered from its mapped
+    arrays, deleted documents masked) holds exactly the live documents of Whoosh's
+    public posting list of each term; a term the arrays lack comes from ``postings``."""
+    from search.matching import TermMasks
+
+    ix = segments.open_index(mapped_dir)
+    with ix.reader() as reader:
+        live = segments.live_documents(reader)
+
+        def postings(fieldname: str, text: str):
+            try:
+                ids = np.array(_public_arrays(reader.postings(fieldname, text))[0], dtype=np.int64)
+            except TermNotFound:
+                ids = np.zeros(0, dtype=np.int64)
+            return ids[live[ids]], None
+
+        masks = TermMasks(reader, live, postings)
+        checked = 0
+        for fieldname in ("title", "body", "title_fold", "body_fold", "body_pairs"):
+            for term in list(reader.lexicon(fieldname))[::5]:
+                text = term.decode("utf-8")
+                expected = np.zeros(live.size, dtype=bool)
+                expected[postings(fieldname, text)[0]] = True
+                got = masks(fieldname, text)
+                assert np.array_equal(got, expected), (fieldname, text)
+                assert not got.flags.writeable
+                checked += 1
+        assert checked > 300
+        assert not masks("body", "no-such-term").any()
+    ix.close()
+
+
 def test_mapped_arrays_equal_whoosh_postings(mapped_dir):
     """Every term of every derived field is in its segment's mapped file, and the mapped
     ids and weights (live ones) are Whoosh's public ``postings()``, per segment; the

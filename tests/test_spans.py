@@ -10,12 +10,19 @@ import itertools
 import json
 import random
 import re
+import unicodedata
 
 import pytest
 
 from bench.data import corpus_path, has_shared, shared_dir
 from indexer.analysis import HAN, SYLLABLE_PATTERN, fold_diacritics, normalize_text, sentence_breaks
-from search.matching import Sequence, SequencePattern, Syllable, syllable_spans
+from search.matching import (
+    Sequence,
+    SequencePattern,
+    Syllable,
+    syllable_span_arrays,
+    syllable_spans,
+)
 from search.snippets import make_snippet
 
 NOT_HAN_LETTER = rf"[^\W_{HAN}]"
@@ -82,6 +89,8 @@ TRICKY = [
     "Thành ủy Hà Nội. Thành uỷ. thành ủy hà nội, thanh uy ha noi; 東京 東 京 Q.10 q. 10",
     "ﬁnance Ｈà Ｎội xe\u00a0máy bão báo bao BÃO",
     "Hà東Nội 東京hà an_an xanh an, an2 thanh-an; ab東cd 2019東京 hà\u0301 nội",
+    "😀hà nội😀 Hà\U00020000Nội ǅà hàж жhà ħà hà²nội Σà ΣΑ ﬁ hà",  # astral, other scripts
+    'Hà-Nội_hà—nội…HÀ NỘI. ha noi; hạ nổi; HẠ NỘI; Hà Nội\'s (hà nội) "hà nội" 1hà nội1',
 ]
 
 
@@ -135,6 +144,11 @@ def test_folded_search_finds_what_the_plain_definition_finds():
         syls = [u for u in units if isinstance(u, Syllable)]
         expected = {span for s in syls for span in reference_spans(s, text)}
         assert syllable_spans(text, syls) == expected
+        starts, ends = syllable_span_arrays(text, syls)
+        assert list(zip(starts.tolist(), ends.tolist())) == sorted(expected)
+        for syl in syls:  # one syllable at a time too (other regexes, other fallbacks)
+            starts, ends = syllable_span_arrays(text, [syl])
+            assert list(zip(starts.tolist(), ends.tolist())) == reference_spans(syl, text)
     assert checked > 100
 
 
@@ -188,3 +202,52 @@ def test_best_window_is_the_first_window_holding_the_most_matches():
             (s, s + rng.choice([2, 3, 5, 9, 40, 300]), rng.choice([1, 2])) for s in starts
         )
         assert _best_window(matches, 3400) == reference(matches, 3400)
+        ones = [(a, b, 1) for a, b, _ in matches]  # syllables only: every weight 1
+        assert _best_window(ones, 3400) == reference(ones, 3400)
+
+
+def test_the_accepted_spellings_are_every_spelling_the_check_accepts():
+    """``_spellings`` (enumerated from the tone mark) against the plain check
+    ``_as_typed`` over every spelling built from Vietnamese letters (and a few foreign
+    ones) that folds to the syllable."""
+    from search.matching import _as_typed, _spellings
+
+    tones = ["", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323"]
+    vowels = "aăâeêioôơuưy"
+    letters = {v + t for v in vowels for t in tones} | set("bcdđghklmnpqrstvx") | set("ñǎāçé")
+    letters = {unicodedata.normalize("NFC", ch) for ch in letters}
+    by_base: dict[str, list[str]] = {}
+    for ch in sorted(letters):
+        if len(ch) == 1:
+            by_base.setdefault(fold_diacritics(ch), []).append(ch)
+    typed = "hòa hoà thủy thuỷ uỷ ủy quả quà giữ già gìn nguyễn khuỷu đường baỏ bảo hoặc "
+    typed += "thuyền thuyết ưu ươu oai hoài xòe khỏe tuổi người của an đà"
+    checked = 0
+    for word in typed.split():
+        syl = Syllable(normalize_text(word))
+        accepted = _spellings(syl)
+        assert accepted is not None
+        for letters_of in itertools.product(*(by_base.get(ch, [ch]) for ch in syl.folded)):
+            spelling = "".join(letters_of)
+            assert (spelling in accepted) == _as_typed(spelling, syl), (word, spelling)
+            checked += 1
+    assert checked > 10_000
+
+
+def test_the_code_point_tables_hold_the_per_character_definitions():
+    from indexer.analysis import compat_letters
+    from search.matching import _bmp_tables, _word_class
+
+    compat, words = _bmp_tables()
+    for code in range(0x10000):
+        ch = chr(code)
+        assert compat[code] == (compat_letters(ch) != ch), hex(code)
+        assert words[code] == _word_class(ch), hex(code)
+
+
+def test_span_arrays_agree_where_lowercasing_changes_the_length():
+    text = "İstanbul hà nội, HÀ NỘI; İ hà"  # "İ".lower() is two characters
+    for typed in ("hà", "ha", "nội", "noi", "istanbul"):
+        syls = [Syllable(typed)]
+        starts, ends = syllable_span_arrays(text, syls)
+        assert list(zip(starts.tolist(), ends.tolist())) == sorted(syllable_spans(text, syls))

@@ -212,6 +212,46 @@ def test_search_offers_the_correction_in_context(context_engine):
     assert "did_you_mean" not in search(client, q="bóng đá")
 
 
+def test_the_channel_distance_equals_the_plain_weighted_distance():
+    """``channel_cost``'s distance (memoised substitutions, inlined cells) against the
+    plain optimal-string-alignment recurrence, on the did-you-mean set's typed and
+    intended syllables and random slips of them."""
+    import json
+    import random
+    from pathlib import Path
+
+    from search.spelling import _channel_distance, _substitution, _weighted_distance
+
+    lines = (Path(__file__).parents[1] / "bench" / "data" / "didyoumean.jsonl").read_text(
+        encoding="utf-8"
+    )
+    words = set()
+    for line in lines.splitlines():
+        record = json.loads(line)
+        words.update(record["query"].lower().split() + record["intended"].lower().split())
+    words = sorted(words)
+    rng = random.Random(16)
+    pairs = [(a, b) for a in words[:60] for b in words[:60]]
+    letters = "aăâeêioôơuưyàáảãạđdgnhx"
+    for word in words:
+        slip = list(word)
+        for _ in range(rng.randrange(1, 3)):
+            at = rng.randrange(len(slip) + 1)
+            kind = rng.choice("isdt")
+            if kind == "i":
+                slip.insert(at, rng.choice(letters))
+            elif kind == "s" and at < len(slip):
+                slip[at] = rng.choice(letters)
+            elif kind == "d" and at < len(slip):
+                del slip[at]
+            elif kind == "t" and at + 1 < len(slip):
+                slip[at], slip[at + 1] = slip[at + 1], slip[at]
+        pairs += [("".join(slip), word), (word, "".join(slip)), (word + word[:1], word)]
+    assert len(pairs) > 3000
+    for a, b in pairs:
+        assert _channel_distance(a, b) == _weighted_distance(a, b, _substitution), (a, b)
+
+
 # --------------------------------------------------------------------------- warming
 def test_a_warmed_snapshot_has_its_spelling_and_pair_statistics_built(demo_index):
     """The warming thread builds did-you-mean's tables, the pair statistics included, so

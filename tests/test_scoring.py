@@ -1,0 +1,143 @@
+"""BM25F over posting lists (``search.scoring``): a term's scores, kept or computed,
+looked up or whole, are the float32 values of the definition written out here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.analysis import fold_diacritics
+from search import scoring
+from search.query import syllables
+from search.scoring import K1, PostingStore, Term, _union_sum, idf, ranked_terms
+
+
+def _reference(store: PostingStore, term: Term) -> np.ndarray:
+    """Per document (dense), the term's BM25F as its definition states it: each field's
+    weight × frequency / length norm summed over fields in float32, then one saturation."""
+    x = np.zeros(store.size, dtype=np.float32)
+    df = 0
+    for fieldname in term.fields:
+        ids, tfs = store.postings(fieldname, term.text)
+        if not ids.size:
+            continue
+        weight = np.float32(1.0)
+        if fieldname.startswith("title"):
+            derived = store.derived_titles()[ids]
+            weight = np.where(derived, scoring.DERIVED_TITLE_WEIGHT, scoring.TITLE_WEIGHT)
+            weight = weight.astype(np.float32)
+        x[ids] += weight * tfs.astype(np.float32) / store.length_norms(fieldname)[ids]
+        df = max(df, store.doc_frequency(fieldname, term.text))
+    c = np.float32(term.weight * idf(df, store.doc_count))
+    return (c * x * np.float32(K1 + 1) / (np.float32(K1) + x)).astype(np.float32)
+
+
+def _demo_terms(store: PostingStore) -> list[Term]:
+    words = {"đại", "hội", "đảng", "bộ", "thành", "phố", "ủy", "ban", "nhân", "dân", "và", "của"}
+    terms = []
+    for syl in sorted(words):
+        folded = syllables(syl)[0]
+        terms.append(Term(("title_fold", "body_fold"), fold_diacritics(folded), 1.0))
+        terms.append(Term(("title", "body"), syl, 1.0))
+    terms.append(Term(("title_pairs", "body_pairs"), "dai_hoi", 0.7))
+    return terms
+
+
+def test_term_scores_kept_or_computed_equal_the_definition(engine, monkeypatch):
+    store = engine.snapshot().postings
+    rng = np.random.default_rng(7)
+    for kept_from in (10**9, 0):  # never kept, always kept (the second call reads it)
+        monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", kept_from)
+        for term in _demo_terms(store):
+            want = _reference(store, term)
+            for _ in range(2):
+                ids, values = store.term_scores(term)
+                assert np.all(np.diff(ids) > 0), term  # sorted, unique
+                assert ids.size == np.count_nonzero(want), term
+                assert values.tobytes() == want[ids].tobytes(), term
+            docs = np.flatnonzero(store.live)
+            docs = np.sort(rng.choice(docs, size=min(docs.size, 40), replace=False))
+            present, at = store.term_scores_at(term, docs)
+            assert np.array_equal(present, want[docs] > 0), term
+            assert at.tobytes() == want[docs[present]].tobytes(), term
+
+
+def test_long_queries_skip_the_clause_count_short_ones_keep_it(engine):
+    snap = engine.snapshot()
+    long_plan = snap.builder.build("đại hội đảng bộ thành phố lần thứ nhiệm kỳ mới")
+    short_plan = snap.builder.build("đại hội đảng")
+    assert not long_plan.bag.require_all and short_plan.bag.require_all
+    full, matched = snap.postings.score_bag(long_plan.bag)
+    lean, none = snap.postings.score_bag(long_plan.bag, count=False)
+    assert none is None and full.tobytes() == lean.tobytes()
+    assert matched.max() >= 1
+
+
+_sorted_ids = st.lists(st.integers(0, 400), max_size=60, unique=True).map(sorted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_sorted_ids, _sorted_ids, st.integers(0, 2**32 - 1))
+def test_union_sum_is_the_dense_sum(a, b, seed):
+    rng = np.random.default_rng(seed)
+    a_ids, b_ids = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    a_x = rng.random(a_ids.size, dtype=np.float32) * 5
+    b_x = rng.random(b_ids.size, dtype=np.float32) * 5
+    dense = np.zeros(401, dtype=np.float32)
+    dense[a_ids] += a_x
+    dense[b_ids] += b_x
+    ids, values = _union_sum(a_ids, a_x, b_ids, b_x)
+    assert ids.tolist() == sorted(set(a) | set(b))
+    assert values.tobytes() == dense[ids].tobytes()
+
+
+@pytest.mark.parametrize("kept_from, gather", [(10**9, 8), (0, 10**9), (0, 0)])
+def test_scoring_some_documents_equals_scoring_every_one(engine, monkeypatch, kept_from, gather):
+    """``score_docs`` (lists read whole with a gather, searched per document, or per
+    field) gives the documents the float32 sums of scoring every document."""
+    monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", kept_from)
+    monkeypatch.setattr(scoring, "GATHER_SHARE", gather)
+    snap = engine.snapshot()
+    store = snap.postings
+    rng = np.random.default_rng(11)
+    for q in ("đại hội đảng bộ", "thanh uy ha noi", "ủy ban nhân dân thành phố và của đảng"):
+        plan = snap.builder.build(q)
+        terms = ranked_terms(plan.bag, plan.scored)
+        want = np.zeros(store.size, dtype=np.float32)
+        for term in terms:
+            want += _reference(store, term)
+        live = np.flatnonzero(store.live)
+        for size in (3, 30, live.size):
+            docs = np.sort(rng.choice(live, size=min(size, live.size), replace=False))
+            got, matched = store.score_docs(terms, docs, plan.bag.clauses)
+            assert got.tobytes() == want[docs].tobytes(), (q, size)
+            assert matched.max() <= len(plan.bag.clauses)
+
+
+def test_warming_keeps_the_scores_of_the_commonest_syllables_within_its_share(engine, monkeypatch):
+    """A warming worker keeps the scores (the query's own term: folded syllable, title
+    and body) of the longest lists, within its share of the budget, and no raw lists;
+    the kept scores are the ones a query computes."""
+    from search.query import BAG_WEIGHTS, FOLD
+    from search.scoring import _longest_lists
+
+    assert scoring.AHEAD_TERM == (FOLD, BAG_WEIGHTS["fold"])
+    monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", 1)
+    snap = engine.snapshot()
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
+    longest = [(df, text) for df, f, text in _longest_lists(fresh.reader, ("body_fold",), 10**6)]
+    share = sum(df for df, _ in longest[:3])  # room for the three longest
+    monkeypatch.setattr(scoring, "SCORES_AHEAD_SHARE", share / 10**6)
+    assert fresh.warm() == 0
+    kept = [key for key in fresh._cache]
+    assert kept and all(key[0] == "scores" for key in kept)  # no raw lists held
+    assert {key[2] for key in kept} == {text for _, text in longest[:3]}
+    assert fresh.held <= share
+    for key in kept:
+        term = Term(key[1], key[2], key[3])
+        ids, values = fresh._cache[key]
+        want = _reference(fresh, term)
+        assert values.tobytes() == want[ids].tobytes()
+        assert ids.size == np.count_nonzero(want)
