@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -45,6 +46,8 @@ from indexer.analysis import (
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
+KEPT_MASK_BYTES = 16 << 20  # term-union masks kept per snapshot, as bits (10.7 KB at 85k docs)
+LONG_UNION = 8  # a union is kept when it marks more than one document in this many
 _HAN = re.compile(rf"[{HAN}]")
 _HYPHENS = "-‐‑‒–—"
 _BREAK_CHARS = re.compile(r"[.!?…\n]")
@@ -214,6 +217,7 @@ class DocSets:
         self._stored = stored
         self._filters = filters
         self._memo: dict = {}
+        self._read: dict = {}  # document number → stored fields, for this query
         self._confirmed = OrderedDict() if confirmed is None else confirmed
         self._sentence_pairs = sentence_pairs
 
@@ -226,8 +230,10 @@ class DocSets:
         if isinstance(expr, Not):
             return self.live & ~self.mask(expr.child)
         if isinstance(expr, And):
-            out = self.live.copy()
-            for child in expr.children:
+            if not expr.children:
+                return self.live.copy()
+            out = self.mask(expr.children[0])  # every mask returned is a new array
+            for child in expr.children[1:]:
                 out &= self.mask(child)
             return out
         if isinstance(expr, Or):
@@ -255,9 +261,7 @@ class DocSets:
 
     def syllable_mask(self, syl: Syllable, fieldname: str) -> np.ndarray:
         """Documents holding ``syl`` (by rule 1) in ``fieldname`` (title or body)."""
-        if syl.exact:
-            return self._term(fieldname, syl.text)
-        return self._term(f"{fieldname}_fold", syl.folded)
+        return self._term(*self._syllable_key(syl, fieldname))
 
     def _within_sentences(self, fieldname: str, pair: str) -> np.ndarray:
         """Documents holding the folded ``pair`` inside one sentence of ``fieldname``: more
@@ -272,8 +276,14 @@ class DocSets:
         out[ids[tfs > crossing[ids]]] = True
         return out
 
+    def _syllable_key(self, syl: Syllable, fieldname: str) -> tuple[str, str]:
+        """The (field, term) that holds ``syl`` by rule 1 in ``fieldname``."""
+        return (fieldname, syl.text) if syl.exact else (f"{fieldname}_fold", syl.folded)
+
     def _leaf(self, leaf: Leaf) -> np.ndarray:
         unit = leaf.unit
+        if isinstance(unit, Syllable) and self._term_masks is not None:
+            return self._term_masks.any_of([self._syllable_key(unit, f) for f in leaf.fields])
         out = np.zeros(self.size, dtype=bool)
         for fieldname in leaf.fields:
             if isinstance(unit, Syllable):
@@ -297,7 +307,10 @@ class DocSets:
             return known
         pattern = pattern_for(seq)
         for doc in np.flatnonzero(cand):
-            text = self._stored(int(doc)).get(fieldname) or ""
+            stored = self._read.get(doc)
+            if stored is None:  # read once for both fields
+                stored = self._read[doc] = self._stored(int(doc))
+            text = stored.get(fieldname) or ""
             if not pattern.found_in(text):
                 cand[doc] = False
         self._confirmed[key] = cand
@@ -311,35 +324,78 @@ class TermMasks:
     numbers, for one snapshot: each segment's part scattered straight from its mapped
     posting arrays (``indexer.segments.mapped_postings``: nothing copied, nothing
     decoded); a term they do not hold (rare terms, segments without arrays) from
-    ``postings``. Masks are read-only."""
+    ``postings``. Masks are read-only.
 
-    def __init__(self, reader, live: np.ndarray, postings: Postings):
+    The masks of long unions (a common syllable in the title or the body) are kept as
+    bits, at most ``kept_bytes`` of them, the least recently used dropped first: the
+    search box asks again for the same syllables on every keystroke, and unpacking
+    ``N`` bits costs a tenth of scattering tens of thousands of postings."""
+
+    def __init__(
+        self, reader, live: np.ndarray, postings: Postings, kept_bytes: int = KEPT_MASK_BYTES
+    ):
         self.live = live
         self.all_live = bool(live.all())
         self._postings = postings
         self._segments = [
             (leaf, offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()
         ]
+        self.kept_bytes = kept_bytes
+        self._kept: OrderedDict[tuple, np.ndarray] = OrderedDict()  # keys → packed bits
+        self._lock = threading.Lock()
 
     def __call__(self, fieldname: str, term: str) -> np.ndarray:
-        out = np.zeros(self.live.size, dtype=bool)
+        out = self.any_of([(fieldname, term)])
+        out.flags.writeable = False
+        return out
+
+    def any_of(self, keys: list[tuple[str, str]]) -> np.ndarray:
+        """The live documents holding any of the (field, term) ``keys`` (a new mask)."""
+        size = self.live.size
+        key = tuple(keys)
+        with self._lock:
+            bits = self._kept.get(key)
+            if bits is not None:
+                self._kept.move_to_end(key)
+        if bits is not None:
+            return np.unpackbits(bits, count=size).view(bool)
+        out = np.zeros(size, dtype=bool)
+        deleted = False  # whether deleted documents may be marked
+        scattered = 0
+        for fieldname, term in keys:
+            found, marked = self._scatter(out, fieldname, term)
+            deleted |= found
+            scattered += marked
+        if deleted and not self.all_live:
+            out &= self.live
+        if scattered * LONG_UNION > size:  # worth keeping
+            self._keep(key, np.packbits(out))
+        return out
+
+    def _keep(self, key: tuple, bits: np.ndarray) -> None:
+        with self._lock:
+            self._kept[key] = bits
+            self._kept.move_to_end(key)
+            while self._kept and len(self._kept) * bits.nbytes > self.kept_bytes:
+                self._kept.popitem(last=False)
+
+    def _scatter(self, out: np.ndarray, fieldname: str, term: str) -> tuple[bool, int]:
+        """Mark the term's documents in ``out``: (whether deleted ones may be among them,
+        as read from the mapped arrays, which hold them; how many were marked)."""
         views = []
         for leaf, offset, count in self._segments:
             view = segments.mapped_postings(leaf, fieldname, term)
             if view is None:
-                views = None
-                break
+                ids = self._postings(fieldname, term)[0]
+                out[ids] = True
+                return False, int(ids.size)
             views.append((offset, count, view[0]))
-        if views is None:
-            out[self._postings(fieldname, term)[0]] = True
-        else:
-            for offset, count, ids in views:
-                if ids.size:
-                    out[offset : offset + count][ids] = True
-            if not self.all_live:
-                out &= self.live
-        out.flags.writeable = False
-        return out
+        marked = 0
+        for offset, count, ids in views:
+            if ids.size:
+                out[offset : offset + count][ids] = True
+                marked += int(ids.size)
+        return True, marked
 
 
 # --------------------------------------------------------------------------- text
@@ -553,9 +609,11 @@ def _word_class(ch: str) -> int:
 
 
 @lru_cache(maxsize=1)
-def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
-    """(whether ``compat_letters`` changes each code point of the Basic Multilingual
-    Plane, the ``_word_class`` of each, computed for all at once): built on first use."""
+def _bmp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per code point of the Basic Multilingual Plane, computed for all at once on first
+    use: whether ``compat_letters`` changes it; its ``_word_class``; and the
+    ``_word_class`` of its lowercase, or 0 where that is not one character of the plane
+    or ``compat_letters`` changes it (such a text is read character by character)."""
     codes = np.arange(0x10000, dtype=np.uint32)
     chars = [chr(c) for c in range(0x10000)]
     compat = np.fromiter(map(str.__ne__, map(compat_letters, chars), chars), bool, codes.size)
@@ -567,48 +625,48 @@ def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
         han[first : last + 1] = True
     words = np.where(alnum[base], np.where(base < 128, base, 95), 32)
     words[han] = 32
-    return compat, words.astype(np.uint8)
+    words = words.astype(np.uint8)
+    lower = np.array([ord(low) if len(low) == 1 else -1 for low in map(str.lower, chars)])
+    single = (lower >= 0) & (lower < codes.size)
+    any_case = np.where(single & ~compat, words[np.where(single, lower, 0)], 0).astype(np.uint8)
+    return compat, words, any_case
 
 
 @dataclass(frozen=True)
 class ScanText:
     r"""A text prepared for ``syllable_span_arrays``. ``normal``: NFC with look-alikes
-    replaced (``compat_letters``), as ``prepared_text`` reads it; ``lower``: that
-    lowercased, of the same length; ``words``: one byte per character of ``lower``
-    (``_word_class``), where a syllable folded to ``[a-z0-9]+`` occurs at the offsets
-    where it occurs in ``prepared_text``'s ``latin`` text, and is whole there (no letter
-    or digit but Han on either side: ``(?<![^\W_])…(?![^\W_])``) exactly where ``\b``
-    holds on both sides."""
+    replaced (``compat_letters``), as ``prepared_text`` reads it, and of the length of
+    its lowercase (so offsets into either are offsets into both); ``words``: one byte per
+    character of that lowercase (``_word_class``), where a syllable folded to
+    ``[a-z0-9]+`` occurs at the offsets where it occurs in ``prepared_text``'s ``latin``
+    text, and is whole there (no letter or digit but Han on either side:
+    ``(?<![^\W_])…(?![^\W_])``) exactly where ``\b`` holds on both sides. A span's
+    spelling is ``normal[a:b].lower()`` (lowercasing a span of letters that fold to
+    ASCII needs no context)."""
 
     normal: str
-    lower: str
     words: bytes
 
 
 @lru_cache(maxsize=64)
 def scan_text(text: str) -> ScanText | None:
-    """``text`` as a ``ScanText`` through NumPy tables; None when its lowercase changes
-    its length (then only ``prepared_text``'s reading holds)."""
+    """``text`` as a ``ScanText``, through the code-point tables (``_bmp_tables``) when
+    every character is in them; None when lowercasing changes its length (then only
+    ``prepared_text``'s reading holds)."""
     nfc = unicodedata.normalize("NFC", text)
     try:
         codes = np.frombuffer(nfc.encode("utf-32-le"), dtype=np.uint32)
     except UnicodeEncodeError:  # lone surrogates
         return None
-    compat, words = _bmp_tables()
-    if codes.size and (codes.max() >= 0x10000 or compat[codes].any()):
-        normal = compat_letters(nfc)
-        lower = normal.lower()
-        if len(lower) != len(normal):
-            return None
-        return ScanText(normal, lower, _word_bytes(prepared_text(text)[2]))
-    lower = nfc.lower()
-    if len(lower) != len(nfc):
+    _, _, any_case = _bmp_tables()
+    if codes.size and codes.max() < 0x10000:
+        words = any_case[codes]
+        if words.all():  # 0: a character the table does not hold
+            return ScanText(nfc, words.tobytes())
+    normal = compat_letters(nfc)
+    if len(normal.lower()) != len(normal):
         return None
-    if lower is not nfc and lower != nfc:
-        codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
-        if codes.size and codes.max() >= 0x10000:
-            return ScanText(nfc, lower, _word_bytes(prepared_text(text)[2]))
-    return ScanText(nfc, lower, words[codes].tobytes())
+    return ScanText(normal, _word_bytes(prepared_text(text)[2]))
 
 
 def _word_bytes(latin: str) -> bytes:
@@ -702,9 +760,9 @@ def syllable_span_arrays(text: str, syls) -> tuple[np.ndarray, np.ndarray]:
     ends = edges[1::2]
     if not exact:
         return starts, ends
-    lower = scan.lower
+    normal = scan.normal
     keep = [
-        (spelled := exact.get(word)) is None or lower[a : a + len(word)] in spelled
+        (spelled := exact.get(word)) is None or normal[a : a + len(word)].lower() in spelled
         for word, a in zip(parts[1::2], starts.tolist())
     ]
     keep = np.array(keep, dtype=bool)

@@ -42,11 +42,12 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
 SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
-# While a worker warms it keeps the scores of the commonest folded syllables (the term
-# every plain word is scored by: ``query.BAG_WEIGHTS["fold"]`` over ``query.FOLD``), up
-# to this share of its postings budget.
-SCORES_AHEAD_SHARE = 0.25
-AHEAD_TERM = (("title_fold", "body_fold"), 1.0)
+# While a worker warms it keeps the scores of the commonest syllables, up to this share
+# of its postings budget (the rest is filled by queries, least recently used first out).
+SCORES_AHEAD_SHARE = 0.5
+# a body list → the term a query scores it by: a folded syllable (``query.FOLD``,
+# ``BAG_WEIGHTS["fold"]``), a syllable typed with diacritics (``query.BOTH``, "exact")
+AHEAD_TERMS = {"body_fold": (("title_fold", "body_fold"), 1.0), "body": (("title", "body"), 1.0)}
 # Scoring some documents: a kept list up to this many times longer than the documents
 # is read whole (one gather per posting, ~4 ns) rather than searched for each
 # document (a binary search, ~50 ns).
@@ -104,6 +105,8 @@ class PostingStore:
         self._norms: dict[str, np.ndarray] = {}
         self._df: dict[tuple[str, str], int] = {}
         self._field_max: dict[tuple[str, str], float] = {}
+        # (fields, every term of them → document frequency), read by ``warm``
+        self._frequencies: tuple[frozenset[str], dict[tuple[str, bytes], int]] | None = None
         self._derived: np.ndarray | None = None
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
@@ -209,7 +212,9 @@ class PostingStore:
                 self.lengths(fieldname, own)
             if all(segments.arrays_for(leaf) is not None for leaf, _ in own.leaf_readers()):
                 self.derived_titles(own)
-                longest = _longest_lists(own, fields, self.capacity // 2)
+                freq = term_frequencies(own, fields)
+                self._frequencies = (frozenset(fields), freq)  # read, so kept
+                longest = _longest_lists(own, fields, self.capacity // 2, freq)
                 for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
                 self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
@@ -226,21 +231,25 @@ class PostingStore:
             self.warmed.set()
 
     def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
-        """Keep the scores of the commonest folded syllables (``AHEAD_TERM`` terms over
-        the longest ``body_fold`` lists), up to ``budget`` postings: nearly every query
-        scores some of them, and computing one costs a pass over its lists."""
-        fields, weight = AHEAD_TERM
+        """Keep the scores of the commonest syllables (``AHEAD_TERMS``: the terms that
+        score the longest body lists, folded and as typed), up to ``budget`` postings:
+        nearly every query scores some of them, and computing one costs a pass over its
+        lists."""
         spent = 0
         for df, fieldname, text in longest:
-            if fieldname != fields[-1] or df < SCORES_KEPT_FROM:
+            if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
                 continue
+            fields, weight = AHEAD_TERMS[fieldname]
             if spent + df > budget:
                 break
-            term = Term(fields, text, weight)
-            key = ("scores", term.fields, term.text, term.weight)
-            if key not in self._cache:
-                self._keep(key, self._score_term(term, reader))
-            spent += df
+            key = ("scores", fields, text, weight)
+            if key in self._cache:
+                continue
+            result = self._score_term(Term(fields, text, weight), reader)
+            if spent + result[0].size > budget:
+                break
+            self._keep(key, result)
+            spent += result[0].size
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -267,10 +276,14 @@ class PostingStore:
         return norms
 
     def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
-        """Whoosh's document frequency of a term (deleted documents included), kept for
-        the snapshot (looking it up reads every segment's term table)."""
+        """Whoosh's document frequency of a term (deleted documents included): from the
+        table ``warm`` read for the longest fields, else looked up (every segment's term
+        table) and kept for the snapshot."""
         key = (fieldname, text)
         df = self._df.get(key)
+        if df is None and self._frequencies is not None and fieldname in self._frequencies[0]:
+            # every term of the field is in the table: one missing has no documents
+            return self._frequencies[1].get((fieldname, text.encode("utf-8", "replace")), 0)
         if df is None:
             df = (reader or self.reader).doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
@@ -581,8 +594,20 @@ def ranked_terms(bag: Bag | None, scored: list[Term]) -> list[Term]:
     return terms + list(scored)
 
 
-def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[int, str, str]]:
-    """(document frequency, field, term) of the ``limit`` longest lists in ``fields``.
+def _longest_lists(
+    reader, fields: tuple[str, ...], limit: int, freq: dict[tuple[str, bytes], int] | None = None
+) -> list[tuple[int, str, str]]:
+    """(document frequency, field, term) of the ``limit`` longest lists in ``fields``
+    (``freq``: their ``term_frequencies``, if already read)."""
+    if freq is None:
+        freq = term_frequencies(reader, fields)
+    ranked = sorted(((df, f, text) for (f, text), df in freq.items()), reverse=True)
+    return [(df, f, text.decode("utf-8")) for df, f, text in ranked[:limit]]
+
+
+def term_frequencies(reader, fields: tuple[str, ...]) -> dict[tuple[str, bytes], int]:
+    """Every term of ``fields`` (its indexed bytes) → Whoosh's document frequency
+    (deleted documents included, as ``reader.doc_frequency`` counts them).
 
     Reads each segment's term table once in order (asking the whole reader for each
     term's frequency looked it up in every segment again: 6 of 21 s of warming).
@@ -593,8 +618,7 @@ def _longest_lists(reader, fields: tuple[str, ...], limit: int) -> list[tuple[in
             for text, info in leaf.iter_field(fieldname):
                 key = (fieldname, text)
                 freq[key] = freq.get(key, 0) + info.doc_frequency()
-    ranked = sorted(((df, f, text) for (f, text), df in freq.items()), reverse=True)
-    return [(df, f, text.decode("utf-8")) for df, f, text in ranked[:limit]]
+    return freq
 
 
 def idf(df: int, doc_count: int) -> float:

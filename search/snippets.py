@@ -95,6 +95,22 @@ def _best_window(matches, length: int) -> tuple[int, int]:
     return start, end
 
 
+def _syllables_window(starts: np.ndarray, ends: np.ndarray, length: int) -> tuple[int, int]:
+    """``_best_window`` of disjoint spans by start, each of weight 1 (syllables): their
+    ends ascend already, and the best window is the one holding the most."""
+    if not starts.size:
+        return 0, min(length, WINDOW)
+    j = np.searchsorted(ends, starts + WINDOW, side="right")
+    held = np.maximum(j - np.arange(starts.size), 0)
+    first_best = int(np.argmax(held))  # the first of the best, as a scan keeps it
+    first = int(starts[first_best])
+    last = int(ends[int(j[first_best]) - 1])
+    slack = max(0, WINDOW - (last - first))
+    start = max(0, first - slack // 3)
+    end = min(length, max(last, start + WINDOW))
+    return start, end
+
+
 def _snap(text: str, start: int, end: int) -> tuple[int, int]:
     """Move window edges to word boundaries."""
     if start > 0:
@@ -136,18 +152,24 @@ def make_snippet(
     normal = scan.normal if scan is not None else compat_letters(unicodedata.normalize("NFC", text))
     if len(normal) != len(text):
         text = normalize_text(text)  # offsets below are into the normalised text
-    if units is not None:
+    if units is not None and not any(isinstance(u, Sequence) for u in units):
+        # syllables only: disjoint spans by start
+        starts, ends = syllable_span_arrays(text, list(dict.fromkeys(units)))
+        start, end = _snap(text, *_syllables_window(starts, ends, len(text)))
+        lo = int(np.searchsorted(starts, start))
+        hi = int(np.searchsorted(ends, end, side="right"))
+        inside = [(a, b, 1) for a, b in zip(starts[lo:hi].tolist(), ends[lo:hi].tolist())]
+    elif units is not None:
         matches = _unit_matches(text, units)
-    else:
-        matches = _matches(text, folded_terms, exact_terms or set())
-    start, end = _snap(text, *_best_window(matches, len(text)))
-    parts = ["…" if start > 0 else ""]
-    pos = start
-    if units is not None:
+        start, end = _snap(text, *_best_window(matches, len(text)))
         rows = matches[(matches[:, 0] >= start) & (matches[:, 1] <= end)]
         inside = list(zip(rows[:, 0].tolist(), rows[:, 1].tolist(), rows[:, 2].tolist()))
     else:
+        matches = _matches(text, folded_terms, exact_terms or set())
+        start, end = _snap(text, *_best_window(matches, len(text)))
         inside = [m for m in matches if m[0] >= start and m[1] <= end]
+    parts = ["…" if start > 0 else ""]
+    pos = start
     k = 0
     while k < len(inside):
         s, e, _ = inside[k]

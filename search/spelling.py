@@ -29,6 +29,7 @@ The constants were tuned on the *tune* half of ``bench/data/didyoumean.jsonl``
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import OrderedDict
@@ -55,6 +56,7 @@ KEEP_ALL_BELOW = 10_000  # …unless the archive is this small (documents)
 SAMPLE_SYLLABLES = 2_500_000  # the pair model reads at most this many syllables
 MAX_QUERY_SYLLABLES = 32
 CACHE_SIZE = 4096  # answers kept per snapshot (the search box asks on every keystroke)
+READ_AHEAD = 2_000  # syllables whose readings a large archive's spelling computes ahead
 
 # the noisy channel and the decision (natural log; tuned on the tune half)
 ACCENT_COST = 4.0  # a typed diacritic replaced by another
@@ -218,7 +220,21 @@ def build_spelling(snapshot, reader=None) -> Spelling:
                 deletes.setdefault(probe, []).append(word)
     spelling.deletes = deletes
     spelling.pairs = build_pairs(reader)
+    if doc_count >= KEEP_ALL_BELOW:  # a small archive's queries are cheap without it
+        read_ahead(spelling)
     return spelling
+
+
+def read_ahead(spelling: Spelling, count: int = READ_AHEAD) -> None:
+    """Compute the readings (``_readings``: candidates and channel costs, with and
+    without edits) of the ``count`` syllables most documents hold, as typed without
+    diacritics (what the search box mostly sends), so that a query made of them pays
+    only the decoding. The same readings a query would compute (kept per snapshot)."""
+    common = sorted(spelling.folded_df.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
+    for folded, _ in common:
+        typed = _Syllable(0, len(folded), folded, folded, folded, _fixed(folded))
+        for edits in (True, False):
+            _readings(typed, spelling, edits)
 
 
 def build_pairs(reader, budget: int = SAMPLE_SYLLABLES) -> PairModel:
@@ -513,11 +529,18 @@ def _correct(spelling: Spelling, text: str, edits: bool) -> str | None:
     options = [_readings(s, spelling, edits) for s in sylls]
     typed = [s.lower for s in sylls]
     typed_score = _path_score(spelling, typed, [0.0] * len(typed))
-    best, best_score = _viterbi(spelling, options)
-    plain = [[c for c in opts if not c.edited] for opts in options]
+    steps = [_transitions(spelling, a, b) for a, b in itertools.pairwise(options)]
+    best, best_score = _viterbi(spelling, options, steps)
     chosen = best
     if any(c.edited for c in _picked(options, best)):
-        accents_only, plain_score = _viterbi(spelling, plain)
+        # the readings without edits, and their transitions taken from those above (each
+        # entry depends only on its own pair: the same values)
+        kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
+        plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
+        plain_steps = [
+            step[np.ix_(a, b)] for step, (a, b) in zip(steps, itertools.pairwise(kept), strict=True)
+        ]
+        accents_only, plain_score = _viterbi(spelling, plain, plain_steps)
         if best_score - plain_score < EDIT_MARGIN:
             chosen, best_score = accents_only, plain_score
     if chosen == typed or best_score - typed_score < MARGIN:
@@ -550,11 +573,15 @@ def _syllables(text: str) -> list[_Syllable]:
         typed = m.group()
         lower = typed.lower()
         folded = fold_diacritics(lower)
-        fixed = not folded.isalpha() or not folded.isascii()
-        out.append(_Syllable(m.start(), m.end(), typed, lower, folded, fixed))
+        out.append(_Syllable(m.start(), m.end(), typed, lower, folded, _fixed(folded)))
         if len(out) >= MAX_QUERY_SYLLABLES:
             break
     return out
+
+
+def _fixed(folded: str) -> bool:
+    """Whether a syllable is read only as typed (digits, letters of other scripts)."""
+    return not folded.isalpha() or not folded.isascii()
 
 
 def _readings(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]:
@@ -598,15 +625,20 @@ def _candidates(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidat
     return list(found.values())
 
 
-def _viterbi(spelling: Spelling, options: list[list[_Candidate]]) -> tuple[list[str], float]:
+def _viterbi(
+    spelling: Spelling, options: list[list[_Candidate]], steps: list[np.ndarray] | None = None
+) -> tuple[list[str], float]:
     """The best reading (one form per syllable) and its score (log probability minus
-    channel costs)."""
+    channel costs). ``steps``: the ``_transitions`` between neighbours, when known."""
     forms = [[c.form for c in opts] for opts in options]
     cost = [np.array([c.cost for c in opts]) for opts in options]
     score = np.log([c.unigram for c in options[0]]) - cost[0]
     back: list[np.ndarray] = []
     for i in range(1, len(options)):
-        step = score[:, None] + _transitions(spelling, options[i - 1], options[i])
+        moves = (
+            _transitions(spelling, options[i - 1], options[i]) if steps is None else steps[i - 1]
+        )
+        step = score[:, None] + moves
         came = step.argmax(axis=0)
         back.append(came)
         score = step[came, np.arange(len(forms[i]))] - cost[i]
@@ -631,16 +663,18 @@ def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> n
     given = pairs.left_counts(np.array([c.pid for c in left], dtype=np.int64))
     out = np.log((counts + SMOOTHING * prior[None, :]) / (given[:, None] + SMOOTHING))
     words = spelling.words
-    right_by: dict[str, list[int]] = {}
-    for b, cb in enumerate(right):
-        right_by.setdefault(cb.folded, []).append(b)
-    for a, ca in enumerate(left):
-        for fb, bs in right_by.items():
-            known = words.get(f"{ca.folded}_{fb}")
-            if known:
-                spelled = {w for w, _ in known}
-                for b in bs:
-                    if f"{ca.form}_{right[b].form}" in spelled:
+    left_folds = {ca.folded for ca in left}
+    right_folds = {cb.folded for cb in right}
+    left_at = {ca.form: a for a, ca in enumerate(left)}  # a reading's forms are distinct
+    right_at = {cb.form: b for b, cb in enumerate(right)}
+    for fa in left_folds:  # each pair of folded forms looked up once
+        for fb in right_folds:
+            known = words.get(f"{fa}_{fb}")
+            if known:  # the pairs of forms spelling one of its words, each once
+                for word in {w for w, _ in known}:
+                    form_a, _, form_b = word.partition("_")
+                    a, b = left_at.get(form_a), right_at.get(form_b)
+                    if a is not None and b is not None:
                         out[a, b] += WORD_BONUS
     return out
 

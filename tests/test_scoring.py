@@ -120,20 +120,31 @@ def test_warming_keeps_the_scores_of_the_commonest_syllables_within_its_share(en
     """A warming worker keeps the scores (the query's own term: folded syllable, title
     and body) of the longest lists, within its share of the budget, and no raw lists;
     the kept scores are the ones a query computes."""
-    from search.query import BAG_WEIGHTS, FOLD
-    from search.scoring import _longest_lists
+    from search.query import BAG_WEIGHTS, BOTH, FOLD
+    from search.scoring import WARM_FIELDS, _longest_lists
 
-    assert scoring.AHEAD_TERM == (FOLD, BAG_WEIGHTS["fold"])
+    assert scoring.AHEAD_TERMS == {
+        "body_fold": (FOLD, BAG_WEIGHTS["fold"]),
+        "body": (BOTH, BAG_WEIGHTS["exact"]),
+    }
     monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", 1)
     snap = engine.snapshot()
     fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
-    longest = [(df, text) for df, f, text in _longest_lists(fresh.reader, ("body_fold",), 10**6)]
-    share = sum(df for df, _ in longest[:3])  # room for the three longest
+    longest = [
+        (f, text)
+        for _, f, text in _longest_lists(fresh.reader, WARM_FIELDS, fresh.capacity // 2)
+        if f in scoring.AHEAD_TERMS
+    ][:3]
+    terms = [
+        Term(*scoring.AHEAD_TERMS[f][:1], text, scoring.AHEAD_TERMS[f][1]) for f, text in longest
+    ]
+    share = sum(fresh.term_scores(t)[0].size for t in terms)  # room for the three longest
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
     monkeypatch.setattr(scoring, "SCORES_AHEAD_SHARE", share / 10**6)
     assert fresh.warm() == 0
     kept = [key for key in fresh._cache]
     assert kept and all(key[0] == "scores" for key in kept)  # no raw lists held
-    assert {key[2] for key in kept} == {text for _, text in longest[:3]}
+    assert {(key[1][-1], key[2]) for key in kept} == set(longest)
     assert fresh.held <= share
     for key in kept:
         term = Term(key[1], key[2], key[3])
@@ -141,3 +152,28 @@ def test_warming_keeps_the_scores_of_the_commonest_syllables_within_its_share(en
         want = _reference(fresh, term)
         assert values.tobytes() == want[ids].tobytes()
         assert ids.size == np.count_nonzero(want)
+
+
+def test_document_frequencies_read_ahead_equal_whoosh_lookups(engine):
+    """After warming, a term's document frequency comes from the table read from the
+    term tables; it equals Whoosh's own lookup, for present and absent terms."""
+    from search.scoring import WARM_FIELDS
+
+    snap = engine.snapshot()
+    fresh = PostingStore(snap.searcher.reader(), snap.table.live, budget=10**6)
+    fresh.warm()
+    assert fresh._frequencies is not None
+    reader = fresh.reader
+    checked = 0
+    for fieldname in WARM_FIELDS:
+        for text in list(reader.lexicon(fieldname))[:400]:
+            word = text.decode("utf-8")
+            assert fresh.doc_frequency(fieldname, word) == reader.doc_frequency(fieldname, word)
+            checked += 1
+        for absent in ("qqzxwv", "hà_nội_xyz", "đđđ"):
+            assert fresh.doc_frequency(fieldname, absent) == 0
+            assert reader.doc_frequency(fieldname, absent) == 0
+    assert checked > 400
+    assert fresh.doc_frequency("body_pairs", "dai_hoi") == reader.doc_frequency(
+        "body_pairs", "dai_hoi"
+    )

@@ -181,7 +181,9 @@ def test_letters_fold_through_numpy_as_through_the_table():
 
 
 def test_best_window_is_the_first_window_holding_the_most_matches():
-    from search.snippets import WINDOW, _best_window
+    import numpy as np
+
+    from search.snippets import WINDOW, _best_window, _syllables_window
 
     def reference(matches, length):  # the plain scan
         best, best_score, j = (0, 0), -1, 0
@@ -204,6 +206,14 @@ def test_best_window_is_the_first_window_holding_the_most_matches():
         assert _best_window(matches, 3400) == reference(matches, 3400)
         ones = [(a, b, 1) for a, b, _ in matches]  # syllables only: every weight 1
         assert _best_window(ones, 3400) == reference(ones, 3400)
+        disjoint, last_end = [], -1  # syllables: spans that do not overlap
+        for a, b, _ in ones:
+            if a >= last_end:
+                disjoint.append((a, b, 1))
+                last_end = b
+        starts = np.array([a for a, _, _ in disjoint], dtype=np.int64)
+        ends = np.array([b for _, b, _ in disjoint], dtype=np.int64)
+        assert _syllables_window(starts, ends, 3400) == reference(disjoint, 3400)
 
 
 def test_the_accepted_spellings_are_every_spelling_the_check_accepts():
@@ -238,11 +248,16 @@ def test_the_code_point_tables_hold_the_per_character_definitions():
     from indexer.analysis import compat_letters
     from search.matching import _bmp_tables, _word_class
 
-    compat, words = _bmp_tables()
+    compat, words, any_case = _bmp_tables()
     for code in range(0x10000):
         ch = chr(code)
         assert compat[code] == (compat_letters(ch) != ch), hex(code)
         assert words[code] == _word_class(ch), hex(code)
+        low = ch.lower()
+        if compat[code] or len(low) != 1 or ord(low) >= 0x10000:
+            assert any_case[code] == 0, hex(code)
+        else:
+            assert any_case[code] == _word_class(low) != 0, hex(code)
 
 
 def test_span_arrays_agree_where_lowercasing_changes_the_length():

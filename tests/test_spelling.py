@@ -252,6 +252,97 @@ def test_the_channel_distance_equals_the_plain_weighted_distance():
         assert _channel_distance(a, b) == _weighted_distance(a, b, _substitution), (a, b)
 
 
+def test_readings_read_ahead_are_those_a_query_computes(engine):
+    """The readings ``build_spelling`` computes ahead (the most frequent syllables typed
+    without diacritics) equal the candidates a query computes for itself, and the
+    answers are those of a spelling without them."""
+    import json
+    from pathlib import Path
+
+    import search.spelling as spelling_module
+
+    snapshot = engine.snapshot()
+    ahead = spelling_module.build_spelling(snapshot)
+    spelling_module.read_ahead(ahead)  # the demo is small: build_spelling leaves it out
+    assert len(ahead.readings) > 100
+    for (lower, fixed, edits), found in ahead.readings.items():
+        typed = spelling_module._Syllable(0, len(lower), lower, lower, lower, fixed)
+        fresh = spelling_module._candidates(typed, ahead, edits)
+        assert [(c.form, c.cost, c.edited) for c in found] == [
+            (c.form, c.cost, c.edited) for c in fresh
+        ]
+    plain = spelling_module.build_spelling(snapshot)
+    assert not plain.readings
+    lines = (Path(__file__).parents[1] / "bench" / "data" / "didyoumean.jsonl").read_text(
+        encoding="utf-8"
+    )
+    queries = [json.loads(line)["query"] for line in lines.splitlines()]
+    queries += ["thanh uy ha noi", "quan uy hong phuc", "bao lu mien trung", "gia vang"]
+    for q in queries:
+        assert suggest_correction(ahead, q) == suggest_correction(plain, q), q
+        assert restore_accents(ahead, q) == restore_accents(plain, q), q
+
+
+def test_transitions_of_a_subset_of_readings_are_taken_from_the_whole_matrix(spelling):
+    """``_correct`` decodes the readings without edits with the transitions it computed
+    for all readings, indexed: equal to computing them for the subset."""
+    import itertools
+
+    import numpy as np
+
+    import search.spelling as spelling_module
+
+    checked = 0
+    for text in ["hoc sinh gioii", "bong daa", "thanh uy ha noi", "quan uy hong phuc", "vangf"]:
+        sylls = spelling_module._syllables(text)
+        options = [spelling_module._readings(s, spelling, True) for s in sylls]
+        steps = [
+            spelling_module._transitions(spelling, a, b) for a, b in itertools.pairwise(options)
+        ]
+        kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
+        plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
+        for step, (a, b), (pa, pb) in zip(
+            steps, itertools.pairwise(kept), itertools.pairwise(plain), strict=True
+        ):
+            assert np.array_equal(
+                step[np.ix_(a, b)], spelling_module._transitions(spelling, pa, pb)
+            )
+            checked += 1
+    assert checked >= 5
+
+
+def test_word_bonuses_go_to_the_pairs_of_forms_that_spell_a_word(spelling):
+    """``_transitions`` adds ``WORD_BONUS`` exactly where the two forms, joined, are one
+    of the archive's words for their folded pair (the plain double loop)."""
+    import itertools
+
+    import numpy as np
+
+    import search.spelling as spelling_module
+
+    checked = 0
+    for text in ["thanh uy ha noi", "quan uy hong phuc", "hoc sinh gioii", "dai hoi dang bo"]:
+        sylls = spelling_module._syllables(text)
+        for edits in (True, False):
+            options = [spelling_module._readings(s, spelling, edits) for s in sylls]
+            for left, right in itertools.pairwise(options):
+                expected = np.zeros((len(left), len(right)))
+                for (a, ca), (b, cb) in itertools.product(enumerate(left), enumerate(right)):
+                    known = spelling.words.get(f"{ca.folded}_{cb.folded}") or ()
+                    if any(w == f"{ca.form}_{cb.form}" for w, _ in known):
+                        expected[a, b] = spelling_module.WORD_BONUS
+                        checked += 1
+                with_bonus = spelling_module._transitions(spelling, left, right)
+                spelling.words, kept = {}, spelling.words
+                try:
+                    without = spelling_module._transitions(spelling, left, right)
+                finally:
+                    spelling.words = kept
+                assert np.array_equal(with_bonus != without, expected > 0)
+                assert np.allclose(with_bonus - without, expected)
+    assert checked > 3
+
+
 # --------------------------------------------------------------------------- warming
 def test_a_warmed_snapshot_has_its_spelling_and_pair_statistics_built(demo_index):
     """The warming thread builds did-you-mean's tables, the pair statistics included, so
