@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -45,6 +46,8 @@ from indexer.analysis import (
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
+KEPT_MASK_BYTES = 16 << 20  # term-union masks kept per snapshot, as bits (10.7 KB at 85k docs)
+LONG_UNION = 8  # a union is kept when it marks more than one document in this many
 _HAN = re.compile(rf"[{HAN}]")
 _HYPHENS = "-‐‑‒–—"
 _BREAK_CHARS = re.compile(r"[.!?…\n]")
@@ -321,15 +324,25 @@ class TermMasks:
     numbers, for one snapshot: each segment's part scattered straight from its mapped
     posting arrays (``indexer.segments.mapped_postings``: nothing copied, nothing
     decoded); a term they do not hold (rare terms, segments without arrays) from
-    ``postings``. Masks are read-only."""
+    ``postings``. Masks are read-only.
 
-    def __init__(self, reader, live: np.ndarray, postings: Postings):
+    The masks of long unions (a common syllable in the title or the body) are kept as
+    bits, at most ``kept_bytes`` of them, the least recently used dropped first: the
+    search box asks again for the same syllables on every keystroke, and unpacking
+    ``N`` bits costs a tenth of scattering tens of thousands of postings."""
+
+    def __init__(
+        self, reader, live: np.ndarray, postings: Postings, kept_bytes: int = KEPT_MASK_BYTES
+    ):
         self.live = live
         self.all_live = bool(live.all())
         self._postings = postings
         self._segments = [
             (leaf, offset, leaf.doc_count_all()) for leaf, offset in reader.leaf_readers()
         ]
+        self.kept_bytes = kept_bytes
+        self._kept: OrderedDict[tuple, np.ndarray] = OrderedDict()  # keys → packed bits
+        self._lock = threading.Lock()
 
     def __call__(self, fieldname: str, term: str) -> np.ndarray:
         out = self.any_of([(fieldname, term)])
@@ -338,28 +351,51 @@ class TermMasks:
 
     def any_of(self, keys: list[tuple[str, str]]) -> np.ndarray:
         """The live documents holding any of the (field, term) ``keys`` (a new mask)."""
-        out = np.zeros(self.live.size, dtype=bool)
+        size = self.live.size
+        key = tuple(keys)
+        with self._lock:
+            bits = self._kept.get(key)
+            if bits is not None:
+                self._kept.move_to_end(key)
+        if bits is not None:
+            return np.unpackbits(bits, count=size).view(bool)
+        out = np.zeros(size, dtype=bool)
         deleted = False  # whether deleted documents may be marked
+        scattered = 0
         for fieldname, term in keys:
-            deleted |= self._scatter(out, fieldname, term)
+            found, marked = self._scatter(out, fieldname, term)
+            deleted |= found
+            scattered += marked
         if deleted and not self.all_live:
             out &= self.live
+        if scattered * LONG_UNION > size:  # worth keeping
+            self._keep(key, np.packbits(out))
         return out
 
-    def _scatter(self, out: np.ndarray, fieldname: str, term: str) -> bool:
-        """Mark the term's documents in ``out``; whether deleted ones may be among them
-        (read from the mapped arrays, which hold them)."""
+    def _keep(self, key: tuple, bits: np.ndarray) -> None:
+        with self._lock:
+            self._kept[key] = bits
+            self._kept.move_to_end(key)
+            while self._kept and len(self._kept) * bits.nbytes > self.kept_bytes:
+                self._kept.popitem(last=False)
+
+    def _scatter(self, out: np.ndarray, fieldname: str, term: str) -> tuple[bool, int]:
+        """Mark the term's documents in ``out``: (whether deleted ones may be among them,
+        as read from the mapped arrays, which hold them; how many were marked)."""
         views = []
         for leaf, offset, count in self._segments:
             view = segments.mapped_postings(leaf, fieldname, term)
             if view is None:
-                out[self._postings(fieldname, term)[0]] = True
-                return False
+                ids = self._postings(fieldname, term)[0]
+                out[ids] = True
+                return False, int(ids.size)
             views.append((offset, count, view[0]))
+        marked = 0
         for offset, count, ids in views:
             if ids.size:
                 out[offset : offset + count][ids] = True
-        return True
+                marked += int(ids.size)
+        return True, marked
 
 
 # --------------------------------------------------------------------------- text

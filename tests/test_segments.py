@@ -284,6 +284,16 @@ def test_term_masks_equal_the_live_posting_lists(mapped_dir):
             got = masks.any_of(list(pair))
             assert np.array_equal(got, union), pair
             assert got.flags.writeable
+        # long unions kept as bits (a few at a time): the same masks, each a new array
+        kept = TermMasks(reader, live, postings, kept_bytes=3 * (live.size // 8 + 1))
+        common = [("body_fold", t.decode()) for t in reader.lexicon("body_fold")]
+        common = sorted(common, key=lambda k: -reader.doc_frequency(*k))[:6]
+        for _ in range(3):
+            for key in common:
+                got = kept.any_of([key])
+                assert np.array_equal(got, masks(*key)), key
+                got[:] = True  # the caller's own array: nothing kept changes
+        assert 0 < len(kept._kept) <= 3
     ix.close()
 
 
