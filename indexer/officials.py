@@ -45,7 +45,7 @@ MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
 CONTEXT_WINDOW_WORDS = 12
-MAX_FOREIGN_GAP_LOWER = 5
+MAX_FOREIGN_GAP_LOWER = 6
 
 
 @dataclass
@@ -155,7 +155,7 @@ def _stops_at(text: str, i: int) -> bool:
 
 # a sentence glued to the next with no space ("xã Tân Nghĩa- Hàm Tân.Đó là"), not "TP.HCM",
 # "Tp.HCM" or "T.Ư": a word of three letters or more, lowercase after its first, then a capital
-_GLUED_SENTENCE = re.compile(rf"(?<=\w[{_L}]{{2}})\.(?=[{_U}])")
+_GLUED_SENTENCE = re.compile(rf"\.(?<=\w[{_L}]{{2}}\.)(?=[{_U}])")
 
 
 @dataclass(frozen=True)
@@ -305,10 +305,15 @@ def lexicon() -> Lexicon:
         ),
         degrees=degrees,
         org_form_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('org_forms.txt'))})\s*$", re.IGNORECASE
+            # "báo" is a newspaper, not the end of "tình báo" (intelligence) or "thông báo"
+            rf"(?<!\w)(?<!tình )(?<!thông )(?<!cảnh )(?<!dự )"
+            rf"(?:{_alternation(_read_lines('org_forms.txt'))})\s*$",
+            re.IGNORECASE,
         ),
         public_re=re.compile(
-            rf"(?<!\w)(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
+            # "bộ" is a ministry, "bộ phận" (a company's department) and "bộ môn" are not
+            rf"(?<!\w)(?!bộ\s+(?:phận|môn)(?!\w))"
+            rf"(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
             re.IGNORECASE,
         ),
         org_starts=frozenset(_read_lines("organisations.txt")),
@@ -502,6 +507,9 @@ def _split_run(
             if short is not None:
                 short.place_led = True  # or the place of a title read after an earlier name
             return short
+        foreign = _foreign_after_place(rest, before, doc, sentence)
+        if foreign is not None:
+            return foreign
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
@@ -514,6 +522,35 @@ def _split_run(
         return vn
     titled = kind_before in {"position", "junior"} and not _generic_before(before, lex)
     return _foreign_or_short(rest, doc, sentence, titled)
+
+
+def _foreign_after_place(
+    rest: list[tuple[int, str]], before: str, doc: _Doc, sentence: tuple[int, int]
+) -> _Mention | None:
+    """Two or more words in a foreign spelling ending a run after a place word, with a title
+    written before it in the clause, are a person (``Chủ tịch Ủy ban An toàn Quốc gia Tetsuo
+    Kutsukake``, ``Chủ tịch Uỷ ban châu Âu Jose Manuel Barroso``); one such word is the place
+    (``huyện Ea Kar``, ``thành phố Likasi``)."""
+    k = len(rest)
+    while k > 0 and not _looks_vietnamese(rest[k - 1][1]):
+        k -= 1
+    if len(rest) - k < 2:
+        return None
+    clause = re.split(r"[,;:()\n]", before)[-1]
+    if not any(_kind(t, doc.lex) == "position" for t in find_triggers(clause, doc.lex)):
+        return None
+    if k == 0 and _NAMES_A_PLACE.search(before):
+        k = 1  # "thành phố St Petersburg", "tỉnh Pattani Waedueramae Maminchi": the place first
+        if len(rest) - k < 2:
+            return None
+    return _foreign_or_short(rest[k:], doc, sentence, titled=True)
+
+
+# a lowercase place word that a place's own name follows (not "quốc gia", "nước", "châu")
+_NAMES_A_PLACE = re.compile(
+    r"(?<!\w)(?:tỉnh|thành phố|tp|bang|tiểu bang|huyện|quận|xã|thị xã|thị trấn|vùng|khu vực"
+    r"|đảo|làng|thủ đô|thủ phủ|hạt)\s+$"
+)
 
 
 _FAMILIAR = {"Anh", "Chị"}
@@ -614,6 +651,8 @@ def _standalone(
 def _written_as_place(words: str, doc: _Doc) -> bool:
     """Whether the article writes ``words`` right after a place word that is not the end of a
     title (``tại huyện Phú Quốc``; not ``Trưởng thôn Khánh``)."""
+    if doc.text.count(words) < 2:
+        return False  # only the mention itself, right after its title
     for hit in re.finditer(rf"(?<!\w){re.escape(words)}(?!\w)", doc.text):
         before = doc.text[max(0, hit.start() - 40) : hit.start()]
         if doc.lex.place_word_re.search(before) and _honorific_before(before, doc.lex) is None:
@@ -834,7 +873,7 @@ _P2_LEAD = re.compile(
         r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,"
         r"|\s*(?:SN|sinh|sinh\s+năm|năm\s+sinh)?\s*\d{4}\s*,)?"  # "(sinh 1971, cán bộ", "(1977, cán bộ"
         r"|:)"  # "(tức Lệ ...,", "(40 tuổi, cán bộ", "(chủ mưu, Phó phòng"
-        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|nguyên\s+là)\s+)?"
+        r"\s*(?:(?P<post>{_TAKES_POST})\s*|(?:hiện\s+là|hiện|là|làm|(?:nguyên|đều|cùng)\s+là)\s+)?"
         r"(?:(?:nguyên|cựu|đều\s+là|cùng\s+là)\s+(?:hai|ba|bốn|năm|các|những)\s+)?"
     ).replace("{_TAKES_POST}", _TAKES_POST + r"\s")
 )
@@ -845,6 +884,7 @@ def _public_enough(trig: re.Match[str], text: str, lex: Lexicon) -> bool:
     return _kind(trig, lex) != "junior" or lex.public_re.search(text) is not None
 
 
+_EMBASSY = re.compile(r"\s+quán(?!\w)")
 _CANDIDATE = re.compile(r"ứng\s+(?:cử\s+)?viên\s", re.IGNORECASE)
 
 
@@ -853,6 +893,8 @@ def _kind(trigger: re.Match[str], lex: Lexicon) -> str | None:
     rank, comrade or courtesy. A title built by the grammar (``Cục phó``) is a position."""
     if _CANDIDATE.match(trigger.group(0)):
         return None  # "ứng viên Tổng thống": a candidate holds no post
+    if _EMBASSY.match(trigger.string, trigger.end()) and trigger.group(0)[-2:].lower() == "sứ":
+        return None  # "Đại sứ quán": the embassy, not the ambassador
     if trigger.group("unit"):
         return "position"
     return lex.kinds.get(_head_key(trigger.group("head") or trigger.group("abbr") or ""))
@@ -961,15 +1003,15 @@ def _read_position(trig, trig_at, next_name, doc: _Doc, sentence) -> tuple[int, 
 _SENT_END = re.compile(rf"[.!?…]+[\"”']?\s+|\n+|{_GLUED_SENTENCE.pattern}")
 
 
-def _sentences(text: str, triggers: list[re.Match[str]]) -> list[tuple[int, int]]:
-    """Sentence spans that contain at least one trigger."""
-    bounds = _sentence_bounds(text)
+def _sentences(triggers: list[re.Match[str]], bounds: list[int]) -> list[tuple[int, int]]:
+    """Sentence spans that contain at least one trigger (``bounds``: ``_sentence_bounds``)."""
+    text_end = bounds[-1]
     spans: list[tuple[int, int]] = []
     j = 0
     for trig in triggers:
         while j + 1 < len(bounds) and bounds[j + 1] <= trig.start():
             j += 1
-        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else len(text))
+        span = (bounds[j], bounds[j + 1] if j + 1 < len(bounds) else text_end)
         if not spans or spans[-1] != span:
             spans.append(span)
     return spans
@@ -1034,12 +1076,13 @@ def extract_officials(
         trigger_starts=frozenset(t.start() - 1 for t in triggers),
     )
     mentions = []
-    sentences = _sentences(text, triggers)
+    bounds = _sentence_bounds(text)
+    sentences = _sentences(triggers, bounds)
     for sentence in sentences:
         mentions.extend(_sentence_mentions(doc, sentence, triggers))
     if head:
         _headline_title(doc, len(head), triggers, mentions)
-    _across_sentences(doc, sentences, triggers, mentions)
+    _across_sentences(doc, sentences, bounds, triggers, mentions)
     return _merge(mentions, doc)
 
 
@@ -1056,8 +1099,11 @@ def _headline_title(
         titles = titles[:1]  # the headline's subject: "Tổng thống Hàn Quốc thay cố vấn an ninh"
     if len(titles) != 1:
         return
-    lead = [m for m in mentions if m.sentence[0] == head_end + 2]  # "title\n\nbody"
+    # the body's first names ("title\n\nbody"), the lead even if "St. John's" split it
+    lead = sorted((m for m in mentions if head_end + 2 <= m.start < head_end + 400), key=_start)
     for m in lead:
+        if m.sentence[0] != head_end + 2 and titles[0].start() != 0:
+            return  # past the lead sentence only for a headline that opens with the title
         if m.kind == "foreign" and _addressed(doc, m.start, triggers):
             if not m.positions and not m.business:
                 ends = [t.start() for t in triggers if titles[0].end() <= t.start() < head_end]
@@ -1069,6 +1115,8 @@ def _headline_title(
                 ]
                 m.qualified = True
             return
+        if m.kind in _FULL_KINDS and m.qualified and m.sentence[0] != head_end + 2:
+            return  # past the lead sentence, only before anyone written with a title
 
 
 # "Cả ba là cán bộ địa chính…", "Cả hai đều là…", "Hai người này nguyên là…": one title for
@@ -1078,12 +1126,27 @@ _ALL_OF_THEM = re.compile(
     r"(?:(?:người|ông|bà|bị\s+can|bị\s+cáo|đối\s+tượng)\s+)?(?:này\s+|trên\s+)?"
     r"(?:(?:đều|cùng|từng|nguyên|hiện|đang)\s+)*(?:là|làm)\s+"
 )
-_COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+_COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+_LIST_CUT = re.compile(r"\s+(?:gồm|là)(?!\w)|:")
+_LIST_INTRO = re.compile(r"\s*(?:,\s*)?(?:là|gồm|gồm\s+có|:)\s*:?\s*")  # title, then its list
+_LIST_LEAD = re.compile(r"(?:là|gồm|gồm\s+có|:)\s*$")  # "Đó là", "Họ gồm:", "tuyên án cho:"
+_LIST_BREAK = re.compile(r"^(?:[^,;()]*[.!?]|[^,;()]{41,}$)")  # no list between two names
+# "5 bị cáo nguyên là cán bộ Đội thuế … Họ gồm: A, B, C, D, E", "ba công chức hải quan là A, B, C":
+# a counted group right before a title; the names that follow, as many, share it
+_COUNTED_GROUP = re.compile(
+    r"(?<!\w)(?:[Cc]ả\s+)?(?P<n>[2-9]|hai|ba|bốn|năm|sáu|bảy|tám|chín)\s+"
+    r"(?:(?:bị\s+cáo|bị\s+can|người|ông|bà|đối\s+tượng)\s+)?(?:này\s+|trên\s+)?"
+    r"(?:(?:đều|cùng|nguyên|từng|đang|hiện)\s+)*(?:là\s+)?$"
+)
 _STARTS_SENTENCE = re.compile(rf"(?:(?:Trong khi đó|Trước đó|Sau đó|Cùng ngày),\s*)?(?=[{_U}])")
 
 
 def _across_sentences(
-    doc: _Doc, sentences: list[tuple[int, int]], triggers: list[re.Match[str]], mentions
+    doc: _Doc,
+    sentences: list[tuple[int, int]],
+    bounds: list[int],
+    triggers: list[re.Match[str]],
+    mentions: list[_Mention],
 ) -> None:
     """Titles written in one sentence for names of the next or the previous one:
 
@@ -1095,10 +1158,55 @@ def _across_sentences(
     """
     if not sentences:
         return
-    bounds = None
-    by_sentence: dict[tuple[int, int], list[_Mention]] = {}
+    by_sentence: dict[tuple[int, int], list[_Mention]] = {s: [] for s in sentences}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
+
+    def named_in(span: tuple[int, int]) -> list[_Mention]:
+        named = by_sentence.get(span)
+        if named is None:
+            named = _sentence_mentions(doc, span, triggers)
+            mentions.extend(named)
+            by_sentence[span] = named
+        return named
+
+    for trig in triggers:
+        if _kind(trig, doc.lex) not in _POSITION_KINDS:
+            continue
+        counted = _COUNTED_GROUP.search(doc.text, max(0, trig.start() - 50), trig.start())
+        if counted is None:
+            continue
+        sentence = next((s for s in sentences if s[0] <= trig.start() < s[1]), None)
+        if sentence is None:
+            continue
+        window = _window(doc, trig.start(), sentence[1])
+        title = _clean_position(doc.original[trig.start() : trig.start() + len(window)])
+        title = _clean_position(_LIST_CUT.split(title, maxsplit=1)[0])  # "… vụ việc gồm"
+        if not title or _is_non_official(window, doc.lex):
+            continue
+        if not _public_enough(trig, _clause(doc, trig.start(), sentence[1]), doc.lex):
+            continue
+        after = trig.start() + len(window)
+        people = [m for m in named_in(sentence) if m.start >= after]
+        if people and not _LIST_INTRO.fullmatch(doc.text, after, people[0].start):
+            continue  # the names are not the list the title introduces
+        if not people:  # "7 bị cáo nguyên là cán bộ hải quan. HĐXX tuyên cho: A 5 năm tù; B …"
+            k = bounds.index(sentence[1]) if sentence[1] in bounds else len(bounds) - 1
+            if k + 1 >= len(bounds):
+                continue
+            people = named_in((bounds[k], bounds[k + 1]))
+            lead = doc.text[bounds[k] : people[0].start] if people else ""
+            if len(lead) > 40 or not _LIST_LEAD.search(lead):
+                continue
+        people = [m for m in people if m.kind in {"vn", "foreign"} and not m.business]
+        if any(_LIST_BREAK.search(doc.text, a.end, b.start) for a, b in pairwise(people)):
+            continue
+        n = counted.group("n").lower()
+        if len(people) == (_COUNT[n] if n in _COUNT else int(n)):
+            for m in people:
+                if not m.positions:
+                    m.positions, m.qualified = [title], True
+
     for idx, sentence in enumerate(sentences):
         if by_sentence.get(sentence):
             continue
@@ -1115,17 +1223,10 @@ def _across_sentences(
             continue
         together = _ALL_OF_THEM.match(doc.text, sentence[0], sentence[1])
         if together is not None and together.end() == first.start():
-            if bounds is None:
-                bounds = _sentence_bounds(doc.text)
             k = bounds.index(sentence[0]) if sentence[0] in bounds else 0
             if k == 0:
                 continue
-            before = (bounds[k - 1], sentence[0])
-            named = by_sentence.get(before)
-            if named is None:
-                named = _sentence_mentions(doc, before, triggers)
-                mentions.extend(named)
-                by_sentence[before] = named
+            named = named_in((bounds[k - 1], sentence[0]))
             people = [m for m in named if m.kind in {"vn", "foreign"} and not m.business]
             want = _COUNT.get((together.group("n") or "").lower()) or _COUNT.get(
                 doc.text[sentence[0] : sentence[0] + 4].split()[0].lower()
@@ -1138,7 +1239,7 @@ def _across_sentences(
         if opening is None or opening.end() != first.start() or idx + 1 >= len(sentences):
             continue
         nxt = sentences[idx + 1]
-        if by_sentence.get(nxt) is None or nxt[0] > sentence[1] + 2:
+        if not by_sentence.get(nxt) or nxt[0] > sentence[1] + 2:
             continue
         lead = by_sentence[nxt][0]
         if (
@@ -1149,6 +1250,10 @@ def _across_sentences(
             and _addressed(doc, lead.start, triggers)
         ):
             lead.positions, lead.qualified = [title], True
+
+
+def _start(m: _Mention) -> int:
+    return m.start
 
 
 def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> list[_Mention]:

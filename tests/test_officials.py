@@ -672,6 +672,22 @@ def test_all_of_them_are_gives_one_title_to_the_names_before_as_many_as_it_says(
     assert names(before + "Cả hai là cán bộ địa chính phường Phù Liễn.") == []  # three named
 
 
+def test_a_counted_group_before_a_title_gives_it_to_as_many_names_listed_after_it():
+    text = (
+        "TAND xét xử 5 bị cáo nguyên là cán bộ Đội thuế thị trấn Tân Phú về tội nhận hối lộ. "
+        "Họ gồm: Lê Quang Nha (nguyên đội trưởng), Nguyễn Văn Châu (đội phó), Nguyễn Tài Lợi, "
+        "Phạm Văn Quốc, Lê Văn Chung."
+    )
+    found = by_name(text)
+    assert len(found) == 5
+    assert found["Lê Văn Chung"].positions == ["cán bộ Đội thuế thị trấn Tân Phú"]
+    assert found["Lê Quang Nha"].positions == ["nguyên đội trưởng"]  # its own stays
+    same = "Khởi tố ba công chức hải quan là Dương Kiến Hương, Nguyễn Danh Chi, Nguyễn Bá Lộc."
+    assert len(names(same)) == 3
+    apart = "Đã cử 2 cán bộ xuống hiện trường. Ông Lương Công Nhớ và Qinghuang Dao cho biết."
+    assert names(apart) == []  # the next sentence does not list them
+
+
 def test_a_title_opening_a_sentence_goes_to_the_foreign_person_the_next_one_addresses():
     text = (
         "Bộ trưởng Ngoại giao Ba Lan cảnh báo rằng quan hệ với Nga ngày càng tồi tệ. "
@@ -689,6 +705,74 @@ def test_a_headline_opening_with_a_title_gives_that_title_to_the_lead():
     )
     assert [o.name for o in found] == ["Roh Moo-hyun"]
     assert found[0].positions[0].startswith("Tổng thống Hàn Quốc")
+
+
+def test_the_headline_title_reaches_the_first_person_past_a_dot_of_an_abbreviation():
+    found = extract_officials(
+        "Tổng thống Ba Lan bị nghi là dân nhập cư bất hợp pháp",
+        "Đã xui khi máy bay phải dừng lại ở St. John's (Canada) vì tuyết dày, "
+        "ông Aleksander Kwasniewski tiếp tục gặp đen.",
+    )
+    assert [(o.name, o.positions) for o in found] == [
+        ("Aleksander Kwasniewski", ["Tổng thống Ba Lan"])
+    ]
+    not_subject = extract_officials(
+        "Phe đối lập Thái Lan đòi thủ tướng từ nhiệm",
+        "Dẫn đầu cuộc xuống đường ở St. Mary, ông Sondhi Limthongkul cảnh báo.",
+    )
+    assert not_subject == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Bộ trưởng Bộ Tư pháp Uông Chu Lưu gặp bộ trưởng Canada.", "Uông Chu Lưu"),
+        ("Bộ trưởng Quốc phòng Nhật bản Yoshinori Ono lên tiếng.", "Yoshinori Ono"),
+        ("Giết hại trung sĩ cảnh sát hình sự Phan Lê Sơn.", "Phan Lê Sơn"),
+        (
+            "Hai ông Dương Văn Thêm và Nguyễn Văn Tung (đều là cán bộ địa chính xã).",
+            "Dương Văn Thêm",
+        ),
+    ],
+)
+def test_rarer_surnames_a_lowercase_country_ranks_of_sergeants_and_a_shared_post(text, name):
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Chủ tịch Ủy ban An toàn Quốc gia Tetsuo Kutsukake tuyên bố.", ["Tetsuo Kutsukake"]),
+        ("Khi đó, Chủ tịch Uỷ ban châu Âu Jose Manuel Barroso tuyên bố.", ["Jose Manuel Barroso"]),
+        (
+            "Chủ tịch Hội đồng Hồi giáo tỉnh Pattani Waedueramae Maminchi nói.",
+            ["Waedueramae Maminchi"],
+        ),
+        ("Phát ngôn viên cảnh sát quốc gia Pongsapat Pongcharoen nói.", ["Pongsapat Pongcharoen"]),
+        ("Phó thị trưởng thành phố St Petersburg nói.", []),
+        ("Chủ tịch huyện Ea Kar nói.", []),
+        ("HLV trưởng đội tuyển Italy, ông Marcello Lippi, nói.", []),
+        ("Bộ trưởng tình báo Iran Ali Yunesi tuyên bố.", ["Ali Yunesi"]),
+        ("Phát ngôn viên sứ quán Mỹ Michael Boyle nói.", ["Michael Boyle"]),
+        ("Bà Ko bắt taxi đến Đại sứ quán Mỹ tại Bern – Thụy Sĩ.", []),
+        (
+            "Giám đốc Tổ chức năng lượng nguyên tử quốc tế (IAEA) Mohamed ElBaradei kêu gọi.",
+            ["Mohamed ElBaradei"],
+        ),
+    ],
+)
+def test_a_foreign_name_after_an_organisation_that_ends_in_a_place_word(text, expected):
+    assert names(text) == expected
+
+
+def test_a_department_of_a_company_or_a_taxi_firm_is_no_public_body():
+    text = (
+        "Hãng đang đầu tư cho sản phẩm mới, Thomas Kurian, Phó Chủ tịch cao cấp phụ trách bộ "
+        "phận Fusion Middleware của Oracle, phát biểu."
+    )
+    assert names(text) == []
+    taxi = "Bắt Nguyễn Xuân Mười (nhân viên lái taxi Mai Linh ở thị xã Hà Tĩnh)."
+    assert names(taxi) == []
 
 
 def test_a_company_spokesperson_in_a_business_article_is_no_official():
