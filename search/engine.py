@@ -227,7 +227,7 @@ class Engine:
         if not plan.has_text:
             return Match(plan, mask)
         partial = None
-        if plan.partial is not None and int(mask.sum()) < RELAX_BELOW:
+        if plan.partial is not None and np.count_nonzero(mask) < RELAX_BELOW:
             partial = sets.mask(plan.partial) & ~mask
             if filt is not None:
                 partial &= filt
@@ -346,7 +346,7 @@ class Engine:
                 else []
             )
             answer["partial"] = {
-                "total": int(found.partial.sum()),
+                "total": int(np.count_nonzero(found.partial)),
                 "hits": self._hits(snap, plan, shown),
             }
         if req.after is not None:
