@@ -8,6 +8,7 @@ request never mixes two commits.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -130,6 +131,8 @@ class Engine:
         )
         snap.builder.restore = lambda text: _spelling().restore_accents(snap.spelling(), text)
         snap.term_masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings)
+        # the commonest syllables' masks, made ahead from the mapped arrays (no query waits)
+        threading.Thread(target=_keep_common, args=(snap.term_masks,), daemon=True).start()
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -465,6 +468,15 @@ class Engine:
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
+
+
+def _keep_common(masks: TermMasks) -> None:
+    """``TermMasks.keep_common`` in a background thread: a snapshot closed meanwhile
+    (its mapped files gone) only ends it early."""
+    try:
+        masks.keep_common()
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def _spelling():
