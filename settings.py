@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +135,8 @@ def _settings_file(path: str | None) -> dict[str, str]:
     """The TOML file named by VNSEARCH_SETTINGS as environment-style values."""
     if not path:
         return {}
+    import tomllib  # only where a settings file is named (a one-query CLI reads none)
+
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)

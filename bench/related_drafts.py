@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.data import SPLITS, eval_subset, has_shared, load_eval, split_queries
+from bench.data import add_splits_arg, eval_subset, has_shared, load_eval, split_queries
 from bench.metrics import evaluate, format_table
 from bench.peers import Fts5Peer, WhooshStdPeer, top_words
 
@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--work", type=Path, default=OUT, help="where sample indexes are kept")
     p.add_argument("--no-peers", action="store_true", help="measure our engine only")
+    p.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="draft kinds")
+    add_splits_arg(p)
     return p.parse_args(argv)
 
 
@@ -135,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_peers:
         engines.append(WhooshMoreLike(WhooshStdPeer(peers_dir / "whoosh")))
         engines.append(Fts5TopWords(Fts5Peer(peers_dir / "fts.sqlite")))
-    for kind in KINDS:
+    for kind in args.kinds:
         everything = drafts(kind)
-        halves = {s: split_queries(everything, s)[: args.drafts] for s in SPLITS}
+        halves = {s: split_queries(everything, s)[: args.drafts] for s in args.splits}
         rows = []
         for engine in engines:
             row: dict = {"engine": engine.name}

@@ -204,7 +204,7 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
     engine = Engine(index)
     for q in WARMUP:
         engine.search(SearchRequest(q=q))
-    engine.snapshot().postings.warmed.wait(600)
+    engine.snapshot().ready.wait(900)  # posting lists, kept scores and spelling
 
     def peer_ask(q: str) -> None:
         peer.search_with_facets(q)

@@ -8,6 +8,7 @@ request never mixes two commits.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,7 +34,6 @@ from search.snapshots import (
     Snapshot,
     SnapshotHolder,
 )
-from search.spelling import FEW_RESULTS, restore_accents, suggest_correction
 
 RELAX_BELOW = 10  # fewer articles with every word: partial matches are offered apart
 FACET_LIMIT = 20
@@ -41,6 +41,7 @@ CACHE_SIZE = 512
 # Score by looking documents up in the lists when the lists hold this many times more
 # postings than there are documents to score; else score the lists whole.
 LOOKUP_SHARE = 16
+FEW_RESULTS = 3  # /search offers a correction below this many results (or when unaccented)
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,10 @@ class Engine:
             doc_freq=snap.postings.doc_frequency,
             doc_count=snap.searcher.doc_count(),
         )
-        snap.builder.restore = lambda text: restore_accents(snap.spelling(), text)
+        snap.builder.restore = lambda text: _spelling().restore_accents(snap.spelling(), text)
         snap.term_masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings)
+        # the commonest syllables' masks, made ahead from the mapped arrays (no query waits)
+        threading.Thread(target=_keep_common, args=(snap.term_masks,), daemon=True).start()
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -227,7 +230,7 @@ class Engine:
         if not plan.has_text:
             return Match(plan, mask)
         partial = None
-        if plan.partial is not None and int(mask.sum()) < RELAX_BELOW:
+        if plan.partial is not None and np.count_nonzero(mask) < RELAX_BELOW:
             partial = sets.mask(plan.partial) & ~mask
             if filt is not None:
                 partial &= filt
@@ -346,7 +349,7 @@ class Engine:
                 else []
             )
             answer["partial"] = {
-                "total": int(found.partial.sum()),
+                "total": int(np.count_nonzero(found.partial)),
                 "hits": self._hits(snap, plan, shown),
             }
         if req.after is not None:
@@ -358,7 +361,7 @@ class Engine:
                 {"period": str(p), "count": c} for p, c in table.period_counts(mask, req.histogram)
             ]
         if found.ranked and (total < FEW_RESULTS or found.relaxed or not plan.accented):
-            did_you_mean = suggest_correction(snap.spelling(), req.q)
+            did_you_mean = _spelling().suggest_correction(snap.spelling(), req.q)
             if did_you_mean:
                 answer["did_you_mean"] = did_you_mean
         return answer
@@ -442,15 +445,15 @@ class Engine:
     def worker_memory(self, snap=None) -> dict:
         """This process's memory (``pagecache.process_memory``: resident, shared, private
         and proportional bytes; None off Linux), whether it has read its posting lists ahead
-        (``warm``, as ``/health`` says), the posting lists it holds of its own, its budget
-        for them, and the mapped posting arrays it reads in place."""
+        and built its spelling (``warm``, as ``/health`` says), the posting lists it holds
+        of its own, its budget for them, and the mapped posting arrays it reads in place."""
         snap = snap or self.snapshot()
         postings = snap.postings
         mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
         return {
             "pid": os.getpid(),
             "memory_bytes": pagecache.process_memory(),
-            "warm": postings.warmed.is_set(),
+            "warm": snap.ready.is_set(),
             "held_postings": postings.held,
             "postings_budget": postings.budget,
             "mapped_segments": sum(m is not None for m in mapped),
@@ -459,12 +462,28 @@ class Engine:
         }
 
     def is_warm(self) -> bool:
-        """Whether the longest posting lists of the live snapshot are in memory yet."""
-        postings = self.snapshot().postings
-        return postings is None or postings.warmed.is_set()
+        """Whether the live snapshot's warming is done: its longest posting lists are in
+        memory and its spelling is built."""
+        return self.snapshot().ready.is_set()
 
     def doc_count(self) -> int:
         return self.snapshot().searcher.doc_count()
+
+
+def _keep_common(masks: TermMasks) -> None:
+    """``TermMasks.keep_common`` in a background thread: a snapshot closed meanwhile
+    (its mapped files gone) only ends it early."""
+    try:
+        masks.keep_common()
+    except (OSError, ValueError, TypeError):
+        pass
+
+
+def _spelling():
+    """``search.spelling``, imported when a query first needs it (not by a one-query CLI)."""
+    from search import spelling
+
+    return spelling
 
 
 def _best(score: np.ndarray, tier: np.ndarray, k: int) -> np.ndarray | None:

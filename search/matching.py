@@ -46,8 +46,9 @@ from indexer.analysis import (
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
-KEPT_MASK_BYTES = 16 << 20  # term-union masks kept per snapshot, as bits (10.7 KB at 85k docs)
+KEPT_MASK_BYTES = 32 << 20  # term-union masks kept per snapshot, as bits (10.7 KB at 85k docs)
 LONG_UNION = 8  # a union is kept when it marks more than one document in this many
+COMMON_KEPT = 1_000  # syllables (each read folded and as typed) whose masks are made ahead
 _HAN = re.compile(rf"[{HAN}]")
 _HYPHENS = "-‐‑‒–—"
 _BREAK_CHARS = re.compile(r"[.!?…\n]")
@@ -371,6 +372,52 @@ class TermMasks:
         if scattered * LONG_UNION > size:  # worth keeping
             self._keep(key, np.packbits(out))
         return out
+
+    def keep_common(self, count: int = COMMON_KEPT) -> int:
+        """Compute ahead the masks of the ``count`` syllables most documents of the
+        largest segment hold, read without diacritics and as typed (a syllable leaf's
+        title-or-body union), within ``kept_bytes``; returns how many were kept. Reads
+        only the mapped arrays (no Whoosh file: safe beside the request threads), for a
+        background thread at snapshot open; a term some segment's arrays lack is left
+        to the query."""
+        size = self.live.size
+        if not self._segments:
+            return 0
+        leaf, _, _ = max(self._segments, key=lambda part: part[2])
+        mapped = segments.arrays_for(leaf)
+        if mapped is None:
+            return 0
+        room = self.kept_bytes // (size // 8 + 1) // 2  # masks per kind, within the budget
+        kept = 0
+        for fields in (("title_fold", "body_fold"), ("title", "body")):
+            span = mapped.fields.get(fields[1])
+            if span is None:
+                continue
+            counts = mapped.arrays["counts"][span[0] : span[1]]
+            terms = mapped.arrays["keys"][span[0] : span[1]]
+            for at in np.argsort(-counts, kind="stable")[: min(count, room)]:
+                if int(counts[at]) * LONG_UNION <= leaf.doc_count_all():
+                    break  # short lists scatter fast
+                union = tuple((f, bytes(terms[at]).decode("utf-8")) for f in fields)
+                with self._lock:
+                    if union in self._kept:
+                        continue
+                out = np.zeros(size, dtype=bool)
+                for fieldname, term in union:
+                    for part, offset, n in self._segments:
+                        view = segments.mapped_postings(part, fieldname, term)
+                        if view is None:
+                            break
+                        out[offset : offset + n][view[0]] = True
+                    else:
+                        continue
+                    break
+                else:
+                    if not self.all_live:
+                        out &= self.live
+                    self._keep(union, np.packbits(out))
+                    kept += 1
+        return kept
 
     def _keep(self, key: tuple, bits: np.ndarray) -> None:
         with self._lock:

@@ -641,7 +641,17 @@ def _union_sum(
     if both.all():
         return ids, values
     only = ~both
-    return np.insert(ids, at[only], more_ids[only]), np.insert(values, at[only], more_values[only])
+    # each new document goes before the first larger one: past the ones inserted before it
+    dest = at[only] + np.arange(int(only.sum()))
+    rest = np.ones(ids.size + dest.size, dtype=bool)
+    rest[dest] = False
+    out_ids = np.empty(rest.size, dtype=ids.dtype)
+    out_ids[dest] = more_ids[only]
+    out_ids[rest] = ids
+    out_values = np.empty(rest.size, dtype=values.dtype)
+    out_values[dest] = more_values[only]
+    out_values[rest] = values
+    return out_ids, out_values
 
 
 def _add(scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:

@@ -56,12 +56,16 @@ class Snapshot:
     _suggester: Suggester | None = None
     _officials: OfficialDirectory | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # set when the warming thread is done: posting lists read ahead, spelling built
+    ready: threading.Event = field(default_factory=threading.Event)
 
-    def spelling(self) -> Spelling:
-        """The archive's vocabulary for ``did_you_mean`` (built on first use)."""
+    def spelling(self, reader=None) -> Spelling:
+        """The archive's vocabulary for ``did_you_mean`` and the accent guess of unaccented
+        queries (built once: by the warming thread, through its own ``reader``, or on first
+        use)."""
         from search.spelling import build_spelling
 
-        return self._once("_spelling", build_spelling)
+        return self._once("_spelling", lambda snap: build_spelling(snap, reader))
 
     def suggester(self) -> Suggester:
         """Prefix completion over phrases, officials and titles (built on first use)."""
@@ -74,6 +78,12 @@ class Snapshot:
         from search.officials import OfficialDirectory
 
         return self._once("_officials", OfficialDirectory)
+
+    def built(self) -> set[str]:
+        """Which of ``spelling``, ``suggester`` and ``officials`` are built already."""
+        return {
+            name for name in ("spelling", "suggester", "officials") if getattr(self, f"_{name}")
+        }
 
     def _once(self, name: str, build: Callable[[Snapshot], Any]) -> Any:
         value = getattr(self, name)
@@ -90,7 +100,7 @@ class Snapshot:
 
 
 def _warm(
-    postings: PostingStore,
+    snap: Snapshot,
     reader,
     folder: str,
     previous: PostingStore | None = None,
@@ -100,14 +110,18 @@ def _warm(
     """Build the posting arrays of segments that lack them (``indexer.segments.arrays``),
     fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
     then read up to ``budget`` postings of the longest lists ahead of queries through the
-    thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds)."""
+    thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds),
+    then build the snapshot's spelling (the first unaccented query would wait for it:
+    about 6 s on 85k articles). ``snap.ready`` is set when this ends, however it ends."""
     try:
         segments.ensure_arrays(reader)  # missing or stale: rebuilt (once, by one process)
         if prefetch:
             pagecache.prefetch(folder)
-        postings.warm(reader, budget=budget, previous=previous)
+        snap.postings.warm(reader, budget=budget, previous=previous)
+        snap.spelling(reader)
     finally:
         reader.close()
+        snap.ready.set()
 
 
 class SnapshotHolder:
@@ -127,7 +141,8 @@ class SnapshotHolder:
 
         Each new snapshot is read ahead in a background thread: the index files into
         the page cache when ``prefetch``, then ``warm_postings`` postings of the longest
-        lists (0: none). ``prepare(snapshot)`` runs on each new snapshot before it is
+        lists (0: none), then the snapshot's spelling is built (``Snapshot.ready`` is set
+        when all that is done). ``prepare(snapshot)`` runs on each new snapshot before it is
         served (the engine sets its query builder there). A commit is looked for at most
         every ``freshness_seconds``; a replaced snapshot is closed ``retired_grace_seconds``
         after it was replaced (later while pinned).
@@ -177,11 +192,12 @@ class SnapshotHolder:
             self.prepare(snap)
         if not (self.warm_postings or self.prefetch or previous is not None):
             snap.postings.warmed.set()  # nothing to read ahead (a one-query process)
+            snap.ready.set()
             return snap
         own = segments.reader_over(ix, reader)  # the warming thread's own files
         threading.Thread(
             target=_warm,
-            args=(snap.postings, own, ix.storage.folder, previous),
+            args=(snap, own, ix.storage.folder, previous),
             kwargs={"budget": self.warm_postings, "prefetch": self.prefetch},
             name="warm-postings",
             daemon=True,

@@ -42,7 +42,6 @@ import numpy as np
 from indexer import segments
 from indexer.analysis import SYLLABLE_PATTERN, fold_diacritics, normalize_text
 
-FEW_RESULTS = 3  # /search offers a correction below this many results (or when unaccented)
 MAX_WORD_SYLLABLES = 4
 MIN_WORD_FREQ = 2  # a pyvi word must occur this often to count…
 WORD_FREQ_DOCS = 20_000  # …plus one per this many documents (at most 5)
@@ -173,9 +172,10 @@ class Spelling:
 
 
 # --------------------------------------------------------------------------- building
-def build_spelling(snapshot) -> Spelling:
-    """Read the lexicons and a sample of the stored text of a snapshot into a ``Spelling``."""
-    reader = snapshot.searcher.reader()
+def build_spelling(snapshot, reader=None) -> Spelling:
+    """Read the lexicons and a sample of the stored text of a snapshot into a ``Spelling``
+    (through ``reader`` when given: the warming thread's own files)."""
+    reader = reader or snapshot.searcher.reader()
     doc_count = reader.doc_count()
     form_freq: dict[str, int] = {}
     folded_df: dict[str, int] = {}

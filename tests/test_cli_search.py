@@ -141,14 +141,17 @@ def test_serve_without_an_index_says_how_to_build_one(capsys, tmp_path):
 
 def test_search_does_not_load_what_one_query_does_not_need(demo_index):
     """One query in a fresh process: no posting lists warmed, no page-cache prefetch, no
-    HTTP framework."""
+    HTTP framework, no spelling tables (an accented query with results needs none) and no
+    TOML reader (no settings file named)."""
     import subprocess
     import sys
 
     code = (
         "import sys, cli; rc = cli.main(['search', 'quận', '--index', sys.argv[1]]);"
         "import threading; assert not [t for t in threading.enumerate() if t.name == 'warm-postings'];"
-        "assert 'falcon' not in sys.modules and 'gunicorn' not in sys.modules; sys.exit(rc)"
+        "assert 'falcon' not in sys.modules and 'gunicorn' not in sys.modules;"
+        "assert 'search.spelling' not in sys.modules and 'tomllib' not in sys.modules;"
+        "sys.exit(rc)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(demo_index)],

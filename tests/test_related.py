@@ -271,3 +271,51 @@ def test_post_text_without_distinctive_terms_is_empty_not_an_error(client):
     resp = post(client, {"text": "của và các"})
     assert resp.status_code == 200
     assert resp.json["hits"] == []
+
+
+@pytest.fixture
+def chess_event(scratch_index: Path, tmp_path: Path) -> Path:
+    """Two articles on one chess event (only the first names the opponent) and one on
+    Kazakhstan's oil, added to the demo archive."""
+    records = [
+        {
+            "id": "chess/round-3",
+            "title": "Lê Quang Liêm hòa ván thứ ba tại Olympiad cờ vua Baku",
+            "body": "Trong ván đấu thứ ba tại Olympiad cờ vua ở Baku, Lê Quang Liêm gặp đối "
+            "thủ Kazhgalayev Murtas của Kazakhstan. Đội tuyển cờ vua Việt Nam giữ vị trí "
+            "trong nhóm dẫn đầu Olympiad sau ba ván.",
+        },
+        {
+            "id": "chess/team",
+            "title": "Đội tuyển cờ vua Việt Nam lên đường dự Olympiad Baku",
+            "body": "Lê Quang Liêm cùng đội tuyển cờ vua Việt Nam đã lên đường sang Baku dự "
+            "Olympiad cờ vua. Ban huấn luyện kỳ vọng Lê Quang Liêm giành huy chương tại "
+            "Olympiad năm nay.",
+        },
+        {
+            "id": "oil/kazakhstan",
+            "title": "Kazakhstan tăng sản lượng dầu mỏ",
+            "body": "Kazakhstan cho biết sẽ tăng sản lượng dầu mỏ trong quý tới, đối thủ "
+            "cạnh tranh của các nước xuất khẩu dầu trong khu vực.",
+        },
+    ]
+    source = tmp_path / "chess.jsonl"
+    source.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    assert index_paths([source], scratch_index, jobs=1).indexed == 3
+    return scratch_index
+
+
+def test_a_one_sentence_draft_also_finds_its_event_through_its_best_hit(chess_event, monkeypatch):
+    """The sentence names the opponent only; the other article on the event shares none
+    of its rare words, and is found through the words of the sentence's best hit
+    (pseudo-relevance feedback), ahead of an article that shares one name by chance."""
+    from search import related as module
+
+    draft = "Trong ván đấu thứ ba, kỳ thủ gặp đối thủ Kazhgalayev Murtas của Kazakhstan."
+    finder = RelatedFinder(Engine(chess_event))
+    found = ids(finder.for_text(draft, "", RelatedRequest(limit=3)))
+    assert found[:2] == ["chess/round-3", "chess/team"]
+    monkeypatch.setattr(module, "FEEDBACK_DOCS", 0)  # without feedback it is not found
+    assert ids(finder.for_text(draft, "", RelatedRequest(limit=3)))[1] != "chess/team"

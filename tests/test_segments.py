@@ -294,6 +294,18 @@ def test_term_masks_equal_the_live_posting_lists(mapped_dir):
                 assert np.array_equal(got, masks(*key)), key
                 got[:] = True  # the caller's own array: nothing kept changes
         assert 0 < len(kept._kept) <= 3
+        # the commonest syllables' unions made ahead (folded and as typed): the same masks
+        ahead = TermMasks(reader, live, postings)
+        assert ahead.keep_common(count=5) > 0
+        assert {f for key in ahead._kept for f, _ in key} <= {
+            "title_fold",
+            "body_fold",
+            "title",
+            "body",
+        }
+        for key in list(ahead._kept):
+            union = masks(*key[0]) | masks(*key[1])
+            assert np.array_equal(ahead.any_of(list(key)), union), key
     ix.close()
 
 

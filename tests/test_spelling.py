@@ -341,3 +341,26 @@ def test_word_bonuses_go_to_the_pairs_of_forms_that_spell_a_word(spelling):
                 assert np.array_equal(with_bonus != without, expected > 0)
                 assert np.allclose(with_bonus - without, expected)
     assert checked > 3
+
+
+# --------------------------------------------------------------------------- warming
+def test_a_warmed_snapshot_has_its_spelling_and_pair_statistics_built(demo_index):
+    """The warming thread builds did-you-mean's tables, the pair statistics included, so
+    no visitor's first unaccented query waits for them; a one-query process builds none."""
+    from search.engine import Engine
+
+    served = Engine(demo_index)
+    try:
+        snap = served.snapshot()
+        assert snap.ready.wait(60)
+        assert "spelling" in snap.built()
+        pairs = snap.spelling().pairs
+        assert len(pairs.keys) > 0 and pairs.id_of("hà") > 0
+    finally:
+        served.close()
+    one_query = Engine(demo_index, warm_postings=0, prefetch=False)
+    try:
+        snap = one_query.snapshot()
+        assert snap.ready.is_set() and "spelling" not in snap.built()
+    finally:
+        one_query.close()
