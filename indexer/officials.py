@@ -1196,6 +1196,8 @@ _ALL_OF_THEM = re.compile(
 _COUNT = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
 _PLURAL_GROUP = re.compile(r"(?<!\w)(?:[Nn]hóm|[Cc]ác|[Nn]hững)\s+$")
 _INCLUDES = re.compile(r"(?<!\w)gồm(?:\s+có)?\s*:?\s*$")
+# "3 nhân viên hải quan được phân công kiểm hóa lô hàng ngày 23/3 là A, B và C"
+_COUNTED_INTRO = re.compile(r"[^,.;:()\n]{0,60}?(?<!\w)là\s*")
 _LIST_CUT = re.compile(r"\s+(?:gồm|là)(?!\w)|:")
 _LIST_INTRO = re.compile(r"\s*(?:,\s*)?(?:là|gồm|gồm\s+có|:)\s*:?\s*")  # title, then its list
 _LIST_LEAD = re.compile(r"(?:là|gồm|gồm\s+có|:)\s*$")  # "Đó là", "Họ gồm:", "tuyên án cho:"
@@ -1261,7 +1263,11 @@ def _across_sentences(
             continue
         after = trig.start() + len(window)
         people = [m for m in named_in(sentence) if m.start >= after]
-        if people and not _LIST_INTRO.fullmatch(doc.text, after, people[0].start):
+        if (
+            people
+            and not _LIST_INTRO.fullmatch(doc.text, after, people[0].start)
+            and not (counted and _COUNTED_INTRO.fullmatch(doc.text, after, people[0].start))
+        ):
             continue  # the names are not the list the title introduces
         if plural and not (people and _INCLUDES.search(doc.text, trig.end(), people[0].start)):
             continue  # "nhóm cán bộ hải quan gồm: A, B, C": no count, so only a "gồm" list
@@ -1368,6 +1374,13 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
         if p1 is None and idx > 0 and found[idx - 1].p1:
             raw = doc.text[found[idx - 1].end : m.start]
             between = doc.lex.courtesy_re.sub("", raw)
+            words = between.split()
+            if (
+                len(words) > 1
+                and words[0] == "và"
+                and _strip_places(words[1:], doc.lex) == len(words) - 1
+            ):
+                between = " và "  # "người đồng nhiệm Malaysia A và Indonesia B"
             apposed = "," in raw and between != raw  # "Chủ tịch Arafat, ông Mussa": another
             if re.fullmatch(r"\s*(?:và|,)\s*", between) and not apposed:
                 p1 = found[idx - 1].p1  # "hai phó chủ tịch Quốc hội X và Y"
