@@ -40,7 +40,7 @@ __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_k
 DATA_DIR = Path(__file__).with_name("data")
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -486,6 +486,8 @@ def _split_run(
     addressed = familiar or kind_before in {"courtesy", "comrade", "rank"}
     if not addressed and lex.org_form_re.search(before):
         return None  # a company, school, brand or product ("Công ty Tuấn Ngân")
+    if not addressed and kind_before is None and _STREET_BEFORE.search(before):
+        return None  # "trên đường Trần Duy Hưng": a street named after someone
     words = [t for _, t in toks]
     skip = 0 if addressed else _strip_places(words, lex)
     rest = toks[skip:]
@@ -1115,7 +1117,7 @@ def extract_officials(
         prefix = head + "\n\n" if head else ""
         original = prefix + unicodedata.normalize("NFC", body or "")
         text = canonical_tones(original)
-    triggers = find_triggers(text, lex)
+    triggers = _without_police_bodies(find_triggers(text, lex), text)
     if not triggers:
         return []
     covered = len(prefix) if word_spans is not None else len(text) + 1
@@ -1396,6 +1398,8 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
                 m.kind, m.p1 = "place", None
                 prev_end = m.end
                 continue
+        if p1 and m.kind != "vn" and _POLICE_ONLY.match(p1):
+            p1 = None  # "cảnh sát Shepherd's Bush", "cảnh sát Italia": a force, not a person
         business = bool(p1) and _is_non_official(p1, doc.lex)
         m.business = m.business or business
         m.p1 = None if business else p1
@@ -1416,6 +1420,11 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
         p2, consumed_until = _p2_positions(m, trig_at, next_name, taken, doc, sentence)
         m.after = p2
         m.positions = ([m.p1] if m.p1 else []) + p2
+        m.positions = [  # "cảnh sát" is a person's title only before a Vietnamese name
+            p
+            for p in m.positions
+            if not _POLICE_ONLY.match(p) or (m.kind == "vn" and (p == m.p1 or p.split()[2:]))
+        ]
         m.qualified = bool(m.positions) or m.p1 == "" or kind_before in {"comrade", "rank"}
         if kind_before == "rank":
             rank = _rank_text(doc, sentence, m.start)
@@ -1425,7 +1434,44 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
     return found
 
 
+# "Phòng Cảnh sát Hình sự", "lực lượng cảnh sát tại London": the force inside a body or a title
+_POLICE_BODY_BEFORE = re.compile(
+    r"(?:lực\s+lượng|phòng|cục|đội|trung\s+đoàn|tiểu\s+đoàn|trường|viện|bộ|sở|học\s+viện)\s*$",
+    re.IGNORECASE,
+)
+_POLICE_HEAD = re.compile(r"cảnh\s+sát$", re.IGNORECASE)
+
+
+def _without_police_bodies(triggers: list[re.Match[str]], text: str) -> list[re.Match[str]]:
+    """Drop a bare ``cảnh sát`` trigger written as (part of) a body, not as a person's title:
+    right after a unit word or an earlier title of the same phrase, or capitalised mid-sentence."""
+    kept: list[re.Match[str]] = []
+    for trig in triggers:
+        head = trig.group("head") or ""
+        if _POLICE_HEAD.fullmatch(head):
+            before = text[max(0, trig.start() - 30) : trig.start()]
+            prev_end = kept[-1].end() if kept else -100
+            joined = trig.start() - prev_end < 30 and not re.search(
+                r"[,.;:()]", text[prev_end : trig.start()]
+            )
+            capital = trig.group(0)[0].isupper() and before.rstrip()[-1:] not in {
+                "",
+                ".",
+                "\n",
+                "(",
+                ":",
+                '"',
+            }
+            if _POLICE_BODY_BEFORE.search(before) or joined or capital:
+                continue
+        kept.append(trig)
+    return kept
+
+
 _IS_LEAD = re.compile(r"\s+là\s+")
+_STREET_BEFORE = re.compile(r"(?<!\w)(?:đường|(?<!thành )(?<!dân )phố|ngõ|hẻm)\s+$")
+# "cảnh sát Phan Lê Sơn" names a policeman; before any other name "cảnh sát" is the force
+_POLICE_ONLY = re.compile(r"cảnh\s+sát(?!\s+\S*\s*trưởng)", re.IGNORECASE)
 # a place word or two, then a capitalised name and a comma: "xã Vĩnh Tân, "
 _TITLE_PLACE = re.compile(rf"\s*(?:[{_L}]+\s+){{1,2}}(?:[{_U}][{_L}]*\s*){{1,3}},\s*")
 _SPACE = re.compile(r"[ \t]+")

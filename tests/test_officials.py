@@ -933,3 +933,38 @@ def test_bench_compare_prints_one_line_per_extractor_from_its_own_scores():
     assert lines[2].split(" | ")[1:5] == ["0.500"] * 4
     assert lines[3].split(" | ")[1:5] == ["0.750"] * 4
     assert lines[3].split(" | ")[KINDS.index("foreign") + 5] == "0.000"
+
+
+def test_police_before_a_vietnamese_name_is_his_title_but_the_force_before_anything_else():
+    # tune: vntc/Test_Full-PL_VNE_T_-490
+    found = extract_officials(None, "Thọ cầm đầu vụ giết hại cảnh sát Phan Lê Sơn rồi bỏ trốn.")
+    assert [(o.name, o.positions) for o in found] == [("Phan Lê Sơn", ["cảnh sát"])]
+    listed = (
+        "Liên quan vụ án có hai cảnh sát điều tra của Công an Hải Phòng là Nguyễn Đình Phương "
+        "và Dương Văn Ba."
+    )
+    assert names(listed) == ["Nguyễn Đình Phương", "Dương Văn Ba"]
+    # the force, not a person's title: a foreign place, a body, a clause's subject
+    assert names("Vụ nổ xảy ra tại Jolo, phía nam Philippine, cảnh sát cho biết.") == []
+    assert names("Cảnh sát đã đến đường Warrent Street, cảnh sát Shepherd's Bush cho biết.") == []
+    assert names("Phòng Cảnh sát Hình sự - Công an Hà Nội vừa bắt khẩn cấp Trần Viết Lực.") == []
+    assert names('Người đàn ông hô lớn: "Tôi là cảnh sát hình sự", rồi bỏ đi.') == []
+    assert names("Tại cửa hàng 40 Lê Văn Sỹ, cảnh sát đã tạm giữ gần 3 bao tải máy ảnh.") == []
+    found = extract_officials(
+        None, "Phó chỉ huy lực lượng cảnh sát tại London Andy Trotter cho hay như vậy."
+    )
+    assert [(o.name, o.positions) for o in found] == [
+        ("Andy Trotter", ["Phó chỉ huy lực lượng cảnh sát tại London"])
+    ]
+
+
+def test_a_name_right_after_a_street_word_is_the_street():
+    # unlabelled tune-hash article vntc/Train_Full-PL_-VNE_-1352 and the police rule's diff
+    text = (
+        "Kiểm tra 2 khách sạn trên đường Trần Duy Hưng, cảnh sát hình sự Hà Nội bắt quả tang "
+        "4 cô gái. Tại một kho ở đường Huỳnh Tịnh Của, cán bộ chức năng thu 930 sản phẩm."
+    )
+    assert names(text) == []
+    # "thành phố", "tổ dân phố" end a title: the name after them is a person
+    assert names("Chủ tịch UBND thành phố Lê Thanh Hải đọc diễn văn.") == ["Lê Thanh Hải"]
+    assert names("Tổ trưởng tổ dân phố Lê Văn Bình cho biết.") == ["Lê Văn Bình"]
