@@ -968,3 +968,11 @@ def test_a_name_right_after_a_street_word_is_the_street():
     # "thành phố", "tổ dân phố" end a title: the name after them is a person
     assert names("Chủ tịch UBND thành phố Lê Thanh Hải đọc diễn văn.") == ["Lê Thanh Hải"]
     assert names("Tổ trưởng tổ dân phố Lê Văn Bình cho biết.") == ["Lê Văn Bình"]
+
+
+def test_the_arab_league_is_a_public_body_but_a_sports_federation_is_not():
+    # tune: vntc/Test_Full-TG_VNE_T_-1876
+    text = "Chủ tịch Liên đoàn Ảrập Amr Mussa cũng kêu gọi người dân Palestine đoàn kết."
+    assert names(text) == ["Amr Mussa"]
+    assert names("Tổng thư ký Liên đoàn Ả Rập Amr Moussa nói.") == ["Amr Moussa"]
+    assert names("Chủ tịch Liên đoàn Bóng đá Ả Rập Ahmed Ali nói.") == []
