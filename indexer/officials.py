@@ -633,12 +633,22 @@ def _foreign_or_short(
         and _standalone(toks[0][0], end, words, doc, sentence)
     ):
         return _Mention(toks[0][0], end, words, "named")
+    hon = _ADDRESSED_BEFORE.search(doc.text, max(0, toks[0][0] - 8), toks[0][0])
+    if (
+        hon is not None
+        and len(toks) == 3
+        and toks[0][1] not in lex.surnames
+        and " " not in doc.text[toks[0][0] : end].replace(" ", "", 2)
+        and not lex.place_word_re.search(doc.text, max(0, hon.start() - 20), hon.start())
+    ):  # not "tỉnh Bà Rịa Vũng Tàu", "Bà Rịa - Vũng Tàu"  # "ông So Se Pyong", "ông Choe Ryong Hae": a foreign name spelt like ours, in full
+        return _Mention(toks[0][0], end, words, "foreign")
     tail = toks[-2:] if len(toks) >= 2 else toks
     if all(VN_SYLLABLE_RE.fullmatch(t) for _, t in tail):
         return _Mention(tail[0][0], end, [t for _, t in tail], "short")
     return None
 
 
+_ADDRESSED_BEFORE = re.compile(r"(?<!\w)(?:ông|bà|ngài|cô)\s+$", re.IGNORECASE)
 _GIVEN_NAME = re.compile(rf"[{_U}][{_L}]+")
 _NAME_PREFIX = {"A", "Y"}  # "A Brái", "Y Ngông": names of the Central Highlands peoples
 

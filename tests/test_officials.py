@@ -976,3 +976,14 @@ def test_the_arab_league_is_a_public_body_but_a_sports_federation_is_not():
     assert names(text) == ["Amr Mussa"]
     assert names("Tổng thư ký Liên đoàn Ả Rập Amr Moussa nói.") == ["Amr Moussa"]
     assert names("Chủ tịch Liên đoàn Bóng đá Ả Rập Ahmed Ali nói.") == []
+
+
+def test_a_three_word_name_after_ong_ba_whose_first_word_is_no_surname_of_ours_is_whole():
+    # tune: vims/a64407600a8f ("Se Pyong" was taken for him); unlabelled tune-hash articles
+    text = "Ông So Se Pyong, đặc phái viên của Triều Tiên tại Liên Hợp Quốc cho biết."
+    assert names(text) == ["So Se Pyong"]
+    text = "Ông Đầu Thanh Tùng, Phó chủ tịch UBND tỉnh Thanh Hóa vừa ký văn bản."
+    assert names(text) == ["Đầu Thanh Tùng"]
+    # "Bà Rịa" is a place, not a woman addressed
+    assert names("Sáng nay, UBND tỉnh Bà Rịa Vũng Tàu tổ chức họp báo.") == []
+    assert names("Phó chủ tịch UBND tỉnh Bà Rịa - Vũng Tàu đã tới dự.") == []
