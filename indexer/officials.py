@@ -586,7 +586,7 @@ def _vietnamese_name(toks: list[tuple[int, str]], doc: _Doc, sentence: tuple[int
         tail = [t for _, t in toks[i:]]
         if not all(VN_SYLLABLE_RE.fullmatch(t) for t in tail):
             continue
-        surname = tok in doc.lex.surnames or (n >= 3 and tail[1] == "Thị" and i == 0)
+        surname = tok in doc.lex.surnames or (n >= 3 and tail[1] in {"Thị", "Văn"} and i == 0)
         if n >= 2 and surname and all(_looks_vietnamese(t) for t in tail):
             if i > 0 and doc.inside_word(start, sentence):
                 continue

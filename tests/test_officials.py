@@ -987,3 +987,12 @@ def test_a_three_word_name_after_ong_ba_whose_first_word_is_no_surname_of_ours_i
     # "Bà Rịa" is a place, not a woman addressed
     assert names("Sáng nay, UBND tỉnh Bà Rịa Vũng Tàu tổ chức họp báo.") == []
     assert names("Phó chủ tịch UBND tỉnh Bà Rịa - Vũng Tàu đã tới dự.") == []
+
+
+def test_van_or_thi_in_the_middle_makes_a_rare_first_word_a_surname():
+    # unlabelled tune-hash article vntc/Test_Full-XH_VNE_T_-3376 ("Văn Chuân" was taken)
+    text = "Ông Tạn Văn Chuân, Phó chủ tịch HĐND huyện Đồng Phú, thừa nhận việc này."
+    assert names(text) == ["Tạn Văn Chuân"]
+    # a company form before it: a company ("Công ty Tân Văn Phát" is no person)
+    assert names("Giám đốc Công ty Tân Văn Phát cho biết.") == []
+    assert names("Trao đổi với ông Tạn Văn Chuân về việc đền bù.") == []  # no title: none
