@@ -930,6 +930,7 @@ _P2_LEAD = re.compile(
         r"(?:\s*,\s*\d+\s+tuổi)?"  # "Miguel Diaz-Canel, 60 tuổi, làm Bí thư Thứ nhất"
         r"(?:\s*,?\s*(?:SN|sinh|sinh năm)\s*\d{4}(?=\s*[,(–—-]))?"  # "Đoàn Anh Tuấn sinh 1973, kế toán"
         r"(?:\s+(?=là\s|{_TAKES_POST}))?"  # "Lê Đức Hà là xã đội trưởng": "là" alone leads too
+        r"(?P<when>\s+(?:hôm|sáng|trưa|chiều|tối)\s+(?:qua|nay)(?=\s*,))?"  # "Saddam Hussein hôm qua, cựu"
         r"\s*(?:,\s*(?=\())?"  # "Trần Khắc Trung, (nguyên phó Phòng …"
         r"(?:,|-|–|—|(?<=\s)(?=là\s|{_TAKES_POST})"
         r"|\((?:\s*tức\s+[^,()]{1,30},|\s*\d+\s+tuổi\s*,|\s*[^\W\d]+(?:\s+[^\W\d]+)?\s*,"
@@ -981,7 +982,7 @@ def _p2_positions(
     lead = _P2_LEAD.match(doc.text, m.end, sentence[1])
     if lead is not None and lead.group("post") and m.kind == "short":
         return [], -1  # "Được bầu làm Tổng Bí thư": a verb capitalised, not a given name
-    if lead is not None and lead.group("one") and len(m.tokens) < 2:
+    if lead is not None and (lead.group("one") or lead.group("when")) and len(m.tokens) < 2:
         return [], -1  # "Trao đổi với VnExpress, một quan chức …": one word is no name
     if lead is None or lead.end() == m.end:
         # "Bà Thượng Thị Phượng chủ tịch UBND phường…": after a form of address, a title

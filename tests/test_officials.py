@@ -996,3 +996,15 @@ def test_van_or_thi_in_the_middle_makes_a_rare_first_word_a_surname():
     # a company form before it: a company ("Công ty Tân Văn Phát" is no person)
     assert names("Giám đốc Công ty Tân Văn Phát cho biết.") == []
     assert names("Trao đổi với ông Tạn Văn Chuân về việc đền bù.") == []  # no title: none
+
+
+def test_a_time_word_between_a_name_and_its_apposed_title_keeps_them_together():
+    # tune: vntc/Test_Full-TG_VNE_T_-5210
+    text = (
+        "Trong cuốn băng quay cảnh chất vấn Saddam Hussein hôm qua, cựu tổng thống Iraq "
+        "tuyên bố rằng ông không được tiếp xúc với luật sư."
+    )
+    assert names(text) == ["Saddam Hussein"]
+    # one word before the time word is a newspaper or a place, not the person titled after it
+    text = "Trao đổi với VnExpress sáng nay, Vụ phó Tài chính Kế toán cho biết giá điện sẽ tăng."
+    assert names(text) == []
