@@ -44,7 +44,7 @@ class Stack:
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline()
         if "serving" not in first:
-            self.proc.kill()
+            self.stop(grace=5)
             raise RuntimeError(f"deploy.serve did not start: {first}")
         self.base = f"http://127.0.0.1:{self.port}"
         self.run_dir = Path(first.rsplit("logs in ", 1)[1].strip())
@@ -55,6 +55,35 @@ class Stack:
             return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except OSError:
             return []
+
+    def descendants(self) -> list[int]:
+        """Every live process below the command (nginx and the pools run in sessions of their
+        own, so a process group does not reach them)."""
+        found, todo = [], self.children()
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += self.children(pid)
+        return found
+
+    def stop(self, grace: float = 40.0) -> None:
+        """SIGTERM, the way an operator stops it; whatever is still up after ``grace``
+        seconds (the command and everything it started) is killed, so a failed test never
+        leaves nginx or gunicorn running."""
+        if self.proc.poll() is not None:
+            return
+        parts = self.descendants()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in parts:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def pool_master(self, name: str) -> int:
         for pid in self.children():
@@ -84,9 +113,7 @@ def stack(tmp_path_factory, demo_index):
         yield server
         assert "Traceback" not in server.logs(), server.logs()[-3000:]
     finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+        server.stop()
 
 
 def _request_from(address: str, port: int, method: str, path: str, **kw):
@@ -365,3 +392,26 @@ def test_sigterm_stops_nginx_and_gunicorn_and_cleans_up(stack):
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{stack.base}/health", timeout=2)
     assert not stack.run_dir.exists()
+
+
+def test_a_stack_that_ignores_sigterm_is_stopped_with_everything_it_started(demo_index, tmp_path):
+    """The fixtures' teardown: a command that cannot act on SIGTERM (stopped here) is killed
+    together with its nginx and gunicorn pools, which run in sessions of their own; killing
+    the command alone left them serving after a failed run."""
+    index = tmp_path / "index"
+    shutil.copytree(demo_index, index, symlinks=True)
+    server = Stack(index)
+    parts = server.descendants()
+    assert len(parts) >= 3 + WORKERS  # nginx, 2 pool masters, their workers
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    server.stop(grace=1)
+    time.sleep(0.5)
+    alive = [p for p in parts if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+    assert not alive, f"{alive} outlived the stop"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
