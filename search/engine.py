@@ -8,7 +8,6 @@ request never mixes two commits.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -130,9 +129,8 @@ class Engine:
             doc_count=snap.searcher.doc_count(),
         )
         snap.builder.restore = lambda text: _spelling().restore_accents(snap.spelling(), text)
+        # the commonest syllables' masks are made ahead by the snapshot's warming thread
         snap.term_masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings)
-        # the commonest syllables' masks, made ahead from the mapped arrays (no query waits)
-        threading.Thread(target=_keep_common, args=(snap.term_masks,), daemon=True).start()
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -295,19 +293,12 @@ class Engine:
         if start >= cands.size:
             return []
         score = scores[cands]
-        if first is None:  # one tier
-            k = start + count
-            if score.size > 4 * k:  # only the documents that can reach the page are sorted
-                kth = np.partition(score, score.size - k)[score.size - k]
-                keep = score >= kth
-                cands, score = cands[keep], score[keep]
-            order = np.lexsort((cands, -score))
-        else:
-            tier = ~first[cands]
-            keep = _best(score, tier, start + count)
-            if keep is not None:
-                cands, score, tier = cands[keep], score[keep], tier[keep]
-            order = np.lexsort((cands, -score, tier))
+        tier = None if first is None else ~first[cands]
+        keep = _best(score, tier, start + count)
+        if keep is not None:  # only the documents that can reach the page are sorted
+            cands, score = cands[keep], score[keep]
+            tier = None if tier is None else tier[keep]
+        order = np.lexsort((cands, -score) if tier is None else (cands, -score, tier))
         chosen = order[start : start + count]
         return [(int(cands[i]), float(score[i])) for i in chosen]
 
@@ -470,15 +461,6 @@ class Engine:
         return self.snapshot().searcher.doc_count()
 
 
-def _keep_common(masks: TermMasks) -> None:
-    """``TermMasks.keep_common`` in a background thread: a snapshot closed meanwhile
-    (its mapped files gone) only ends it early."""
-    try:
-        masks.keep_common()
-    except (OSError, ValueError, TypeError):
-        pass
-
-
 def _spelling():
     """``search.spelling``, imported when a query first needs it (not by a one-query CLI)."""
     from search import spelling
@@ -486,12 +468,15 @@ def _spelling():
     return spelling
 
 
-def _best(score: np.ndarray, tier: np.ndarray, k: int) -> np.ndarray | None:
+def _best(score: np.ndarray, tier: np.ndarray | None, k: int) -> np.ndarray | None:
     """Positions of every candidate that can be among the first ``k`` by (tier, -score,
     document): the first tier's ``k`` best scores, ties at the ``k``-th all kept, and
-    the second tier's likewise when the first has fewer than ``k``. None: keep all."""
+    the second tier's likewise when the first has fewer than ``k`` (``tier`` None: one
+    tier). None: keep all."""
     if score.size <= 4 * k:
         return None
+    if tier is None:
+        return score >= np.partition(score, score.size - k)[score.size - k]
     keep = np.zeros(score.size, dtype=bool)
     left = k
     for in_tier in (~tier, tier):

@@ -111,17 +111,29 @@ def _warm(
     fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
     then read up to ``budget`` postings of the longest lists ahead of queries through the
     thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds),
-    then build the snapshot's spelling (the first unaccented query would wait for it:
-    about 6 s on 85k articles). ``snap.ready`` is set when this ends, however it ends."""
+    then make the masks of the commonest syllables (``snap.term_masks``, from the mapped
+    arrays) and build the snapshot's spelling (the first unaccented query would wait for
+    it: about 6 s on 85k articles). ``snap.ready`` is set when this ends, however it ends."""
     try:
         segments.ensure_arrays(reader)  # missing or stale: rebuilt (once, by one process)
         if prefetch:
             pagecache.prefetch(folder)
         snap.postings.warm(reader, budget=budget, previous=previous)
+        if snap.term_masks is not None:
+            _keep_common_masks(snap.term_masks)
         snap.spelling(reader)
     finally:
         reader.close()
         snap.ready.set()
+
+
+def _keep_common_masks(masks) -> None:
+    """``TermMasks.keep_common`` (``search.matching``): a snapshot closed meanwhile (its
+    mapped files gone) only ends it early."""
+    try:
+        masks.keep_common()
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 class SnapshotHolder:
