@@ -152,15 +152,23 @@ def distinctive_terms(
                 weight *= OFFICIAL_BOOST
             scored.append((-weight, kind, text, df))
     scored.sort()
+    best = ((WeightedTerm(kind, text, -neg), df) for neg, kind, text, df in scored)
+    return within_budget(best, max_terms or MAX_TERMS)
+
+
+def within_budget(ranked, max_terms: int) -> list[WeightedTerm]:
+    """The first ``max_terms`` of ``ranked`` ((term, doc frequency) pairs, best first),
+    skipping a term whose postings would take the query past ``POSTINGS_BUDGET``; the
+    first term is always kept."""
     kept: list[WeightedTerm] = []
     postings = 0
-    for neg_weight, kind, text, df in scored:
-        if len(kept) >= (max_terms or MAX_TERMS):
+    for term, df in ranked:
+        if len(kept) >= max_terms:
             break
         if kept and postings + df > POSTINGS_BUDGET:
             continue
         postings += df
-        kept.append(WeightedTerm(kind, text, -neg_weight))
+        kept.append(term)
     return kept
 
 
@@ -373,17 +381,8 @@ class RelatedFinder:
                 key = (t.kind, t.text)
                 weights[key] = weights.get(key, 0.0) + share * t.weight
         ranked = sorted(weights.items(), key=lambda kv: -kv[1])
-        kept: list[WeightedTerm] = []
-        postings = 0
-        for (kind, text), weight in ranked:
-            if len(kept) >= FEEDBACK_TERMS:
-                break
-            df = doc_freq(kind, text)
-            if kept and postings + df > POSTINGS_BUDGET:
-                continue
-            postings += df
-            kept.append(WeightedTerm(kind, text, weight))
-        return kept
+        best = ((WeightedTerm(k, t, w), doc_freq(k, t)) for (k, t), w in ranked)
+        return within_budget(best, FEEDBACK_TERMS)
 
 
 def _allowed(table, req: RelatedRequest) -> set[int] | None:
