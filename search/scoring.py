@@ -344,6 +344,105 @@ class PostingStore:
             self._keep(key, result)
         return result
 
+    def term_scores_many(self, terms: list[Term]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``term_scores`` of each of ``terms``, value for value. Those with short lists
+        (fewer than ``SCORES_KEPT_FROM`` postings: never kept; the rare syllables and
+        pairs of a pasted headline) that the mapped arrays hold are computed together:
+        one pass of array operations for all of them instead of some fifty small ones
+        each (about 0.1 ms a term on the 85k index)."""
+        out: list = [None] * len(terms)
+        together = []  # (position, [(field, offset, ids view, tfs view), …])
+        for n, term in enumerate(terms):
+            views = None
+            if len(term.fields) <= 2 and self.cost(term) < SCORES_KEPT_FROM:
+                views = self._mapped_views(term)
+            if views is None:
+                out[n] = self.term_scores(term)
+            else:
+                together.append((n, views))
+        if together:
+            found = self._score_together([terms[n] for n, _ in together], [v for _, v in together])
+            for (n, _), result in zip(together, found, strict=True):
+                out[n] = result
+        return out
+
+    def _mapped_views(self, term: Term) -> list[tuple[str, int, np.ndarray, np.ndarray]] | None:
+        """The term's (field, segment offset, ids, frequencies) views in each segment's
+        mapped arrays (empty parts left out), or None when some segment has no arrays."""
+        views = []
+        for fieldname in term.fields:
+            for leaf, offset in self.leaves:
+                if segments.arrays_for(leaf) is None:
+                    return None
+                found = segments.mapped_postings(leaf, fieldname, term.text)
+                if found is not None and found[0].size:
+                    views.append((fieldname, offset, found[0], found[1]))
+        return views
+
+    def _score_together(
+        self, terms: list[Term], views: list[list[tuple[str, int, np.ndarray, np.ndarray]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``_score_term`` of several terms of at most two fields each, from their mapped
+        views, with the same float32 operations on each value: per field ``weight ×
+        frequency / length norm``; per document the two fields' values added (one
+        addition: the same whichever comes first); then the saturation with the term's
+        ``weight × idf`` as a float32."""
+        parts = sorted(
+            (fieldname, n, offset, ids, tfs)
+            for n, term_views in enumerate(views)
+            for fieldname, offset, ids, tfs in term_views
+        )  # grouped by field, so that each field is one slice
+        if not parts:
+            return [EMPTY] * len(terms)
+        sizes = np.array([p[3].size for p in parts], dtype=np.int64)
+        docs = np.concatenate([p[3] for p in parts]).astype(np.int64)
+        docs += np.repeat(np.array([p[2] for p in parts], dtype=np.int64), sizes)
+        tfs = np.concatenate([p[4] for p in parts]).astype(np.float32)
+        names = list(dict.fromkeys(p[0] for p in parts))  # in the order of ``parts``
+        width = len(names)
+        # per posting: its term (and field, for the document frequencies below)
+        owner = np.repeat(np.array([p[1] * width + names.index(p[0]) for p in parts]), sizes)
+        x = np.empty(tfs.size, dtype=np.float32)
+        ends = np.cumsum(sizes).tolist()
+        at = 0
+        for i, (fieldname, *_rest) in enumerate(parts):
+            if i + 1 < len(parts) and parts[i + 1][0] == fieldname:
+                continue  # (the field's slice ends with its last part)
+            held = docs[at : ends[i]]
+            weight = self.field_weights(fieldname, held)
+            x[at : ends[i]] = weight * tfs[at : ends[i]] / self.length_norms(fieldname)[held]
+            at = ends[i]
+        if not self.all_live:
+            alive = self.live[docs]
+            docs, x, owner = docs[alive], x[alive], owner[alive]
+        # the term's df: the largest of those of its fields with live postings
+        present = np.flatnonzero(np.bincount(owner)).tolist()
+        dfs = [0] * len(terms)
+        for code in present:
+            n, fieldname = divmod(code, width)
+            fieldname = names[fieldname]
+            dfs[n] = max(dfs[n], self.doc_frequency(fieldname, terms[n].text))
+        constants = np.array(
+            [t.weight * idf(df, self.doc_count) for t, df in zip(terms, dfs, strict=True)],
+            dtype=np.float64,
+        ).astype(np.float32)
+        # each term's documents in order, a document's two fields side by side: added
+        owner //= width
+        order = np.argsort(owner * self.size + docs, kind="stable")
+        docs, x, owner = docs[order], x[order], owner[order]
+        first = np.ones(docs.size, dtype=bool)
+        first[1:] = (docs[1:] != docs[:-1]) | (owner[1:] != owner[:-1])
+        starts = np.flatnonzero(first)
+        if starts.size < docs.size:
+            x = np.add.reduceat(x, starts)
+            docs, owner = docs[starts], owner[starts]
+        values = constants[owner] * x * np.float32(K1 + 1) / (np.float32(K1) + x)
+        bounds = np.searchsorted(owner, np.arange(len(terms) + 1))
+        return [
+            (docs[a:b], values[a:b]) if b > a else EMPTY
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ]
+
     def _score_term(self, term: Term, reader=None) -> tuple[np.ndarray, np.ndarray]:
         """``term_scores`` computed: each field's ``weight × frequency / length norm``,
         summed over fields per document, then one saturation (float32 throughout)."""
@@ -556,10 +655,11 @@ class PostingStore:
         ``count``: only a short query's partial matches need it)."""
         scores = np.zeros(self.size, dtype=np.float32)
         matched = np.zeros(self.size, dtype=np.int16) if count else None
+        found = iter(self.term_scores_many(ranked_terms(bag, [])))
         for clause in bag.clauses:
             hit = np.zeros(self.size, dtype=bool) if count else None
             for term in clause.terms:
-                ids, values = self.term_scores(term)
+                ids, values = next(found)
                 if not ids.size:
                     continue
                 _add(scores, ids, values)
@@ -567,8 +667,8 @@ class PostingStore:
                     hit[ids] = True  # the documents holding it in any of its fields
             if count:
                 matched += hit
-        for term in bag.boosts:
-            ids, values = self.term_scores(term)
+        for _term in bag.boosts:
+            ids, values = next(found)
             if ids.size:
                 _add(scores, ids, values)
         return scores, matched

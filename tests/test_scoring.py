@@ -177,3 +177,38 @@ def test_document_frequencies_read_ahead_equal_whoosh_lookups(engine):
     assert fresh.doc_frequency("body_pairs", "dai_hoi") == reader.doc_frequency(
         "body_pairs", "dai_hoi"
     )
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_terms_scored_together_equal_each_scored_alone(engine, monkeypatch, deleted):
+    """``term_scores_many`` (rare terms computed in one pass over their mapped views) gives
+    each term's ``term_scores`` bit for bit: single fields, title and body pairs, folded
+    and exact syllables, terms absent from a field or from the archive, kept terms among
+    them, with and without deleted documents."""
+    reader = engine.snapshot().searcher.reader()
+    live = engine.snapshot().table.live.copy()
+    if deleted:
+        live[::7] = False
+    rng = np.random.default_rng(11)
+    terms = _demo_terms(PostingStore(reader, live))
+    for fields in (("title_pairs", "body_pairs"), ("title_fold", "body_fold"), ("title", "body")):
+        lexicon = [t.decode("utf-8") for t in reader.lexicon(fields[1])]
+        for text in rng.choice(lexicon, size=40, replace=False).tolist():
+            terms.append(Term(fields, text, float(rng.choice([1.0, 0.7, 0.35]))))
+    terms += [
+        Term(("body_fold",), "dai", 1.0),
+        Term(("title_pairs", "body_pairs"), "no_such_pair", 0.7),
+        Term(("title", "body", "body_fold"), "hội", 1.0),  # three fields: scored alone
+    ]
+    for kept_from in (10**9, 50):
+        monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", kept_from)
+        alone = PostingStore(reader, live)
+        together = PostingStore(reader, live)
+        together.term_scores(terms[3])  # one kept before
+        for _ in range(2):  # the second time, the long ones are kept
+            for term, (ids, values) in zip(terms, together.term_scores_many(terms), strict=True):
+                want_ids, want_values = alone.term_scores(term)
+                assert ids.tolist() == want_ids.tolist(), term
+                assert values.dtype == np.float32 and values.tobytes() == want_values.tobytes()
+                want = _reference(alone, term)
+                assert values.tobytes() == want[ids].tobytes(), term
