@@ -281,15 +281,18 @@ class PostingStore:
 
     def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included): from the
-        table ``warm`` read for the longest fields, else looked up (every segment's term
-        table) and kept for the snapshot."""
+        table ``warm`` read for the longest fields, else counted from the segments' mapped
+        arrays (or looked up in every segment's term table) and kept for the snapshot."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None and self._frequencies is not None and fieldname in self._frequencies[0]:
             # every term of the field is in the table: one missing has no documents
             return self._frequencies[1].get((fieldname, text.encode("utf-8", "replace")), 0)
         if df is None:
-            df = (reader or self.reader).doc_frequency(fieldname, text)
+            reader = reader or self.reader
+            df = segments.mapped_frequency(reader, fieldname, text)  # (no Whoosh lookup)
+            if df is None:
+                df = reader.doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
