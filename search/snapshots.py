@@ -26,7 +26,7 @@ from whoosh.scoring import BM25F
 from indexer import segments, store
 from search import pagecache
 from search.doctable import DocTable
-from search.memory import ReadAhead, array_bytes, object_bytes, read_ahead_budget
+from search.memory import ReadAhead, object_bytes, read_ahead_budget
 from search.scoring import WARM_POSTINGS, PostingStore
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Snapshot:
         and the spelling, suggestions and officials once built (each measured once)."""
         if self.read_ahead is None:
             return
-        self.read_ahead.add("document table", lambda: self._size("table", array_bytes))
+        self.read_ahead.add("document table", lambda: self._size("table", object_bytes))
         for name, part in (
             ("_spelling", "spelling"),
             ("_suggester", "suggestions"),
@@ -83,7 +83,7 @@ class Snapshot:
             value = getattr(self, name)
             if value is None:
                 return 0
-            size = self._sizes[name] = measure(vars(value) if name == "table" else value)
+            size = self._sizes[name] = measure(value)
         return size
 
     def spelling(self, reader=None) -> Spelling:
