@@ -138,14 +138,16 @@ def build_ours(files: list[Path], index: Path, segcache: Path | None) -> dict:
 
 
 def derive_arrays(index: Path) -> tuple[float, int]:
-    """(seconds, bytes) of the posting arrays derived for segments still lacking them."""
+    """(seconds, bytes) of the posting arrays derived for segments whose files are
+    missing or stale (``indexer.segments.arrays``: another version, fewer lists)."""
     from indexer import segments, store
+    from indexer.segments import arrays
 
     gen = store.current_generation(index)
     start = time.perf_counter()
     segments.ensure_index_arrays(gen)
     seconds = time.perf_counter() - start
-    return seconds, sum(p.stat().st_size for p in gen.glob("*.postings_arrays"))
+    return seconds, sum(p.stat().st_size for p in gen.glob(f"*{arrays.SUFFIX}"))
 
 
 def build_tantivy(files: list[Path], path: Path) -> TantivyPeer:

@@ -390,15 +390,15 @@ class TermMasks:
         room = self.kept_bytes // (size // 8 + 1) // 2  # masks per kind, within the budget
         kept = 0
         for fields in (("title_fold", "body_fold"), ("title", "body")):
-            span = mapped.fields.get(fields[1])
-            if span is None:
+            rows = mapped.rows(fields[1])
+            if not rows:
                 continue
-            counts = mapped.arrays["counts"][span[0] : span[1]]
-            terms = mapped.arrays["keys"][span[0] : span[1]]
+            counts = mapped.arrays["counts"][rows.start : rows.stop].astype(np.int64)
             for at in np.argsort(-counts, kind="stable")[: min(count, room)]:
                 if int(counts[at]) * LONG_UNION <= leaf.doc_count_all():
                     break  # short lists scatter fast
-                union = tuple((f, bytes(terms[at]).decode("utf-8")) for f in fields)
+                text = mapped.key(rows.start + int(at)).decode("utf-8")
+                union = tuple((f, text) for f in fields)
                 with self._lock:
                     if union in self._kept:
                         continue

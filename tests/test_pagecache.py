@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer import store
+from indexer.segments import arrays
 from search import pagecache
 from search.engine import Engine
 
@@ -119,7 +120,7 @@ def test_workers_share_the_mapped_posting_arrays(demo_index, tmp_path):
     if pagecache.process_memory() is None:
         pytest.skip("no /proc/<pid>/smaps_rollup here")
     gen = store.current_generation(demo_index)
-    files = sorted(gen.glob("*.postings_arrays"))
+    files = sorted(gen.glob(f"*{arrays.SUFFIX}"))
     assert files, "the writer derives posting arrays at commit"
     big = tmp_path / "MAIN_shared.postings_arrays"  # a file large enough to measure
     big.write_bytes(b"\x01" * (16 << 20))
