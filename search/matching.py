@@ -343,6 +343,7 @@ class TermMasks:
         ]
         self.kept_bytes = kept_bytes
         self._kept: OrderedDict[tuple, np.ndarray] = OrderedDict()  # keys → packed bits
+        self._kept_size = 0  # bytes of ``_kept``'s bits
         self._lock = threading.Lock()
 
     def __call__(self, fieldname: str, term: str) -> np.ndarray:
@@ -419,12 +420,18 @@ class TermMasks:
                     kept += 1
         return kept
 
+    def kept_size(self) -> int:
+        """Bytes of the masks kept (at most ``kept_bytes``)."""
+        return self._kept_size
+
     def _keep(self, key: tuple, bits: np.ndarray) -> None:
         with self._lock:
+            old = self._kept.pop(key, None)
+            self._kept_size -= 0 if old is None else old.nbytes
             self._kept[key] = bits
-            self._kept.move_to_end(key)
-            while self._kept and len(self._kept) * bits.nbytes > self.kept_bytes:
-                self._kept.popitem(last=False)
+            self._kept_size += bits.nbytes
+            while self._kept and self._kept_size > self.kept_bytes:
+                self._kept_size -= self._kept.popitem(last=False)[1].nbytes
 
     def _scatter(self, out: np.ndarray, fieldname: str, term: str) -> tuple[bool, int]:
         """Mark the term's documents in ``out``: (whether deleted ones may be among them,

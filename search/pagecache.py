@@ -44,6 +44,22 @@ def available_memory() -> int | None:
     return found if limit is None or found is None else min(found, limit)
 
 
+def machine_memory() -> int | None:
+    """Bytes of memory the machine has (``MemTotal``), if known, and never more than the
+    memory limit of the container this process runs in (``search.memory``'s budget)."""
+    found = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        return None
+    limit = container_limit()
+    return found if limit is None or found is None else min(found, limit)
+
+
 def container_limit() -> int | None:
     """This process's cgroup memory limit in bytes (None: none set, or not Linux)."""
     for path in CGROUP_LIMITS:

@@ -19,6 +19,7 @@ and the body counts twice and a long body repeating common words outweighs the t
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import numpy as np
 
 from indexer import segments
 from search import pagecache
+from search.memory import POSTINGS, ReadAhead, array_bytes
 
 B = 0.75
 K1 = 1.2
@@ -41,6 +43,9 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 # and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
+# About what one entry of a dict from a (field, term) key to a number takes: the dict's
+# slot, the key tuple, the term's string or bytes and the number (``frequency_bytes``).
+DICT_ENTRY_BYTES = 160
 SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
 # While a worker warms it keeps the scores of the commonest syllables, up to this share
 # of its postings budget (the rest is filled by queries, least recently used first out).
@@ -93,15 +98,28 @@ class Bag:
 class PostingStore:
     """Posting lists as arrays, document lengths per field, and BM25 statistics."""
 
-    def __init__(self, reader, live: np.ndarray, capacity: int = 4096, budget: int | None = None):
+    def __init__(
+        self,
+        reader,
+        live: np.ndarray,
+        capacity: int = 4096,
+        budget: int | None = None,
+        memory: ReadAhead | None = None,
+    ):
         """``capacity``: lists kept at most; ``budget``: postings kept at most (None:
-        ``pagecache.warm_budget()``, a share of the available memory)."""
+        what ``memory`` leaves, or without it ``pagecache.warm_budget()``, a share of the
+        available memory); ``memory``: the snapshot's whole read-ahead budget
+        (``search.memory``), which the kept lists and scores give way to, and where
+        this store counts its parts."""
         self.reader = reader
         self.live = live
         self.size = reader.doc_count_all()
         self.doc_count = reader.doc_count_all()
         self.capacity = capacity
-        self.budget = pagecache.warm_budget() if budget is None else budget
+        self.memory = memory
+        if budget is None:
+            budget = pagecache.warm_budget() if memory is None else 1 << 62
+        self._cap = budget
         self.held = 0  # postings in the cache
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
@@ -112,6 +130,7 @@ class PostingStore:
         # (fields, every term of them → document frequency), read by ``warm``
         self._frequencies: tuple[frozenset[str], dict[tuple[str, bytes], int]] | None = None
         self._derived: np.ndarray | None = None
+        self._longest: list[tuple[int, str, str]] = []  # found by ``warm``
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
         # segment id → (first document number, documents): where each segment sits
@@ -122,6 +141,31 @@ class PostingStore:
         self.reused = 0  # segment lists taken from a previous snapshot by ``warm``
         self.leaves = list(reader.leaf_readers())
         self.all_live = bool(live.all())
+        self._frequency_bytes = 0  # about, of ``_frequencies``
+        if memory is not None:
+            memory.add(POSTINGS, lambda: self.held * pagecache.BYTES_PER_POSTING)
+            memory.add("document lengths", lambda: array_bytes(self._lengths, self._norms))
+            memory.add("document frequencies", self.frequency_bytes)
+
+    @property
+    def budget(self) -> int:
+        """Postings the cache may hold now: ``budget`` as given, and no more than what the
+        other parts of the snapshot's read-ahead leave (``search.memory``)."""
+        if self.memory is None:
+            return self._cap
+        room = self.memory.left_for(POSTINGS) // pagecache.BYTES_PER_POSTING
+        return min(self._cap, room)
+
+    def frequency_bytes(self) -> int:
+        """About how many bytes the document frequencies kept for the snapshot take (the
+        table ``warm`` reads, and those looked up since): ``DICT_ENTRY_BYTES`` an entry."""
+        return self._frequency_bytes + (len(self._df) + len(self._field_max)) * DICT_ENTRY_BYTES
+
+    def trim(self) -> None:
+        """Drop the least recently used lists until the cache is within ``budget`` (the
+        other parts of the read-ahead may have grown since a list was kept)."""
+        with self._lock:
+            self._evict()
 
     # ----------------------------------------------------------------- reading
     def postings(
@@ -196,6 +240,7 @@ class PostingStore:
         fields: tuple[str, ...] = WARM_FIELDS,
         budget: int | None = WARM_POSTINGS,
         previous: PostingStore | None = None,
+        ahead: bool = True,
     ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
@@ -206,6 +251,9 @@ class PostingStore:
         posting arrays (the page cache holds them for all workers). With ``previous``
         (the store of the snapshot this one replaces), segments both share are copied
         from its cache: after a commit that adds a small segment only that segment is read.
+        With mapped arrays, the scores of the commonest syllables are kept too
+        (``keep_scores_ahead``) unless ``ahead`` is False (then the caller does it later,
+        once the snapshot's other read-ahead is built and the budget left is known).
         """
         from whoosh.reading import ReaderClosed
 
@@ -218,10 +266,13 @@ class PostingStore:
                 self.derived_titles(own)
                 freq = term_frequencies(own, fields)
                 self._frequencies = (frozenset(fields), freq)  # read, so kept
+                self._frequency_bytes = _table_bytes(freq)
                 longest = _longest_lists(own, fields, self.capacity // 2, freq)
                 for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
-                self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
+                self._longest = longest
+                if ahead:
+                    self.keep_scores_ahead(own, budget)
                 return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
@@ -233,6 +284,19 @@ class PostingStore:
             return 0
         finally:
             self.warmed.set()
+
+    def keep_scores_ahead(self, reader=None, budget: int | None = None) -> None:
+        """``_scores_ahead`` of the longest lists ``warm`` found, within
+        ``SCORES_AHEAD_SHARE`` of ``budget`` (None: of the store's budget now)."""
+        from whoosh.reading import ReaderClosed
+
+        budget = self.budget if budget is None else min(budget, self.budget)
+        try:
+            self._scores_ahead(
+                reader or self.reader, self._longest, int(SCORES_AHEAD_SHARE * budget)
+            )
+        except (ReaderClosed, OSError, ValueError, AttributeError):
+            pass
 
     def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
         """Keep the scores of the commonest syllables (``AHEAD_TERMS``: the terms that
@@ -478,8 +542,13 @@ class PostingStore:
             if key not in self._cache:
                 self._cache[key] = value
                 self.held += _held(value)
-            while self._cache and (len(self._cache) > self.capacity or self.held > self.budget):
-                self.held -= _held(self._cache.popitem(last=False)[1])
+            self._evict()
+
+    def _evict(self) -> None:
+        """(under the lock) Least recently used lists out, down to the budget."""
+        budget = self.budget
+        while self._cache and (len(self._cache) > self.capacity or self.held > budget):
+            self.held -= _held(self._cache.popitem(last=False)[1])
 
     def lookup(self, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of the sorted live documents ``docs`` hold the term, their frequencies):
@@ -797,6 +866,13 @@ def term_frequencies(reader, fields: tuple[str, ...]) -> dict[tuple[str, bytes],
                 key = (fieldname, text)
                 freq[key] = freq.get(key, 0) + info.doc_frequency()
     return freq
+
+
+def _table_bytes(freq: dict[tuple[str, bytes], int]) -> int:
+    """About the bytes of a ``term_frequencies`` table: the dict with its slots, and per
+    entry its key tuple (56) and the term's bytes object (33 + length); most numbers are
+    small ones Python shares (85k: 37 MB, as a deep walk counts it)."""
+    return sys.getsizeof(freq) + len(freq) * (56 + 33) + sum(len(t) for _, t in freq)
 
 
 def idf(df: int, doc_count: int) -> float:

@@ -96,3 +96,26 @@ def test_stale_posting_arrays_are_derived_again(scratch_index):
         time.sleep(arrays.RECHECK_SECONDS)
         assert all(segments.arrays_for(part) is not None for part, _ in reader.leaf_readers())
     ix.close()
+
+
+def test_the_memory_report_shows_each_read_ahead_part_beside_the_budget(capsys):
+    def report(postings, spelling):
+        parts = {"posting lists and scores": postings, "spelling": spelling}
+        return {"budget_bytes": 100 << 20, "used_bytes": postings + spelling, "parts_bytes": parts}
+
+    result = {
+        "scale": 1.0,
+        "rows": [],
+        "memory": [],
+        "in_process_worker": {"read_ahead": report(30 << 20, 10 << 20)},
+        "stats_worker": {"read_ahead": report(20 << 20, 10 << 20)},
+    }
+    rows = scale.read_ahead_rows(result)
+    assert rows[0] == {
+        "read-ahead part": "posting lists and scores",
+        "in-process MB": "30",
+        "gunicorn worker MB": "20",
+    }
+    assert rows[-2]["in-process MB"] == "40" and rows[-1]["gunicorn worker MB"] == "100"
+    scale.print_result(result)
+    assert "spelling" in capsys.readouterr().out
