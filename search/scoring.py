@@ -345,19 +345,33 @@ class PostingStore:
 
     def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included): from the
-        table ``warm`` read for the longest fields, else looked up (every segment's term
-        table) and kept for the snapshot."""
+        table ``warm`` read for the longest fields, else looked up (in every segment's
+        mapped arrays, or its term table) and kept for the snapshot."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None and self._frequencies is not None and fieldname in self._frequencies[0]:
             # every term of the field is in the table: one missing has no documents
             return self._frequencies[1].get((fieldname, text.encode("utf-8", "replace")), 0)
         if df is None:
-            df = (reader or self.reader).doc_frequency(fieldname, text)
+            df = self._mapped_frequency(fieldname, text)
+            if df is None:
+                df = (reader or self.reader).doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
         return df
+
+    def _mapped_frequency(self, fieldname: str, text: str) -> int | None:
+        """``doc_frequency`` summed over the segments' mapped arrays (each holds every
+        list: a lookup there costs a few µs, Whoosh's term table tens), or None when a
+        segment has none."""
+        total = 0
+        for leaf, _ in self.leaves:
+            df = segments.mapped_doc_frequency(leaf, fieldname, text)
+            if df is None:
+                return None
+            total += df
+        return total
 
     def derived_titles(self, reader=None) -> np.ndarray:
         """Documents whose title was derived from the body (no title of their own)."""

@@ -127,6 +127,15 @@ class PostingArrays:
         end = start + int(self.arrays["counts"][at])
         return self.arrays["ids"][start:end], self.arrays["tfs"][start:end]
 
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int | None:
+        """The term's postings in the segment, deleted documents included (Whoosh's
+        ``doc_frequency``): 0 when the field holds no such term, None when the file does
+        not hold the field."""
+        if fieldname not in self.fields:
+            return None
+        at = self._slot(fieldname, tbytes)
+        return 0 if at is None else int(self.arrays["counts"][at])
+
     def block_maxima(self, fieldname: str, tbytes: bytes) -> np.ndarray | None:
         """The largest weight of each run of ``BLOCK`` postings of the term (None: not held)."""
         at = self._slot(fieldname, tbytes)

@@ -75,6 +75,15 @@ def mapped_postings(
     return mapped.lookup(fieldname, tbytes) if mapped is not None else None
 
 
+def mapped_doc_frequency(leaf, fieldname: str, text: str | bytes) -> int | None:
+    """The term's document frequency in one segment (deleted documents included, as
+    Whoosh counts it) from its mapped posting arrays, or None when they do not hold the
+    field (ask Whoosh then)."""
+    tbytes = _term_bytes(leaf, fieldname, text)
+    mapped = arrays_for(leaf) if tbytes is not None else None
+    return mapped.doc_frequency(fieldname, tbytes) if mapped is not None else None
+
+
 def whoosh_postings(leaf, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """``term_postings`` decoded from Whoosh's blocks (never from the mapped arrays)."""
     try:
