@@ -7,7 +7,8 @@ when its name is one of the article's labelled officials.
 
 The model's settings (regularisation ``C``, whether the names the rules took are
 training rows too, the threshold) are chosen by 5-fold cross-validation over the tune
-articles (folds by a hash of the id): for each held-out fold, the rules' officials plus
+articles, repeated three times (folds by salted hashes of the id), counts pooled: for each
+held-out fold, the rules' officials plus
 the candidates they did not take that score at or above the threshold are compared with
 the labels, pooled over the folds. The threshold kept is the one with the best pooled
 recall whose pooled precision stays within ``--max-precision-loss`` of the rules' own;
@@ -41,6 +42,7 @@ from indexer import official_linker
 from indexer.officials import extract_officials, normalize_name_key
 
 FOLDS = 5
+REPEATS = 3  # the 5-fold split drawn three times (other hash salts), counts pooled
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.96, 0.05))
 DECIMALS = 6
@@ -52,15 +54,16 @@ class Row:
     """One tune article: its labels, the rules' names and the linker's candidates."""
 
     id: str
-    fold: int
+    folds: tuple[int, ...]  # the article's fold in each repeat
     gold: set[str]
     found: set[str]
     candidates: list[official_linker.Candidate]
 
 
-def fold_of(doc_id: str) -> int:
-    """The CV fold of an article, fixed by a hash of its id."""
-    return int(hashlib.sha256(("officials-linker:" + doc_id).encode()).hexdigest()[:8], 16) % FOLDS
+def fold_of(doc_id: str, repeat: int = 0) -> int:
+    """The CV fold of an article in one repeat, fixed by a hash of its id."""
+    salt = f"officials-linker:{repeat}:" if repeat else "officials-linker:"
+    return int(hashlib.sha256((salt + doc_id).encode()).hexdigest()[:8], 16) % FOLDS
 
 
 def collect(corpus: Path | None = None) -> list[Row]:
@@ -82,7 +85,7 @@ def collect(corpus: Path | None = None) -> list[Row]:
         rows.append(
             Row(
                 article.id,
-                fold_of(article.id),
+                tuple(fold_of(article.id, r) for r in range(REPEATS)),
                 {normalize_name_key(g.name) for g in article.officials},
                 {normalize_name_key(o.name) for o in found},
                 seen[0] if seen else [],
@@ -153,14 +156,16 @@ def evaluate(rows: list[Row], scores: dict[str, np.ndarray], threshold: float | 
     return out
 
 
-def cross_validate(rows: list[Row], c: float, with_taken: bool) -> dict[str, np.ndarray]:
+def cross_validate(
+    rows: list[Row], c: float, with_taken: bool, repeat: int = 0
+) -> dict[str, np.ndarray]:
     """Held-out scores of each article's untaken candidates, model fitted on the other folds."""
     scores: dict[str, np.ndarray] = {}
     for k in range(FOLDS):
-        train = [r for r in rows if r.fold != k]
+        train = [r for r in rows if r.folds[repeat] != k]
         model = fit(*matrix(train, with_taken), c)
         for row in rows:
-            if row.fold != k:
+            if row.folds[repeat] != k:
                 continue
             fresh = [cand.features for cand in row.candidates if not cand.taken]
             scores[row.id] = model.scores(np.array(fresh)) if fresh else np.zeros(0)
@@ -176,9 +181,13 @@ def choose(rows: list[Row], max_loss: float, log=print) -> tuple[float, bool, fl
     best = None
     for with_taken in (False, True):
         for c in C_GRID:
-            scores = cross_validate(rows, c, with_taken)
+            runs = [cross_validate(rows, c, with_taken, r) for r in range(REPEATS)]
             for t in THRESHOLDS:
-                got = evaluate(rows, scores, t)
+                got = Counts()
+                for scores in runs:  # pooled over the repeats
+                    one = evaluate(rows, scores, t)
+                    got.tp, got.fp, got.fn = got.tp + one.tp, got.fp + one.fp, got.fn + one.fn
+                    got.added += one.added
                 ok = got.precision >= base.precision - max_loss
                 log(
                     f"  C {c:<5} taken rows {with_taken!s:5} threshold {t:.2f}: "
@@ -191,11 +200,13 @@ def choose(rows: list[Row], max_loss: float, log=print) -> tuple[float, bool, fl
     _, c, with_taken, t, got = best
     cv = {
         "folds": FOLDS,
+        "repeats": REPEATS,
         "rules_precision": round(base.precision, 4),
         "rules_recall": round(base.recall, 4),
         "precision": round(got.precision, 4),
         "recall": round(got.recall, 4),
-        "added": got.added,
+        "added_per_repeat": round(got.added / REPEATS, 1),
+        "right_per_repeat": round((got.tp / REPEATS) - base.tp, 1),
     }
     return c, with_taken, t, cv
 
@@ -250,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         f"tune {content['tune_articles']} articles, {content['training_rows']} rows "
         f"({content['training_positives']} officials); C {content['C']}, threshold "
         f"{content['threshold']}; CV rules P {cv['rules_precision']} R {cv['rules_recall']}"
-        f" -> with linker P {cv['precision']} R {cv['recall']} (+{cv['added']} names)"
+        f" -> with linker P {cv['precision']} R {cv['recall']} (+{cv['added_per_repeat']} names,"
+        f" {cv['right_per_repeat']} right)"
     )
     if args.check:
         same = args.out.is_file() and args.out.read_text(encoding="utf-8") == text

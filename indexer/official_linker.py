@@ -429,7 +429,10 @@ def _features(cands: list[Candidate], ctx: Context) -> None:
             cand.title = rules._clean_position(doc.original[t.start() : t.start() + len(window)])
             if lex.public_re.search(window):
                 f[I["title_public"]] = 1.0
-            if rules._is_non_official(window, lex) or lex.business_title_re.match(window):
+            public = f[I["title_public"]]
+            if rules._is_non_official(window, lex) or (
+                not public and lex.business_title_re.match(window)
+            ):  # a company's or club's; a bare "Chủ tịch" only without a public body
                 f[I["title_business"]] = 1.0
         f[I["title_before_public"]] = f[I["title_before"]] * f[I["title_public"]]
         f[I["title_before_business"]] = f[I["title_before"]] * f[I["title_business"]]

@@ -155,10 +155,15 @@ def test_committed_weights_are_what_the_training_script_produces(tune_rows):
     fresh = train_official_linker.train(
         tune_rows, train_official_linker.MAX_PRECISION_LOSS, log=lambda *a: None
     )
-    committed = official_linker.MODEL_PATH.read_text(encoding="utf-8")
-    assert train_official_linker.render(fresh) == committed, (
-        "retrain: python -m bench.train_official_linker"
-    )
+    fresh = json.loads(train_official_linker.render(fresh))
+    committed = json.loads(official_linker.MODEL_PATH.read_text(encoding="utf-8"))
+    hint = "retrain: python -m bench.train_official_linker"
+    assert fresh.keys() == committed.keys(), hint
+    for key, value in committed.items():
+        if key in {"mean", "scale", "weights", "bias"}:  # floats: the last digits may vary
+            assert np.allclose(fresh[key], value, rtol=0, atol=1e-4), f"{key}: {hint}"
+        else:
+            assert fresh[key] == value, f"{key}: {hint}"
 
 
 def test_on_tune_the_linker_finds_labelled_officials_the_rules_missed(tune_rows):

@@ -127,11 +127,11 @@ class PostingArrays:
         end = start + int(self.arrays["counts"][at])
         return self.arrays["ids"][start:end], self.arrays["tfs"][start:end]
 
-    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int | None:
-        """The term's postings in the segment, deleted documents included (Whoosh's
-        ``doc_frequency``): 0 when the field holds no such term, None when the file does
-        not hold the field."""
-        if fieldname not in self.fields:
+    def frequency(self, fieldname: str, tbytes: bytes) -> int | None:
+        """How many postings the term has in the segment (deleted documents included, as
+        Whoosh counts its document frequency): 0 when the file lacks it, None when the
+        file does not hold the field or could not hold the term (then ask Whoosh)."""
+        if fieldname not in self.fields or not _representable(tbytes):
             return None
         at = self._slot(fieldname, tbytes)
         return 0 if at is None else int(self.arrays["counts"][at])
