@@ -154,6 +154,12 @@ class PostingArrays:
         return len(self._map)
 
 
+def of_another_version(name: str) -> bool:
+    """Whether a file name is a posting-arrays file of another version (older releases'
+    files, left beside this one's: this release never reads them)."""
+    return ".postings_arrays" in name and not name.endswith(SUFFIX)
+
+
 def _representable(term: bytes) -> bool:
     """Whether a row's key can hold the term (its length is a uint16)."""
     return 0 < len(term) <= MAX_KEY
