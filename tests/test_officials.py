@@ -888,8 +888,8 @@ REPORT_FLOOR = 0.82  # report P/R 0.934/0.843 on 161 articles (2nd session); the
 def test_second_fixture_holds_labels_only_and_its_split_is_the_hash_rule():
     """No article text is committed, and the report split is the fixed hash rule: the 100
     smallest ``sha256("officials-report:" + id)`` of batch 1, a first hex digit below 8 in
-    batch 2 and in batches 4 and 5; batch 3 was labelled later, for tuning only; batch 6 was
-    drawn only among ids whose first hex digit is 8 or more, so the report split stays fixed."""
+    batch 2 and in batches 4 and 5; batch 3 was labelled later, for tuning only; batches 6 and
+    7 were drawn only among ids whose first hex digit is 8 or more, so the report split stays fixed."""
     import hashlib
     import json
 
@@ -913,10 +913,11 @@ def test_second_fixture_holds_labels_only_and_its_split_is_the_hash_rule():
     assert not report & {r["id"] for r in records if r["batch"] == 3}  # labelled to tune on
     fourth = {r["id"] for r in records if r["batch"] in (4, 5)}
     assert report & fourth == {i for i in fourth if digest(i)[0] in "01234567"}
-    sixth = {r["id"] for r in records if r["batch"] == 6}  # drawn among tune hashes only
-    assert sixth and not report & sixth
-    assert all(digest(i)[0] not in "01234567" for i in sixth)
-    assert len(records) == len({r["id"] for r in records}) == 546  # each article once
+    for batch in (6, 7):  # drawn among tune hashes only
+        drawn = {r["id"] for r in records if r["batch"] == batch}
+        assert drawn and not report & drawn
+        assert all(digest(i)[0] not in "01234567" for i in drawn)
+    assert len(records) == len({r["id"] for r in records}) == 620  # each article once
     assert len(report) >= 100 and len(records) >= 150
 
 
