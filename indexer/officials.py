@@ -167,6 +167,7 @@ class Lexicon:
     trigger_start_re_i: re.Pattern[str]  # the same, case-insensitive
     kinds: dict[str, str]
     surnames: frozenset[str]
+    common_surnames: frozenset[str]  # the first 30 of surnames.txt, the commonest
     places: dict[str, tuple[tuple[str, ...], ...]]  # by first token, longest first
     place_word_re: re.Pattern[str]
     not_place_word_re: re.Pattern[str]
@@ -273,6 +274,7 @@ def lexicon() -> Lexicon:
         trigger_start_re_i=re.compile(rf"(?<!\w)(?:{start_words})(?!\w)", re.IGNORECASE),
         kinds=kinds,
         surnames=frozenset(_read_lines("surnames.txt")),
+        common_surnames=frozenset(_read_lines("surnames.txt")[:30]),
         places=_by_first_token(
             sorted({tuple(p.split()) for p in _read_lines("places.txt")}, key=len, reverse=True)
         ),
@@ -519,6 +521,8 @@ def _split_run(
         foreign = _foreign_after_place(rest, before, doc, sentence)
         if foreign is not None:
             return foreign
+        if _titled_at_level(rest, before, doc):
+            return _Mention(rest[0][0], rest[1][0] + len(rest[1][1]), [t for _, t in rest], "vn")
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
@@ -556,6 +560,51 @@ def _foreign_after_place(
         if len(rest) - k < 2:
             return None
     return _foreign_or_short(rest[k:], doc, sentence, titled=True)
+
+
+# a title that ends with its level and no place's name: "nguyên Chủ tịch UBND huyện ",
+# "Trưởng công an xã "
+_LEVEL_AFTER_TITLE = re.compile(
+    r"(?:\s+(?:UBND|HĐND|Ủy\s+ban\s+nhân\s+dân|Uỷ\s+ban\s+nhân\s+dân|[Cc]ông\s+an))?"
+    r"\s+(?P<level>xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|tỉnh)\s+"
+)
+
+
+_PLACE_ABOVE = re.compile(
+    r"\s*[,(–-]\s*(?:xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|tỉnh|thành\s+phố|TP)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _titled_at_level(rest: list[tuple[int, str]], before: str, doc: _Doc) -> bool:
+    """Whether two words after a title that ends with its level (``nguyên Chủ tịch UBND huyện
+    Đỗ Tố``, ``Trưởng công an xã Nguyễn Được``) are the official's name rather than the
+    place's: they start with a surname, the article writes them after no place word, and it
+    names that level's place otherwise (``huyện Phú Quốc``)."""
+    if len(rest) != 2 or rest[0][1] not in doc.lex.common_surnames:
+        return False
+    if before.rfind("(") > before.rfind(")"):
+        return False  # "ông Hà Kế San (quyền chủ tịch huyện Lâm Thao)": his title, its place
+    words = [t for _, t in rest]
+    if not all(VN_SYLLABLE_RE.fullmatch(t) and _looks_vietnamese(t) for t in words):
+        return False
+    last = None
+    for last in find_triggers(before, doc.lex):
+        pass
+    if last is None or _kind(last, doc.lex) not in {"position", "junior"}:
+        return False
+    level = _LEVEL_AFTER_TITLE.fullmatch(before, last.end())
+    if level is None:
+        return False
+    name = " ".join(words)
+    end = rest[1][0] + len(rest[1][1])
+    if _written_as_place(name, doc) or _PLACE_ABOVE.match(doc.text, end):
+        return False  # "HĐND xã Thạch Xuân, huyện Thạch Hà": a place within a place
+    level_word = level.group("level")
+    for hit in re.finditer(rf"(?<!\w){level_word}\s+(?:đảo\s+)?([{_U}][{_L}]*|\d)", doc.text):
+        if hit.group(1) not in doc.lex.surnames:  # "xã Phạm Văn Quyền" may be a person too
+            return True
+    return False
 
 
 # a lowercase place word that a place's own name follows (not "quốc gia", "nước", "châu")

@@ -1009,3 +1009,33 @@ def test_a_time_word_between_a_name_and_its_apposed_title_keeps_them_together():
     # one word before the time word is a newspaper or a place, not the person titled after it
     text = "Trao đổi với VnExpress sáng nay, Vụ phó Tài chính Kế toán cho biết giá điện sẽ tăng."
     assert names(text) == []
+
+
+def test_a_two_word_name_after_a_title_ending_in_its_level_is_the_official():
+    # tune: vntc/Train_Full-PL_-VNE_-1078, vntc/Test_Full-PL_TN_T_-3446 (read as a place before)
+    text = (
+        "Hai thanh niên bị công an xã Mỹ Xuân tạm giữ. Trưởng công an xã Nguyễn Được và Chủ "
+        "tịch UBND xã Phạm Văn Quyền cho rằng họ bị ngã xe."
+    )
+    assert names(text) == ["Nguyễn Được", "Phạm Văn Quyền"]
+    text = (
+        "Vụ đất tại huyện đảo Phú Quốc: làm rõ quan hệ với nguyên Chủ tịch UBND huyện Đỗ Tố "
+        "(đã bị bãi chức ngày 7/9)."
+    )
+    assert names(text) == ["Đỗ Tố"]
+    # a place of that level, then a higher one: the place's name ("xã Thạch Xuân, huyện …")
+    text = (
+        "Công an bắt Đặng Đình Tứ (phó chủ tịch HĐND xã Thạch Xuân, huyện Thạch Hà). Xã Kỳ Phú "
+        "cũng có sai phạm."
+    )
+    assert names(text) == ["Đặng Đình Tứ"]
+    text = "Ông Lê Văn Ba, Chủ tịch UBND phường Nguyễn Du, quận Hai Bà Trưng, cho biết."
+    assert names(text) == ["Lê Văn Ba"]
+    # the article names no other place of that level: the words may be the place
+    assert names("Chủ tịch UBND phường Nguyễn Du cho biết việc xây dựng đã bị dừng.") == []
+    # the title is a named person's, in a parenthesis: the words after it are its place
+    text = "Ông Hà Kế San (quyền chủ tịch huyện Lâm Thao) không đồng ý. Huyện Phù Ninh thì khác."
+    assert names(text) == ["Hà Kế San"]
+    # a rarer surname ("Quang Trung") is a place's name
+    text = "Trưởng đồn công an phường Quang Trung cho biết. Phường Hoàng Văn Thụ cũng vậy."
+    assert names(text) == []
