@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -185,6 +186,7 @@ class Lexicon:
     business_title_re: re.Pattern[str]
     business_context_re: re.Pattern[str]
     body_re: re.Pattern[str]
+    counted_members_re: re.Pattern[str]
     not_given: frozenset[str]
 
 
@@ -332,6 +334,14 @@ def lexicon() -> Lexicon:
             rf"(?:{_alternation(_read_lines('public_bodies.txt'))})(?!\w)", re.IGNORECASE
         ),
         not_given=frozenset(_read_lines("not_given_names.txt")),
+        counted_members_re=re.compile(
+            rf"(?<!\w)(?P<n>[2-9]|hai|ba|bốn|năm|sáu|bảy|tám|chín)\s+"
+            rf"(?P<title>(?:{_alternation(_read_lines('counted_bodies.txt'))})"
+            rf"(?:\s+(?:xã|phường|thị\s+trấn|huyện|quận|tỉnh|viên))?"
+            rf"(?-i:(?:\s+[{_U}][{_L}]*){{0,3}}))"
+            rf"(?:\s+(?:đều|cùng|nguyên))?\s*(?:là|gồm(?:\s+có)?)\s*:?\s*",
+            re.IGNORECASE,
+        ),
     )
 
 
@@ -1178,7 +1188,7 @@ def extract_officials(
         original = prefix + unicodedata.normalize("NFC", body or "")
         text = canonical_tones(original)
     triggers = _without_police_bodies(find_triggers(text, lex), text)
-    if not triggers:
+    if not triggers and lex.counted_members_re.search(text) is None:
         return []
     covered = len(prefix) if word_spans is not None else len(text) + 1
     doc = _Doc(
@@ -1289,8 +1299,6 @@ def _across_sentences(
       that opens with a title and names nobody gives it to the foreign person the next
       sentence addresses first, when that person has no position of their own.
     """
-    if not sentences:
-        return
     by_sentence: dict[tuple[int, int], list[_Mention]] = {s: [] for s in sentences}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
@@ -1352,6 +1360,8 @@ def _across_sentences(
                 if not m.positions:
                     m.positions, m.qualified = [title], True
 
+    _counted_members(doc, bounds, named_in)
+
     for idx, sentence in enumerate(sentences):
         if by_sentence.get(sentence):
             continue
@@ -1395,6 +1405,37 @@ def _across_sentences(
             and _addressed(doc, lead.start, triggers)
         ):
             lead.positions, lead.qualified = [title], True
+
+
+_LIST_JOIN = re.compile(r"\s*(?:,\s*(?:và\s+)?|và\s+)")
+
+
+def _counted_members(doc: _Doc, bounds: list[int], named_in) -> None:
+    """``ba công an xã là A, B, C``: a counted group of a body's members (the body's name used
+    for them, ``counted_bodies.txt``) followed by exactly that many names joined by commas or
+    ``và``; each name without a position takes the group's words as its title."""
+    for group in doc.lex.counted_members_re.finditer(doc.text):
+        k = bisect_right(bounds, group.start()) - 1
+        if k + 1 >= len(bounds):
+            continue
+        people = [m for m in named_in((bounds[k], bounds[k + 1])) if m.start >= group.end()]
+        n = group.group("n").lower()
+        want = _COUNT[n] if n in _COUNT else int(n)
+        if len(people) < want or people[0].start != group.end():
+            continue
+        listed = people[:want]
+        if any(m.kind not in {"vn", "foreign"} or m.business for m in listed):
+            continue
+        if not all(_LIST_JOIN.fullmatch(doc.text, a.end, b.start) for a, b in pairwise(listed)):
+            continue
+        if len(people) > want and _LIST_JOIN.fullmatch(
+            doc.text, listed[-1].end, people[want].start
+        ):
+            continue  # more names in the list than the count
+        title = _clean_position(doc.original[group.start("title") : group.end("title")])
+        for m in listed:
+            if not m.positions:
+                m.positions, m.qualified = [title], True
 
 
 def _start(m: _Mention) -> int:

@@ -1039,3 +1039,26 @@ def test_a_two_word_name_after_a_title_ending_in_its_level_is_the_official():
     # a rarer surname ("Quang Trung") is a place's name
     text = "Trưởng đồn công an phường Quang Trung cho biết. Phường Hoàng Văn Thụ cũng vậy."
     assert names(text) == []
+
+
+def test_a_counted_group_of_a_bodys_members_gives_its_title_to_as_many_names():
+    # tune: vntc/Test_Full-PL_VNE_T_-1059; unlabelled tune-hash vntc/Test_Full-PL_VNE_T_-1156
+    text = (
+        "Chiều ngày 9/2/2004, ba công an xã là Trần Văn Bảo, Trần Minh Tuấn, Trần Văn Út được "
+        "Trưởng công an xã cử đi xác minh."
+    )
+    assert names(text) == ["Trần Văn Bảo", "Trần Minh Tuấn", "Trần Văn Út"]
+    found = extract_officials(
+        None, "Hai công an phường Ngô Mây là Võ Hồng Xuân và Mai Văn Minh đến giải quyết."
+    )
+    assert [(o.name, o.positions) for o in found] == [
+        ("Võ Hồng Xuân", ["công an phường Ngô Mây"]),
+        ("Mai Văn Minh", ["công an phường Ngô Mây"]),
+    ]
+    # the count differs from the names listed: no title for any of them
+    text = "Hai công an xã là Trần Văn Bảo, Trần Minh Tuấn và Trần Văn Út được cử đi xác minh."
+    assert names(text) == []
+    # the body itself, not its members: no count
+    assert names("Công an xã là Trần Văn Bảo đã tới hiện trường.") == []
+    # a count of other people
+    assert names("Ba người dân là Trần Văn Bảo, Trần Minh Tuấn, Trần Văn Út bị đánh.") == []
