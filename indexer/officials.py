@@ -39,6 +39,7 @@ from indexer.analysis import canonical_tones, match_key, pyvi_word_spans
 __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_key"]
 
 DATA_DIR = Path(__file__).with_name("data")
+NUL = "\x00"  # matches no text: the pattern of an empty list
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
 EXTRACTOR_VERSION = "7"
@@ -181,6 +182,7 @@ class Lexicon:
     org_form_re: re.Pattern[str]
     public_re: re.Pattern[str]
     org_starts: frozenset[str]
+    org_phrase_re: re.Pattern[str]  # the entries of several words, at a run's start
     generic_titles: frozenset[str]
     foreign_orgs: frozenset[str]
     business_title_re: re.Pattern[str]
@@ -268,6 +270,7 @@ def lexicon() -> Lexicon:
     keep = [p[1:] for p in non_official if p.startswith("!")]
     drop = [p for p in non_official if not p.startswith("!")]
     start_words = _alternation(sorted(w for w in firsts if w))
+    org_phrases = [o for o in _read_lines("organisations.txt") if " " in o]
     return Lexicon(
         trigger_re=trigger_re,
         trigger_start_re=(
@@ -320,7 +323,8 @@ def lexicon() -> Lexicon:
             rf"(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
             re.IGNORECASE,
         ),
-        org_starts=frozenset(_read_lines("organisations.txt")),
+        org_starts=frozenset(o for o in _read_lines("organisations.txt") if " " not in o),
+        org_phrase_re=re.compile(rf"(?:{_alternation(org_phrases or [NUL])})(?!\w)", re.IGNORECASE),
         generic_titles=frozenset(_mention_key(t) for t in _read_lines("generic_titles.txt")),
         foreign_orgs=frozenset(_read_lines("foreign_orgs.txt")),
         business_title_re=re.compile(
@@ -720,6 +724,8 @@ def _standalone(
     them (``Tài`` of ``Bộ trưởng Tài chính`` is part of ``Tài_chính``)."""
     lex = doc.lex
     if words[0] in lex.org_starts or _strip_places(list(words), lex):
+        return False
+    if lex.org_phrase_re.match(doc.text, start):  # "giám đốc Thảo cầm viên"
         return False
     if lex.body_re.match(doc.text, start):
         return False  # a public body ("bí thư Đoàn thanh niên xã")

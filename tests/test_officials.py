@@ -1062,3 +1062,14 @@ def test_a_counted_group_of_a_bodys_members_gives_its_title_to_as_many_names():
     assert names("Công an xã là Trần Văn Bảo đã tới hiện trường.") == []
     # a count of other people
     assert names("Ba người dân là Trần Văn Bảo, Trần Minh Tuấn, Trần Văn Út bị đánh.") == []
+
+
+def test_a_public_body_whose_first_word_reads_like_a_given_name_is_no_person():
+    # tune: vntc/Test_Full-PL_VNE_T_-1222 ("Vườn" was taken), vntc/Train_Full-XH_TT_-3608 ("Thảo")
+    text = "Ngày 8/4, Giám đốc Vườn quốc gia Bù Gia Mập Nguyễn Đại Phú đã xin lỗi."
+    assert names(text) == ["Nguyễn Đại Phú"]
+    text = "Bà Nguyễn Thị Hiền Lương, giám đốc Thảo cầm viên, nói đã nhiều lần yêu cầu."
+    assert names(text) == ["Nguyễn Thị Hiền Lương"]
+    assert names("Giám đốc Thảo cầm viên cho biết sẽ mở cửa lại.") == []
+    # the given name itself, after a local title, is still a person
+    assert names("Ông Thảo, trưởng thôn, cho biết.") == ["Thảo"]
