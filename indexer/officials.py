@@ -877,7 +877,9 @@ def _foreign_gap_ok(gap: str) -> bool:
     return len(lower) <= MAX_FOREIGN_GAP_LOWER and not owner
 
 
-_APPOSITION_TAIL = re.compile(r"(?:\s+(?:là|tên|tên\s+là|có\s+tên\s+là))?\s*$")
+_APPOSITION_TAIL = re.compile(
+    r"(?:\s+(?:là|tên|tên\s+là|có\s+tên\s+là|là\s+(?:anh|chị|ông|bà)))?\s*$"
+)  # "Phó công an phường là anh Nguyễn Văn Điều"
 _WITH_TAIL = re.compile(r"\s+với\s*$")
 # Verbs that take "<title> với <ông/bà> <Name>": the title is the named person's
 _DISCIPLINE = re.compile(

@@ -1073,3 +1073,11 @@ def test_a_public_body_whose_first_word_reads_like_a_given_name_is_no_person():
     assert names("Giám đốc Thảo cầm viên cho biết sẽ mở cửa lại.") == []
     # the given name itself, after a local title, is still a person
     assert names("Ông Thảo, trưởng thôn, cho biết.") == ["Thảo"]
+
+
+def test_a_title_then_la_and_a_form_of_address_goes_to_the_name():
+    # tune: vntc/Test_Full-PL_VNE_T_-1969
+    text = "Phó công an phường là anh Nguyễn Văn Điều cùng một dân phòng đi xuống hiện trường."
+    assert names(text) == ["Nguyễn Văn Điều"]
+    # "là anh" of kinship: no name follows
+    assert names("Chủ tịch xã là anh trai của Nguyễn Văn Bình.") == []
