@@ -189,6 +189,7 @@ class Lexicon:
     business_context_re: re.Pattern[str]
     body_re: re.Pattern[str]
     counted_members_re: re.Pattern[str]
+    member_body_re: re.Pattern[str]  # "công an ấp)": a body's member, in a name's parenthesis
     not_given: frozenset[str]
 
 
@@ -344,6 +345,12 @@ def lexicon() -> Lexicon:
             rf"(?:\s+(?:xã|phường|thị\s+trấn|huyện|quận|tỉnh|viên))?"
             rf"(?-i:(?:\s+[{_U}][{_L}]*){{0,3}}))"
             rf"(?:\s+(?:đều|cùng|nguyên))?\s*(?:là|gồm(?:\s+có)?)\s*:?\s*",
+            re.IGNORECASE,
+        ),
+        member_body_re=re.compile(
+            rf"(?:{_alternation(_read_lines('counted_bodies.txt'))})"
+            rf"\s+(?:xã|phường|thị\s+trấn|ấp|thôn|bản|huyện|quận|thị\s+xã)"
+            rf"(?-i:(?:\s+[{_U}\d][{_L}\d]*){{0,3}})(?=\s*\))",
             re.IGNORECASE,
         ),
     )
@@ -1067,6 +1074,10 @@ def _p2_positions(
     body = None
     if pos not in trig_at and doc.text[pos : pos + 1].isupper():  # a body's name is capitalised
         body = doc.lex.body_re.match(doc.text, pos)
+    elif pos not in trig_at and doc.text[m.end : pos].rstrip().endswith("("):
+        member = doc.lex.member_body_re.match(doc.text, pos)
+        if member is not None and m.kind == "vn":  # "anh Trần Văn Cử (công an ấp)"
+            return [_clean_position(doc.original[pos : member.end()])], member.end()
     if body is not None:  # "Mai Văn Bình (Chi cục Kiểm lâm Hải Phòng)"
         end, _ = _read_position(body, trig_at, next_name, doc, sentence)
         text = _clean_position(doc.original[pos:end])

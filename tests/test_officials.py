@@ -1081,3 +1081,16 @@ def test_a_title_then_la_and_a_form_of_address_goes_to_the_name():
     assert names(text) == ["Nguyễn Văn Điều"]
     # "là anh" of kinship: no name follows
     assert names("Chủ tịch xã là anh trai của Nguyễn Văn Bình.") == []
+
+
+def test_a_bodys_member_in_a_parenthesis_after_a_full_name_is_his_post():
+    # tune: vntc/Train_Full-PL_NLD_-4720
+    text = "Họ bị anh Trần Văn Cử (công an ấp) và đại úy Huỳnh Văn Mươi (công an huyện) nhắc nhở."
+    found = extract_officials(None, text)
+    assert [(o.name, o.positions) for o in found] == [
+        ("Trần Văn Cử", ["công an ấp"]),
+        ("Huỳnh Văn Mươi", ["đại úy", "công an huyện"]),
+    ]
+    # the body where someone lives or reported to: no parenthesis of his own
+    assert names("Ông Trần Văn Cử đến công an xã trình báo (sáng 3/4).") == []
+    assert names("Nguyễn Văn Tư (ấp 3, xã Long Hưng) bị công an xã bắt giữ.") == []
