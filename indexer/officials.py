@@ -1550,8 +1550,33 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
             rank = _rank_text(doc, sentence, m.start)
             if rank:
                 m.positions.insert(0, rank)
+    _junior_in_a_list(found, triggers, doc)
     _share_positions_after(found, doc)
     return found
+
+
+_LIST_ITEM_GAP = re.compile(r"\s*(?:,\s*(?:và\s+)?|và\s+)")
+
+
+def _junior_in_a_list(found: list[_Mention], triggers: list[re.Match[str]], doc: _Doc) -> None:
+    """A junior title in a list of officials (``đại úy A, trung úy B và lái xe C``) needs no
+    public body of its own: the list's earlier names, with a rank or a public post, give it."""
+    for prev, m in pairwise(found):
+        if m.positions or m.kind != "vn" or not prev.qualified or prev.business:
+            continue
+        ranked = _honorific_before(doc.text[prev.sentence[0] : prev.start], doc.lex) == "rank"
+        if not ranked and not any(doc.lex.public_re.search(p) for p in prev.positions):
+            continue
+        trig = next((t for t in triggers if t.end() <= m.start and t.start() >= prev.end), None)
+        if (
+            trig is None
+            or _kind(trig, doc.lex) != "junior"
+            or doc.text[trig.end() : m.start].strip()
+        ):
+            continue
+        if not _LIST_ITEM_GAP.fullmatch(_PARENTHESIS.sub("", doc.text[prev.end : trig.start()])):
+            continue
+        m.positions, m.qualified = [_clean_position(doc.original[trig.start() : trig.end()])], True
 
 
 # "Phòng Cảnh sát Hình sự", "lực lượng cảnh sát tại London": the force inside a body or a title

@@ -1094,3 +1094,17 @@ def test_a_bodys_member_in_a_parenthesis_after_a_full_name_is_his_post():
     # the body where someone lives or reported to: no parenthesis of his own
     assert names("Ông Trần Văn Cử đến công an xã trình báo (sáng 3/4).") == []
     assert names("Nguyễn Văn Tư (ấp 3, xã Long Hưng) bị công an xã bắt giữ.") == []
+
+
+def test_a_junior_title_in_a_list_of_ranked_officials_needs_no_body_of_its_own():
+    # tune: vntc/Train_Full-PL_TN_-3480
+    text = (
+        "Nhóm công tác gồm: đại úy Bùi Hoàng Minh (Đội phó Đội Cảnh sát điều tra), đại úy "
+        "Nguyễn Văn Bốn, trung úy Đinh Văn Tư và lái xe Nguyễn Văn Hòa."
+    )
+    assert names(text) == ["Bùi Hoàng Minh", "Nguyễn Văn Bốn", "Đinh Văn Tư", "Nguyễn Văn Hòa"]
+    # after a company's director the junior title stays a company's (unlabelled tune-hash
+    # vntc/Test_Full-PL_VNE_T_-2836)
+    text = "Giám đốc Nguyễn Minh Cước và kế toán trưởng Nguyễn Lập Phong lập báo cáo sai."
+    assert "Nguyễn Lập Phong" not in names(text)
+    assert names("Anh Nguyễn Văn Bốn và lái xe Nguyễn Văn Hòa đã bỏ đi.") == []
