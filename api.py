@@ -700,7 +700,10 @@ def get_app(settings: Settings | None = None) -> falcon.App:
     settings = settings or Settings.from_env()
     _log_through_gunicorn()
     engine = Engine(
-        settings.index, warm_postings=settings.warm_postings, prefetch=settings.prefetch
+        settings.index,
+        warm_postings=settings.warm_postings,
+        prefetch=settings.prefetch,
+        workers=settings.workers,
     )
     return create_app(engine, settings)
 

@@ -57,6 +57,9 @@ class Settings:
     # available memory (``search.pagecache.warm_budget``)
     warm_postings: int | None = WARM_POSTINGS
     prefetch: bool = True  # read each new generation's files into the page cache
+    # processes serving the index on this machine: each keeps ahead its share of the
+    # memory budget (``search.memory``); VNSEARCH_WORKERS, else gunicorn's WEB_CONCURRENCY
+    workers: int = 1
     cors_origins: tuple[str, ...] = ()  # origins whose pages may call the API
     export: str = "public"  # "off", "public" or "key" (then ``export_key`` is required)
     export_key: str | None = None
@@ -85,6 +88,8 @@ class Settings:
             raise SettingsError("export 'key' needs a key (VNSEARCH_EXPORT_KEY)")
         if self.heavy_slots < 1:
             raise SettingsError("heavy_slots must be at least 1")
+        if self.workers < 1:
+            raise SettingsError("workers must be at least 1")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -105,6 +110,7 @@ class Settings:
             "export": (env.get("VNSEARCH_EXPORT") or "public").strip().lower(),
             "export_key": env.get("VNSEARCH_EXPORT_KEY") or None,
             "heavy_slots": _count(env, "VNSEARCH_HEAVY_SLOTS", 1),
+            "workers": _count(env, "VNSEARCH_WORKERS", _count(env, "WEB_CONCURRENCY", 1)),
         }
         if values["export"] not in EXPORT_MODES:
             raise SettingsError(
@@ -125,6 +131,7 @@ FILE_KEYS = (
     "export",
     "export_key",
     "heavy_slots",
+    "workers",
     "analytics",
 )
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")

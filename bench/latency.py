@@ -119,7 +119,7 @@ class Server:
         cmd += ["--access-logfile", str(self.access_log)]
         cmd += ["--access-logformat", "%(p)s %(U)s %(q)s"]
         cmd += ["--error-logfile", str(self.error_log)]
-        env = dict(os.environ, VNSEARCH_INDEX=str(index))
+        env = dict(os.environ, VNSEARCH_INDEX=str(index), VNSEARCH_WORKERS=str(workers))
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

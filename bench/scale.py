@@ -138,14 +138,16 @@ def build_ours(files: list[Path], index: Path, segcache: Path | None) -> dict:
 
 
 def derive_arrays(index: Path) -> tuple[float, int]:
-    """(seconds, bytes) of the posting arrays derived for segments still lacking them."""
+    """(seconds, bytes) of the posting arrays derived for segments whose files are
+    missing or stale (``indexer.segments.arrays``: another version, fewer lists)."""
     from indexer import segments, store
+    from indexer.segments import arrays
 
     gen = store.current_generation(index)
     start = time.perf_counter()
     segments.ensure_index_arrays(gen)
     seconds = time.perf_counter() - start
-    return seconds, sum(p.stat().st_size for p in gen.glob("*.postings_arrays"))
+    return seconds, sum(p.stat().st_size for p in gen.glob(f"*{arrays.SUFFIX}"))
 
 
 def build_tantivy(files: list[Path], path: Path) -> TantivyPeer:
@@ -386,9 +388,36 @@ def print_result(result: dict) -> None:
     ]
     if memory:
         print(format_table(memory))
+    parts = read_ahead_rows(result)
+    if parts:
+        print(format_table(parts))
     if result.get("stats_worker"):
         print("a worker's /stats:", json.dumps(result["stats_worker"]))
     sys.stdout.flush()
+
+
+def read_ahead_rows(result: dict) -> list[dict]:
+    """What one worker keeps ahead, part by part, beside its budget (``search.memory``):
+    the in-process engine's and a gunicorn worker's (its ``/stats``)."""
+    sources = {
+        "in-process MB": (result.get("in_process_worker") or {}).get("read_ahead"),
+        "gunicorn worker MB": (result.get("stats_worker") or {}).get("read_ahead"),
+    }
+    sources = {name: report for name, report in sources.items() if report}
+    if not sources:
+        return []
+    names = list(dict.fromkeys(n for r in sources.values() for n in r["parts_bytes"]))
+    rows = [
+        {"read-ahead part": n, **{k: mb(r["parts_bytes"].get(n, 0)) for k, r in sources.items()}}
+        for n in names
+    ]
+    rows.append(
+        {"read-ahead part": "all parts", **{k: mb(r["used_bytes"]) for k, r in sources.items()}}
+    )
+    rows.append(
+        {"read-ahead part": "budget", **{k: mb(r["budget_bytes"]) for k, r in sources.items()}}
+    )
+    return rows
 
 
 def print_growth(results: list[dict]) -> None:

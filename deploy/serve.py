@@ -129,6 +129,8 @@ class PublicServer:
             raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
         self._prepare_run_dir()
         env = dict(os.environ, **self.env, VNSEARCH_INDEX=str(Path(self.index).resolve()))
+        # both pools' workers share the machine's memory budget (``search.memory``)
+        env.setdefault("VNSEARCH_WORKERS", str(self.workers + self.heavy_workers))
         heavy_env = {"VNSEARCH_HEAVY_SLOTS": env.get("VNSEARCH_HEAVY_SLOTS", "2")}
         self.pools = [
             Pool("search", self.workers, free_port(), env),

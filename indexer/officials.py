@@ -28,11 +28,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from indexer.analysis import canonical_tones, match_key, pyvi_word_spans
 
@@ -42,7 +43,7 @@ DATA_DIR = Path(__file__).with_name("data")
 NUL = "\x00"  # matches no text: the pattern of an empty list
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "9"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -1185,6 +1186,7 @@ def extract_officials(
     word_spans: Sequence[tuple[int, int]] | None = None,
     *,
     normalized: bool = False,
+    linker: bool | Callable[[Any], list[Official]] = True,
 ) -> list[Official]:
     """Officials named in an article, in order of first mention.
 
@@ -1194,7 +1196,10 @@ def extract_officials(
     ``normalized`` says that ``title`` and ``body`` are already
     ``indexer.analysis.normalize_text``'s output (NFC, canonical tone marks), as the
     indexing path has them: they are then used as they are, and names come out in
-    that form.
+    that form. With ``linker`` (the default), the names the rules did not take are
+    offered to the learned name-to-title linker (``indexer.official_linker.link``), whose
+    officials follow the rules' ones; ``False`` gives the rules' alone, and a callable is
+    called instead of ``link`` with the same ``official_linker.Context``.
     """
     lex = lexicon()
     if normalized:
@@ -1227,7 +1232,13 @@ def extract_officials(
     if head:
         _headline_title(doc, len(head), triggers, mentions)
     _across_sentences(doc, sentences, bounds, triggers, mentions)
-    return _merge(mentions, doc)
+    found = _merge(mentions, doc)
+    if linker is False:
+        return found
+    from indexer import official_linker  # imports this module: loaded on first use
+
+    context = official_linker.Context(doc, triggers, bounds, len(prefix), found)
+    return found + (official_linker.link if linker is True else linker)(context)
 
 
 def _headline_title(

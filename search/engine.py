@@ -24,7 +24,8 @@ from search.cursor import encode as encode_cursor
 from search.dates import to_iso
 from search.doctable import DocTable, match_key
 from search.hits import make_article, make_hit
-from search.matching import DocSets, TermMasks
+from search.matching import KEPT_MASK_BYTES, DocSets, TermMasks
+from search.memory import MASK_SHARE
 from search.query import QueryBuilder, QueryPlan
 from search.scoring import WARM_POSTINGS, ranked_terms
 from search.snapshots import (
@@ -100,6 +101,7 @@ class Engine:
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
         preload_segmenter: bool = True,
+        workers: int = 1,
     ):
         """An engine over the index directory ``root`` (``index_data/`` by default).
 
@@ -108,7 +110,8 @@ class Engine:
         lists (0: none). ``Settings`` holds the served values. ``freshness_seconds`` and
         ``retired_grace_seconds``: see ``SnapshotHolder``. ``preload_segmenter``: load
         pyvi's model now (a server) rather than when a query first needs it (one query
-        from the command line: a one-word query never does).
+        from the command line: a one-word query never does). ``workers``: how many
+        processes serve the index (each keeps ahead its share: ``search.memory``).
         """
         self.root = Path(root or store.DEFAULT_DIR)
         self.snapshots = SnapshotHolder(
@@ -118,6 +121,7 @@ class Engine:
             prepare=self._prepare,
             freshness_seconds=freshness_seconds,
             retired_grace_seconds=retired_grace_seconds,
+            workers=workers,
         )
         if preload_segmenter:
             load_segmenter()
@@ -130,7 +134,13 @@ class Engine:
         )
         snap.builder.restore = lambda text: _spelling().restore_accents(snap.spelling(), text)
         # the commonest syllables' masks are made ahead by the snapshot's warming thread
-        snap.term_masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings)
+        kept = KEPT_MASK_BYTES
+        if snap.read_ahead is not None:  # within the snapshot's read-ahead budget
+            kept = min(kept, int(MASK_SHARE * snap.read_ahead.total))
+        masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings, kept)
+        snap.term_masks = masks
+        if snap.read_ahead is not None:
+            snap.read_ahead.add("kept masks", masks.kept_size)
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the latest commit (raises store.IndexMissing)."""
@@ -437,7 +447,9 @@ class Engine:
         """This process's memory (``pagecache.process_memory``: resident, shared, private
         and proportional bytes; None off Linux), whether it has read its posting lists ahead
         and built its spelling (``warm``, as ``/health`` says), the posting lists it holds
-        of its own, its budget for them, and the mapped posting arrays it reads in place."""
+        of its own, its budget for them, the mapped posting arrays it reads in place, and
+        what the snapshot keeps ahead in the process's own memory, part by part, beside
+        its budget (``read_ahead``: ``search.memory.ReadAhead.report``)."""
         snap = snap or self.snapshot()
         postings = snap.postings
         mapped = [segments.arrays_for(leaf) for leaf, _ in snap.searcher.reader().leaf_readers()]
@@ -450,6 +462,7 @@ class Engine:
             "mapped_segments": sum(m is not None for m in mapped),
             "segments": len(mapped),
             "mapped_bytes": sum(m.size() for m in mapped if m is not None),
+            "read_ahead": snap.read_ahead.report() if snap.read_ahead is not None else None,
         }
 
     def is_warm(self) -> bool:

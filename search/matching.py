@@ -343,6 +343,7 @@ class TermMasks:
         ]
         self.kept_bytes = kept_bytes
         self._kept: OrderedDict[tuple, np.ndarray] = OrderedDict()  # keys → packed bits
+        self._kept_size = 0  # bytes of ``_kept``'s bits
         self._lock = threading.Lock()
 
     def __call__(self, fieldname: str, term: str) -> np.ndarray:
@@ -390,15 +391,15 @@ class TermMasks:
         room = self.kept_bytes // (size // 8 + 1) // 2  # masks per kind, within the budget
         kept = 0
         for fields in (("title_fold", "body_fold"), ("title", "body")):
-            span = mapped.fields.get(fields[1])
-            if span is None:
+            rows = mapped.rows(fields[1])
+            if not rows:
                 continue
-            counts = mapped.arrays["counts"][span[0] : span[1]]
-            terms = mapped.arrays["keys"][span[0] : span[1]]
+            counts = mapped.arrays["counts"][rows.start : rows.stop].astype(np.int64)
             for at in np.argsort(-counts, kind="stable")[: min(count, room)]:
                 if int(counts[at]) * LONG_UNION <= leaf.doc_count_all():
                     break  # short lists scatter fast
-                union = tuple((f, bytes(terms[at]).decode("utf-8")) for f in fields)
+                text = mapped.key(rows.start + int(at)).decode("utf-8")
+                union = tuple((f, text) for f in fields)
                 with self._lock:
                     if union in self._kept:
                         continue
@@ -419,12 +420,18 @@ class TermMasks:
                     kept += 1
         return kept
 
+    def kept_size(self) -> int:
+        """Bytes of the masks kept (at most ``kept_bytes``)."""
+        return self._kept_size
+
     def _keep(self, key: tuple, bits: np.ndarray) -> None:
         with self._lock:
+            old = self._kept.pop(key, None)
+            self._kept_size -= 0 if old is None else old.nbytes
             self._kept[key] = bits
-            self._kept.move_to_end(key)
-            while self._kept and len(self._kept) * bits.nbytes > self.kept_bytes:
-                self._kept.popitem(last=False)
+            self._kept_size += bits.nbytes
+            while self._kept and self._kept_size > self.kept_bytes:
+                self._kept_size -= self._kept.popitem(last=False)[1].nbytes
 
     def _scatter(self, out: np.ndarray, fieldname: str, term: str) -> tuple[bool, int]:
         """Mark the term's documents in ``out``: (whether deleted ones may be among them,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.segments import arrays
+
 SHARE_OF_AVAILABLE = 0.5  # read nothing when the files take more of the available memory
 # Of the available memory, what one worker may hold in posting lists of its own (lists
 # read ahead or cached after merging segments; mapped posting arrays are shared and not
@@ -44,6 +46,22 @@ def available_memory() -> int | None:
     return found if limit is None or found is None else min(found, limit)
 
 
+def machine_memory() -> int | None:
+    """Bytes of memory the machine has (``MemTotal``), if known, and never more than the
+    memory limit of the container this process runs in (``search.memory``'s budget)."""
+    found = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        return None
+    limit = container_limit()
+    return found if limit is None or found is None else min(found, limit)
+
+
 def container_limit() -> int | None:
     """This process's cgroup memory limit in bytes (None: none set, or not Linux)."""
     for path in CGROUP_LIMITS:
@@ -63,13 +81,19 @@ _BLOCK = 1 << 20
 
 def prefetch(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> int:
     """Read every file in ``directory`` once, so that the kernel caches it; return bytes read.
+    Posting-arrays files of other versions (``indexer.segments.arrays``) are left out:
+    this release never reads them, and they would count against the share.
 
     Blocking (run it in a background thread). Returns 0, reading nothing, when the files
     take more than ``share`` of the available memory, or when this process has read them
     all before. (``Settings.prefetch`` decides whether an engine calls it at all.)
     """
     try:
-        files = [(p, p.stat()) for p in Path(directory).iterdir() if p.is_file()]
+        files = [
+            (p, p.stat())
+            for p in Path(directory).iterdir()
+            if p.is_file() and not arrays.of_another_version(p.name)
+        ]
     except OSError:
         return 0
     available = available_memory()

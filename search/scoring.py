@@ -19,6 +19,7 @@ and the body counts twice and a long body repeating common words outweighs the t
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import numpy as np
 
 from indexer import segments
 from search import pagecache
+from search.memory import POSTINGS, ReadAhead, array_bytes
 
 B = 0.75
 K1 = 1.2
@@ -41,6 +43,9 @@ WARM_FIELDS = ("body_fold", "body", "title_fold", "title")
 # and 32M (1,957 lists, 0.4-0.5 GB a worker) brought it to 17 ms (docs/benchmarks.md).
 WARM_POSTINGS: int | None = None
 DF_KEPT = 1 << 18  # document frequencies kept per snapshot (a few MB)
+# About what one entry of a dict from a (field, term) key to a number takes: the dict's
+# slot, the key tuple, the term's string or bytes and the number (``frequency_bytes``).
+DICT_ENTRY_BYTES = 160
 SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many documents
 # While a worker warms it keeps the scores of the commonest syllables, up to this share
 # of its postings budget (the rest is filled by queries, least recently used first out).
@@ -52,6 +57,10 @@ AHEAD_TERMS = {"body_fold": (("title_fold", "body_fold"), 1.0), "body": (("title
 # is read whole (one gather per posting, ~4 ns) rather than searched for each
 # document (a binary search, ~50 ns).
 GATHER_SHARE = 8
+# Kept scores of a term that this share of the documents hold are kept dense (one
+# float32 per document, 0 where absent): no larger than ids and values (12 B a
+# posting), and scoring some documents is one gather instead of a search per document.
+DENSE_SHARE = 3
 EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -89,15 +98,28 @@ class Bag:
 class PostingStore:
     """Posting lists as arrays, document lengths per field, and BM25 statistics."""
 
-    def __init__(self, reader, live: np.ndarray, capacity: int = 4096, budget: int | None = None):
+    def __init__(
+        self,
+        reader,
+        live: np.ndarray,
+        capacity: int = 4096,
+        budget: int | None = None,
+        memory: ReadAhead | None = None,
+    ):
         """``capacity``: lists kept at most; ``budget``: postings kept at most (None:
-        ``pagecache.warm_budget()``, a share of the available memory)."""
+        what ``memory`` leaves, or without it ``pagecache.warm_budget()``, a share of the
+        available memory); ``memory``: the snapshot's whole read-ahead budget
+        (``search.memory``), which the kept lists and scores give way to, and where
+        this store counts its parts."""
         self.reader = reader
         self.live = live
         self.size = reader.doc_count_all()
         self.doc_count = reader.doc_count_all()
         self.capacity = capacity
-        self.budget = pagecache.warm_budget() if budget is None else budget
+        self.memory = memory
+        if budget is None:
+            budget = pagecache.warm_budget() if memory is None else 1 << 62
+        self._cap = budget
         self.held = 0  # postings in the cache
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
@@ -108,6 +130,7 @@ class PostingStore:
         # (fields, every term of them → document frequency), read by ``warm``
         self._frequencies: tuple[frozenset[str], dict[tuple[str, bytes], int]] | None = None
         self._derived: np.ndarray | None = None
+        self._longest: list[tuple[int, str, str]] = []  # found by ``warm``
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set when ``warm`` has finished (or given up)
         # segment id → (first document number, documents): where each segment sits
@@ -118,6 +141,31 @@ class PostingStore:
         self.reused = 0  # segment lists taken from a previous snapshot by ``warm``
         self.leaves = list(reader.leaf_readers())
         self.all_live = bool(live.all())
+        self._frequency_bytes = 0  # about, of ``_frequencies``
+        if memory is not None:
+            memory.add(POSTINGS, lambda: self.held * pagecache.BYTES_PER_POSTING)
+            memory.add("document lengths", lambda: array_bytes(self._lengths, self._norms))
+            memory.add("document frequencies", self.frequency_bytes)
+
+    @property
+    def budget(self) -> int:
+        """Postings the cache may hold now: ``budget`` as given, and no more than what the
+        other parts of the snapshot's read-ahead leave (``search.memory``)."""
+        if self.memory is None:
+            return self._cap
+        room = self.memory.left_for(POSTINGS) // pagecache.BYTES_PER_POSTING
+        return min(self._cap, room)
+
+    def frequency_bytes(self) -> int:
+        """About how many bytes the document frequencies kept for the snapshot take (the
+        table ``warm`` reads, and those looked up since): ``DICT_ENTRY_BYTES`` an entry."""
+        return self._frequency_bytes + (len(self._df) + len(self._field_max)) * DICT_ENTRY_BYTES
+
+    def trim(self) -> None:
+        """Drop the least recently used lists until the cache is within ``budget`` (the
+        other parts of the read-ahead may have grown since a list was kept)."""
+        with self._lock:
+            self._evict()
 
     # ----------------------------------------------------------------- reading
     def postings(
@@ -192,6 +240,7 @@ class PostingStore:
         fields: tuple[str, ...] = WARM_FIELDS,
         budget: int | None = WARM_POSTINGS,
         previous: PostingStore | None = None,
+        ahead: bool = True,
     ) -> int:
         """Read the longest posting lists ahead of queries (they are the slow ones).
 
@@ -202,6 +251,9 @@ class PostingStore:
         posting arrays (the page cache holds them for all workers). With ``previous``
         (the store of the snapshot this one replaces), segments both share are copied
         from its cache: after a commit that adds a small segment only that segment is read.
+        With mapped arrays, the scores of the commonest syllables are kept too
+        (``keep_scores_ahead``) unless ``ahead`` is False (then the caller does it later,
+        once the snapshot's other read-ahead is built and the budget left is known).
         """
         from whoosh.reading import ReaderClosed
 
@@ -214,10 +266,13 @@ class PostingStore:
                 self.derived_titles(own)
                 freq = term_frequencies(own, fields)
                 self._frequencies = (frozenset(fields), freq)  # read, so kept
+                self._frequency_bytes = _table_bytes(freq)
                 longest = _longest_lists(own, fields, self.capacity // 2, freq)
                 for _, fieldname, text in longest:
                     self._bound_ahead(own, fieldname, text)
-                self._scores_ahead(own, longest, int(SCORES_AHEAD_SHARE * budget))
+                self._longest = longest
+                if ahead:
+                    self.keep_scores_ahead(own, budget)
                 return 0
             read = 0
             for df, fieldname, text in _longest_lists(own, fields, self.capacity // 2):
@@ -230,6 +285,19 @@ class PostingStore:
         finally:
             self.warmed.set()
 
+    def keep_scores_ahead(self, reader=None, budget: int | None = None) -> None:
+        """``_scores_ahead`` of the longest lists ``warm`` found, within
+        ``SCORES_AHEAD_SHARE`` of ``budget`` (None: of the store's budget now)."""
+        from whoosh.reading import ReaderClosed
+
+        budget = self.budget if budget is None else min(budget, self.budget)
+        try:
+            self._scores_ahead(
+                reader or self.reader, self._longest, int(SCORES_AHEAD_SHARE * budget)
+            )
+        except (ReaderClosed, OSError, ValueError, AttributeError):
+            pass
+
     def _scores_ahead(self, reader, longest: list[tuple[int, str, str]], budget: int) -> None:
         """Keep the scores of the commonest syllables (``AHEAD_TERMS``: the terms that
         score the longest body lists, folded and as typed), up to ``budget`` postings:
@@ -240,16 +308,16 @@ class PostingStore:
             if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
                 continue
             fields, weight = AHEAD_TERMS[fieldname]
-            if spent + df > budget:
+            if spent + min(df, self.size * 4 // 12) > budget:  # (at least what it costs)
                 break
             key = ("scores", fields, text, weight)
             if key in self._cache:
                 continue
-            result = self._score_term(Term(fields, text, weight), reader)
-            if spent + result[0].size > budget:
+            result = self._kept_form(key, self._score_term(Term(fields, text, weight), reader))
+            if spent + _held(result) > budget:
                 break
             self._keep(key, result)
-            spent += result[0].size
+            spent += _held(result)  # as kept: a dense array counts for less than its list
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -277,15 +345,18 @@ class PostingStore:
 
     def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included): from the
-        table ``warm`` read for the longest fields, else looked up (every segment's term
-        table) and kept for the snapshot."""
+        table ``warm`` read for the longest fields, else counted from the segments' mapped
+        arrays (or looked up in every segment's term table) and kept for the snapshot."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None and self._frequencies is not None and fieldname in self._frequencies[0]:
             # every term of the field is in the table: one missing has no documents
             return self._frequencies[1].get((fieldname, text.encode("utf-8", "replace")), 0)
         if df is None:
-            df = (reader or self.reader).doc_frequency(fieldname, text)
+            reader = reader or self.reader
+            df = segments.mapped_frequency(reader, fieldname, text)  # (no Whoosh lookup)
+            if df is None:
+                df = reader.doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
@@ -333,16 +404,113 @@ class PostingStore:
         towards the same budget): the common syllables of pasted text recur from query
         to query, and their scores are most of a headline's cost.
         """
+        kept = self.kept_scores(term)
+        if kept is not None:
+            return kept
         key = ("scores", term.fields, term.text, term.weight)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
         result = self._score_term(term)
         if result[0].size >= SCORES_KEPT_FROM:
             self._keep(key, result)
         return result
+
+    def term_scores_many(self, terms: list[Term]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``term_scores`` of each of ``terms``, value for value. Those with short lists
+        (fewer than ``SCORES_KEPT_FROM`` postings: never kept; the rare syllables and
+        pairs of a pasted headline) that the mapped arrays hold are computed together:
+        one pass of array operations for all of them instead of some fifty small ones
+        each (about 0.1 ms a term on the 85k index)."""
+        out: list = [None] * len(terms)
+        together = []  # (position, [(field, offset, ids view, tfs view), …])
+        for n, term in enumerate(terms):
+            views = None
+            if len(term.fields) <= 2 and self.cost(term) < SCORES_KEPT_FROM:
+                views = self._mapped_views(term)
+            if views is None:
+                out[n] = self.term_scores(term)
+            else:
+                together.append((n, views))
+        if together:
+            found = self._score_together([terms[n] for n, _ in together], [v for _, v in together])
+            for (n, _), result in zip(together, found, strict=True):
+                out[n] = result
+        return out
+
+    def _mapped_views(self, term: Term) -> list[tuple[str, int, np.ndarray, np.ndarray]] | None:
+        """The term's (field, segment offset, ids, frequencies) views in each segment's
+        mapped arrays (empty parts left out), or None when some segment has no arrays."""
+        views = []
+        for fieldname in term.fields:
+            for leaf, offset in self.leaves:
+                if segments.arrays_for(leaf) is None:
+                    return None
+                found = segments.mapped_postings(leaf, fieldname, term.text)
+                if found is not None and found[0].size:
+                    views.append((fieldname, offset, found[0], found[1]))
+        return views
+
+    def _score_together(
+        self, terms: list[Term], views: list[list[tuple[str, int, np.ndarray, np.ndarray]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``_score_term`` of several terms of at most two fields each, from their mapped
+        views, with the same float32 operations on each value: per field ``weight ×
+        frequency / length norm``; per document the two fields' values added (one
+        addition: the same whichever comes first); then the saturation with the term's
+        ``weight × idf`` as a float32."""
+        parts = sorted(
+            (fieldname, n, offset, ids, tfs)
+            for n, term_views in enumerate(views)
+            for fieldname, offset, ids, tfs in term_views
+        )  # grouped by field, so that each field is one slice
+        if not parts:
+            return [EMPTY] * len(terms)
+        sizes = np.array([p[3].size for p in parts], dtype=np.int64)
+        docs = np.concatenate([p[3] for p in parts]).astype(np.int64)
+        docs += np.repeat(np.array([p[2] for p in parts], dtype=np.int64), sizes)
+        tfs = np.concatenate([p[4] for p in parts]).astype(np.float32)
+        names = list(dict.fromkeys(p[0] for p in parts))  # in the order of ``parts``
+        width = len(names)
+        # per posting: its term (and field, for the document frequencies below)
+        owner = np.repeat(np.array([p[1] * width + names.index(p[0]) for p in parts]), sizes)
+        x = np.empty(tfs.size, dtype=np.float32)
+        ends = np.cumsum(sizes).tolist()
+        at = 0
+        for i, (fieldname, *_rest) in enumerate(parts):
+            if i + 1 < len(parts) and parts[i + 1][0] == fieldname:
+                continue  # (the field's slice ends with its last part)
+            held = docs[at : ends[i]]
+            weight = self.field_weights(fieldname, held)
+            x[at : ends[i]] = weight * tfs[at : ends[i]] / self.length_norms(fieldname)[held]
+            at = ends[i]
+        if not self.all_live:
+            alive = self.live[docs]
+            docs, x, owner = docs[alive], x[alive], owner[alive]
+        # the term's df: the largest of those of its fields with live postings
+        present = np.flatnonzero(np.bincount(owner)).tolist()
+        dfs = [0] * len(terms)
+        for code in present:
+            n, fieldname = divmod(code, width)
+            fieldname = names[fieldname]
+            dfs[n] = max(dfs[n], self.doc_frequency(fieldname, terms[n].text))
+        constants = np.array(
+            [t.weight * idf(df, self.doc_count) for t, df in zip(terms, dfs, strict=True)],
+            dtype=np.float64,
+        ).astype(np.float32)
+        # each term's documents in order, a document's two fields side by side: added
+        owner //= width
+        order = np.argsort(owner * self.size + docs, kind="stable")
+        docs, x, owner = docs[order], x[order], owner[order]
+        first = np.ones(docs.size, dtype=bool)
+        first[1:] = (docs[1:] != docs[:-1]) | (owner[1:] != owner[:-1])
+        starts = np.flatnonzero(first)
+        if starts.size < docs.size:
+            x = np.add.reduceat(x, starts)
+            docs, owner = docs[starts], owner[starts]
+        values = constants[owner] * x * np.float32(K1 + 1) / (np.float32(K1) + x)
+        bounds = np.searchsorted(owner, np.arange(len(terms) + 1))
+        return [
+            (docs[a:b], values[a:b]) if b > a else EMPTY
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ]
 
     def _score_term(self, term: Term, reader=None) -> tuple[np.ndarray, np.ndarray]:
         """``term_scores`` computed: each field's ``weight × frequency / length norm``,
@@ -365,13 +533,33 @@ class PostingStore:
         )
 
     def _keep(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
-        """Hold ``value`` under ``key`` (least recently used lists go past the budget)."""
+        """Hold ``value`` under ``key`` (least recently used lists go past the budget);
+        a term's scores that ``DENSE_SHARE`` of the documents hold, as one dense array."""
+        value = self._kept_form(key, value)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = value
-                self.held += value[0].size
-            while self._cache and (len(self._cache) > self.capacity or self.held > self.budget):
-                self.held -= self._cache.popitem(last=False)[1][0].size
+                self.held += _held(value)
+            self._evict()
+
+    def _evict(self) -> None:
+        """(under the lock) Least recently used lists out, down to the budget."""
+        budget = self.budget
+        while self._cache and (len(self._cache) > self.capacity or self.held > budget):
+            self.held -= _held(self._cache.popitem(last=False)[1])
+
+    def _kept_form(self, key: tuple, value: tuple) -> tuple:
+        """``value`` as ``_keep`` holds it: a term's scores that ``DENSE_SHARE`` of the
+        documents hold as one dense array (a 1-tuple), anything else as it is."""
+        if len(value) == 1:
+            return value
+        ids, values = value
+        dense = key[0] == "scores" and ids.size * DENSE_SHARE >= self.size and values.size
+        if dense and float(values.min()) > 0:  # (always: 0 in a dense array means absent)
+            dense = np.zeros(self.size, dtype=np.float32)
+            dense[ids] = values
+            return (dense,)
+        return value
 
     def lookup(self, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of the sorted live documents ``docs`` hold the term, their frequencies):
@@ -422,6 +610,12 @@ class PostingStore:
         """(which of ``docs`` hold the term, their scores): ``term_scores`` read for the
         sorted live documents ``docs`` only, value for value the same (the same float32
         operations in the same order; a list whose scores are kept is searched)."""
+        dense = self.kept_dense(term)
+        if dense is not None:
+            values = dense[0][docs]
+            present = values > 0
+            values = values[present]
+            return present, (values * np.float32(dense[1]) if dense[1] != 1 else values)
         kept = self.kept_scores(term)
         if kept is not None:
             ids, values = kept
@@ -470,6 +664,15 @@ class PostingStore:
         hits: dict[int, np.ndarray] = {}
         where = None  # document number → its position in ``docs`` (-1: not asked for)
         for term in terms:
+            dense = self.kept_dense(term)
+            if dense is not None:  # one gather (0 where absent: the same sums)
+                values = dense[0][docs]
+                if dense[1] != 1:
+                    values *= np.float32(dense[1])
+                present = values > 0
+                scores += values
+                self._count_clause(clause_of, hits, term, present)
+                continue
             cost = self.cost(term)
             kept = self.kept_scores(term)
             if kept is None and SCORES_KEPT_FROM <= cost <= docs.size * GATHER_SHARE:
@@ -489,24 +692,65 @@ class PostingStore:
                 present, values = self.term_scores_at(term, docs)
                 if values.size:
                     scores[present] += values
-            owner = clause_of.get(id(term))
-            if owner is not None and owner[1].matches(term):
-                hit = hits.setdefault(owner[0], np.zeros(docs.size, dtype=bool))
-                hit |= present
+            self._count_clause(clause_of, hits, term, present)
         if matched is not None:
             for hit in hits.values():
                 matched += hit
         return scores, matched
 
+    @staticmethod
+    def _count_clause(clause_of: dict, hits: dict, term: Term, present: np.ndarray) -> None:
+        """Mark ``present`` as matching the clause ``term`` matches for (``score_docs``)."""
+        owner = clause_of.get(id(term))
+        if owner is not None and owner[1].matches(term):
+            hit = hits.setdefault(owner[0], np.zeros(present.size, dtype=bool))
+            hit |= present
+
     def kept_scores(self, term: Term) -> tuple[np.ndarray, np.ndarray] | None:
-        """The term's ``term_scores`` if they are kept (nothing computed), else None."""
+        """The term's ``term_scores`` if they are kept (nothing computed), else None
+        (kept dense: its documents found by a pass over the array)."""
+        entry, scale = self._kept(term)
+        if entry is None:
+            return None
+        if len(entry) == 1:
+            ids = np.flatnonzero(entry[0])
+            values = entry[0][ids]
+        else:
+            ids, values = entry
+        return ids, (values * np.float32(scale) if scale != 1 else values)
+
+    def kept_dense(self, term: Term) -> tuple[np.ndarray, float] | None:
+        """(every document's score under ``term``, 0 where absent; a factor to multiply
+        them by) when the term's scores are kept dense, else None."""
+        entry, scale = self._kept(term)
+        return (entry[0], scale) if entry is not None and len(entry) == 1 else None
+
+    def _kept(self, term: Term) -> tuple[tuple | None, float]:
+        """The kept entry of ``term`` and the factor its values take: the entry kept
+        for the term, else that of the same term with weight 1 when ``term.weight`` is a
+        power of two (the restored-accent boosts: a power-of-two factor commutes with
+        float32 rounding, so the products are the values computed, bit for bit)."""
+        key = ("scores", term.fields, term.text, term.weight)
         with self._lock:
-            return self._cache.get(("scores", term.fields, term.text, term.weight))
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+                return entry, 1.0
+            if term.weight != 1 and term.weight > 0 and math.frexp(term.weight)[0] == 0.5:
+                unit = ("scores", term.fields, term.text, 1.0)
+                entry = self._cache.get(unit)
+                if entry is not None:
+                    self._cache.move_to_end(unit)
+                    return entry, term.weight
+        return None, 1.0
 
     def score_bound(self, term: Term) -> float:
         """The most ``term`` adds to any document's score: the largest of its scores
         (exact; computed unless kept) or, for a list whose fields' largest frequencies
         were found ahead (``warm``), ``upper_bound`` (nothing read)."""
+        dense = self.kept_dense(term)
+        if dense is not None:
+            return float(dense[0].max() * np.float32(dense[1]))
         kept = self.kept_scores(term)
         if kept is None and not all((f, term.text) in self._field_max for f in term.fields):
             kept = self.term_scores(term)  # a bound would cost a pass over the list too
@@ -556,10 +800,20 @@ class PostingStore:
         ``count``: only a short query's partial matches need it)."""
         scores = np.zeros(self.size, dtype=np.float32)
         matched = np.zeros(self.size, dtype=np.int16) if count else None
+        terms = ranked_terms(bag, [])
+        dense_of = [self.kept_dense(term) for term in terms]
+        found = iter(self.term_scores_many([t for t, d in zip(terms, dense_of) if d is None]))
+        dense_of = iter(dense_of)
         for clause in bag.clauses:
             hit = np.zeros(self.size, dtype=bool) if count else None
             for term in clause.terms:
-                ids, values = self.term_scores(term)
+                dense = next(dense_of)
+                if dense is not None:  # (0 where absent: the same sums)
+                    scores += dense[0] if dense[1] == 1 else dense[0] * np.float32(dense[1])
+                    if count and clause.matches(term):
+                        hit |= dense[0] > 0
+                    continue
+                ids, values = next(found)
                 if not ids.size:
                     continue
                 _add(scores, ids, values)
@@ -567,8 +821,12 @@ class PostingStore:
                     hit[ids] = True  # the documents holding it in any of its fields
             if count:
                 matched += hit
-        for term in bag.boosts:
-            ids, values = self.term_scores(term)
+        for _term in bag.boosts:
+            dense = next(dense_of)
+            if dense is not None:
+                scores += dense[0] if dense[1] == 1 else dense[0] * np.float32(dense[1])
+                continue
+            ids, values = next(found)
             if ids.size:
                 _add(scores, ids, values)
         return scores, matched
@@ -621,6 +879,13 @@ def term_frequencies(reader, fields: tuple[str, ...]) -> dict[tuple[str, bytes],
     return freq
 
 
+def _table_bytes(freq: dict[tuple[str, bytes], int]) -> int:
+    """About the bytes of a ``term_frequencies`` table: the dict with its slots, and per
+    entry its key tuple (56) and the term's bytes object (33 + length); most numbers are
+    small ones Python shares (85k: 37 MB, as a deep walk counts it)."""
+    return sys.getsizeof(freq) + len(freq) * (56 + 33) + sum(len(t) for _, t in freq)
+
+
 def idf(df: int, doc_count: int) -> float:
     """Whoosh's idf: log(N / (df + 1)) + 1 (N and df may count deleted documents)."""
     return math.log(max(1, doc_count) / (df + 1)) + 1
@@ -652,6 +917,11 @@ def _union_sum(
     out_values[dest] = more_values[only]
     out_values[rest] = values
     return out_ids, out_values
+
+
+def _held(value: tuple) -> int:
+    """How many postings (about 12 bytes each) a kept entry counts for."""
+    return sum(a.nbytes for a in value) // 12 if len(value) == 1 else value[0].size
 
 
 def _add(scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:

@@ -26,6 +26,7 @@ from whoosh.scoring import BM25F
 from indexer import segments, store
 from search import pagecache
 from search.doctable import DocTable
+from search.memory import ReadAhead, object_bytes, read_ahead_budget
 from search.scoring import WARM_POSTINGS, PostingStore
 
 if TYPE_CHECKING:
@@ -58,6 +59,32 @@ class Snapshot:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # set when the warming thread is done: posting lists read ahead, spelling built
     ready: threading.Event = field(default_factory=threading.Event)
+    # what this snapshot keeps ahead, part by part, and its budget (``search.memory``)
+    read_ahead: ReadAhead | None = None
+    _sizes: dict = field(default_factory=dict)  # built structure's name → bytes (about)
+
+    def count_parts(self) -> None:
+        """Count the snapshot's own structures in ``read_ahead``: the document table,
+        and the spelling, suggestions and officials once built (each measured once)."""
+        if self.read_ahead is None:
+            return
+        self.read_ahead.add("document table", lambda: self._size("table", object_bytes))
+        for name, part in (
+            ("_spelling", "spelling"),
+            ("_suggester", "suggestions"),
+            ("_officials", "officials"),
+        ):
+            self.read_ahead.add(part, lambda name=name: self._size(name, object_bytes))
+
+    def _size(self, name: str, measure: Callable[[Any], int]) -> int:
+        """Bytes of the attribute ``name`` (0 until built), measured once."""
+        size = self._sizes.get(name)
+        if size is None:
+            value = getattr(self, name)
+            if value is None:
+                return 0
+            size = self._sizes[name] = measure(value)
+        return size
 
     def spelling(self, reader=None) -> Spelling:
         """The archive's vocabulary for ``did_you_mean`` and the accent guess of unaccented
@@ -93,6 +120,7 @@ class Snapshot:
                 if value is None:
                     value = build(self)
                     setattr(self, name, value)
+            self.postings.trim()  # the kept lists give way to what was built
         return value
 
     def close(self) -> None:
@@ -113,15 +141,21 @@ def _warm(
     thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds),
     then make the masks of the commonest syllables (``snap.term_masks``, from the mapped
     arrays) and build the snapshot's spelling (the first unaccented query would wait for
-    it: about 6 s on 85k articles). ``snap.ready`` is set when this ends, however it ends."""
+    it: about 6 s on 85k articles), and last keep the commonest syllables' scores within
+    what the rest leaves of the snapshot's read-ahead budget (``search.memory``).
+    ``snap.ready`` is set when this ends, however it ends."""
     try:
         segments.ensure_arrays(reader)  # missing or stale: rebuilt (once, by one process)
         if prefetch:
             pagecache.prefetch(folder)
-        snap.postings.warm(reader, budget=budget, previous=previous)
+        snap.postings.warm(reader, budget=budget, previous=previous, ahead=False)
         if snap.term_masks is not None:
             _keep_common_masks(snap.term_masks)
         snap.spelling(reader)
+        snap._size("_spelling", object_bytes)  # counted now, not by the first /stats
+        # the kept scores get what the rest of the read-ahead leaves of the budget
+        snap.postings.trim()
+        snap.postings.keep_scores_ahead(reader, budget)
     finally:
         reader.close()
         snap.ready.set()
@@ -130,9 +164,11 @@ def _warm(
 def _keep_common_masks(masks) -> None:
     """``TermMasks.keep_common`` (``search.matching``): a snapshot closed meanwhile (its
     mapped files gone) only ends it early."""
+    from whoosh.reading import ReaderClosed
+
     try:
         masks.keep_common()
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, ReaderClosed):
         pass
 
 
@@ -148,6 +184,7 @@ class SnapshotHolder:
         prepare: Callable[[Snapshot], None] | None = None,
         freshness_seconds: float = FRESHNESS_CHECK_SECONDS,
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
+        workers: int = 1,
     ):
         """Snapshots of the index in ``root``.
 
@@ -157,7 +194,9 @@ class SnapshotHolder:
         when all that is done). ``prepare(snapshot)`` runs on each new snapshot before it is
         served (the engine sets its query builder there). A commit is looked for at most
         every ``freshness_seconds``; a replaced snapshot is closed ``retired_grace_seconds``
-        after it was replaced (later while pinned).
+        after it was replaced (later while pinned). ``workers``: how many processes
+        serve the index; each snapshot keeps ahead at most its share of the memory
+        budget (``search.memory.read_ahead_budget``).
         """
         self.root = Path(root)
         self.warm_postings = warm_postings
@@ -165,6 +204,7 @@ class SnapshotHolder:
         self.prepare = prepare
         self.freshness_seconds = freshness_seconds
         self.retired_grace_seconds = retired_grace_seconds
+        self.workers = workers
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
@@ -194,12 +234,15 @@ class SnapshotHolder:
         reader = searcher.reader()
         table = DocTable(reader)
         key = (store.current_generation(self.root) or gen, ix.latest_generation())
+        memory = ReadAhead(read_ahead_budget(self.workers))
         snap = Snapshot(
             searcher,
             table,
             key,
-            PostingStore(reader, table.live, budget=self.warm_postings or None),
+            PostingStore(reader, table.live, budget=self.warm_postings or None, memory=memory),
+            read_ahead=memory,
         )
+        snap.count_parts()
         if self.prepare is not None:
             self.prepare(snap)
         if not (self.warm_postings or self.prefetch or previous is not None):

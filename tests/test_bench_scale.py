@@ -74,3 +74,48 @@ def test_verdict_judges_each_target_from_the_run(capsys):
     assert "in-process search-box p95 grew ×4.4 (target ≤ ×4): MISSED" in out
     assert "4× in-process search-box p95 40 ms (target < 50 ms): MET" in out
     assert "4× gunicorn 2 workers search-box p95 60 ms (target < 50 ms): MISSED" in out
+
+
+def test_stale_posting_arrays_are_derived_again(scratch_index):
+    """``derive_arrays`` rewrites a segment's arrays file that is stale (here: written
+    holding long lists only), not only a missing one."""
+    import time
+
+    from indexer import segments, store
+    from indexer.segments import arrays
+
+    gen = store.current_generation(scratch_index)
+    ix = segments.open_index(gen)
+    with ix.reader() as reader:
+        leaf = next(leaf for leaf, _ in reader.leaf_readers())
+        stale = arrays.build_arrays(leaf, min_df=64)
+        assert arrays.PostingArrays(stale).header["min_df"] == 64
+        _seconds, size = scale.derive_arrays(scratch_index)
+        assert size >= stale.stat().st_size > 0
+        assert arrays.PostingArrays(stale).header["min_df"] == arrays.MIN_DF
+        time.sleep(arrays.RECHECK_SECONDS)
+        assert all(segments.arrays_for(part) is not None for part, _ in reader.leaf_readers())
+    ix.close()
+
+
+def test_the_memory_report_shows_each_read_ahead_part_beside_the_budget(capsys):
+    def report(postings, spelling):
+        parts = {"posting lists and scores": postings, "spelling": spelling}
+        return {"budget_bytes": 100 << 20, "used_bytes": postings + spelling, "parts_bytes": parts}
+
+    result = {
+        "scale": 1.0,
+        "rows": [],
+        "memory": [],
+        "in_process_worker": {"read_ahead": report(30 << 20, 10 << 20)},
+        "stats_worker": {"read_ahead": report(20 << 20, 10 << 20)},
+    }
+    rows = scale.read_ahead_rows(result)
+    assert rows[0] == {
+        "read-ahead part": "posting lists and scores",
+        "in-process MB": "30",
+        "gunicorn worker MB": "20",
+    }
+    assert rows[-2]["in-process MB"] == "40" and rows[-1]["gunicorn worker MB"] == "100"
+    scale.print_result(result)
+    assert "spelling" in capsys.readouterr().out

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer import store
+from indexer.segments import arrays
 from search import pagecache
 from search.engine import Engine
 
@@ -54,6 +55,16 @@ def test_every_file_is_read_once(files):
     assert pagecache.prefetch(files) == 0  # segments never change: read once per process
     (files / "c.seg").write_bytes(b"x" * 1000)  # a new segment after a commit
     assert pagecache.prefetch(files) == 1000
+
+
+def test_posting_arrays_of_another_version_are_not_read(files):
+    """An older release's arrays files beside this one's: never read, never counted."""
+    total = sum(p.stat().st_size for p in files.iterdir())
+    (files / "MAIN_x.postings_arrays").write_bytes(b"x" * 5000)  # version 1's name
+    (files / f"MAIN_x{arrays.SUFFIX}").write_bytes(b"y" * 700)
+    assert arrays.of_another_version("MAIN_x.postings_arrays")
+    assert not arrays.of_another_version(f"MAIN_x{arrays.SUFFIX}")
+    assert pagecache.prefetch(files) == total + 700
 
 
 def test_prefetch_fills_the_page_cache(files):
@@ -119,7 +130,7 @@ def test_workers_share_the_mapped_posting_arrays(demo_index, tmp_path):
     if pagecache.process_memory() is None:
         pytest.skip("no /proc/<pid>/smaps_rollup here")
     gen = store.current_generation(demo_index)
-    files = sorted(gen.glob("*.postings_arrays"))
+    files = sorted(gen.glob(f"*{arrays.SUFFIX}"))
     assert files, "the writer derives posting arrays at commit"
     big = tmp_path / "MAIN_shared.postings_arrays"  # a file large enough to measure
     big.write_bytes(b"\x01" * (16 << 20))

@@ -7,6 +7,7 @@ import pytest
 
 from indexer import segments
 from indexer import store as store_module
+from indexer.segments import arrays
 from search.scoring import WARM_FIELDS, PostingStore
 
 
@@ -20,7 +21,7 @@ def unmapped_store(scratch_index):
     """A store over the demo index whose segments have no posting arrays (Whoosh's blocks
     are decoded: what read-ahead is for)."""
     gen = store_module.current_generation(scratch_index)
-    for path in gen.glob("*.postings_arrays"):
+    for path in gen.glob(f"*{arrays.SUFFIX}"):
         path.unlink()
     ix = segments.open_index(gen)
     reader = ix.reader()

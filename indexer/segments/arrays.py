@@ -2,28 +2,33 @@
 
 Decoding a Whoosh posting list means unpickling and inflating its blocks in Python, on
 every query (or copying the decoded lists into each worker's memory ahead of queries,
-which multiplies the memory by the workers). Here each segment's long lists are decoded
-once, when the segment is committed, into flat arrays in a file beside it:
+which multiplies the memory by the workers). Here each segment's lists, every one of
+them, are decoded once, when the segment is committed, into flat arrays in a file
+beside it, so that no query decodes a Whoosh block:
 
-    MAIN_<segment id>.postings_arrays
-        magic ``VNPARR01``, a little-endian uint64 header length, a JSON header, then
-        64-byte aligned arrays: per field a sorted run of term bytes (``keys``, fixed width)
-        with each term's ``starts``/``counts`` into ``ids`` (int32, the segment's own
+    MAIN_<segment id>.postings_arrays2
+        magic ``VNPARR02``, a little-endian uint64 header length, a JSON header, then
+        64-byte aligned arrays. Per field a run of rows, one per term, ordered by the
+        term's 64-bit hash (``hashes``: BLAKE2b of its bytes, a lookup is one binary
+        search); per row the term's bytes (``key_starts``/``key_lengths`` into
+        ``key_bytes``), its ``starts``/``counts`` into ``ids`` (int32, the segment's own
         document numbers, deleted ones included) and ``tfs`` (uint16, or float32 when a
-        weight is not a small whole number), and per term its blocks of ``BLOCK``
-        postings' largest weight (``block_starts``/``block_max``, for pruning).
+        weight is not a small whole number), and its blocks of ``BLOCK`` postings'
+        largest weight (``block_starts``/``block_max``, for pruning).
 
 Every process maps the same file, so the page cache holds one copy for all workers.
 The file's name matches Whoosh's segment-file pattern, so Whoosh's own ``clean_files``
 removes it with its segment after a merge. The Whoosh segment stays the source of
-truth: a file that is missing, unreadable or written for another segment (its header
-names the segment, its document count and the segment file's size) is ignored and
-rebuilt (``ensure_arrays``); a term it does not hold (shorter than ``MIN_DF`` postings,
-or a field not derived) is read from Whoosh as before.
+truth: a file that is missing, unreadable, of another format ``VERSION``, holding only
+longer lists than ``MIN_DF`` asks for, or written for another segment (its header names
+the segment, its document count and the segment file's size) is stale: every reader
+ignores it (``arrays_for``) and ``ensure_arrays`` rebuilds it. A term it does not hold (a
+field not derived) is read from Whoosh as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import mmap
@@ -38,12 +43,17 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"VNPARR01"
-VERSION = 1
-SUFFIX = ".postings_arrays"
-MIN_DF = 64  # shorter lists are one Whoosh block: decoding them costs about a lookup
+MAGIC = b"VNPARR02"
+VERSION = 2  # files of another version are stale (rebuilt, never read)
+# the suffix names the version: files of another version (another release reading the
+# same index) sit beside, untouched, and each reader maps its own
+SUFFIX = f".postings_arrays{VERSION}"
+# Lists this long go into the files: every list. A rare term decoded from Whoosh costs
+# about 20 µs a segment, and a pasted headline scores a dozen rare pairs (85k: 0.9 ms
+# of a 10 ms query); with them the files grow by a quarter of their postings.
+MIN_DF = 1
 BLOCK = 128  # postings per pruning block (Whoosh's own block size)
-MAX_KEY = 200  # longer terms stay in Whoosh (the keys are fixed-width)
+MAX_KEY = 65535  # longer terms stay in Whoosh (a key's length is a uint16)
 ALIGN = 64
 BUILD_LOCK_SECONDS = 900  # a build lock older than this was left by a dead process
 RECHECK_SECONDS = 1.0  # how often a segment without arrays looks for them again
@@ -69,20 +79,44 @@ class PostingArrays:
             for name, spec in self.header["arrays"].items()
         }
         self.fields = {name: tuple(span) for name, span in self.header["fields"].items()}
+        self._hashes = self.arrays["hashes"]
+        self._key_starts = self.arrays["key_starts"]
+        self._key_lengths = self.arrays["key_lengths"]
+        self._key_offset = self.header["arrays"]["key_bytes"]["offset"]
 
-    def matches(self, identity: dict) -> bool:
-        """Whether the file was written for the segment ``identity`` describes."""
-        return self.header.get("version") == VERSION and self.header.get("segment") == identity
+    def matches(self, identity: dict, min_df: int = MIN_DF) -> bool:
+        """Whether the file is current for the segment ``identity`` describes: this
+        ``VERSION``, written for that segment, holding every list of ``min_df`` postings
+        or more (a file that is not is stale)."""
+        return (
+            self.header.get("version") == VERSION
+            and self.header.get("segment") == identity
+            and int(self.header.get("min_df", MIN_DF + 1)) <= min_df
+        )
 
     def _slot(self, fieldname: str, tbytes: bytes) -> int | None:
-        """The term's row in the file's key table, or None when the file lacks it."""
+        """The term's row, or None when the file lacks it."""
         span = self.fields.get(fieldname)
         if span is None or not _representable(tbytes):
             return None
         lo, hi = span
-        keys = self.arrays["keys"]
-        at = lo + int(np.searchsorted(keys[lo:hi], np.bytes_(tbytes)))
-        return at if at < hi and keys[at] == tbytes else None
+        hashes = self._hashes
+        code = term_hash(tbytes)
+        at = lo + int(hashes[lo:hi].searchsorted(code))
+        while at < hi and hashes[at] == code:  # (equal hashes: compare the bytes)
+            if self.key(at) == tbytes:
+                return at
+            at += 1
+        return None
+
+    def key(self, row: int) -> bytes:
+        """The term bytes of one row."""
+        start = self._key_offset + int(self._key_starts[row])
+        return self._map[start : start + int(self._key_lengths[row])]
+
+    def rows(self, fieldname: str) -> range:
+        """The rows of one field's terms (empty when the file does not hold the field)."""
+        return range(*self.fields.get(fieldname, (0, 0)))
 
     def lookup(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """(ids int32, tfs) views of the term's postings, or None when the file lacks it."""
@@ -92,6 +126,15 @@ class PostingArrays:
         start = int(self.arrays["starts"][at])
         end = start + int(self.arrays["counts"][at])
         return self.arrays["ids"][start:end], self.arrays["tfs"][start:end]
+
+    def frequency(self, fieldname: str, tbytes: bytes) -> int | None:
+        """How many postings the term has in the segment (deleted documents included, as
+        Whoosh counts its document frequency): 0 when the file lacks it, None when the
+        file does not hold the field or could not hold the term (then ask Whoosh)."""
+        if fieldname not in self.fields or not _representable(tbytes):
+            return None
+        at = self._slot(fieldname, tbytes)
+        return 0 if at is None else int(self.arrays["counts"][at])
 
     def block_maxima(self, fieldname: str, tbytes: bytes) -> np.ndarray | None:
         """The largest weight of each run of ``BLOCK`` postings of the term (None: not held)."""
@@ -111,10 +154,26 @@ class PostingArrays:
         return len(self._map)
 
 
+def of_another_version(name: str) -> bool:
+    """Whether a file name is a posting-arrays file of another version (older releases'
+    files, left beside this one's: this release never reads them)."""
+    return ".postings_arrays" in name and not name.endswith(SUFFIX)
+
+
 def _representable(term: bytes) -> bool:
-    """Whether a fixed-width key holds the term (NumPy strips trailing NUL bytes, which
-    numeric fields' terms may end with; those terms stay in Whoosh)."""
-    return 0 < len(term) <= MAX_KEY and b"\x00" not in term
+    """Whether a row's key can hold the term (its length is a uint16)."""
+    return 0 < len(term) <= MAX_KEY
+
+
+def term_hash(term: bytes) -> np.uint64:
+    """A term's row order within its field: the first 8 bytes of its BLAKE2b digest."""
+    return np.frombuffer(hashlib.blake2b(term, digest_size=8).digest(), dtype="<u8")[0]
+
+
+def _term_hashes(keys: list[bytes]) -> np.ndarray:
+    """``term_hash`` of each key (uint64)."""
+    digests = b"".join(hashlib.blake2b(k, digest_size=8).digest() for k in keys)
+    return np.frombuffer(digests, dtype="<u8")
 
 
 # --------------------------------------------------------------------------- identity
@@ -179,13 +238,14 @@ def arrays_for(leaf) -> PostingArrays | None:
     return found
 
 
-def _load(leaf) -> PostingArrays | None:
+def _load(leaf, min_df: int = MIN_DF) -> PostingArrays | None:
+    """The segment's current arrays file, mapped (None: missing, stale or unreadable)."""
     try:
         path = arrays_path(leaf)
         if path is None or not path.exists():
             return None
         found = PostingArrays(path)
-        return found if found.matches(segment_identity(leaf)) else None
+        return found if found.matches(segment_identity(leaf), min_df) else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error):
         return None
 
@@ -250,11 +310,9 @@ class FieldArrays(NamedTuple):
 
 def chosen_terms(keys: list[bytes], counts: np.ndarray, min_df: int = MIN_DF) -> np.ndarray:
     """Which of a field's terms an arrays file holds: ``min_df`` postings or more, and a
-    key a fixed-width row can hold (a boolean mask over ``keys``)."""
-    chosen = counts >= min_df
-    at = np.flatnonzero(chosen)  # only these keys need a look: most terms are rare
-    chosen[at] = np.fromiter((_representable(keys[i]) for i in at.tolist()), bool, at.size)
-    return chosen
+    key a row can hold (``_representable``; a boolean mask over ``keys``)."""
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    return (np.asarray(counts) >= min_df) & (lengths > 0) & (lengths <= MAX_KEY)
 
 
 def write_arrays(
@@ -264,10 +322,9 @@ def write_arrays(
     name order, as ``_derived_fields``): ``build_arrays`` decodes them from Whoosh, the
     bulk writer hands over what it has just written. ``identity``: `segment_identity`."""
     keys = [k for part in parts for k in part.keys]
-    width = max(map(len, keys), default=1)
     counts = np.concatenate([p.counts for p in parts]) if parts else np.zeros(0, np.int64)
     counts = counts.astype(np.int64)
-    starts = np.zeros(len(keys), dtype=np.int64)
+    starts = np.zeros(len(keys), dtype=np.int64)  # in term order
     if len(keys):
         starts[1:] = np.cumsum(counts)[:-1]
     blocks = -(-counts // BLOCK)
@@ -275,10 +332,6 @@ def write_arrays(
     if len(keys):
         block_starts[1:] = np.cumsum(blocks)[:-1]
     total = int(counts.sum())
-    fields, lo = {}, 0
-    for part in parts:
-        fields[part.field] = [lo, lo + len(part.keys)]
-        lo += len(part.keys)
     ids = np.concatenate([p.ids for p in parts] or [np.zeros(0, np.int32)]).astype(np.int32)
     weights = np.concatenate([p.weights for p in parts] or [np.zeros(0, np.float32)])
     weights = weights.astype(np.float32, copy=False)
@@ -295,11 +348,27 @@ def write_arrays(
         if total
         else np.zeros(0, dtype=tfs.dtype)
     )
+    key_lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    key_starts = np.zeros(len(keys), dtype=np.int64)
+    if len(keys):
+        key_starts[1:] = np.cumsum(key_lengths)[:-1]
+    # rows: each field's terms ordered by hash (ties in term order)
+    hashes = _term_hashes(keys)
+    order = np.arange(len(keys), dtype=np.int64)
+    fields, lo = {}, 0
+    for part in parts:
+        hi = lo + len(part.keys)
+        fields[part.field] = [lo, hi]
+        order[lo:hi] = lo + np.argsort(hashes[lo:hi], kind="stable")
+        lo = hi
     arrays = {
-        "keys": np.array(keys, dtype=f"S{width}"),
-        "starts": starts,
-        "counts": counts,
-        "block_starts": block_starts,
+        "hashes": hashes[order],
+        "key_starts": key_starts[order].astype(_offsets_dtype(int(key_lengths.sum()))),
+        "key_lengths": key_lengths[order].astype(np.uint16),
+        "starts": starts[order].astype(_offsets_dtype(total)),
+        "counts": counts[order].astype(_offsets_dtype(total)),
+        "block_starts": block_starts[order].astype(_offsets_dtype(int(blocks.sum()))),
+        "key_bytes": np.frombuffer(b"".join(keys), dtype=np.uint8),
         "ids": ids,
         "tfs": tfs,
         "block_max": block_max,
@@ -313,6 +382,11 @@ def write_arrays(
         "arrays": {},
     }
     _write(path, header, arrays)
+
+
+def _offsets_dtype(most: int) -> np.dtype:
+    """uint32 when every offset fits in it, else int64."""
+    return np.dtype(np.uint32) if most < 1 << 32 else np.dtype(np.int64)
 
 
 def _block_edges(counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -335,7 +409,7 @@ def _write(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
             header["arrays"][name]["offset"] = offset
             offset = _align(offset + array.nbytes)
     raw = json.dumps(header).encode("utf-8")
-    assert _HEAD.size + len(raw) <= header["arrays"]["keys"]["offset"]
+    assert _HEAD.size + len(raw) <= min(spec["offset"] for spec in header["arrays"].values())
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -366,7 +440,7 @@ def ensure_arrays(reader, min_df: int = MIN_DF) -> list[Path]:
     """
     written = []
     for leaf, _offset in reader.leaf_readers():
-        if not hasattr(leaf, "_storage") or _load(leaf) is not None:
+        if not hasattr(leaf, "_storage") or _load(leaf, min_df) is not None:
             continue
         path = arrays_path(leaf)
         if path is None:
