@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.segments import arrays
+
 SHARE_OF_AVAILABLE = 0.5  # read nothing when the files take more of the available memory
 # Of the available memory, what one worker may hold in posting lists of its own (lists
 # read ahead or cached after merging segments; mapped posting arrays are shared and not
@@ -79,13 +81,19 @@ _BLOCK = 1 << 20
 
 def prefetch(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> int:
     """Read every file in ``directory`` once, so that the kernel caches it; return bytes read.
+    Posting-arrays files of other versions (``indexer.segments.arrays``) are left out:
+    this release never reads them, and they would count against the share.
 
     Blocking (run it in a background thread). Returns 0, reading nothing, when the files
     take more than ``share`` of the available memory, or when this process has read them
     all before. (``Settings.prefetch`` decides whether an engine calls it at all.)
     """
     try:
-        files = [(p, p.stat()) for p in Path(directory).iterdir() if p.is_file()]
+        files = [
+            (p, p.stat())
+            for p in Path(directory).iterdir()
+            if p.is_file() and not arrays.of_another_version(p.name)
+        ]
     except OSError:
         return 0
     available = available_memory()

@@ -308,16 +308,16 @@ class PostingStore:
             if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
                 continue
             fields, weight = AHEAD_TERMS[fieldname]
-            if spent + df > budget:
+            if spent + min(df, self.size * 4 // 12) > budget:  # (at least what it costs)
                 break
             key = ("scores", fields, text, weight)
             if key in self._cache:
                 continue
-            result = self._score_term(Term(fields, text, weight), reader)
-            if spent + result[0].size > budget:
+            result = self._kept_form(key, self._score_term(Term(fields, text, weight), reader))
+            if spent + _held(result) > budget:
                 break
             self._keep(key, result)
-            spent += result[0].size
+            spent += _held(result)  # as kept: a dense array counts for less than its list
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -345,15 +345,18 @@ class PostingStore:
 
     def doc_frequency(self, fieldname: str, text: str, reader=None) -> int:
         """Whoosh's document frequency of a term (deleted documents included): from the
-        table ``warm`` read for the longest fields, else looked up (every segment's term
-        table) and kept for the snapshot."""
+        table ``warm`` read for the longest fields, else counted from the segments' mapped
+        arrays (or looked up in every segment's term table) and kept for the snapshot."""
         key = (fieldname, text)
         df = self._df.get(key)
         if df is None and self._frequencies is not None and fieldname in self._frequencies[0]:
             # every term of the field is in the table: one missing has no documents
             return self._frequencies[1].get((fieldname, text.encode("utf-8", "replace")), 0)
         if df is None:
-            df = (reader or self.reader).doc_frequency(fieldname, text)
+            reader = reader or self.reader
+            df = segments.mapped_frequency(reader, fieldname, text)  # (no Whoosh lookup)
+            if df is None:
+                df = reader.doc_frequency(fieldname, text)
             if len(self._df) >= DF_KEPT:
                 self._df.clear()
             self._df[key] = df
@@ -532,12 +535,7 @@ class PostingStore:
     def _keep(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
         """Hold ``value`` under ``key`` (least recently used lists go past the budget);
         a term's scores that ``DENSE_SHARE`` of the documents hold, as one dense array."""
-        ids, values = value
-        dense = key[0] == "scores" and ids.size * DENSE_SHARE >= self.size and values.size
-        if dense and float(values.min()) > 0:  # (always: 0 in a dense array means absent)
-            dense = np.zeros(self.size, dtype=np.float32)
-            dense[ids] = values
-            value = (dense,)
+        value = self._kept_form(key, value)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = value
@@ -549,6 +547,19 @@ class PostingStore:
         budget = self.budget
         while self._cache and (len(self._cache) > self.capacity or self.held > budget):
             self.held -= _held(self._cache.popitem(last=False)[1])
+
+    def _kept_form(self, key: tuple, value: tuple) -> tuple:
+        """``value`` as ``_keep`` holds it: a term's scores that ``DENSE_SHARE`` of the
+        documents hold as one dense array (a 1-tuple), anything else as it is."""
+        if len(value) == 1:
+            return value
+        ids, values = value
+        dense = key[0] == "scores" and ids.size * DENSE_SHARE >= self.size and values.size
+        if dense and float(values.min()) > 0:  # (always: 0 in a dense array means absent)
+            dense = np.zeros(self.size, dtype=np.float32)
+            dense[ids] = values
+            return (dense,)
+        return value
 
     def lookup(self, fieldname: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of the sorted live documents ``docs`` hold the term, their frequencies):

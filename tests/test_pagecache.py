@@ -57,6 +57,16 @@ def test_every_file_is_read_once(files):
     assert pagecache.prefetch(files) == 1000
 
 
+def test_posting_arrays_of_another_version_are_not_read(files):
+    """An older release's arrays files beside this one's: never read, never counted."""
+    total = sum(p.stat().st_size for p in files.iterdir())
+    (files / "MAIN_x.postings_arrays").write_bytes(b"x" * 5000)  # version 1's name
+    (files / f"MAIN_x{arrays.SUFFIX}").write_bytes(b"y" * 700)
+    assert arrays.of_another_version("MAIN_x.postings_arrays")
+    assert not arrays.of_another_version(f"MAIN_x{arrays.SUFFIX}")
+    assert pagecache.prefetch(files) == total + 700
+
+
 def test_prefetch_fills_the_page_cache(files):
     big = files / "a.seg"
     evict(big)

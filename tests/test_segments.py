@@ -350,6 +350,33 @@ def test_mapped_arrays_equal_whoosh_postings(mapped_dir):
     assert terms > 1000
 
 
+def test_mapped_frequencies_equal_whoosh_document_frequencies(mapped_dir):
+    """``mapped_frequency`` (the arrays' counts summed over segments) is Whoosh's
+    ``doc_frequency`` (deleted documents included) for every term of every derived
+    field, 0 for absent terms; None (ask Whoosh) for a field the arrays do not hold."""
+    ix = segments.open_index(mapped_dir)
+    checked = 0
+    with ix.reader() as reader:
+        fields = [
+            f for f in reader.indexed_field_names() if f in arrays._derived_fields(reader.schema)
+        ]
+        assert {"title_pairs", "body_pairs", "title_fold"} <= set(fields)
+        for fieldname in fields:
+            for tbytes in reader.lexicon(fieldname):
+                want = reader.doc_frequency(fieldname, tbytes)
+                assert segments.mapped_frequency(reader, fieldname, tbytes) == want, tbytes
+                checked += 1
+            words = fieldname in ("title", "body", "title_fold", "body_fold")
+            for absent in (
+                ("qqzxwv", "hà_nội_xyz", "no_such") if words or "pairs" in fieldname else ()
+            ):
+                assert reader.doc_frequency(fieldname, absent) == 0
+                assert segments.mapped_frequency(reader, fieldname, absent) == 0
+        assert segments.mapped_frequency(reader, "no_such_field", "x") is None
+    ix.close()
+    assert checked > 1000
+
+
 def test_missing_or_stale_arrays_are_rebuilt(mapped_dir, tmp_path):
     """A segment whose file is missing, or belongs to another segment, or is cut short,
     reads through Whoosh (the same postings) until ``ensure_arrays`` writes it again."""

@@ -13,7 +13,8 @@ Opening and creating (``files``)
 Reading (``reading``)
     ``term_postings(leaf, field, text)``: a term's (document numbers, frequencies) arrays
     in one segment; ``mapped_postings(leaf, field, text)``: the same as views of the mapped
-    arrays (None when they lack it); ``field_terms(reader, field)``: every term with its total and document
+    arrays (None when they lack it); ``mapped_frequency(reader, field, text)``: a term's
+    document frequency from the mapped arrays' counts; ``field_terms(reader, field)``: every term with its total and document
     frequency; ``field_lengths(leaf, field)``: each document's length; ``stored_fields_reader
     (leaf)``: stored fields by document number; ``live_documents(reader)``: the deletions as
     a mask; ``reader_over(ix, reader)``: a second reader over the same segments.
@@ -33,6 +34,7 @@ from indexer.segments.reading import (
     field_lengths,
     field_terms,
     live_documents,
+    mapped_frequency,
     mapped_postings,
     reader_over,
     stored_fields_reader,
@@ -49,6 +51,7 @@ __all__ = [
     "field_terms",
     "index_exists",
     "live_documents",
+    "mapped_frequency",
     "mapped_postings",
     "open_index",
     "reader_over",

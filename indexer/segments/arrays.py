@@ -127,6 +127,15 @@ class PostingArrays:
         end = start + int(self.arrays["counts"][at])
         return self.arrays["ids"][start:end], self.arrays["tfs"][start:end]
 
+    def frequency(self, fieldname: str, tbytes: bytes) -> int | None:
+        """How many postings the term has in the segment (deleted documents included, as
+        Whoosh counts its document frequency): 0 when the file lacks it, None when the
+        file does not hold the field or could not hold the term (then ask Whoosh)."""
+        if fieldname not in self.fields or not _representable(tbytes):
+            return None
+        at = self._slot(fieldname, tbytes)
+        return 0 if at is None else int(self.arrays["counts"][at])
+
     def block_maxima(self, fieldname: str, tbytes: bytes) -> np.ndarray | None:
         """The largest weight of each run of ``BLOCK`` postings of the term (None: not held)."""
         at = self._slot(fieldname, tbytes)
@@ -143,6 +152,12 @@ class PostingArrays:
     def size(self) -> int:
         """Bytes of the file."""
         return len(self._map)
+
+
+def of_another_version(name: str) -> bool:
+    """Whether a file name is a posting-arrays file of another version (older releases'
+    files, left beside this one's: this release never reads them)."""
+    return ".postings_arrays" in name and not name.endswith(SUFFIX)
 
 
 def _representable(term: bytes) -> bool:

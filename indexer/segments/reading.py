@@ -75,6 +75,21 @@ def mapped_postings(
     return mapped.lookup(fieldname, tbytes) if mapped is not None else None
 
 
+def mapped_frequency(reader, fieldname: str, text: str | bytes) -> int | None:
+    """Whoosh's document frequency of the term over ``reader``'s segments (deleted
+    documents included) summed from their mapped arrays' counts, or None when a segment
+    has no current file holding the field (ask ``reader.doc_frequency`` then)."""
+    total = 0
+    for leaf, _ in reader.leaf_readers():
+        tbytes = _term_bytes(leaf, fieldname, text)
+        mapped = arrays_for(leaf) if tbytes is not None else None
+        count = mapped.frequency(fieldname, tbytes) if mapped is not None else None
+        if count is None:
+            return None
+        total += count
+    return total
+
+
 def whoosh_postings(leaf, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """``term_postings`` decoded from Whoosh's blocks (never from the mapped arrays)."""
     try:
