@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,9 +40,10 @@ from indexer.analysis import canonical_tones, match_key, pyvi_word_spans
 __all__ = ["Official", "extract_officials", "is_foreign_name", "normalize_name_key"]
 
 DATA_DIR = Path(__file__).with_name("data")
+NUL = "\x00"  # matches no text: the pattern of an empty list
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "8"
+EXTRACTOR_VERSION = "10"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -168,6 +170,7 @@ class Lexicon:
     trigger_start_re_i: re.Pattern[str]  # the same, case-insensitive
     kinds: dict[str, str]
     surnames: frozenset[str]
+    common_surnames: frozenset[str]  # the first 30 of surnames.txt, the commonest
     places: dict[str, tuple[tuple[str, ...], ...]]  # by first token, longest first
     place_word_re: re.Pattern[str]
     not_place_word_re: re.Pattern[str]
@@ -180,11 +183,14 @@ class Lexicon:
     org_form_re: re.Pattern[str]
     public_re: re.Pattern[str]
     org_starts: frozenset[str]
+    org_phrase_re: re.Pattern[str]  # the entries of several words, at a run's start
     generic_titles: frozenset[str]
     foreign_orgs: frozenset[str]
     business_title_re: re.Pattern[str]
     business_context_re: re.Pattern[str]
     body_re: re.Pattern[str]
+    counted_members_re: re.Pattern[str]
+    member_body_re: re.Pattern[str]  # "công an ấp)": a body's member, in a name's parenthesis
     not_given: frozenset[str]
 
 
@@ -266,6 +272,7 @@ def lexicon() -> Lexicon:
     keep = [p[1:] for p in non_official if p.startswith("!")]
     drop = [p for p in non_official if not p.startswith("!")]
     start_words = _alternation(sorted(w for w in firsts if w))
+    org_phrases = [o for o in _read_lines("organisations.txt") if " " in o]
     return Lexicon(
         trigger_re=trigger_re,
         trigger_start_re=(
@@ -274,6 +281,7 @@ def lexicon() -> Lexicon:
         trigger_start_re_i=re.compile(rf"(?<!\w)(?:{start_words})(?!\w)", re.IGNORECASE),
         kinds=kinds,
         surnames=frozenset(_read_lines("surnames.txt")),
+        common_surnames=frozenset(_read_lines("surnames.txt")[:30]),
         places=_by_first_token(
             sorted({tuple(p.split()) for p in _read_lines("places.txt")}, key=len, reverse=True)
         ),
@@ -317,7 +325,8 @@ def lexicon() -> Lexicon:
             rf"(?:{_alternation(_read_lines('public_words.txt'))})(?![^\W\d_])",
             re.IGNORECASE,
         ),
-        org_starts=frozenset(_read_lines("organisations.txt")),
+        org_starts=frozenset(o for o in _read_lines("organisations.txt") if " " not in o),
+        org_phrase_re=re.compile(rf"(?:{_alternation(org_phrases or [NUL])})(?!\w)", re.IGNORECASE),
         generic_titles=frozenset(_mention_key(t) for t in _read_lines("generic_titles.txt")),
         foreign_orgs=frozenset(_read_lines("foreign_orgs.txt")),
         business_title_re=re.compile(
@@ -331,6 +340,20 @@ def lexicon() -> Lexicon:
             rf"(?:{_alternation(_read_lines('public_bodies.txt'))})(?!\w)", re.IGNORECASE
         ),
         not_given=frozenset(_read_lines("not_given_names.txt")),
+        counted_members_re=re.compile(
+            rf"(?<!\w)(?P<n>[2-9]|hai|ba|bốn|năm|sáu|bảy|tám|chín)\s+"
+            rf"(?P<title>(?:{_alternation(_read_lines('counted_bodies.txt'))})"
+            rf"(?:\s+(?:xã|phường|thị\s+trấn|huyện|quận|tỉnh|viên))?"
+            rf"(?-i:(?:\s+[{_U}][{_L}]*){{0,3}}))"
+            rf"(?:\s+(?:đều|cùng|nguyên))?\s*(?:là|gồm(?:\s+có)?)\s*:?\s*",
+            re.IGNORECASE,
+        ),
+        member_body_re=re.compile(
+            rf"(?:{_alternation(_read_lines('counted_bodies.txt'))})"
+            rf"\s+(?:xã|phường|thị\s+trấn|ấp|thôn|bản|huyện|quận|thị\s+xã)"
+            rf"(?-i:(?:\s+[{_U}\d][{_L}\d]*){{0,3}})(?=\s*\))",
+            re.IGNORECASE,
+        ),
     )
 
 
@@ -520,6 +543,8 @@ def _split_run(
         foreign = _foreign_after_place(rest, before, doc, sentence)
         if foreign is not None:
             return foreign
+        if _titled_at_level(rest, before, doc):
+            return _Mention(rest[0][0], rest[1][0] + len(rest[1][1]), [t for _, t in rest], "vn")
         if len(rest) < 3 or not all(VN_SYLLABLE_RE.fullmatch(t) for _, t in rest):
             return None
         vn = _vietnamese_name(rest, doc, sentence)
@@ -557,6 +582,51 @@ def _foreign_after_place(
         if len(rest) - k < 2:
             return None
     return _foreign_or_short(rest[k:], doc, sentence, titled=True)
+
+
+# a title that ends with its level and no place's name: "nguyên Chủ tịch UBND huyện ",
+# "Trưởng công an xã "
+_LEVEL_AFTER_TITLE = re.compile(
+    r"(?:\s+(?:UBND|HĐND|Ủy\s+ban\s+nhân\s+dân|Uỷ\s+ban\s+nhân\s+dân|[Cc]ông\s+an))?"
+    r"\s+(?P<level>xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|tỉnh)\s+"
+)
+
+
+_PLACE_ABOVE = re.compile(
+    r"\s*[,(–-]\s*(?:xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|tỉnh|thành\s+phố|TP)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _titled_at_level(rest: list[tuple[int, str]], before: str, doc: _Doc) -> bool:
+    """Whether two words after a title that ends with its level (``nguyên Chủ tịch UBND huyện
+    Đỗ Tố``, ``Trưởng công an xã Nguyễn Được``) are the official's name rather than the
+    place's: they start with a surname, the article writes them after no place word, and it
+    names that level's place otherwise (``huyện Phú Quốc``)."""
+    if len(rest) != 2 or rest[0][1] not in doc.lex.common_surnames:
+        return False
+    if before.rfind("(") > before.rfind(")"):
+        return False  # "ông Hà Kế San (quyền chủ tịch huyện Lâm Thao)": his title, its place
+    words = [t for _, t in rest]
+    if not all(VN_SYLLABLE_RE.fullmatch(t) and _looks_vietnamese(t) for t in words):
+        return False
+    last = None
+    for last in find_triggers(before, doc.lex):
+        pass
+    if last is None or _kind(last, doc.lex) not in {"position", "junior"}:
+        return False
+    level = _LEVEL_AFTER_TITLE.fullmatch(before, last.end())
+    if level is None:
+        return False
+    name = " ".join(words)
+    end = rest[1][0] + len(rest[1][1])
+    if _written_as_place(name, doc) or _PLACE_ABOVE.match(doc.text, end):
+        return False  # "HĐND xã Thạch Xuân, huyện Thạch Hà": a place within a place
+    level_word = level.group("level")
+    for hit in re.finditer(rf"(?<!\w){level_word}\s+(?:đảo\s+)?([{_U}][{_L}]*|\d)", doc.text):
+        if hit.group(1) not in doc.lex.surnames:  # "xã Phạm Văn Quyền" may be a person too
+            return True
+    return False
 
 
 # a lowercase place word that a place's own name follows (not "quốc gia", "nước", "châu")
@@ -662,6 +732,8 @@ def _standalone(
     them (``Tài`` of ``Bộ trưởng Tài chính`` is part of ``Tài_chính``)."""
     lex = doc.lex
     if words[0] in lex.org_starts or _strip_places(list(words), lex):
+        return False
+    if lex.org_phrase_re.match(doc.text, start):  # "giám đốc Thảo cầm viên"
         return False
     if lex.body_re.match(doc.text, start):
         return False  # a public body ("bí thư Đoàn thanh niên xã")
@@ -813,7 +885,9 @@ def _foreign_gap_ok(gap: str) -> bool:
     return len(lower) <= MAX_FOREIGN_GAP_LOWER and not owner
 
 
-_APPOSITION_TAIL = re.compile(r"(?:\s+(?:là|tên|tên\s+là|có\s+tên\s+là))?\s*$")
+_APPOSITION_TAIL = re.compile(
+    r"(?:\s+(?:là|tên|tên\s+là|có\s+tên\s+là|là\s+(?:anh|chị|ông|bà)))?\s*$"
+)  # "Phó công an phường là anh Nguyễn Văn Điều"
 _WITH_TAIL = re.compile(r"\s+với\s*$")
 # Verbs that take "<title> với <ông/bà> <Name>": the title is the named person's
 _DISCIPLINE = re.compile(
@@ -1001,6 +1075,10 @@ def _p2_positions(
     body = None
     if pos not in trig_at and doc.text[pos : pos + 1].isupper():  # a body's name is capitalised
         body = doc.lex.body_re.match(doc.text, pos)
+    elif pos not in trig_at and doc.text[m.end : pos].rstrip().endswith("("):
+        member = doc.lex.member_body_re.match(doc.text, pos)
+        if member is not None and m.kind == "vn":  # "anh Trần Văn Cử (công an ấp)"
+            return [_clean_position(doc.original[pos : member.end()])], member.end()
     if body is not None:  # "Mai Văn Bình (Chi cục Kiểm lâm Hải Phòng)"
         end, _ = _read_position(body, trig_at, next_name, doc, sentence)
         text = _clean_position(doc.original[pos:end])
@@ -1134,7 +1212,7 @@ def extract_officials(
         original = prefix + unicodedata.normalize("NFC", body or "")
         text = canonical_tones(original)
     triggers = _without_police_bodies(find_triggers(text, lex), text)
-    if not triggers:
+    if not triggers and lex.counted_members_re.search(text) is None:
         return []
     covered = len(prefix) if word_spans is not None else len(text) + 1
     doc = _Doc(
@@ -1251,8 +1329,6 @@ def _across_sentences(
       that opens with a title and names nobody gives it to the foreign person the next
       sentence addresses first, when that person has no position of their own.
     """
-    if not sentences:
-        return
     by_sentence: dict[tuple[int, int], list[_Mention]] = {s: [] for s in sentences}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
@@ -1314,6 +1390,8 @@ def _across_sentences(
                 if not m.positions:
                     m.positions, m.qualified = [title], True
 
+    _counted_members(doc, bounds, named_in)
+
     for idx, sentence in enumerate(sentences):
         if by_sentence.get(sentence):
             continue
@@ -1357,6 +1435,37 @@ def _across_sentences(
             and _addressed(doc, lead.start, triggers)
         ):
             lead.positions, lead.qualified = [title], True
+
+
+_LIST_JOIN = re.compile(r"\s*(?:,\s*(?:và\s+)?|và\s+)")
+
+
+def _counted_members(doc: _Doc, bounds: list[int], named_in) -> None:
+    """``ba công an xã là A, B, C``: a counted group of a body's members (the body's name used
+    for them, ``counted_bodies.txt``) followed by exactly that many names joined by commas or
+    ``và``; each name without a position takes the group's words as its title."""
+    for group in doc.lex.counted_members_re.finditer(doc.text):
+        k = bisect_right(bounds, group.start()) - 1
+        if k + 1 >= len(bounds):
+            continue
+        people = [m for m in named_in((bounds[k], bounds[k + 1])) if m.start >= group.end()]
+        n = group.group("n").lower()
+        want = _COUNT[n] if n in _COUNT else int(n)
+        if len(people) < want or people[0].start != group.end():
+            continue
+        listed = people[:want]
+        if any(m.kind not in {"vn", "foreign"} or m.business for m in listed):
+            continue
+        if not all(_LIST_JOIN.fullmatch(doc.text, a.end, b.start) for a, b in pairwise(listed)):
+            continue
+        if len(people) > want and _LIST_JOIN.fullmatch(
+            doc.text, listed[-1].end, people[want].start
+        ):
+            continue  # more names in the list than the count
+        title = _clean_position(doc.original[group.start("title") : group.end("title")])
+        for m in listed:
+            if not m.positions:
+                m.positions, m.qualified = [title], True
 
 
 def _start(m: _Mention) -> int:
@@ -1452,8 +1561,33 @@ def _sentence_mentions(doc: _Doc, sentence: tuple[int, int], all_triggers) -> li
             rank = _rank_text(doc, sentence, m.start)
             if rank:
                 m.positions.insert(0, rank)
+    _junior_in_a_list(found, triggers, doc)
     _share_positions_after(found, doc)
     return found
+
+
+_LIST_ITEM_GAP = re.compile(r"\s*(?:,\s*(?:và\s+)?|và\s+)")
+
+
+def _junior_in_a_list(found: list[_Mention], triggers: list[re.Match[str]], doc: _Doc) -> None:
+    """A junior title in a list of officials (``đại úy A, trung úy B và lái xe C``) needs no
+    public body of its own: the list's earlier names, with a rank or a public post, give it."""
+    for prev, m in pairwise(found):
+        if m.positions or m.kind != "vn" or not prev.qualified or prev.business:
+            continue
+        ranked = _honorific_before(doc.text[prev.sentence[0] : prev.start], doc.lex) == "rank"
+        if not ranked and not any(doc.lex.public_re.search(p) for p in prev.positions):
+            continue
+        trig = next((t for t in triggers if t.end() <= m.start and t.start() >= prev.end), None)
+        if (
+            trig is None
+            or _kind(trig, doc.lex) != "junior"
+            or doc.text[trig.end() : m.start].strip()
+        ):
+            continue
+        if not _LIST_ITEM_GAP.fullmatch(_PARENTHESIS.sub("", doc.text[prev.end : trig.start()])):
+            continue
+        m.positions, m.qualified = [_clean_position(doc.original[trig.start() : trig.end()])], True
 
 
 # "Phòng Cảnh sát Hình sự", "lực lượng cảnh sát tại London": the force inside a body or a title

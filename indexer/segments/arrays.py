@@ -154,6 +154,23 @@ class PostingArrays:
         return len(self._map)
 
 
+def remove_other_versions(folder: Path | str) -> list[Path]:
+    """Delete the posting-arrays files of other versions in an index folder (an older
+    release's, left when this one derived its own); return them. For the index's one
+    writer after a commit: a reader of the older format still running would derive its
+    files again, only slower meanwhile."""
+    removed = []
+    for path in Path(folder).iterdir():
+        if path.name.startswith(".") or not of_another_version(path.name):
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
 def of_another_version(name: str) -> bool:
     """Whether a file name is a posting-arrays file of another version (older releases'
     files, left beside this one's: this release never reads them)."""
@@ -269,7 +286,7 @@ def build_arrays(leaf, min_df: int = MIN_DF) -> Path | None:
     none. Returns the path (None when the storage is not a folder). Raises OSError when
     the folder cannot be written.
     """
-    from indexer.segments.reading import field_terms, whoosh_postings
+    from indexer.segments.reading import single_postings, whoosh_postings
 
     path = arrays_path(leaf)
     if path is None:
@@ -277,22 +294,26 @@ def build_arrays(leaf, min_df: int = MIN_DF) -> Path | None:
     parts = []
     for fieldname in _derived_fields(leaf.schema):
         chosen = sorted(
-            (term, df)
-            for term, _weight, df in field_terms(leaf, fieldname)
-            if df >= min_df and _representable(term)
+            entry
+            for entry in single_postings(leaf, fieldname)
+            if entry[1] >= min_df and _representable(entry[0])
         )
-        counts = np.array([df for _, df in chosen], dtype=np.int64)
+        counts = np.array([df for _, df, _, _ in chosen], dtype=np.int64)
         ids = np.empty(int(counts.sum()), dtype=np.int32)
         weights = np.empty(ids.size, dtype=np.float32)
         at = 0
-        for (term, df), _ in zip(chosen, counts, strict=True):
+        for term, df, doc, weight in chosen:
+            if doc is not None:  # one posting, in the term's record (half of all terms)
+                ids[at], weights[at] = doc, weight
+                at += 1
+                continue
             got_ids, got_tfs = whoosh_postings(leaf, fieldname, term)
             if got_ids.size != df:  # the term table and the list disagree: trust the list
                 raise ValueError(f"{fieldname}:{term!r}: {got_ids.size} postings, table says {df}")
             ids[at : at + df] = got_ids
             weights[at : at + df] = got_tfs
             at += df
-        parts.append(FieldArrays(fieldname, [t for t, _ in chosen], counts, ids, weights))
+        parts.append(FieldArrays(fieldname, [t for t, _, _, _ in chosen], counts, ids, weights))
     write_arrays(path, segment_identity(leaf), parts, min_df)
     return path
 

@@ -32,6 +32,8 @@ EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # whoosh.filedb.filetables: key and value lengths
 _TERM_INFO = struct.Struct("!xfI")  # W3TermInfo's head: flags, total weight, document freq.
+_TERM_HEAD = struct.Struct("!BfIBBfII")  # W3TermInfo._struct: … maximum weight, min/max ids
+_NO_ID = 0xFFFFFFFF  # W3TermInfo's minid when no posting set it
 
 
 # --------------------------------------------------------------------------- postings
@@ -160,7 +162,24 @@ def field_terms(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
         return ((t, float(i.weight()), i.doc_frequency()) for t, i in reader.iter_field(fieldname))
 
 
-def _table_terms(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
+def single_postings(leaf, fieldname: str) -> Iterator[tuple[bytes, int, int | None, float]]:
+    """(term, document frequency, document number, weight) of every term of one segment's
+    field, in term order; for a term of one posting, that posting as its term record
+    holds it (its smallest document number and total weight), else None and 0.0 (read
+    its postings). Falls back to Whoosh's public term infos (document None) when the
+    codec's term table is not the one this module knows."""
+    try:
+        found = list(_table_terms(leaf, fieldname, heads=True))
+    except (AttributeError, KeyError, TypeError, struct.error):
+        found = None
+    if found is None:
+        return ((t, i.doc_frequency(), None, 0.0) for t, i in leaf.iter_field(fieldname))
+    return iter(found)
+
+
+def _table_terms(reader, fieldname: str, heads: bool = False) -> Iterator[tuple]:
+    """The term table's records of a field: (term, total weight, df), or with ``heads``
+    (term, df, the one posting's document or None, its weight)."""
     terms = reader._terms
     table = terms._tindex
     prefix = terms._keycoder(fieldname, b"")
@@ -176,13 +195,19 @@ def _table_terms(reader, fieldname: str) -> Iterator[tuple[bytes, float, int]]:
     at = 0
     lengths = _KEY_VALUE_LENGTHS.unpack_from
     info = _TERM_INFO.unpack_from
+    head = _TERM_HEAD.unpack_from
     while at < end:
         keylen, datalen = lengths(buf, at)
         key = buf[at + 8 : at + 8 + keylen]
         if key[:2] != prefix:
             return
-        weight, df = info(buf, at + 8 + keylen)
-        yield bytes(key[2:]), weight, df
+        if heads:
+            _flags, weight, df, _minlen, _maxlen, _maxw, minid, _maxid = head(buf, at + 8 + keylen)
+            single = df == 1 and minid != _NO_ID
+            yield bytes(key[2:]), df, (minid if single else None), (weight if single else 0.0)
+        else:
+            weight, df = info(buf, at + 8 + keylen)
+            yield bytes(key[2:]), weight, df
         at += 8 + keylen + datalen
 
 
