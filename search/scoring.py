@@ -663,6 +663,16 @@ class PostingStore:
                     clause_of.setdefault(id(term), (n, clause))
         hits: dict[int, np.ndarray] = {}
         where = None  # document number → its position in ``docs`` (-1: not asked for)
+        # short lists that nothing keeps (the query's rarer pairs and syllables) are
+        # scored whole and together (``term_scores_many``), then read like kept ones
+        short = [
+            t
+            for t in terms
+            if len(t.fields) <= 2 and self.cost(t) < SCORES_KEPT_FROM and self._kept(t)[0] is None
+        ]
+        together = {}
+        if len(short) > 1:
+            together = {id(t): r for t, r in zip(short, self.term_scores_many(short), strict=True)}
         for term in terms:
             dense = self.kept_dense(term)
             if dense is not None:  # one gather (0 where absent: the same sums)
@@ -674,10 +684,12 @@ class PostingStore:
                 self._count_clause(clause_of, hits, term, present)
                 continue
             cost = self.cost(term)
-            kept = self.kept_scores(term)
+            kept = together.get(id(term)) or self.kept_scores(term)
             if kept is None and SCORES_KEPT_FROM <= cost <= docs.size * GATHER_SHARE:
                 kept = self.term_scores(term)  # kept from now on
-            if kept is not None and kept[0].size <= docs.size * GATHER_SHARE:
+            if kept is not None and (
+                kept[0].size <= docs.size * GATHER_SHARE or id(term) in together
+            ):
                 # a pass over the list costs less than searching it for every document
                 if where is None:
                     where = np.full(self.size, -1, dtype=np.int32)
