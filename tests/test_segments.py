@@ -17,7 +17,7 @@ import pytest
 import whoosh
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
-from whoosh.reading import TermNotFound
+from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.writing import SegmentWriter
 
 from indexer import segments, store
@@ -580,6 +580,14 @@ def test_lengths_stored_fields_and_deletions_equal_whoosh(index_dir):
             for d in range(leaf.doc_count_all()):
                 if live[offset + d]:
                     assert stored(d) == leaf.stored_fields(d)
+        by_number = segments.stored_fields_by_number(reader)
+        documents = 0
+        for d in range(reader.doc_count_all()):  # deleted ones too, as Whoosh reads them
+            assert by_number(d) == reader.stored_fields(d)
+            documents += 1
+        assert documents == reader.doc_count_all() > 0
+    with pytest.raises(ReaderClosed):
+        by_number(0)
     ix.close()
 
 
