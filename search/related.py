@@ -50,6 +50,10 @@ from search.hits import make_hit
 MAX_TERMS = 25
 MAX_DF_SHARE = 0.05  # terms in more than this share of the archive are not distinctive
 MIN_DF_CAP = 3  # …but a tiny archive keeps terms found in a few articles
+# When none of a text's terms is that rare (a short draft on a small archive: "đại hội
+# đảng bộ" among 40 articles), its terms held by at most this share are used instead,
+# the bound of a long query's distinctive syllables (docs/query-syntax.md, rule 2).
+COMMON_DF_SHARE = 0.5
 POSTINGS_BUDGET = 12_000  # postings scored per query: bounds the time on a large archive
 TITLE_TF = 3.0  # one title occurrence counts as this many body occurrences
 PROPER_NOUN_BOOST = 1.2
@@ -131,7 +135,7 @@ def distinctive_terms(
 
     ``doc_freq(kind, text)`` is the number of articles holding the term; terms held by
     fewer than ``min_df`` (2 for an indexed article: only itself) or by too many
-    articles are left out, and a term is skipped when its postings would take the
+    articles (``MAX_DF_SHARE``; ``COMMON_DF_SHARE`` when no term is that rare) are left out, and a term is skipped when its postings would take the
     query past ``POSTINGS_BUDGET`` (what bounds the query's time on a large archive).
     """
     words, syllables, proper = term_counts(draft)
@@ -139,18 +143,21 @@ def distinctive_terms(
         s.lower() for name in draft.officials for s in SYLLABLE_PATTERN.findall(name)
     }
     cap = max(MAX_DF_SHARE * doc_count, MIN_DF_CAP)
+    common_cap = max(cap, COMMON_DF_SHARE * doc_count)
     scored: list[tuple[float, str, str, int]] = []
+    common: list[tuple[float, str, str, int]] = []  # used only when nothing is rarer
     for kind, counts in (("word", words), ("syllable", syllables)):
         for text, tf in counts.items():
             df = doc_freq(kind, text)
-            if df < max(min_df, 1) or df > cap:
+            if df < max(min_df, 1) or df > common_cap:
                 continue
             weight = (1.0 + math.log(tf)) * math.log(doc_count / df + 1.0)
             if text in proper:
                 weight *= PROPER_NOUN_BOOST
             if official_syllables and all(p in official_syllables for p in text.split("_")):
                 weight *= OFFICIAL_BOOST
-            scored.append((-weight, kind, text, df))
+            (scored if df <= cap else common).append((-weight, kind, text, df))
+    scored = scored or common
     scored.sort()
     best = ((WeightedTerm(kind, text, -neg), df) for neg, kind, text, df in scored)
     return within_budget(best, max_terms or MAX_TERMS)
