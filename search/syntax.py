@@ -27,7 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from indexer.analysis import normalize_text, segment_words
+from indexer.analysis import drop_invisible, normalize_text, segment_words
 
 TEXT_FIELDS = {"title", "body"}
 FILTER_FIELDS = {"official", "category", "date", "source"}
@@ -82,8 +82,9 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 
 
 def clean_input(text: str) -> str:
-    """NFC, typographic quotes to ``"``, control characters to spaces."""
-    text = unicodedata.normalize("NFC", text or "").translate(_QUOTES)
+    """Invisible characters dropped (as in articles), NFC, typographic quotes to ``"``,
+    control characters to spaces."""
+    text = unicodedata.normalize("NFC", drop_invisible(text or "")).translate(_QUOTES)
     return _CONTROL.sub(" ", text)
 
 

@@ -167,6 +167,30 @@ def test_emoji_and_control_characters_do_not_change_the_words(client):
     assert ids(search(client, q="đường\x00\x07", per_page=100)) == plain
 
 
+def test_invisible_characters_in_a_pasted_query_are_not_word_breaks(client):
+    """A soft hyphen or zero-width character inside a word (pasted from a page or a word
+    processor) is dropped, in the search box, the filters, suggestions and drafts alike."""
+    plain = search(client, q="thành ủy", per_page=100)
+    assert plain["total"] > 0
+    for ch in ("\u200b", "\u00ad", "\u200d", "\ufeff", "\u2060"):
+        assert ids(search(client, q=f"thà{ch}nh ủy", per_page=100)) == ids(plain)
+        assert (
+            search(client, q="", category=f"Chính{ch} trị")["total"]
+            == (search(client, q="", category="Chính trị")["total"])
+        )
+        got = client.simulate_get("/suggest", params={"q": f"thà{ch}nh u"}).json
+        assert got == client.simulate_get("/suggest", params={"q": "thành u"}).json
+        assert got["suggestions"]
+    draft = "Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội Đảng bộ các quận, huyện."
+    pasted = draft.replace("Thành", "Thà\u200bnh").replace("kiểm", "ki\u00adểm")
+    related = [client.simulate_post("/related", json={"text": t}).json for t in (draft, pasted)]
+    assert related[0]["hits"] and [h["id"] for h in related[0]["hits"]] == [
+        h["id"] for h in related[1]["hits"]
+    ]
+    blank = client.simulate_post("/related", json={"text": "\u200b\u00ad "})
+    assert blank.status_code == 400 and blank.json["parameter"] == "text"
+
+
 def test_nfd_query_equals_nfc_query(client):
     nfc = "Thành ủy Hà Nội"
     nfd = unicodedata.normalize("NFD", nfc)
