@@ -33,6 +33,7 @@ from indexer.prepare import (
     to_document,
 )
 from indexer.segcache import SegmentationStore, cache_path
+from indexer.segments import arrays
 from indexer.segments.writing import BulkWriter
 from indexer.sources import input_size, read_articles
 
@@ -381,13 +382,15 @@ def index_paths(
 
 
 def _derive_arrays(folder: Path) -> None:
-    """Write the posting arrays of the segments just committed (``indexer.segments.arrays``).
+    """Write the posting arrays of the segments just committed (``indexer.segments.arrays``)
+    and remove the files an older release's format left beside them.
 
     They only save readers time (a reader without them decodes through Whoosh, and builds
     them itself), so a failure here is logged, not raised: the articles are in.
     """
     try:
         segments.ensure_index_arrays(folder)
+        arrays.remove_other_versions(folder)  # an older release's files: this one's are in
     except Exception as exc:  # noqa: BLE001 - derived files: never fail a committed run
         logging.getLogger(__name__).warning("posting arrays not derived: %s", exc)
 

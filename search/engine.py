@@ -139,6 +139,7 @@ class Engine:
             kept = min(kept, int(MASK_SHARE * snap.read_ahead.total))
         masks = TermMasks(snap.searcher.reader(), snap.table.live, snap.postings.postings, kept)
         snap.term_masks = masks
+        snap.stored = segments.stored_fields_by_number(snap.searcher.reader())
         if snap.read_ahead is not None:
             snap.read_ahead.add("kept masks", masks.kept_size)
 
@@ -392,10 +393,7 @@ class Engine:
 
     @staticmethod
     def _hits(snap: Snapshot, plan: QueryPlan, page: list) -> list[dict]:
-        return [
-            make_hit(snap.searcher.stored_fields(d), score, units=plan.highlight)
-            for d, score in page
-        ]
+        return [make_hit(snap.stored(d), score, units=plan.highlight) for d, score in page]
 
     def rank(self, q: str, limit: int = 10) -> list[str]:
         """Ids of the top ``limit`` hits for ``q`` by relevance (what /search ranks first)."""

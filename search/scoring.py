@@ -413,17 +413,21 @@ class PostingStore:
             self._keep(key, result)
         return result
 
-    def term_scores_many(self, terms: list[Term]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def term_scores_many(
+        self, terms: list[Term], below: int | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """``term_scores`` of each of ``terms``, value for value. Those with short lists
-        (fewer than ``SCORES_KEPT_FROM`` postings: never kept; the rare syllables and
-        pairs of a pasted headline) that the mapped arrays hold are computed together:
-        one pass of array operations for all of them instead of some fifty small ones
-        each (about 0.1 ms a term on the 85k index)."""
+        (fewer than ``below`` postings, ``SCORES_KEPT_FROM`` by default: never kept; the
+        rare syllables and pairs of a pasted headline) that the mapped arrays hold are
+        computed together: one pass of array operations for all of them instead of some
+        fifty small ones each (about 0.1 ms a term on the 85k index); those of
+        ``SCORES_KEPT_FROM`` postings or more are then kept, as ``term_scores`` keeps them."""
+        below = SCORES_KEPT_FROM if below is None else below
         out: list = [None] * len(terms)
         together = []  # (position, [(field, offset, ids view, tfs view), …])
         for n, term in enumerate(terms):
             views = None
-            if len(term.fields) <= 2 and self.cost(term) < SCORES_KEPT_FROM:
+            if len(term.fields) <= 2 and self.cost(term) < below:
                 views = self._mapped_views(term)
             if views is None:
                 out[n] = self.term_scores(term)
@@ -433,6 +437,9 @@ class PostingStore:
             found = self._score_together([terms[n] for n, _ in together], [v for _, v in together])
             for (n, _), result in zip(together, found, strict=True):
                 out[n] = result
+                if result[0].size >= SCORES_KEPT_FROM:
+                    term = terms[n]
+                    self._keep(("scores", term.fields, term.text, term.weight), result)
         return out
 
     def _mapped_views(self, term: Term) -> list[tuple[str, int, np.ndarray, np.ndarray]] | None:
@@ -663,6 +670,18 @@ class PostingStore:
                     clause_of.setdefault(id(term), (n, clause))
         hits: dict[int, np.ndarray] = {}
         where = None  # document number → its position in ``docs`` (-1: not asked for)
+        # lists that nothing keeps and that would be read whole (the query's rarer pairs
+        # and syllables) are scored together (``term_scores_many``), then gathered
+        below = max(SCORES_KEPT_FROM, docs.size * GATHER_SHARE + 1)
+        short = [
+            t
+            for t in terms
+            if len(t.fields) <= 2 and self.cost(t) < below and self._kept(t)[0] is None
+        ]
+        together = {}
+        if len(short) > 1:
+            found = self.term_scores_many(short, below)
+            together = {id(t): r for t, r in zip(short, found, strict=True)}
         for term in terms:
             dense = self.kept_dense(term)
             if dense is not None:  # one gather (0 where absent: the same sums)
@@ -674,10 +693,12 @@ class PostingStore:
                 self._count_clause(clause_of, hits, term, present)
                 continue
             cost = self.cost(term)
-            kept = self.kept_scores(term)
+            kept = together.get(id(term)) or self.kept_scores(term)
             if kept is None and SCORES_KEPT_FROM <= cost <= docs.size * GATHER_SHARE:
                 kept = self.term_scores(term)  # kept from now on
-            if kept is not None and kept[0].size <= docs.size * GATHER_SHARE:
+            if kept is not None and (
+                kept[0].size <= docs.size * GATHER_SHARE or id(term) in together
+            ):
                 # a pass over the list costs less than searching it for every document
                 if where is None:
                     where = np.full(self.size, -1, dtype=np.int32)

@@ -48,6 +48,7 @@ class Snapshot:
     postings: PostingStore
     builder: Any = None  # search.query.QueryBuilder, set by whoever opens the snapshot
     term_masks: Any = None  # search.matching.TermMasks, likewise
+    stored: Any = None  # document number → stored fields (``segments.stored_fields_by_number``)
     pins: int = 0  # streams (exports) still reading this snapshot
     answers: OrderedDict = field(default_factory=OrderedDict)  # search answers (the engine's)
     doc_freqs: dict = field(default_factory=dict)  # (kind, text) → df (search.related's)

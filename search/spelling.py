@@ -511,9 +511,15 @@ def _answer(spelling: Spelling, query_text: str, edits: bool) -> str | None:
     if cached is not False:
         spelling.cache.move_to_end(key)
         return cached
-    answer = _correct(spelling, text, edits)
+    if edits:
+        answer = _correct(spelling, text, True)
+    else:
+        # the query builder asks for the accents of an unaccented query, and /search then
+        # offers its correction: both are decoded at once, sharing the transitions
+        correction, answer = _correct_both(spelling, text)
+        spelling.cache.setdefault((text, True), correction)
     spelling.cache[key] = answer
-    if len(spelling.cache) > CACHE_SIZE:
+    while len(spelling.cache) > CACHE_SIZE:
         spelling.cache.popitem(last=False)
     return answer
 
@@ -533,17 +539,59 @@ def _correct(spelling: Spelling, text: str, edits: bool) -> str | None:
     best, best_score = _viterbi(spelling, options, steps)
     chosen = best
     if any(c.edited for c in _picked(options, best)):
-        # the readings without edits, and their transitions taken from those above (each
-        # entry depends only on its own pair: the same values)
-        kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
-        plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
-        plain_steps = [
-            step[np.ix_(a, b)] for step, (a, b) in zip(steps, itertools.pairwise(kept), strict=True)
-        ]
-        accents_only, plain_score = _viterbi(spelling, plain, plain_steps)
+        accents_only, plain_score = _viterbi(spelling, *_unedited(options, steps))
         if best_score - plain_score < EDIT_MARGIN:
             chosen, best_score = accents_only, plain_score
-    if chosen == typed or best_score - typed_score < MARGIN:
+    return _spelled(text, sylls, chosen, best_score - typed_score)
+
+
+def _unedited(options: list[list[_Candidate]], steps: list[np.ndarray]) -> tuple[list, list]:
+    """The readings without edits among ``options``, and their transitions taken from
+    ``steps`` (each entry depends only on its own pair: the same values)."""
+    kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
+    plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
+    plain_steps = [
+        step[np.ix_(a, b)] for step, (a, b) in zip(steps, itertools.pairwise(kept), strict=True)
+    ]
+    return plain, plain_steps
+
+
+def _correct_both(spelling: Spelling, text: str) -> tuple[str | None, str | None]:
+    """(``_correct`` with edits, ``_correct`` without) of ``text``, decoded together:
+    the readings without edits are those of the readings with them that have none
+    (checked: the same forms and costs in the same order), so their transitions are
+    taken from the others'; when they are not, they are decoded on their own."""
+    sylls = _syllables(text)
+    if not sylls:
+        return None, None
+    options = [_readings(s, spelling, True) for s in sylls]
+    typed = [s.lower for s in sylls]
+    typed_score = _path_score(spelling, typed, [0.0] * len(typed))
+    steps = [_transitions(spelling, a, b) for a, b in itertools.pairwise(options)]
+    unedited, unedited_steps = _unedited(options, steps)
+    plain = [_readings(s, spelling, False) for s in sylls]
+    if [[(c.form, c.cost) for c in opts] for opts in plain] == [
+        [(c.form, c.cost) for c in opts] for opts in unedited
+    ]:
+        accents, accents_score = _viterbi(spelling, unedited, unedited_steps)
+    else:
+        accents, accents_score = _viterbi(spelling, plain)
+    best, best_score = _viterbi(spelling, options, steps)
+    chosen = best
+    if any(c.edited for c in _picked(options, best)):
+        accents_only, plain_score = _viterbi(spelling, unedited, unedited_steps)
+        if best_score - plain_score < EDIT_MARGIN:
+            chosen, best_score = accents_only, plain_score
+    return (
+        _spelled(text, sylls, chosen, best_score - typed_score),
+        _spelled(text, sylls, accents, accents_score - typed_score),
+    )
+
+
+def _spelled(text: str, sylls: list[_Syllable], chosen: list[str], gain: float) -> str | None:
+    """``text`` with each syllable read as ``chosen`` (its case kept), or None when
+    that is what was typed or scores less than ``MARGIN`` above it (``gain``)."""
+    if chosen == [s.lower for s in sylls] or gain < MARGIN:
         return None
     out = []
     last = 0

@@ -207,8 +207,9 @@ def test_document_frequencies_read_ahead_equal_whoosh_lookups(engine):
     assert segments.mapped_frequency(reader, "no_such_field", "dai") is None
 
 
+@pytest.mark.parametrize("below", [None, 10**9])  # the short lists / every list together
 @pytest.mark.parametrize("deleted", [False, True])
-def test_terms_scored_together_equal_each_scored_alone(engine, monkeypatch, deleted):
+def test_terms_scored_together_equal_each_scored_alone(engine, monkeypatch, deleted, below):
     """``term_scores_many`` (rare terms computed in one pass over their mapped views) gives
     each term's ``term_scores`` bit for bit: single fields, title and body pairs, folded
     and exact syllables, terms absent from a field or from the archive, kept terms among
@@ -228,18 +229,22 @@ def test_terms_scored_together_equal_each_scored_alone(engine, monkeypatch, dele
         Term(("title_pairs", "body_pairs"), "no_such_pair", 0.7),
         Term(("title", "body", "body_fold"), "hội", 1.0),  # three fields: scored alone
     ]
-    for kept_from in (10**9, 50):
+    for kept_from in (10**9, 50, 5):
         monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", kept_from)
         alone = PostingStore(reader, live)
         together = PostingStore(reader, live)
         together.term_scores(terms[3])  # one kept before
         for _ in range(2):  # the second time, the long ones are kept
-            for term, (ids, values) in zip(terms, together.term_scores_many(terms), strict=True):
+            found = together.term_scores_many(terms, below)
+            for term, (ids, values) in zip(terms, found, strict=True):
                 want_ids, want_values = alone.term_scores(term)
                 assert ids.tolist() == want_ids.tolist(), term
                 assert values.dtype == np.float32 and values.tobytes() == want_values.tobytes()
                 want = _reference(alone, term)
                 assert values.tobytes() == want[ids].tobytes(), term
+        for term in terms:  # kept as term_scores keeps them
+            held = together.kept_scores(term) is not None
+            assert held == (alone.term_scores(term)[0].size >= kept_from), term
 
 
 @pytest.mark.parametrize("dense_share", [0, 10**9])  # kept as ids and values / dense

@@ -17,7 +17,7 @@ import pytest
 import whoosh
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
-from whoosh.reading import TermNotFound
+from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.writing import SegmentWriter
 
 from indexer import segments, store
@@ -519,6 +519,26 @@ def test_the_bulk_writer_writes_the_arrays_it_would_decode(tmp_path, demo_docume
     assert header["segment"]["documents"] == len(demo_documents)
 
 
+def test_an_indexing_run_removes_an_older_releases_arrays_files(scratch_index, demo_dir):
+    """Files of another arrays version beside the segments (an index from an older
+    release) are removed by the next indexing run, which leaves this version's."""
+    from indexer.writer import index_paths
+
+    gen = store.current_generation(scratch_index)
+    old = [
+        gen / f"{p.name.removesuffix(arrays.SUFFIX)}.postings_arrays"
+        for p in gen.glob(f"*{arrays.SUFFIX}")
+    ]
+    assert old
+    for path in old:
+        path.write_bytes(b"VNPARR01")
+    index_paths([demo_dir / "articles.jsonl"], scratch_index)
+    gen = store.current_generation(scratch_index)
+    assert not any(arrays.of_another_version(p.name) for p in gen.iterdir())
+    assert list(gen.glob(f"*{arrays.SUFFIX}"))
+    assert segments.ensure_index_arrays(gen) == []
+
+
 def test_an_indexing_run_leaves_no_arrays_to_derive(demo_index):
     """``vnsearch index`` writes every segment's arrays with the segment: the commit's
     ``ensure_index_arrays`` finds nothing left to decode."""
@@ -560,6 +580,14 @@ def test_lengths_stored_fields_and_deletions_equal_whoosh(index_dir):
             for d in range(leaf.doc_count_all()):
                 if live[offset + d]:
                     assert stored(d) == leaf.stored_fields(d)
+        by_number = segments.stored_fields_by_number(reader)
+        documents = 0
+        for d in range(reader.doc_count_all()):  # deleted ones too, as Whoosh reads them
+            assert by_number(d) == reader.stored_fields(d)
+            documents += 1
+        assert documents == reader.doc_count_all() > 0
+    with pytest.raises(ReaderClosed):
+        by_number(0)
     ix.close()
 
 

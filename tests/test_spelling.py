@@ -311,6 +311,59 @@ def test_transitions_of_a_subset_of_readings_are_taken_from_the_whole_matrix(spe
     assert checked >= 5
 
 
+_BOTH_QUERIES = [
+    "thanh uy ha noi",
+    "quan uy hong phuc",
+    "hoc sinh gioii",
+    "bong daa",
+    "vangf",
+    "dai hoi",
+    "Thanh Uy HA NOI",
+    "thành ủy hà nội",
+    "ha noi category:x",
+    "thanh pho ho chi minh",
+    "",
+]
+
+
+@pytest.mark.parametrize("fixture", ["spelling", "context_spelling"])
+def test_accents_and_correction_decoded_together_equal_each_alone(request, fixture, monkeypatch):
+    """``restore_accents`` decodes the correction at the same time (sharing the
+    transitions): both answers equal decoding each alone, in either order of asking,
+    also when the readings without edits are not those of the readings with them (then
+    they are decoded on their own)."""
+    import search.spelling as spelling_module
+
+    spelling = request.getfixturevalue(fixture)
+    real = spelling_module._candidates
+
+    def shifted(s, spelling, edits):
+        found = real(s, spelling, edits)
+        if not edits and found:
+            found[0].cost -= 20.0  # the reading as typed wins
+        return found
+
+    for perturb in (False, True):
+        if perturb:  # readings without edits that differ from the edited ones' subset
+            monkeypatch.setattr(spelling_module, "_candidates", shifted)
+        for text in _BOTH_QUERIES:
+            spelling.readings.clear()
+            spelling.cache.clear()
+            alone = (
+                spelling_module._correct(spelling, text, True),
+                spelling_module._correct(spelling, text, False),
+            )
+            assert spelling_module._correct_both(spelling, text) == alone, text
+            spelling.cache.clear()
+            assert restore_accents(spelling, text) == alone[1]
+            assert suggest_correction(spelling, text) == alone[0]
+            spelling.cache.clear()
+            assert suggest_correction(spelling, text) == alone[0]
+            assert restore_accents(spelling, text) == alone[1]
+    spelling.readings.clear()
+    spelling.cache.clear()
+
+
 def test_word_bonuses_go_to_the_pairs_of_forms_that_spell_a_word(spelling):
     """``_transitions`` adds ``WORD_BONUS`` exactly where the two forms, joined, are one
     of the archive's words for their folded pair (the plain double loop)."""

@@ -16,7 +16,8 @@ Reading (``reading``)
     arrays (None when they lack it); ``mapped_frequency(reader, field, text)``: a term's
     document frequency from the mapped arrays' counts; ``field_terms(reader, field)``: every term with its total and document
     frequency; ``field_lengths(leaf, field)``: each document's length; ``stored_fields_reader
-    (leaf)``: stored fields by document number; ``live_documents(reader)``: the deletions as
+    (leaf)``: stored fields by document number (``stored_fields_by_number(reader)``: over
+    every segment); ``live_documents(reader)``: the deletions as
     a mask; ``reader_over(ix, reader)``: a second reader over the same segments.
 Posting arrays (``arrays``)
     ``ensure_arrays(reader)``, ``ensure_index_arrays(folder)``: decode each segment's long
@@ -37,6 +38,7 @@ from indexer.segments.reading import (
     mapped_frequency,
     mapped_postings,
     reader_over,
+    stored_fields_by_number,
     stored_fields_reader,
     term_postings,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "mapped_postings",
     "open_index",
     "reader_over",
+    "stored_fields_by_number",
     "stored_fields_reader",
     "term_postings",
 ]

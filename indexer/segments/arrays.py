@@ -154,6 +154,23 @@ class PostingArrays:
         return len(self._map)
 
 
+def remove_other_versions(folder: Path | str) -> list[Path]:
+    """Delete the posting-arrays files of other versions in an index folder (an older
+    release's, left when this one derived its own); return them. For the index's one
+    writer after a commit: a reader of the older format still running would derive its
+    files again, only slower meanwhile."""
+    removed = []
+    for path in Path(folder).iterdir():
+        if path.name.startswith(".") or not of_another_version(path.name):
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
 def of_another_version(name: str) -> bool:
     """Whether a file name is a posting-arrays file of another version (older releases'
     files, left beside this one's: this release never reads them)."""

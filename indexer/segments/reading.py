@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 import struct
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher
-from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.reading import ReaderClosed, SegmentReader, TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from indexer.segments.arrays import arrays_for
@@ -253,6 +254,27 @@ def stored_fields_reader(leaf) -> Callable[[int], dict]:
     the time of reading every title).
     """
     return getattr(getattr(leaf, "_perdoc", None), "stored_fields", None) or leaf.stored_fields
+
+
+def stored_fields_by_number(reader) -> Callable[[int], dict]:
+    """A function from a document number of ``reader`` to its stored fields: what
+    ``reader.stored_fields`` answers (fields the schema no longer has left out; raises
+    ``ReaderClosed`` once the reader is closed), through each segment's codec reader
+    without Whoosh's per-call dispatch (about a third of reading a hit's fields)."""
+    leaves = list(reader.leaf_readers())
+    offsets = [offset for _, offset in leaves]
+    getters = [stored_fields_reader(leaf) for leaf, _ in leaves]
+    names = frozenset(reader.schema.names())
+
+    def stored(docnum: int) -> dict:
+        at = max(0, bisect_right(offsets, docnum) - 1)
+        leaf = leaves[at][0]
+        if leaf.is_closed:
+            raise ReaderClosed
+        fields = getters[at](docnum - offsets[at])
+        return {name: value for name, value in fields.items() if name in names}
+
+    return stored
 
 
 def live_documents(reader) -> np.ndarray:
