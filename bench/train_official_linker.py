@@ -7,7 +7,7 @@ when its name is one of the article's labelled officials.
 
 The model's settings (regularisation ``C``, whether the names the rules took are
 training rows too, the threshold) are chosen by 5-fold cross-validation over the tune
-articles, repeated three times (folds by salted hashes of the id), counts pooled: for each
+articles, repeated five times (folds by salted hashes of the id), counts pooled: for each
 held-out fold, the rules' officials plus
 the candidates they did not take that score at or above the threshold are compared with
 the labels, pooled over the folds. The threshold kept is the one with the best pooled
@@ -42,7 +42,7 @@ from indexer import official_linker
 from indexer.officials import extract_officials, normalize_name_key
 
 FOLDS = 5
-REPEATS = 3  # the 5-fold split drawn three times (other hash salts), counts pooled
+REPEATS = 5  # the 5-fold split drawn five times (other hash salts), counts pooled
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.96, 0.05))
 DECIMALS = 6

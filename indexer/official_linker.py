@@ -185,9 +185,24 @@ _TWO_CAPITALS = re.compile(
     rf"(?<![\w.-])(?:(?:al|el|bin|ibn|abu|ben|ul)-)?[{rules._U}][^\s]*[ \u00a0]+"
     rf"(?:{rules._PARTICLE}[ ]+)?[{rules._U}]"
 )
+_OPENS = re.compile(r"(?:^|[.!?:\n])[\s\"“'(-]*$")
 _POSSESSIVE = re.compile(r"['’]s$")
 _LEADING_KINDS = {"courtesy", "comrade", "rank", "position", "junior"}
 _ADDRESS = re.compile(r"(?<!\w)(?:ông|bà|ngài)\s+$", re.IGNORECASE)
+
+
+def _opener(toks: list[tuple[int, str]], ctx: Context) -> bool:
+    """Whether a run's first word opens its sentence and is a common word there (an opener
+    of ``linker_cues.txt``, or written in lowercase elsewhere): ``Tại Hàn Quốc``."""
+    return (
+        len(toks) > 1
+        and toks[0][1] not in ctx.doc.lex.surnames
+        and _OPENS.search(ctx.doc.text, max(0, toks[0][0] - 4), toks[0][0]) is not None
+        and (
+            _cues()["opener"].fullmatch(toks[0][1]) is not None
+            or rules._written_lowercase(toks[0][1], ctx.doc)
+        )
+    )
 
 
 def _names_in_run(run: re.Match[str], ctx: Context) -> list[tuple[int, int, str]]:
@@ -199,6 +214,8 @@ def _names_in_run(run: re.Match[str], ctx: Context) -> list[tuple[int, int, str]
     toks = [(m.start() + run.start(), m.group(0)) for m in rules.TOKEN_RE.finditer(words)]
     while toks and lex.kinds.get(rules._head_key(toks[0][1])) in _LEADING_KINDS:
         toks.pop(0)
+    if _opener(toks, ctx):
+        toks.pop(0)  # capitalised only as a sentence's first word ("Theo Reuters")
     while toks and (toks[-1][1] in lex.degrees or toks[-1][1] in lex.not_given):
         toks.pop()
     if len(toks) < 2:
@@ -344,7 +361,8 @@ def _features(cands: list[Candidate], ctx: Context) -> None:
         f[I["words_4"]] = float(len(words) >= 4)
         f[I["hyphen"]] = float("-" in cand.name)
         f[I["given_titled"]] = float(words[-1] in after_title)
-        best_gap: tuple[int, re.Match[str]] | None = None
+        # the nearest title, and where the name it stands before starts (len(text): after it)
+        best_gap: tuple[int, re.Match[str], int] | None = None
         for s, e in cand.spans:
             j = bisect.bisect_right(bounds, s) - 1
             ss, se = bounds[max(j, 0)], bounds[min(j + 1, len(bounds) - 1)]
@@ -362,7 +380,7 @@ def _features(cands: list[Candidate], ctx: Context) -> None:
                 if title_kind[k] == "junior":
                     f[I["junior_title"]] = 1.0
                 if best_gap is None or n < best_gap[0]:
-                    best_gap = (n, titles[k])
+                    best_gap = (n, titles[k], s)
             k = bisect.bisect_left(title_starts, e)  # the first title starting after e
             if k < len(titles) and title_starts[k] < se:
                 gap = text[e : title_starts[k]]
@@ -373,7 +391,7 @@ def _features(cands: list[Candidate], ctx: Context) -> None:
                 if title_kind[k] == "junior":
                     f[I["junior_title"]] = 1.0
                 if best_gap is None or n < best_gap[0]:
-                    best_gap = (n, titles[k])
+                    best_gap = (n, titles[k], len(text))
             if _COMRADE_BEFORE.search(before):
                 f[I["rank_before"]] = 1.0
             if rules._ADDRESSED_BEFORE.search(before):
@@ -424,9 +442,10 @@ def _features(cands: list[Candidate], ctx: Context) -> None:
         if f[I["place_before"]] and len(words) == 2:
             f[I["place_before_two_words"]] = 1.0
         if best_gap is not None:
-            t = best_gap[1]
+            _, t, name_start = best_gap
             window = rules._window(doc, t.start(), len(text))
-            cand.title = rules._clean_position(doc.original[t.start() : t.start() + len(window)])
+            shown = min(t.start() + len(window), name_start)  # a title before stops at the name
+            cand.title = rules._clean_position(doc.original[t.start() : shown])
             if lex.public_re.search(window):
                 f[I["title_public"]] = 1.0
             public = f[I["title_public"]]

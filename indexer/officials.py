@@ -43,7 +43,7 @@ DATA_DIR = Path(__file__).with_name("data")
 NUL = "\x00"  # matches no text: the pattern of an empty list
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "9"
+EXTRACTOR_VERSION = "11"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12

@@ -164,8 +164,9 @@ class PostingStore:
     def trim(self) -> None:
         """Drop the least recently used lists until the cache is within ``budget`` (the
         other parts of the read-ahead may have grown since a list was kept)."""
+        budget = self.budget
         with self._lock:
-            self._evict()
+            self._evict(budget)
 
     # ----------------------------------------------------------------- reading
     def postings(
@@ -543,15 +544,15 @@ class PostingStore:
         """Hold ``value`` under ``key`` (least recently used lists go past the budget);
         a term's scores that ``DENSE_SHARE`` of the documents hold, as one dense array."""
         value = self._kept_form(key, value)
+        budget = self.budget  # (outside the lock: the other parts may take a while to sum)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = value
                 self.held += _held(value)
-            self._evict()
+            self._evict(budget)
 
-    def _evict(self) -> None:
-        """(under the lock) Least recently used lists out, down to the budget."""
-        budget = self.budget
+    def _evict(self, budget: int) -> None:
+        """(under the lock) Least recently used lists out, down to ``budget``."""
         while self._cache and (len(self._cache) > self.capacity or self.held > budget):
             self.held -= _held(self._cache.popitem(last=False)[1])
 

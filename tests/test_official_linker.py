@@ -181,3 +181,24 @@ def test_on_tune_the_linker_finds_labelled_officials_the_rules_missed(tune_rows)
             right += len(set(kept) & row.gold)
     assert right >= 1  # names in shapes the rules miss
     assert right >= (added - right) / 3  # and not mostly wrong ones
+
+
+def test_a_sentence_opener_a_possessive_or_a_country_is_no_candidate():
+    text = (
+        "Thủ tướng Phan Văn Khải nói. Theo Reuters, Bộ trưởng Ngoại giao Mỹ John Kerry đã "
+        "tới. Tại Hàn Quốc, Tổng thống Moon Jae-in tiếp ông. Cảnh sát Shepherd's Bush "
+        "cho biết. Trong khi đó Bộ trưởng Phạm Gia Khiêm nói."
+    )
+    _, ctx = contexts(text)
+    names = {c.name for c in official_linker.candidates(ctx, taken_too=True)}
+    assert {"John Kerry", "Moon Jae-in"} <= names
+    assert not names & {"Theo Reuters", "Reuters", "Tại Hàn Quốc", "Hàn Quốc", "Shepherd's Bush"}
+
+
+def test_a_linked_name_is_given_the_title_before_it_up_to_the_name():
+    text = "Thủ tướng Phan Văn Khải nói. Phó vụ trưởng Vụ Pháp chế Lê Văn Tâm, tỷ lệ tăng."
+    _, ctx = contexts(text)
+    ctx.found = []
+    model = title_model(title_before=5.0)
+    linked = {o.name: o.positions for o in official_linker.link(ctx, model)}
+    assert linked["Lê Văn Tâm"] == ["Phó vụ trưởng Vụ Pháp chế"]
