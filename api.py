@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import falcon
 
+from indexer.analysis import drop_invisible
 from indexer.store import IndexMissing
 from search import export, officials, suggest
 from search.admission import Busy, Slots
@@ -31,6 +32,7 @@ from search.cursor import decode as decode_cursor
 from search.dates import DateRangeError, parse_date_range
 from search.engine import FACET_LIMIT, SORTS, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
+from search.syntax import DATE_SYNTAX, unreadable_date
 from settings import Settings
 from web import article_page
 from web import site as site_page
@@ -124,12 +126,13 @@ def read_body(req: falcon.Request, limit: int) -> bytes:
 
 def checked_text(value: str, name: str) -> str:
     """``value`` when it is text that UTF-8 can carry; a lone surrogate (``\\ud800``, which
-    JSON's escapes can spell) is a 400 naming ``name``."""
+    JSON's escapes can spell) is a 400 naming ``name``. Invisible characters (a soft
+    hyphen, a zero-width space) are dropped, as they are from articles."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise BadParameter(name, f"'{name}' holds a character that is not text") from None
-    return value
+    return drop_invisible(value)
 
 
 def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
@@ -137,13 +140,17 @@ def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
     for v in values:
         if len(v) > 200:
             raise BadParameter(name, f"'{name}' values must be at most 200 characters")
-        checked_text(v, name)
-    return tuple(values)
+    return tuple(kept for v in values if (kept := checked_text(v, name).strip()))
 
 
 def search_request(req: falcon.Request, max_page: int = MAX_PAGE) -> SearchRequest:
     """Validate the parameters shared by /search, /export and the page."""
     q = text_param(req, "q")
+    bad_date = unreadable_date(q)
+    if bad_date is not None:
+        raise BadParameter(
+            "q", f"'q' filters on date:{bad_date}, which is not a date: {DATE_SYNTAX}"
+        )
     date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
     per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
     page = int_param(req, "page", 1, 1, max_page)  # bounds of their own: the contract
@@ -383,12 +390,12 @@ class RelatedResource:
     def on_post(self, req, resp):
         doc = self._json_body(req)  # a field given as null is a field left out
         text, title = doc.get("text"), doc.get("title")
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or not checked_text(text, "text").strip():
             raise BadParameter("text", "'text' (the article's text) is required")
         title = "" if title is None else title
         if not isinstance(title, str):
             raise BadParameter("title", "'title' must be a string")
-        checked_text(text, "text"), checked_text(title, "title")
+        text, title = checked_text(text, "text"), checked_text(title, "title")
         limit = doc.get("limit")
         limit = 5 if limit is None else limit
         if isinstance(limit, float) and limit.is_integer():

@@ -200,6 +200,20 @@ def compat_letters(text: str) -> str:
     return text.translate(_COMPAT_TABLE) if _COMPAT_CHARS.search(text) else text
 
 
+# Invisible format characters that a CMS, a word processor or a paste leaves inside words:
+# soft hyphen, zero-width space / non-joiner / joiner, bidi marks and embeddings, word
+# joiner and invisible operators, byte-order mark (Unicode category Cf, minus the ones that
+# shape scripts). They never separate Vietnamese syllables (a space does), so article text
+# and queries both lose them before analysis: ``Thà\u200bnh`` is ``Thành``.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def drop_invisible(text: str) -> str:
+    """``text`` without the invisible format characters of ``_INVISIBLE`` (shorter by
+    their number; applied where text enters, before any offset is taken)."""
+    return _INVISIBLE.sub("", text)
+
+
 @lru_cache(maxsize=64)
 def normalize_text(text: str) -> str:
     """NFC, look-alike letters and compatibility forms (``compat_letters``), and one

@@ -29,7 +29,7 @@ _BLOCKS = frozenset(
 _DROPPED = frozenset(("script", "style", "noscript", "template", "head"))
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")  # \u200b is dropped, not a space (drop_invisible)
 _SITE_SUFFIX = re.compile(r"\s+[-|–—»]\s+[^-|–—»]{2,60}$")
 _NOT_CRUMBS = {"trang chủ", "home", "trang chu", "", "»", ">", "/", "›"}
 _DATE_META = (

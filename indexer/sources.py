@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from indexer.analysis import drop_invisible
 from indexer.article import NOTED, PATH_SEPARATOR, Article, BadRecord
 from indexer.dates import parse_date, read_date
 from indexer.html import clean_fragment, parse_html_page
@@ -348,7 +349,7 @@ def _text_field(
         raise BadRecord(origin, f"field {key!r} is a {type(value).__name__}, not a string")
     if notes is not None:
         value = _valid_unicode(value, key, notes)
-    value = nfc(clean_fragment(value, one_line=one_line)).strip()
+    value = nfc(drop_invisible(clean_fragment(value, one_line=one_line))).strip()
     return value or None
 
 

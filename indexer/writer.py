@@ -22,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 
 from indexer import segments, shards, store
+from indexer.analysis import drop_invisible
 from indexer.article import NOTED, SKIPPED, UNDATED, Article, BadRecord
 from indexer.prepare import (
     BATCH_SIZE,
@@ -276,6 +277,11 @@ def _accounted(
         origin = article.origin or article.id
         if article.id in left_out:
             summary.left_out += 1
+            continue
+        article.body = drop_invisible(article.body)
+        article.title = drop_invisible(article.title).strip() or None if article.title else None
+        if not article.body.strip() and not article.title:
+            report(BadRecord(origin, "record has neither body nor title", SKIPPED))
             continue
         _cut_to_size(article)
         earlier = seen.get(article.id)

@@ -141,8 +141,6 @@ ODD_QUERIES = [
     ":",
     "title:",
     "official:",
-    "date:abc",
-    "date:2021..2020",
     "category:",
     "unknown:field",
     "<script>alert(1)</script>",
@@ -160,11 +158,62 @@ def test_odd_query_text_is_answered(client, q):
     assert len(answer["hits"]) <= 10
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        "date:abc",
+        "date:2020-13",
+        "date:2021..2020",
+        "-date:2020-02-30 đường",
+        "đường (date:2020-00 OR bão)",
+        "DATE:2020-13",
+        'date:"2020-1-32"',
+    ],
+)
+def test_an_unreadable_date_in_the_query_is_a_400_naming_q(client, q):
+    """A ``date:`` that is no date would match nothing (negated: everything): refused
+    like a bad ``from=``, by /search and /export alike, never answered with a count."""
+    for path in ("/search", "/export"):
+        resp = client.simulate_get(path, params={"q": q})
+        assert resp.status_code == 400, (path, q, resp.text)
+        assert resp.json["parameter"] == "q" and "date:" in resp.json["error"]
+
+
+def test_readable_dates_in_the_query_are_answered(client):
+    for q in ("date:2020", "date:2021-08", "date:2020-01-01..2020-06-30", "date:..2019", "10:30"):
+        assert isinstance(search(client, q=q)["total"], int)
+    assert search(client, q="date:2020..")["total"] > 0
+
+
 def test_emoji_and_control_characters_do_not_change_the_words(client):
     plain = ids(search(client, q="đường", per_page=100))
     assert plain
     assert ids(search(client, q="😀 đường 🎉", per_page=100)) == plain
     assert ids(search(client, q="đường\x00\x07", per_page=100)) == plain
+
+
+def test_invisible_characters_in_a_pasted_query_are_not_word_breaks(client):
+    """A soft hyphen or zero-width character inside a word (pasted from a page or a word
+    processor) is dropped, in the search box, the filters, suggestions and drafts alike."""
+    plain = search(client, q="thành ủy", per_page=100)
+    assert plain["total"] > 0
+    for ch in ("\u200b", "\u00ad", "\u200d", "\ufeff", "\u2060"):
+        assert ids(search(client, q=f"thà{ch}nh ủy", per_page=100)) == ids(plain)
+        assert (
+            search(client, q="", category=f"Chính{ch} trị")["total"]
+            == (search(client, q="", category="Chính trị")["total"])
+        )
+        got = client.simulate_get("/suggest", params={"q": f"thà{ch}nh u"}).json
+        assert got == client.simulate_get("/suggest", params={"q": "thành u"}).json
+        assert got["suggestions"]
+    draft = "Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội Đảng bộ các quận, huyện."
+    pasted = draft.replace("Thành", "Thà\u200bnh").replace("kiểm", "ki\u00adểm")
+    related = [client.simulate_post("/related", json={"text": t}).json for t in (draft, pasted)]
+    assert related[0]["hits"] and [h["id"] for h in related[0]["hits"]] == [
+        h["id"] for h in related[1]["hits"]
+    ]
+    blank = client.simulate_post("/related", json={"text": "\u200b\u00ad "})
+    assert blank.status_code == 400 and blank.json["parameter"] == "text"
 
 
 def test_nfd_query_equals_nfc_query(client):

@@ -382,3 +382,45 @@ def test_dates_of_the_fixture_parse_as_the_issue_lists():
 
     assert read_date("21 tháng 09 năm 2025")[0].date() == datetime(2025, 9, 21).date()
     assert read_date("31/02/2020") == (None, "impossible date '31/02/2020'")
+
+
+# Invisible characters a CMS, a word processor or a paste leaves inside words: soft
+# hyphen, zero-width space / non-joiner / joiner, word joiner, byte-order mark, bidi marks.
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u202c"]
+
+
+def test_invisible_characters_inside_words_are_not_word_breaks(tmp_path):
+    """A syllable with an invisible character inside (``Thà\\u200bnh``) is found by the
+    syllable typed plainly, with or without diacritics, and by the same paste; the
+    stored text and the snippet hold no invisible character. JSON Lines and HTML alike."""
+    from indexer.writer import index_paths
+
+    rows = [
+        {
+            "id": f"z{i}",
+            "title": f"Tin {i}",
+            "body": f"Thà{ch}nh phố Hồng Phúc khai mạc hội{ch} chợ.",
+        }
+        for i, ch in enumerate(INVISIBLE)
+    ]
+    (tmp_path / "zw.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8"
+    )
+    (tmp_path / "zw.html").write_text(
+        '<html><head><meta charset="utf-8"><title>Hội chợ</title></head><body><article>'
+        "<h1>Hội chợ</h1><p>Thà\u200bnh phố Hồng Phúc khai mạc hội\u00ad chợ xuân, thu hút"
+        " đông đảo người dân và du khách tham quan mua sắm trong những ngày cuối năm.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    summary = index_paths([tmp_path / "zw.jsonl", tmp_path / "zw.html"], tmp_path / "idx", jobs=1)
+    assert summary.indexed == len(INVISIBLE) + 1 and summary.skipped == 0
+    every = {r["id"] for r in rows} | {"zw"}
+    engine = Engine(tmp_path / "idx")
+    for q in ("thành phố", "thanh pho", "Thà\u200bnh phố", "thà\u00adnh", "hội chợ"):
+        result = engine.search(SearchRequest(q=q, per_page=100))
+        assert {h["id"] for h in result["hits"]} == every, q
+        for hit in result["hits"]:
+            assert not any(ch in hit["snippet"] for ch in INVISIBLE), (q, hit["snippet"])
+    with store.open_current(tmp_path / "idx").searcher() as s:
+        assert not any(ch in s.document(id="z1")["body"] for ch in INVISIBLE)
