@@ -32,6 +32,7 @@ from search.cursor import decode as decode_cursor
 from search.dates import DateRangeError, parse_date_range
 from search.engine import FACET_LIMIT, SORTS, Engine, SearchRequest
 from search.related import RelatedFinder, RelatedRequest
+from search.syntax import DATE_SYNTAX, unreadable_date
 from settings import Settings
 from web import article_page
 from web import site as site_page
@@ -145,6 +146,11 @@ def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
 def search_request(req: falcon.Request, max_page: int = MAX_PAGE) -> SearchRequest:
     """Validate the parameters shared by /search, /export and the page."""
     q = text_param(req, "q")
+    bad_date = unreadable_date(q)
+    if bad_date is not None:
+        raise BadParameter(
+            "q", f"'q' filters on date:{bad_date}, which is not a date: {DATE_SYNTAX}"
+        )
     date_from, date_to = date_range(_one(req, "from"), _one(req, "to"))
     per_page = int_param(req, "per_page", 10, 1, MAX_PER_PAGE)
     page = int_param(req, "page", 1, 1, max_page)  # bounds of their own: the contract

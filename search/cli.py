@@ -23,6 +23,7 @@ from indexer import store
 from search.dates import parse_date_range
 from search.engine import SORTS, Engine, SearchRequest
 from search.export import export_stream
+from search.syntax import DATE_SYNTAX, unreadable_date
 
 DEFAULT_LIMIT = 10
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
@@ -64,8 +65,14 @@ def _positive(raw: str) -> int:
 
 
 def search_request(args) -> SearchRequest:
-    """The ``SearchRequest`` of parsed arguments (ValueError on a bad date)."""
+    """The ``SearchRequest`` of parsed arguments (ValueError on a bad date, in the options
+    or in the query's ``date:``)."""
     date_from, date_to = parse_date_range(args.date_from, args.date_to)
+    bad_date = unreadable_date(args.query)
+    if bad_date is not None:
+        raise ValueError(
+            f"the query filters on date:{bad_date}, which is not a date: {DATE_SYNTAX}"
+        )
     return SearchRequest(
         q=args.query,
         date_from=date_from,

@@ -28,11 +28,15 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from indexer.analysis import drop_invisible, normalize_text, segment_words
+from search.dates import parse_range
 
 TEXT_FIELDS = {"title", "body"}
 FILTER_FIELDS = {"official", "category", "date", "source"}
 FIELD_ALIASES = {"tieude": "title", "tiêu_đề": "title", "noidung": "body", "quan_chuc": "official"}
 MAX_DEPTH = 8
+DATE_SYNTAX = (
+    "use date:YYYY, date:YYYY-MM, date:YYYY-MM-DD or a range such as date:2020-01..2020-06"
+)
 
 
 @dataclass
@@ -283,3 +287,24 @@ def free_words(node) -> list[str]:
     if isinstance(node, AllOf | AnyOf):
         return [w for child in node.children for w in free_words(child)]
     return []
+
+
+def unreadable_date(text: str) -> str | None:
+    """The first ``date:`` value of the query ``text`` that is not a date or a range
+    (``date:2020-13``, ``date:2021..2020``, ``date:abc``), else None. Such a filter would
+    match nothing (negated, everything), so callers refuse the query instead."""
+    if "date:" not in text.lower():
+        return None
+    stack: list = [parse_query(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldFilter) and node.field == "date":
+            try:
+                parse_range(node.value)
+            except ValueError:
+                return node.value
+        elif isinstance(node, Not):
+            stack.append(node.child)
+        elif isinstance(node, AllOf | AnyOf):
+            stack.extend(node.children)
+    return None

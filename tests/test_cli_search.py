@@ -85,6 +85,8 @@ def test_no_match_bad_input_and_missing_index(capsys, demo_index, tmp_path):
     assert code == 1 and "0 of 0 matches" in out
     code, _, err = run(capsys, "search", "quận", "--index", str(demo_index), "--from", "2020-13")
     assert code == 2 and "month" in err
+    code, _, err = run(capsys, "search", "quận date:2020-13", "--index", str(demo_index))
+    assert code == 2 and "date:2020-13" in err
     code, _, err = run(capsys, "search", "quận", "--index", str(tmp_path / "none"))
     assert code == 2 and "no index" in err
     with pytest.raises(SystemExit):

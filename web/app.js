@@ -310,7 +310,7 @@
    * text is for developers). */
   function badParameterMessage(parameter) {
     const messages = {
-      q: "Từ khóa tìm kiếm quá dài hoặc không hợp lệ. Hãy rút ngắn từ khóa.",
+      q: "Từ khóa tìm kiếm quá dài hoặc không hợp lệ (date: cần một ngày như date:2020-06). Hãy sửa lại từ khóa.",
       from: "Ngày bắt đầu không hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 20/06/2024, và trước ngày kết thúc.",
       to: "Ngày kết thúc không hợp lệ. Nhập theo dạng ngày/tháng/năm, ví dụ 20/06/2024.",
       category: "Chuyên mục đã chọn không hợp lệ.",
