@@ -43,7 +43,7 @@ DATA_DIR = Path(__file__).with_name("data")
 NUL = "\x00"  # matches no text: the pattern of an empty list
 # Bump when what is extracted changes: the segmentation cache keys officials by it, so a
 # rebuild extracts them again while still reusing pyvi's cached word spans.
-EXTRACTOR_VERSION = "10"
+EXTRACTOR_VERSION = "11"
 MAX_NAME_SYLLABLES = 4
 MAX_GAP_WORDS = 16
 MAX_POSITION_WORDS = 12
@@ -551,6 +551,8 @@ def _split_run(
         place_words = next((i for i, (st, _) in enumerate(rest) if vn and st == vn.start), 0)
         if vn is not None and place_words == 1 and len(vn.tokens) < 3:
             return None  # "xã Nam Thái Sơn": the place's own name, not "Thái Sơn"
+        if vn is not None and vn.start == rest[0][0] and _PLACE_ABOVE.match(doc.text, vn.end):
+            return None  # "xã Lương Thế Trân (cũ), huyện Cái Nước": a place named after someone
         if vn is not None:
             # a place of its own before the name ("xã Thạnh Tân Huỳnh Đức Toàn"): a person
             vn.place_led = vn.start == rest[0][0] and not lex.hamlet_word_re.search(before)
@@ -593,8 +595,9 @@ _LEVEL_AFTER_TITLE = re.compile(
 
 
 _PLACE_ABOVE = re.compile(
-    r"\s*[,(–-]\s*(?:xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|tỉnh|thành\s+phố|TP)(?!\w)",
-    re.IGNORECASE,
+    r"(?:\s*\([^()\n]{0,20}\))?\s*[,(–-]\s*"
+    r"(?i:xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|tỉnh|thành\s+phố|TP\.?)"
+    rf"\s*[{_U}\d]"  # the higher place's name: not ", thành phố đã thống nhất"
 )
 
 

@@ -1108,3 +1108,15 @@ def test_a_junior_title_in_a_list_of_ranked_officials_needs_no_body_of_its_own()
     text = "Giám đốc Nguyễn Minh Cước và kế toán trưởng Nguyễn Lập Phong lập báo cáo sai."
     assert "Nguyễn Lập Phong" not in names(text)
     assert names("Anh Nguyễn Văn Bốn và lái xe Nguyễn Văn Hòa đã bỏ đi.") == []
+
+
+def test_a_three_word_name_right_after_a_level_then_a_higher_place_is_the_place():
+    # tune: vntc/Test_Full-PL_VNE_T_-1989 (a commune named after a person)
+    text = (
+        "Các bị can đưa cho chủ tịch, phó chủ tịch xã Lương Thế Trân (cũ), huyện Cái Nước, "
+        "tỉnh Cà Mau, ký."
+    )
+    assert names(text) == []
+    # unlabelled tune-hash vntc/Test_Full-XH_VNE_T_-1932: a clause after the name, no place
+    text = "Theo Phó chủ tịch UBND thành phố Đỗ Hoàng Ân, thành phố đã thống nhất tuyến xe điện."
+    assert names(text) == ["Đỗ Hoàng Ân"]

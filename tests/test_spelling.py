@@ -417,3 +417,24 @@ def test_a_warmed_snapshot_has_its_spelling_and_pair_statistics_built(demo_index
         assert snap.ready.is_set() and "spelling" not in snap.built()
     finally:
         one_query.close()
+
+
+def test_pair_counts_read_from_narrow_keys_equal_the_wide_ones(spelling):
+    """The pair model's keys are int32 when they fit: every count (seen, unseen and
+    unknown ids) equals the one read from the same keys as int64."""
+    import numpy as np
+
+    from search.spelling import PairModel
+
+    pairs = spelling.pairs
+    assert pairs.keys.dtype == np.int32 and pairs.size * pairs.size < 2**31
+    wide = PairModel(pairs.ids, pairs.keys.astype(np.int64), pairs.counts, pairs.left, pairs.size)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        left = rng.integers(-1, pairs.size, 12)
+        right = rng.integers(-1, pairs.size, 12)
+        real = pairs.keys[rng.choice(pairs.keys.size, 4)].astype(np.int64)  # pairs seen
+        left[:4], right[:4] = real // pairs.size, real % pairs.size
+        narrow = pairs.pair_counts(left, right)
+        assert np.array_equal(narrow, wide.pair_counts(left, right))
+        assert narrow.any()
