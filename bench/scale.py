@@ -204,9 +204,12 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
 
     result: dict = {"scale": scale, "rows": [], "memory": []}
     engine = Engine(index)
+    engine.snapshot().ready.wait(900)  # posting lists, kept scores and spelling
+    # then the warm-up queries, as a serving worker has answered some before it is
+    # measured: sent before the warming thread ended, they left the first two measured
+    # queries 4-6 ms slower (85k; cold CPU caches after the warming thread's passes)
     for q in WARMUP:
         engine.search(SearchRequest(q=q))
-    engine.snapshot().ready.wait(900)  # posting lists, kept scores and spelling
 
     def peer_ask(q: str) -> None:
         peer.search_with_facets(q)
