@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.data import shared_dir
-from bench.officials import load_all, load_articles
+from bench.officials import Scores, load_all, load_articles
 from indexer import official_linker
 from indexer.officials import extract_officials, normalize_name_key
 
@@ -124,19 +124,11 @@ def fit(x: np.ndarray, y: np.ndarray, c: float) -> official_linker.Model:
 
 
 @dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+class Counts(Scores):
+    """Name-level counts (precision and recall as ``bench.officials`` defines them), with the
+    names the linker added on top of the rules."""
+
     added: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
 def evaluate(rows: list[Row], scores: dict[str, np.ndarray], threshold: float | None) -> Counts:

@@ -33,27 +33,23 @@ CGROUP_LIMITS = (  # a container's memory limit: cgroup v2, then v1
 def available_memory() -> int | None:
     """Bytes the kernel could hand out without swapping (``MemAvailable``), if known,
     and never more than the memory limit of the container this process runs in."""
-    found = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    found = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError, IndexError):
-        return None
-    limit = container_limit()
-    return found if limit is None or found is None else min(found, limit)
+    return _meminfo_within_limit("MemAvailable:")
 
 
 def machine_memory() -> int | None:
     """Bytes of memory the machine has (``MemTotal``), if known, and never more than the
     memory limit of the container this process runs in (``search.memory``'s budget)."""
+    return _meminfo_within_limit("MemTotal:")
+
+
+def _meminfo_within_limit(key: str) -> int | None:
+    """``/proc/meminfo``'s line ``key`` in bytes (None: unreadable), capped by the
+    container's limit."""
     found = None
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:
-                if line.startswith("MemTotal:"):
+                if line.startswith(key):
                     found = int(line.split()[1]) * 1024
                     break
     except (OSError, ValueError, IndexError):
