@@ -620,10 +620,8 @@ class PostingStore:
         operations in the same order; a list whose scores are kept is searched)."""
         dense = self.kept_dense(term)
         if dense is not None:
-            values = dense[0][docs]
-            present = values > 0
-            values = values[present]
-            return present, (values * np.float32(dense[1]) if dense[1] != 1 else values)
+            present, values = _dense_at(dense, docs)
+            return present, values[present]
         kept = self.kept_scores(term)
         if kept is not None:
             ids, values = kept
@@ -686,10 +684,7 @@ class PostingStore:
         for term in terms:
             dense = self.kept_dense(term)
             if dense is not None:  # one gather (0 where absent: the same sums)
-                values = dense[0][docs]
-                if dense[1] != 1:
-                    values *= np.float32(dense[1])
-                present = values > 0
+                present, values = _dense_at(dense, docs)
                 scores += values
                 self._count_clause(clause_of, hits, term, present)
                 continue
@@ -739,7 +734,7 @@ class PostingStore:
             values = entry[0][ids]
         else:
             ids, values = entry
-        return ids, (values * np.float32(scale) if scale != 1 else values)
+        return ids, _scaled(values, scale)
 
     def kept_dense(self, term: Term) -> tuple[np.ndarray, float] | None:
         """(every document's score under ``term``, 0 where absent; a factor to multiply
@@ -831,7 +826,7 @@ class PostingStore:
             for term in clause.terms:
                 dense = next(dense_of)
                 if dense is not None:  # (0 where absent: the same sums)
-                    scores += dense[0] if dense[1] == 1 else dense[0] * np.float32(dense[1])
+                    scores += _scaled(*dense)
                     if count and clause.matches(term):
                         hit |= dense[0] > 0
                     continue
@@ -846,7 +841,7 @@ class PostingStore:
         for _term in bag.boosts:
             dense = next(dense_of)
             if dense is not None:
-                scores += dense[0] if dense[1] == 1 else dense[0] * np.float32(dense[1])
+                scores += _scaled(*dense)
                 continue
             ids, values = next(found)
             if ids.size:
@@ -939,6 +934,18 @@ def _union_sum(
     out_values[dest] = more_values[only]
     out_values[rest] = values
     return out_ids, out_values
+
+
+def _scaled(values: np.ndarray, scale: float) -> np.ndarray:
+    """Kept scores times the factor ``_kept`` gave (a power of two: exact in float32)."""
+    return values if scale == 1 else values * np.float32(scale)
+
+
+def _dense_at(dense: tuple[np.ndarray, float], docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which of ``docs`` hold the term, every one's score, 0 where absent) from a
+    ``kept_dense`` entry: one gather."""
+    values = _scaled(dense[0][docs], dense[1])
+    return values > 0, values
 
 
 def _held(value: tuple) -> int:
