@@ -116,7 +116,9 @@ def failure_line(exc: BaseException) -> str:
     if store.is_disk_full(exc):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return f"disk full{where}: nothing was committed; the previous index is still served"
-    if isinstance(exc, (store.IndexBusy, store.IndexMissing, store.NotEnoughSpace)):
+    from indexer.sources import UnusableInput  # not at import: `vnsearch search` starts lean
+
+    if isinstance(exc, (store.IndexBusy, store.IndexMissing, store.NotEnoughSpace, UnusableInput)):
         return str(exc)
     text = str(exc).strip().splitlines()
     detail = text[-1] if text else type(exc).__name__
