@@ -8,10 +8,16 @@ what was typed. Suggestions come best first, each with its kind: ``phrase`` (the
 frequent pyvi words and 2–4-syllable n-grams of titles), ``official`` (the
 ``officials`` lexicon) and ``title`` (at most a few, each with its article's ``id``).
 
+Typed with diacritics, the suggestions that match as typed (`as_typed`: rule 1 of
+docs/query-syntax.md, the syllable still being typed keeping the marks typed so far)
+come first, phrases, officials and titles alike; then those matching only without
+diacritics (``bão`` lists the title about *bão số 3* before *báo cáo*).
+
 The structure is built once per index snapshot (``Snapshot.suggester()``): entries are
-kept in lists sorted by their accent-folded key, so a prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
-a second ordering by the accented key serves the exact-diacritic matches that come
-first when the user typed diacritics.
+kept in lists sorted by their accent-folded key, so a prefix is a ``bisect`` range, with
+NumPy weight arrays to pick the heaviest of a range; a second ordering by the accented
+key finds the entries spelled as typed, and a scan of a range's heaviest entries the
+forms a prefix cannot (``đa`` → ``đại``).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from __future__ import annotations
 import re
 import threading
 import time
+import unicodedata
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +52,7 @@ SINGLE_WEIGHT = 0.5  # a lone word (``mỹ``) ranks below phrases of the same fr
 SINGLE_MIN_COUNT = 5  # …and must be this many times more frequent than a phrase
 SINGLE_MIN_SHARE = 0.6  # …and stand alone in at least this share of its occurrences
 CACHE_SIZE = 4096
+SCAN_BUDGET = 2000  # heaviest folded matches checked for forms matching as typed
 BODY_ONLY_WEIGHT = 0.01  # below any title phrase (title counts are at least 1)
 BODY_MIN_DF = 5
 TITLE_TRIM = " -–—•*>"
@@ -137,6 +146,50 @@ def entry_key(text: str) -> str:
     return " ".join(SYLLABLE_PATTERN.findall(normalize_text(text).lower()))
 
 
+_TONE_MARKS = {"\u0300": 1, "\u0301": 2, "\u0303": 3, "\u0309": 4, "\u0323": 5}
+
+
+@lru_cache(maxsize=1 << 16)
+def shape_and_tone(syllable: str) -> tuple[str, int]:
+    """A lowercased NFC syllable as (its letters without the tone mark, the tone: 0 for
+    none, 1–5 for huyền, sắc, ngã, hỏi, nặng); ``â ă ê ô ơ ư đ`` keep their marks:
+    ``hoàng`` → (``hoang``, 1), ``nguyễn`` → (``nguyên``, 3)."""
+    tone, letters = 0, []
+    for ch in unicodedata.normalize("NFD", syllable):
+        mark = _TONE_MARKS.get(ch)
+        if mark:
+            tone = mark
+        else:
+            letters.append(ch)
+    return unicodedata.normalize("NFC", "".join(letters)), tone
+
+
+def as_typed(typed: list[str], complete: bool, syllables: list[str], start: int = 0) -> bool:
+    """Whether ``syllables[start:]`` begin with the ``typed`` syllables read by rule 1 of
+    docs/query-syntax.md, given that they match without diacritics: a syllable typed
+    with diacritics is that syllable, one typed without any is every form. The last
+    one, still being typed (``complete`` False), keeps the marks typed so far: its
+    letters with their marks start the syllable's, and a tone, once typed, is its tone
+    wherever it sits (``đa`` → ``đại``, ``hòa`` → ``hoàng``, ``bã`` → ``bão``; not
+    ``bão`` → ``báo``)."""
+    if start + len(typed) > len(syllables):
+        return False
+    last = len(typed) - 1
+    for i, syllable in enumerate(typed):
+        if fold_diacritics(syllable) == syllable:
+            continue
+        candidate = syllables[start + i]
+        if i < last or complete:
+            if candidate != syllable:
+                return False
+            continue
+        shape, tone = shape_and_tone(syllable)
+        cand_shape, cand_tone = shape_and_tone(candidate)
+        if not cand_shape.startswith(shape) or (tone and tone != cand_tone):
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- ranges
 @dataclass
 class _Entries:
@@ -172,6 +225,18 @@ class _Entries:
         lo = bisect_left(order, prefix, key=lambda i: keys[i])
         hi = bisect_left(order, prefix + "\uffff", lo, key=lambda i: keys[i])
         return order[lo:hi]
+
+    def heaviest_first(self, lo: int, hi: int, budget: int) -> list[int]:
+        """Positions of ``[lo, hi)``, heaviest first, at most ``budget`` of them."""
+        if hi <= lo:
+            return []
+        weights = self.weights[lo:hi]
+        if weights.size > budget:
+            picked = np.argpartition(-weights, budget - 1)[:budget]
+        else:
+            picked = np.arange(weights.size)
+        picked = picked[np.lexsort((picked, -weights[picked]))]
+        return (picked + lo).tolist()
 
     def top(self, positions: np.ndarray | tuple[int, int], k: int) -> list[int]:
         """The ``k`` heaviest positions (of an array, or of a (lo, hi) range), heaviest first."""
@@ -247,10 +312,18 @@ class _Infix:
 
     def find(self, key: str, folded: str, accented: bool, k: int) -> list[int]:
         """Original positions of up to ``k`` entries holding the typed syllables in a row:
-        exact-diacritic matches first (when typed with diacritics), then by weight."""
+        those matching as typed (`as_typed`, when typed with diacritics) first, then by
+        weight."""
+        exact, loose = self.find_split(key, folded, accented, k)
+        return (exact + loose)[:k]
+
+    def find_split(
+        self, key: str, folded: str, accented: bool, k: int
+    ) -> tuple[list[int], list[int]]:
+        """`find`'s entries as (matching as typed, the others), each by weight."""
         words = folded.split()
         if not words:
-            return []
+            return [], []
         complete = folded.endswith(" ")
         whole = words if complete else words[:-1]
         cands = None
@@ -258,11 +331,11 @@ class _Infix:
             found = self._list(syllable)
             cands = found if cands is None else np.intersect1d(cands, found, assume_unique=True)
             if cands.size == 0:
-                return []
+                return [], []
         if cands is None:  # one unfinished syllable: every entry of the union holds it
             cands = self._prefix_union(words[-1], self.PREFIX_HEAD)
         needle = " " + " ".join(words) + (" " if complete else "")
-        typed = " " + key.strip() + (" " if complete else "")
+        typed = key.split()
         exact: list[int] = []
         loose: list[int] = []
         for n in cands[: self.SCAN_BUDGET].tolist():
@@ -271,8 +344,9 @@ class _Infix:
                 continue
             if accented:
                 hit = False
-                while at >= 0 and not hit:
-                    hit = self.keys[n].startswith(typed, at)
+                syllables = self.keys[n].split()
+                while at >= 0 and not hit:  # folding keeps offsets: count the spaces
+                    hit = as_typed(typed, complete, syllables, self.keys[n].count(" ", 0, at))
                     at = self.folded[n].find(needle, at + 1)
                 (exact if hit else loose).append(n)
                 if len(exact) >= k:
@@ -281,7 +355,8 @@ class _Infix:
                 loose.append(n)
                 if len(loose) >= k:
                     break
-        return [int(self.perm[n]) for n in (exact + loose)[:k]]
+        loose = loose[: max(k - len(exact), 0)]
+        return [int(self.perm[n]) for n in exact], [int(self.perm[n]) for n in loose]
 
 
 # --------------------------------------------------------------------------- suggester
@@ -335,29 +410,37 @@ class Suggester:
         return [dict(s) for s in found]
 
     def _suggest(self, key: str, limit: int) -> list[dict]:
+        """Suggestions for ``key`` (see `typed_key`). Typed with diacritics, those that
+        match as typed (`as_typed`) come first, phrases, officials and titles alike,
+        then the others; each group is composed as `_compose` says."""
         folded = fold_diacritics(key)
         accented = folded != key
+        typed = (key.split(), key.endswith(" "))
         seen: set[str] = set()
-        terms = []
-        for pos in self._candidates(self.terms, key, folded, accented, limit):
+        terms: list[tuple[dict, bool]] = []
+        for pos, exact in self._candidates(self.terms, typed, key, folded, accented, limit):
             fkey = fold_diacritics(self.terms.keys[pos])
             if fkey not in seen:
                 seen.add(fkey)
                 kind = KINDS[int(self.term_kinds[pos])]
-                terms.append({"text": self.term_texts[pos], "kind": kind})
-        if self.official_infix is not None and len(terms) < limit:
+                terms.append(({"text": self.term_texts[pos], "kind": kind}, exact))
+        if self.official_infix is not None and sum(1 for _, e in terms if e) < limit:
             infix, names = self.official_infix
-            for pos in infix.find(key, folded, accented, limit):
+            exact_names, loose_names = infix.find_split(key, folded, accented, limit)
+            for pos in exact_names + loose_names:
                 fkey = fold_diacritics(entry_key(names[pos]))
                 if fkey not in seen:
                     seen.add(fkey)
-                    terms.append({"text": names[pos], "kind": "official"})
-        titles = []
+                    terms.append(({"text": names[pos], "kind": "official"}, pos in exact_names))
+        terms.sort(key=lambda t: not t[1])  # stable: as typed first, each part in its order
+        titles: list[tuple[dict, bool]] = []
         long_key = len(key) > MAX_KEY_CHARS
+        short = (key[:MAX_KEY_CHARS].split(), typed[1] and not long_key)
         docs = [
-            int(self.title_docs[pos])
-            for pos in self._candidates(
+            (int(self.title_docs[pos]), exact)
+            for pos, exact in self._candidates(
                 self.titles,
+                short,
                 key[:MAX_KEY_CHARS],
                 folded[:MAX_KEY_CHARS],
                 accented,
@@ -366,30 +449,80 @@ class Suggester:
         ]
         if self.title_infix is not None:
             infix, infix_docs = self.title_infix
-            docs += [int(infix_docs[pos]) for pos in infix.find(key, folded, accented, TITLE_MAX)]
-        for docnum in docs:
+            exact_docs, loose_docs = infix.find_split(key, folded, accented, TITLE_MAX)
+            docs += [(int(infix_docs[pos]), True) for pos in exact_docs]
+            docs += [(int(infix_docs[pos]), False) for pos in loose_docs]
+        docs.sort(key=lambda d: not d[1])
+        for docnum, exact in docs:
             title, article_id = self._stored_title(docnum)
             fkey = fold_diacritics(entry_key(title))
             if fkey in seen or (long_key and f" {folded.rstrip()}" not in f" {fkey}"):
                 continue
             seen.add(fkey)
-            titles.append({"text": title, "kind": "title", "id": article_id})
+            titles.append(({"text": title, "kind": "title", "id": article_id}, exact))
             if len(titles) >= TITLE_MAX:
                 break
-        n_titles = min(len(titles), limit // 4)
-        out = terms[: limit - n_titles]
-        out += titles[: min(TITLE_MAX, limit - len(out))]
-        return out
+        places = limit // 4  # for titles when there are enough phrases
+        if not accented:
+            return _compose([t for t, _ in terms], [t for t, _ in titles], limit, TITLE_MAX, places)
+        out = _compose(
+            [t for t, e in terms if e], [t for t, e in titles if e], limit, TITLE_MAX, places
+        )
+        used = sum(1 for s in out if s["kind"] == "title")
+        return out + _compose(
+            [t for t, e in terms if not e],
+            [t for t, e in titles if not e],
+            limit - len(out),
+            TITLE_MAX - used,
+            max(places - used, 0),
+        )
 
     @staticmethod
-    def _candidates(entries: _Entries, key: str, folded: str, accented: bool, k: int):
-        """Positions matching ``key``: exact-diacritic matches first (if typed), then folded."""
-        picked: list[int] = []
+    def _candidates(
+        entries: _Entries,
+        typed: tuple[list[str], bool],
+        key: str,
+        folded: str,
+        accented: bool,
+        k: int,
+    ) -> list[tuple[int, bool]]:
+        """(position, matches as typed) of the entries starting with ``key``: when typed
+        with diacritics, the heaviest that match as typed (`as_typed`) first, then the
+        heaviest of the others that match without diacritics."""
+        lo, hi = entries.folded_range(folded)
+        exact: list[int] = []
         if accented:
-            picked = entries.top(entries.exact_positions(key), k + 2)
-        taken = set(picked)
-        picked += [p for p in entries.top(entries.folded_range(folded), k + 2) if p not in taken]
-        return picked
+            # the accented prefix finds every entry spelled as typed; a scan of the
+            # heaviest folded matches adds the forms a prefix cannot: a tone not typed
+            # yet (đa → đại), a tone placed elsewhere (hòa → hoàng), a syllable typed
+            # without diacritics before an accented one (dai hộ → đại hội)
+            spelled = entries.top(entries.exact_positions(key), k + 2)
+            words, complete = typed
+            scanned = []
+            for pos in entries.heaviest_first(lo, hi, SCAN_BUDGET):
+                if as_typed(words, complete, entries.keys[pos].split()):
+                    scanned.append(pos)
+                    if len(scanned) >= k + 2:
+                        break
+            extra = [p for p in scanned if p not in set(spelled)]
+            # stable: ties keep the prefix's order (by accented key), then the scan's
+            exact = sorted(spelled + extra, key=lambda p: -entries.weights[p])[: k + 2]
+        taken = set(exact)
+        loose = [p for p in entries.top((lo, hi), k + 2 + len(taken)) if p not in taken]
+        return [(p, True) for p in exact] + [(p, False) for p in loose[: k + 2]]
+
+
+def _compose(
+    terms: list[dict], titles: list[dict], limit: int, title_max: int, places: int
+) -> list[dict]:
+    """At most ``limit`` suggestions: phrases and officials first, then titles, which get
+    ``places`` when there are enough phrases, more when there are not, at most
+    ``title_max``."""
+    if limit <= 0:
+        return []
+    n_titles = min(len(titles), places)
+    out = terms[: limit - n_titles]
+    return out + titles[: max(min(title_max, limit - len(out)), 0)]
 
 
 # --------------------------------------------------------------------------- building
