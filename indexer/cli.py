@@ -130,10 +130,29 @@ def failure_line(exc: BaseException) -> str:
     )
 
 
+def not_utf8(values) -> str | None:
+    """The first of ``values`` (command-line text) that held bytes UTF-8 cannot read,
+    shown with those bytes escaped (``caf\\xe9``), else None. Python hands such bytes
+    over as lone surrogates, which no index term or id can hold."""
+    for value in values:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return shown
+    return None
+
+
 def cmd_delete(args) -> int:
     from indexer.writer import delete_ids
 
     root = args.index
+    bad = not_utf8(args.ids)
+    if bad is not None:
+        print(
+            f"vnsearch delete: id '{bad}' is not UTF-8 text; nothing was deleted", file=sys.stderr
+        )
+        return EXIT_FAILED
     try:
         found = delete_ids(args.ids, root)
     except Exception as exc:

@@ -57,6 +57,9 @@ BODY_ONLY_WEIGHT = 0.01  # below any title phrase (title counts are at least 1)
 BODY_MIN_DF = 5
 TITLE_TRIM = " -–—•*>"
 KINDS = ("phrase", "official", "title")
+# how a suggestion matches what was typed with diacritics, best first: spelled as typed
+# (its accented key starts so), as typed by rule 1 (`as_typed`), only without diacritics
+TIERS = SPELLED, AS_TYPED, LOOSE = 0, 1, 2
 PHRASE, OFFICIAL, TITLE = 0, 1, 2
 # function words that do not start or end a phrase ("của các", "giá xăng tại")
 EDGE_STOPWORDS = frozenset(
@@ -311,19 +314,17 @@ class _Infix:
         return np.unique(np.concatenate(parts))
 
     def find(self, key: str, folded: str, accented: bool, k: int) -> list[int]:
-        """Original positions of up to ``k`` entries holding the typed syllables in a row:
-        those matching as typed (`as_typed`, when typed with diacritics) first, then by
-        weight."""
-        exact, loose = self.find_split(key, folded, accented, k)
-        return (exact + loose)[:k]
+        """Original positions of up to ``k`` entries holding the typed syllables in a row,
+        tier by tier (`find_tiers`), each tier by weight."""
+        return [p for tier in self.find_tiers(key, folded, accented, k) for p in tier][:k]
 
-    def find_split(
-        self, key: str, folded: str, accented: bool, k: int
-    ) -> tuple[list[int], list[int]]:
-        """`find`'s entries as (matching as typed, the others), each by weight."""
+    def find_tiers(self, key: str, folded: str, accented: bool, k: int) -> list[list[int]]:
+        """`find`'s entries in `TIERS`: spelled as typed, matching as typed (`as_typed`),
+        matching only without diacritics (typed without any: all in the last)."""
+        tiers: list[list[int]] = [[], [], []]
         words = folded.split()
         if not words:
-            return [], []
+            return tiers
         complete = folded.endswith(" ")
         whole = words if complete else words[:-1]
         cands = None
@@ -331,32 +332,36 @@ class _Infix:
             found = self._list(syllable)
             cands = found if cands is None else np.intersect1d(cands, found, assume_unique=True)
             if cands.size == 0:
-                return [], []
+                return tiers
         if cands is None:  # one unfinished syllable: every entry of the union holds it
             cands = self._prefix_union(words[-1], self.PREFIX_HEAD)
         needle = " " + " ".join(words) + (" " if complete else "")
+        spelled = " " + key.strip() + (" " if complete else "")
         typed = key.split()
-        exact: list[int] = []
-        loose: list[int] = []
         for n in cands[: self.SCAN_BUDGET].tolist():
             at = self.folded[n].find(needle)
             if at < 0:
                 continue
-            if accented:
-                hit = False
-                syllables = self.keys[n].split()
-                while at >= 0 and not hit:  # folding keeps offsets: count the spaces
-                    hit = as_typed(typed, complete, syllables, self.keys[n].count(" ", 0, at))
-                    at = self.folded[n].find(needle, at + 1)
-                (exact if hit else loose).append(n)
-                if len(exact) >= k:
-                    break
-            else:
-                loose.append(n)
-                if len(loose) >= k:
-                    break
-        loose = loose[: max(k - len(exact), 0)]
-        return [int(self.perm[n]) for n in exact], [int(self.perm[n]) for n in loose]
+            tier = LOOSE
+            while accented and at >= 0 and tier != SPELLED:  # folding keeps offsets
+                if self.keys[n].startswith(spelled, at):
+                    tier = SPELLED
+                elif tier == LOOSE:
+                    start = self.keys[n].count(" ", 0, at)  # the syllable it starts at
+                    tier = (
+                        AS_TYPED
+                        if as_typed(typed, complete, self.keys[n].split(), start)
+                        else LOOSE
+                    )
+                at = self.folded[n].find(needle, at + 1)
+            tiers[tier].append(n)
+            if len(tiers[tier]) >= k and (tier == SPELLED or not accented):
+                break
+        left = k
+        for tier in tiers:
+            del tier[max(left, 0) :]
+            left -= len(tier)
+        return [[int(self.perm[n]) for n in tier] for tier in tiers]
 
 
 # --------------------------------------------------------------------------- suggester
@@ -410,35 +415,35 @@ class Suggester:
         return [dict(s) for s in found]
 
     def _suggest(self, key: str, limit: int) -> list[dict]:
-        """Suggestions for ``key`` (see `typed_key`). Typed with diacritics, those that
-        match as typed (`as_typed`) come first, phrases, officials and titles alike,
-        then the others; each group is composed as `_compose` says."""
+        """Suggestions for ``key`` (see `typed_key`). Typed with diacritics, they come tier
+        by tier (`TIERS`: spelled as typed, matching as typed, the others), phrases,
+        officials and titles alike; each tier is composed as `_compose` says."""
         folded = fold_diacritics(key)
         accented = folded != key
         typed = (key.split(), key.endswith(" "))
         seen: set[str] = set()
-        terms: list[tuple[dict, bool]] = []
-        for pos, exact in self._candidates(self.terms, typed, key, folded, accented, limit):
+        terms: list[tuple[dict, int]] = []
+        for pos, tier in self._candidates(self.terms, typed, key, folded, accented, limit):
             fkey = fold_diacritics(self.terms.keys[pos])
             if fkey not in seen:
                 seen.add(fkey)
                 kind = KINDS[int(self.term_kinds[pos])]
-                terms.append(({"text": self.term_texts[pos], "kind": kind}, exact))
-        if self.official_infix is not None and sum(1 for _, e in terms if e) < limit:
+                terms.append(({"text": self.term_texts[pos], "kind": kind}, tier))
+        if self.official_infix is not None and sum(t < LOOSE for _, t in terms) < limit:
             infix, names = self.official_infix
-            exact_names, loose_names = infix.find_split(key, folded, accented, limit)
-            for pos in exact_names + loose_names:
-                fkey = fold_diacritics(entry_key(names[pos]))
-                if fkey not in seen:
-                    seen.add(fkey)
-                    terms.append(({"text": names[pos], "kind": "official"}, pos in exact_names))
-        terms.sort(key=lambda t: not t[1])  # stable: as typed first, each part in its order
-        titles: list[tuple[dict, bool]] = []
+            for tier, found in enumerate(infix.find_tiers(key, folded, accented, limit)):
+                for pos in found:
+                    fkey = fold_diacritics(entry_key(names[pos]))
+                    if fkey not in seen:
+                        seen.add(fkey)
+                        terms.append(({"text": names[pos], "kind": "official"}, tier))
+        terms.sort(key=lambda t: t[1])  # stable: each tier keeps its order
+        titles: list[tuple[dict, int]] = []
         long_key = len(key) > MAX_KEY_CHARS
         short = (key[:MAX_KEY_CHARS].split(), typed[1] and not long_key)
         docs = [
-            (int(self.title_docs[pos]), exact)
-            for pos, exact in self._candidates(
+            (int(self.title_docs[pos]), tier)
+            for pos, tier in self._candidates(
                 self.titles,
                 short,
                 key[:MAX_KEY_CHARS],
@@ -449,33 +454,30 @@ class Suggester:
         ]
         if self.title_infix is not None:
             infix, infix_docs = self.title_infix
-            exact_docs, loose_docs = infix.find_split(key, folded, accented, TITLE_MAX)
-            docs += [(int(infix_docs[pos]), True) for pos in exact_docs]
-            docs += [(int(infix_docs[pos]), False) for pos in loose_docs]
-        docs.sort(key=lambda d: not d[1])
-        for docnum, exact in docs:
+            for tier, found in enumerate(infix.find_tiers(key, folded, accented, TITLE_MAX)):
+                docs += [(int(infix_docs[pos]), tier) for pos in found]
+        docs.sort(key=lambda d: d[1])
+        for docnum, tier in docs:
             title, article_id = self._stored_title(docnum)
             fkey = fold_diacritics(entry_key(title))
             if fkey in seen or (long_key and f" {folded.rstrip()}" not in f" {fkey}"):
                 continue
             seen.add(fkey)
-            titles.append(({"text": title, "kind": "title", "id": article_id}, exact))
+            titles.append(({"text": title, "kind": "title", "id": article_id}, tier))
             if len(titles) >= TITLE_MAX:
                 break
         places = limit // 4  # for titles when there are enough phrases
-        if not accented:
-            return _compose([t for t, _ in terms], [t for t, _ in titles], limit, TITLE_MAX, places)
-        out = _compose(
-            [t for t, e in terms if e], [t for t, e in titles if e], limit, TITLE_MAX, places
-        )
-        used = sum(1 for s in out if s["kind"] == "title")
-        return out + _compose(
-            [t for t, e in terms if not e],
-            [t for t, e in titles if not e],
-            limit - len(out),
-            TITLE_MAX - used,
-            max(places - used, 0),
-        )
+        out: list[dict] = []
+        for tier in TIERS:
+            used = sum(1 for s in out if s["kind"] == "title")
+            out += _compose(
+                [t for t, k in terms if k == tier],
+                [t for t, k in titles if k == tier],
+                limit - len(out),
+                TITLE_MAX - used,
+                max(places - used, 0),
+            )
+        return out
 
     @staticmethod
     def _candidates(
@@ -485,31 +487,31 @@ class Suggester:
         folded: str,
         accented: bool,
         k: int,
-    ) -> list[tuple[int, bool]]:
-        """(position, matches as typed) of the entries starting with ``key``: when typed
-        with diacritics, the heaviest that match as typed (`as_typed`) first, then the
-        heaviest of the others that match without diacritics."""
+    ) -> list[tuple[int, int]]:
+        """(position, tier) of the entries starting with ``key``, tier by tier (`TIERS`),
+        the heaviest of each tier first; typed without diacritics, all are `LOOSE`."""
         lo, hi = entries.folded_range(folded)
-        exact: list[int] = []
+        spelled: list[int] = []
+        extra: list[int] = []
         if accented:
-            # the accented prefix finds every entry spelled as typed; a scan of the
-            # heaviest folded matches adds the forms a prefix cannot: a tone not typed
-            # yet (đa → đại), a tone placed elsewhere (hòa → hoàng), a syllable typed
-            # without diacritics before an accented one (dai hộ → đại hội)
             spelled = entries.top(entries.exact_positions(key), k + 2)
+            # the heaviest folded matches hold the forms a prefix of the accented key
+            # cannot find: a tone not typed yet (đa → đại), a tone placed elsewhere
+            # (hòa → hoàng), a syllable typed without diacritics (thi đ → thí điểm)
+            taken = set(spelled)
             words, complete = typed
-            scanned = []
             for pos in entries.heaviest_first(lo, hi, SCAN_BUDGET):
-                if as_typed(words, complete, entries.keys[pos].split()):
-                    scanned.append(pos)
-                    if len(scanned) >= k + 2:
+                if pos not in taken and as_typed(words, complete, entries.keys[pos].split()):
+                    extra.append(pos)
+                    if len(extra) >= k + 2:
                         break
-            extra = [p for p in scanned if p not in set(spelled)]
-            # stable: ties keep the prefix's order (by accented key), then the scan's
-            exact = sorted(spelled + extra, key=lambda p: -entries.weights[p])[: k + 2]
-        taken = set(exact)
+        taken = set(spelled) | set(extra)
         loose = [p for p in entries.top((lo, hi), k + 2 + len(taken)) if p not in taken]
-        return [(p, True) for p in exact] + [(p, False) for p in loose[: k + 2]]
+        return (
+            [(p, SPELLED) for p in spelled]
+            + [(p, AS_TYPED) for p in extra]
+            + [(p, LOOSE) for p in loose[: k + 2]]
+        )
 
 
 def _compose(
