@@ -151,6 +151,20 @@ ODD_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("field", ["title", "body", "official", "category", "source", "date"])
+def test_a_field_with_nothing_after_it_is_ignored(client, field):
+    """``đại hội title:`` (a box queried while the visitor types) found 0 articles: the
+    prefix was searched as the word "title"; with nothing after it, it is ignored."""
+    plain = search(client, q="đại hội")
+    assert plain["total"] > 0
+    for tail in (f"{field}:", f"{field.upper()}:", f'{field}:""', f"{field}:()", f"-{field}:"):
+        answer = search(client, q=f"đại hội {tail}")
+        assert answer["total"] == plain["total"], tail
+        assert [h["id"] for h in answer["hits"]] == [h["id"] for h in plain["hits"]], tail
+    everything = search(client, q="")
+    assert search(client, q=f"{field}:")["total"] == everything["total"]
+
+
 @pytest.mark.parametrize("q", ODD_QUERIES)
 def test_odd_query_text_is_answered(client, q):
     answer = search(client, q=q)
