@@ -319,8 +319,8 @@ def _jsonl_article(
     except UnicodeDecodeError:
         on_error(BadRecord(origin, "not valid UTF-8"))
         return None
-    if lineno == 1:
-        text = text.removeprefix("\ufeff")
+    # a byte-order mark starts the file, or a line where files were joined (cat a b)
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         return None
     try:
