@@ -145,6 +145,11 @@ def _unit_matches(text: str, units: list, syllables=None) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64).reshape(-1, 3)
 
 
+def _joins(gap: str) -> bool:
+    """Whether two matches with ``gap`` between them are marked as one."""
+    return gap.strip(" ") == "" or gap == "-"
+
+
 def make_snippet(
     text: str,
     folded_terms: set[str],
@@ -190,8 +195,9 @@ def _render(text: str, start: int, end: int, inside: list) -> str:
     k = 0
     while k < len(inside):
         s, e, _ = inside[k]
-        # merge consecutive matched syllables separated only by spaces/hyphens
-        while k + 1 < len(inside) and text[e : inside[k + 1][0]].strip(" -") == "":
+        # one mark over consecutive matches separated only by spaces or a hyphen inside
+        # a word (COVID-19); a dash between spaces is punctuation: "[Hà] - [Ủy viên]"
+        while k + 1 < len(inside) and _joins(text[e : inside[k + 1][0]]):
             k += 1
             e = max(e, inside[k][1])
         parts.append(html.escape(text[pos:s]))

@@ -172,6 +172,23 @@ def test_snippet_marks_every_spelling_of_an_unaccented_word():
     assert html.count("<mark>") == 3
 
 
+@pytest.mark.parametrize("dash", [" - ", " – ", " — ", "- ", " -", " ‐ "])
+def test_marks_do_not_join_across_a_dash_between_words(dash):
+    """``thanh uy ha noi`` in "Phạm Thu Hà - Ủy viên" marks Hà and Ủy apart (it marked
+    "Hà - Ủy" as one); a hyphen inside a word and plain spaces still join."""
+    text = f"Bà Phạm Thu Hà{dash}Ủy viên Ban Thường vụ Thành ủy Hà Nội phát biểu."
+    units = [Syllable(s) for s in ("thanh", "uy", "ha", "noi")]
+    for html in (
+        make_snippet(text, set(), units=units),  # syllables only
+        make_snippet(text, set(), units=[*units, Sequence(tuple(units[:2]))]),  # with a phrase
+        make_snippet(text, {"thanh", "uy", "ha", "noi"}),  # plain terms
+    ):
+        assert f"<mark>Hà</mark>{dash}<mark>Ủy</mark>" in html, html
+        assert "<mark>Thành ủy Hà Nội</mark>" in html, html
+    covid = make_snippet("Ca mắc COVID-19 mới", set(), units=[Syllable("covid"), Syllable("19")])
+    assert "<mark>COVID-19</mark>" in covid
+
+
 def test_letters_fold_through_numpy_as_through_the_table():
     from search.matching import _LETTER_FOLDS, fold_letters
 
