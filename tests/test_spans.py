@@ -283,3 +283,33 @@ def test_span_arrays_agree_where_lowercasing_changes_the_length():
         syls = [Syllable(typed)]
         starts, ends = syllable_span_arrays(text, syls)
         assert list(zip(starts.tolist(), ends.tolist())) == sorted(syllable_spans(text, syls))
+
+
+def test_snippets_made_together_are_each_text_s_own():
+    """``make_snippets`` finds the syllables of many texts in one joined pass: each
+    snippet is the one its text gets alone, whatever its neighbours (texts that end or
+    start with a match, texts the code-point tables do not read, empty texts)."""
+    from search.snippets import make_snippets
+
+    rng = random.Random(9)
+    texts = _texts() + [
+        "",
+        "hà nội",
+        "nội hà",
+        "Hà東Nội 東 hà \U0001f600 nội",  # beyond the tables' plane: read apart
+        "İstanbul hà nội",  # lowercasing changes the length: read apart
+        "Ha\u0300 Nội hà nội",  # NFC changes the length: read apart
+        "hà " * 200 + "nội",
+    ]
+    checked = 0
+    for _ in range(40):
+        source = rng.choice(texts)
+        units = _units_from(source, rng)
+        syls = [u for u in units if isinstance(u, Syllable)]
+        for chosen in (syls, syls[:1], units):
+            batch = rng.sample(texts, rng.randrange(1, 8)) + ["hà nội"]
+            rng.shuffle(batch)
+            expected = [make_snippet(t, set(), units=chosen) for t in batch]
+            assert make_snippets(batch, chosen) == expected
+            checked += sum("<mark>" in s for s in expected)
+    assert checked > 100
