@@ -133,10 +133,11 @@ _MAX_KICKS = 500
 class PairTable:
     """Distinct non-negative keys and their counts in a cuckoo hash table (Pagh and
     Rodler, 2001): each key sits in one of its two slots, so many keys are looked up at
-    once with four gathers, where a binary search over the sorted keys misses the cache
+    once with two gathers, where a binary search over the sorted keys misses the cache
     at every level (a decoding step asks for about 2,000 pairs). Under half of the
     slots are used; a key's slots are the top bits of its products with
-    ``_MULTIPLIERS`` (mod 2**64)."""
+    ``_MULTIPLIERS`` (mod 2**64). A slot holds ``key << 32 | count`` (int64; -1: empty)
+    when keys are int32, else keys and counts are two arrays (four gathers)."""
 
     EMPTY = -1
 
@@ -178,11 +179,21 @@ class PairTable:
         self.keys[used] = keys[where[used]]
         self.counts = np.zeros(where.size, dtype=np.int32)
         self.counts[used] = counts[where[used]]
+        self.packed = None
+        if keys.dtype == np.int32:  # counts are int32 too, and never negative
+            self.packed = self.keys.astype(np.int64) << 32 | self.counts.astype(np.uint32)
+            self.keys = self.counts = None
         return True
 
     def counts_of(self, wanted: np.ndarray) -> np.ndarray:
         """The count of each of ``wanted`` (non-negative keys; 0 for a key not held)."""
         first, second = self._slots(wanted)
+        if self.packed is not None:
+            out = np.zeros(wanted.size, dtype=np.int64)
+            for at in (first, second):
+                held = self.packed[at]
+                np.copyto(out, held & 0xFFFFFFFF, where=(held >> 32) == wanted)
+            return out
         out = np.where(self.keys[first] == wanted, self.counts[first], 0)
         return np.where(self.keys[second] == wanted, self.counts[second], out)
 
@@ -743,16 +754,25 @@ def _candidates(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidat
 
 class _Columns:
     """A list of readings as the decoder reads them: forms, channel costs, unigrams and
-    pair-model ids as arrays, and their folded forms (each once)."""
+    pair-model ids as arrays, their folded forms (each once), and, made when first
+    asked for, the pairs each form starts (``given``) and each form's place (``at``)."""
 
-    __slots__ = ("cost", "folds", "forms", "pids", "unigram")
+    __slots__ = ("_at", "cost", "folds", "forms", "given", "pids", "unigram")
 
-    def __init__(self, options: list[_Candidate]) -> None:
+    def __init__(self, options: list[_Candidate], pairs: PairModel) -> None:
         self.forms = [c.form for c in options]
         self.cost = np.array([c.cost for c in options])
         self.unigram = np.array([c.unigram for c in options])
         self.pids = np.array([c.pid for c in options], dtype=np.int64)
+        self.given = pairs.left_counts(self.pids)
         self.folds = tuple(dict.fromkeys(c.folded for c in options))
+        self._at: dict[str, int] | None = None
+
+    @property
+    def at(self) -> dict[str, int]:
+        if self._at is None:  # a reading's forms are distinct
+            self._at = {form: k for k, form in enumerate(self.forms)}
+        return self._at
 
 
 class _Readings(list):
@@ -762,13 +782,13 @@ class _Readings(list):
     columns: _Columns | None = None
 
 
-def _columns(options: list[_Candidate]) -> _Columns:
+def _columns(spelling: Spelling, options: list[_Candidate]) -> _Columns:
     """``_Columns`` of ``options`` (kept with a ``_Readings``)."""
     if isinstance(options, _Readings):
         if options.columns is None:
-            options.columns = _Columns(options)
+            options.columns = _Columns(options, spelling.pairs)
         return options.columns
-    return _Columns(options)
+    return _Columns(options, spelling.pairs)
 
 
 def _viterbi(
@@ -776,7 +796,7 @@ def _viterbi(
 ) -> tuple[list[str], float]:
     """The best reading (one form per syllable) and its score (log probability minus
     channel costs). ``steps``: the ``_transitions`` between neighbours, when known."""
-    columns = [_columns(opts) for opts in options]
+    columns = [_columns(spelling, opts) for opts in options]
     score = np.log(columns[0].unigram) - columns[0].cost
     back: list[np.ndarray] = []
     for i in range(1, len(options)):
@@ -800,19 +820,15 @@ def _viterbi(
 def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> np.ndarray:
     """log P(right | left) for every pair, plus ``WORD_BONUS`` where they form a word."""
     pairs = spelling.pairs
-    lcols, rcols = _columns(left), _columns(right)
+    lcols, rcols = _columns(spelling, left), _columns(spelling, right)
     counts = pairs.pair_counts(lcols.pids, rcols.pids)
-    given = pairs.left_counts(lcols.pids)
-    out = np.log((counts + SMOOTHING * rcols.unigram[None, :]) / (given[:, None] + SMOOTHING))
+    out = np.log((counts + SMOOTHING * rcols.unigram[None, :]) / (lcols.given[:, None] + SMOOTHING))
     words = spelling.words
-    left_at = right_at = None
     for fa in lcols.folds:  # each pair of folded forms looked up once
         for fb in rcols.folds:
             known = words.get(f"{fa}_{fb}")
             if known:  # the pairs of forms spelling one of its words, each once
-                if left_at is None:  # a reading's forms are distinct
-                    left_at = {form: a for a, form in enumerate(lcols.forms)}
-                    right_at = {form: b for b, form in enumerate(rcols.forms)}
+                left_at, right_at = lcols.at, rcols.at
                 for word in {w for w, _ in known}:
                     form_a, _, form_b = word.partition("_")
                     a, b = left_at.get(form_a), right_at.get(form_b)
