@@ -42,6 +42,26 @@ CATEGORY_SEPARATORS = (">", "»", "›")
 __all__ = ["article_from_record", "parse_date", "read_articles"]  # parse_date: re-exported
 
 OnError = Callable[[BadRecord], None]
+READ_KINDS = ".jsonl, .json, .html, .htm (each also .gz), .warc, .warc.gz, .txt or a folder"
+
+
+class UnusableInput(ValueError):
+    """Inputs named to the indexer that cannot be read at all (missing, or of a type it
+    does not read): a mistyped path, so the run stops before it writes anything."""
+
+
+def check_inputs(paths: Iterable[str | Path]) -> None:
+    """Raise `UnusableInput` naming every path of ``paths`` that does not exist or is a
+    file of a type not read (a folder's other files are only counted, see `_read_path`)."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    unread = [str(p) for p in paths if Path(p).is_file() and _kind(Path(p)) is None]
+    problems = []
+    if missing:
+        problems.append(f"no such file or folder: {', '.join(missing)}")
+    if unread:
+        problems.append(f"not a kind of file vnsearch reads ({READ_KINDS}): {', '.join(unread)}")
+    if problems:
+        raise UnusableInput("; ".join(problems) + "; nothing was indexed")
 
 
 def read_articles(
@@ -106,6 +126,10 @@ def _read_path(path: Path, on_error: OnError, where: _Position) -> Iterator[Arti
         if other:
             listed = ", ".join(f"{n} {suffix}" for suffix, n in sorted(other.items()))
             on_error(BadRecord(f"{path}:0", f"files of other types not read: {listed}", NOTED))
+        elif not files:
+            on_error(
+                BadRecord(f"{path}:0", f"no files to read in this folder ({READ_KINDS})", NOTED)
+            )
     elif path.is_file():
         if _kind(path) is None:
             on_error(BadRecord(f"{path}:0", "unsupported file type"))

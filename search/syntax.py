@@ -75,7 +75,8 @@ class AllOf:
 
 Node = Text | FieldFilter | Not | AnyOf | AllOf
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# control characters, and lone surrogates (what a command line's undecodable bytes become)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 _TOKEN = re.compile(
     r'\s+|(?P<lp>\()|(?P<rp>\))|(?P<field>[^\W\d][\w]*):(?=["\w(.])'
     r'|(?P<neg>-)(?=["(\w])|(?P<quote>"[^"]*"?)|(?P<word>[^\s()"]+)'
@@ -87,7 +88,7 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 
 def clean_input(text: str) -> str:
     """Invisible characters dropped (as in articles), NFC, typographic quotes to ``"``,
-    control characters to spaces."""
+    control characters and lone surrogates to spaces."""
     text = unicodedata.normalize("NFC", drop_invisible(text or "")).translate(_QUOTES)
     return _CONTROL.sub(" ", text)
 

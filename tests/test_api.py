@@ -232,6 +232,40 @@ def test_raw_query_strings_are_answered(client):
             assert set(resp.json) == {"error", "parameter"}
 
 
+@pytest.mark.parametrize(
+    ("path", "qs", "parameter"),
+    [
+        ("/search", "q=%FF%FE", "q"),
+        ("/search", "q=ab%ED%A0%80", "q"),  # a surrogate's bytes are not UTF-8
+        ("/search", "q=%C3", "q"),  # a cut multi-byte letter
+        ("/search", "q=th%C3nh+uy", "q"),
+        ("/search", "q=thanh&category=Ch%EDnh+tr%E1", "category"),  # Latin-1, not UTF-8
+        ("/search", "q=thanh&official=%FF", "official"),
+        ("/search", "q=thanh&from=%FF", "from"),
+        ("/search", "q=thanh&sort=%FF", "sort"),
+        ("/search", "q=thanh&cursor=%FF", "cursor"),
+        ("/export", "q=%FF", "q"),
+        ("/export", "q=thanh&fields=%FF", "fields"),
+        ("/suggest", "q=%FF", "q"),
+        ("/officials", "q=%FF", "q"),
+        ("/related", "id=%FF", "id"),
+    ],
+)
+def test_bytes_that_are_not_utf8_are_a_400_naming_their_parameter(client, path, qs, parameter):
+    resp = client.simulate_get(path, query_string=qs)
+    assert resp.status_code == 400, (path, qs, resp.text[:200])
+    assert resp.json["parameter"] == parameter
+    assert "UTF-8" in resp.json["error"]
+
+
+def test_utf8_text_with_a_replacement_character_is_still_read(client):
+    """U+FFFD sent as UTF-8 (%EF%BF%BD) is text; only undecodable bytes are refused."""
+    for qs in ["q=%EF%BF%BD", "q=%C4%91%C6%B0%E1%BB%9Dng+%EF%BF%BD", "q=b%C3%A3o"]:
+        resp = client.simulate_get("/search", query_string=qs)
+        assert resp.status_code == 200, qs
+    assert client.simulate_get("/suggest", query_string="q=b%C3%A3o").status_code == 200
+
+
 # --------------------------------------------------------------------------- articles
 def test_unknown_article_is_404_json(client):
     resp = client.simulate_get("/articles/no-such-article")
