@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -145,7 +146,11 @@ def date_range(date_from: object, date_to: object) -> tuple[datetime | None, dat
 
 def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> str:
     raw = _one(req, name) or ""
-    if len(raw) > limit:
+    # counted in composed letters: a decomposed paste (NFD, as some macOS apps copy)
+    # spends up to three code points on one Vietnamese letter (e + ̂ + ́ = ế)
+    if len(raw) > limit and (
+        len(raw) > 3 * limit or len(unicodedata.normalize("NFC", raw)) > limit
+    ):
         raise BadParameter(name, f"'{name}' is longer than {limit} characters")
     return checked_text(raw, name)
 
