@@ -51,6 +51,9 @@ SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many docume
 # While a worker warms it keeps the scores of the commonest syllables, up to this share
 # of its postings budget (the rest is filled by queries, least recently used first out).
 SCORES_AHEAD_SHARE = 0.5
+# of what all the workers' other read-ahead leaves, what the scores they share (one
+# file, mapped by each: ``share_scores_ahead``) may take at most
+SHARED_MAX_SHARE = 0.75
 # a body list → the term a query scores it by: a folded syllable (``query.FOLD``,
 # ``BAG_WEIGHTS["fold"]``), a syllable typed with diacritics (``query.BOTH``, "exact")
 AHEAD_TERMS = {"body_fold": (("title_fold", "body_fold"), 1.0), "body": (("title", "body"), 1.0)}
@@ -314,22 +317,30 @@ class PostingStore:
     def share_scores_ahead(self, reader, folder, generation: int, limit: int | None = None) -> bool:
         """Map the commonest syllables' scores from the file all workers of commit
         ``generation`` share (``search.keptscores``), computing and writing it first
-        when no worker has: within ``SCORES_AHEAD_SHARE`` of what the read-ahead
-        budget of all the workers together leaves for kept lists. The file's bytes then
-        count once against that budget (``ReadAhead.share``). False when it cannot be
-        shared (a folder that cannot be written, no mapped arrays, ``limit`` 0): the
-        caller keeps them itself. ``limit``: postings a worker may keep (None: its budget)."""
+        when no worker has. Its budget is what a lone worker would keep ahead
+        (``SCORES_AHEAD_SHARE`` of what the snapshot's other parts leave of the whole
+        read-ahead budget), so every worker has the scores a single one would; at most
+        ``SHARED_MAX_SHARE`` of what all the workers' other parts leave. The file's bytes
+        then count once against the whole budget (``ReadAhead.share``). False when it
+        cannot be shared (a folder that cannot be written, no mapped arrays, ``limit``
+        0): the caller keeps them itself. ``limit``: postings a worker may keep ahead
+        (``Settings.warm_postings``; None: no limit but the budget)."""
         from whoosh.reading import ReaderClosed
 
         longest = self._longest
         wanted = any(f in AHEAD_TERMS and df >= SCORES_KEPT_FROM for df, f, _ in longest)
         if not wanted or limit == 0:
             return False  # (nothing to keep: no file)
-        workers = self.memory.workers if self.memory is not None else 1
-        room = self.budget if limit is None else min(limit, self.budget)
-        budget = int(
-            SCORES_AHEAD_SHARE * min(room, 1 << 46) * pagecache.BYTES_PER_POSTING * workers
-        )
+        if self.memory is None:
+            budget = SCORES_AHEAD_SHARE * self.budget * pagecache.BYTES_PER_POSTING
+        else:
+            memory = self.memory
+            others = sum(size for name, size in memory.sizes().items() if name != POSTINGS)
+            lone = SCORES_AHEAD_SHARE * max(0, memory.whole - others)
+            budget = min(lone, SHARED_MAX_SHARE * max(0, memory.whole - memory.workers * others))
+        if limit is not None:
+            budget = min(budget, SCORES_AHEAD_SHARE * limit * pagecache.BYTES_PER_POSTING)
+        budget = int(min(budget, 1 << 50))
 
         def compute(within: int) -> _Ahead:
             return _Ahead(self, reader, longest, within // pagecache.BYTES_PER_POSTING)
