@@ -27,7 +27,7 @@ demo-index: install
 
 serve: install $(if $(INDEX),,demo-index)
 	@test -e $(SERVE_INDEX)/current || { echo "make serve: no index in $(SERVE_INDEX); build it with: $(BIN)/vnsearch index ARCHIVE --index $(SERVE_INDEX)" >&2; exit 2; }
-	VNSEARCH_INDEX=$(SERVE_INDEX) $(BIN)/gunicorn 'api:get_app()' --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload
+	VNSEARCH_INDEX=$(SERVE_INDEX) $(BIN)/vnsearch serve --bind 127.0.0.1:$(PORT) --workers $(WORKERS)
 
 # nginx in front of two gunicorn pools, in the foreground; Ctrl-C or SIGTERM stops them all
 serve-public: install nginx-deps $(if $(INDEX),,demo-index)

@@ -15,10 +15,11 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import falcon
 
@@ -59,8 +60,42 @@ class BadParameter(Exception):
 
 
 # --------------------------------------------------------------------------- parameters
-def _one(req: falcon.Request, name: str) -> str | None:
+def param_values(req: falcon.Request, name: str) -> list[str]:
+    """Every value of the query parameter ``name``. A value whose percent-escapes do not
+    spell UTF-8 (``q=%FF``, a lone ``%C3``) is a 400 naming ``name``: Falcon reads such
+    bytes as U+FFFD, which would search or filter on text nobody sent."""
     values = req.get_param_as_list(name) or []
+    if any("\ufffd" in v for v in values):
+        for field in req.query_string.split("&"):
+            key, _, raw = field.partition("=")
+            if falcon.uri.decode(key) != name:
+                continue
+            try:
+                unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadParameter(
+                    name, f"'{name}' is not UTF-8 text (its %-escapes must spell UTF-8 bytes)"
+                ) from None
+    return values
+
+
+def path_text(req: falcon.Request, value: str, name: str) -> str:
+    """``value``, a field of the path; a 400 naming ``name`` when the path's bytes are
+    not UTF-8 (``/articles/%FF``), which Falcon reads as U+FFFD."""
+    if "\ufffd" in value:
+        try:
+            req.env.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a server that already decoded the path: text as sent
+        except UnicodeDecodeError:
+            raise BadParameter(
+                name, f"'{name}' is not UTF-8 text (its %-escapes must spell UTF-8 bytes)"
+            ) from None
+    return value
+
+
+def _one(req: falcon.Request, name: str) -> str | None:
+    values = param_values(req, name)
     if len(values) > 1:
         raise BadParameter(name, f"'{name}' may be given once")
     return values[0] if values else None
@@ -111,7 +146,11 @@ def date_range(date_from: object, date_to: object) -> tuple[datetime | None, dat
 
 def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> str:
     raw = _one(req, name) or ""
-    if len(raw) > limit:
+    # counted in composed letters: a decomposed paste (NFD, as some macOS apps copy)
+    # spends up to three code points on one Vietnamese letter (e + ̂ + ́ = ế)
+    if len(raw) > limit and (
+        len(raw) > 3 * limit or len(unicodedata.normalize("NFC", raw)) > limit
+    ):
         raise BadParameter(name, f"'{name}' is longer than {limit} characters")
     return checked_text(raw, name)
 
@@ -136,7 +175,7 @@ def checked_text(value: str, name: str) -> str:
 
 
 def list_param(req: falcon.Request, name: str) -> tuple[str, ...]:
-    values = [v.strip() for v in req.get_param_as_list(name) or [] if v.strip()]
+    values = [v.strip() for v in param_values(req, name) if v.strip()]
     for v in values:
         if len(v) > 200:
             raise BadParameter(name, f"'{name}' values must be at most 200 characters")
@@ -286,7 +325,7 @@ class ExportResource:
         self.allow(req)
         request = search_request(req)
         fmt = choice_param(req, "format", export.FORMATS, "jsonl")
-        extra = [f.strip() for v in req.get_param_as_list("fields") or [] for f in v.split(",")]
+        extra = [f.strip() for v in param_values(req, "fields") for f in v.split(",")]
         try:
             export.columns([f for f in extra if f])
         except ValueError as exc:
@@ -309,7 +348,7 @@ class ArticleResource:
         self.engine = engine
 
     def on_get(self, req, resp, article_id: str):
-        article = self.engine.article(article_id)
+        article = self.engine.article(path_text(req, article_id, "id"))
         if article is None:
             raise falcon.HTTPNotFound(
                 title="Not Found", description=f"no article with id {article_id!r}"
@@ -352,6 +391,7 @@ class OfficialResource:
         self.engine = engine
 
     def on_get(self, req, resp, name: str):
+        name = path_text(req, name, "name")
         if len(name) > officials.MAX_QUERY_CHARS:
             raise BadParameter(
                 "name", f"'name' is longer than {officials.MAX_QUERY_CHARS} characters"

@@ -25,6 +25,7 @@ from pathlib import Path
 from settings import Settings, SettingsError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
+REQUEST_LINE_BYTES = 8190  # gunicorn's largest bounded request line (0 would be unbounded)
 
 
 def version() -> str:
@@ -108,6 +109,9 @@ def cmd_serve(args) -> int:
         return EXIT_FAILED
     os.environ["VNSEARCH_INDEX"] = str(args.index)
     argv = [gunicorn, "api:get_app()", "--bind", args.bind, "--workers", str(args.workers)]
+    # request lines up to 8 KB, as nginx takes them in the public deployment (gunicorn's
+    # default, 4 KB, refuses a long pasted query with an HTML error before the app sees it)
+    argv += ["--limit-request-line", str(REQUEST_LINE_BYTES)]
     os.execv(gunicorn, [*argv, "--preload"])
     return EXIT_FAILED  # not reached
 

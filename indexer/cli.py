@@ -116,7 +116,9 @@ def failure_line(exc: BaseException) -> str:
     if store.is_disk_full(exc):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return f"disk full{where}: nothing was committed; the previous index is still served"
-    if isinstance(exc, (store.IndexBusy, store.IndexMissing, store.NotEnoughSpace)):
+    from indexer.sources import UnusableInput  # not at import: `vnsearch search` starts lean
+
+    if isinstance(exc, (store.IndexBusy, store.IndexMissing, store.NotEnoughSpace, UnusableInput)):
         return str(exc)
     text = str(exc).strip().splitlines()
     detail = text[-1] if text else type(exc).__name__
@@ -128,10 +130,29 @@ def failure_line(exc: BaseException) -> str:
     )
 
 
+def not_utf8(values) -> str | None:
+    """The first of ``values`` (command-line text) that held bytes UTF-8 cannot read,
+    shown with those bytes escaped (``caf\\xe9``), else None. Python hands such bytes
+    over as lone surrogates, which no index term or id can hold."""
+    for value in values:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return shown
+    return None
+
+
 def cmd_delete(args) -> int:
     from indexer.writer import delete_ids
 
     root = args.index
+    bad = not_utf8(args.ids)
+    if bad is not None:
+        print(
+            f"vnsearch delete: id '{bad}' is not UTF-8 text; nothing was deleted", file=sys.stderr
+        )
+        return EXIT_FAILED
     try:
         found = delete_ids(args.ids, root)
     except Exception as exc:

@@ -36,7 +36,7 @@ from indexer.prepare import (
 from indexer.segcache import SegmentationStore, cache_path
 from indexer.segments import arrays
 from indexer.segments.writing import BulkWriter
-from indexer.sources import input_size, read_articles
+from indexer.sources import check_inputs, input_size, read_articles
 
 MAX_TEXT_CHARS = 2_000_000  # a longer body is cut (at a line or space) and the cut reported
 MAX_TITLE_CHARS = 2_000
@@ -328,11 +328,14 @@ def index_paths(
     """Add or update the articles under ``paths``; with ``rebuild`` build anew and switch.
 
     ``progress``: True or ``"bar"`` for a tqdm bar, ``"lines"`` for a line every few
-    seconds, False for none. Raises `store.IndexBusy`, `store.NotEnoughSpace`,
-    `shards.BuilderFailed` or OSError (a full disk) when the run fails; then nothing was
+    seconds, False for none. Raises `sources.UnusableInput` (a path that does not exist
+    or a file of a type not read) before anything is written, and `store.IndexBusy`,
+    `store.NotEnoughSpace`, `shards.BuilderFailed` or OSError (a full disk) when the run
+    fails; then nothing was
     committed, the live index is unchanged, and what the run wrote has been removed (or
     is removed when the next writer takes the lock, should this process be killed).
     """
+    check_inputs(paths)  # a mistyped path fails the run before anything is written
     jobs = jobs or os.cpu_count() or 1
     summary = Summary()
     started = time.perf_counter()

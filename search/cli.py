@@ -67,6 +67,11 @@ def _positive(raw: str) -> int:
 def search_request(args) -> SearchRequest:
     """The ``SearchRequest`` of parsed arguments (ValueError on a bad date, in the options
     or in the query's ``date:``)."""
+    texts = (("query", [args.query]), ("--category", args.category), ("--official", args.official))
+    for name, values in texts:
+        bad = indexer_cli.not_utf8(values)
+        if bad is not None:
+            raise ValueError(f"the {name} '{bad}' is not UTF-8 text")
     date_from, date_to = parse_date_range(args.date_from, args.date_to)
     bad_date = unreadable_date(args.query)
     if bad_date is not None:

@@ -23,7 +23,7 @@ from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
 from search.dates import to_iso
 from search.doctable import DocTable, match_key
-from search.hits import make_article, make_hit
+from search.hits import make_article, make_hits
 from search.matching import KEPT_MASK_BYTES, DocSets, TermMasks
 from search.memory import MASK_SHARE
 from search.query import QueryBuilder, QueryPlan
@@ -393,7 +393,8 @@ class Engine:
 
     @staticmethod
     def _hits(snap: Snapshot, plan: QueryPlan, page: list) -> list[dict]:
-        return [make_hit(snap.stored(d), score, units=plan.highlight) for d, score in page]
+        stored = [snap.stored(d) for d, _ in page]
+        return make_hits(stored, [score for _, score in page], plan.highlight)
 
     def rank(self, q: str, limit: int = 10) -> list[str]:
         """Ids of the top ``limit`` hits for ``q`` by relevance (what /search ranks first)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from search.dates import to_iso
-from search.snippets import make_snippet
+from search.snippets import make_snippet, make_snippets
 
 
 def official_names(stored: dict) -> list[str]:
@@ -21,6 +21,17 @@ def make_hit(
     query matched: ``search.matching``) when given, else the syllables of
     ``folded_terms`` (those of ``exact_terms`` first)."""
     body = stored.get("body") or ""
+    return _hit(stored, score, make_snippet(body, set(folded_terms), set(exact_terms), units))
+
+
+def make_hits(stored: list[dict], scores: list[float | None], units: list) -> list[dict]:
+    """``make_hit(s, score, units=units)`` of each document's stored fields ``s``, the
+    snippets made together (``make_snippets``)."""
+    snippets = make_snippets([s.get("body") or "" for s in stored], units)
+    return [_hit(s, score, snippet) for s, score, snippet in zip(stored, scores, snippets)]
+
+
+def _hit(stored: dict, score: float | None, snippet: str) -> dict:
     return {
         "id": stored["id"],
         "title": stored.get("title") or "",
@@ -30,7 +41,7 @@ def make_hit(
         "source": stored.get("source"),
         "url": stored.get("url"),
         "officials": official_names(stored),
-        "snippet": make_snippet(body, set(folded_terms), set(exact_terms), units),
+        "snippet": snippet,
         "score": round(score, 4) if score is not None else None,
     }
 

@@ -632,22 +632,6 @@ def _syllables_regex(folded: frozenset[str]) -> tuple[re.Pattern | None, re.Patt
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
-@lru_cache(maxsize=256)
-def _ascii_words_regex(folded: frozenset[str]) -> re.Pattern:
-    r"""The syllables ``folded`` (each ``[a-z0-9]+``), longest first, as whole words of
-    a ``ScanText.words`` text, in one capturing group (for ``split``).
-
-    Each is ``\b``-bounded; the leading ``\b`` is written as ``(?<!\w.)`` after the
-    first letter, so that every alternative starts with a literal and ``re`` skips
-    ahead to the positions where one can start."""
-    other = sorted(folded, key=lambda f: (-len(f), f))
-    alternatives = [
-        re.escape(f[:1].encode("ascii")) + rb"(?<!\w.)" + re.escape(f[1:].encode("ascii"))
-        for f in other
-    ]
-    return re.compile(rb"(" + b"|".join(alternatives) + rb")\b", re.DOTALL)
-
-
 def _word_class(ch: str) -> int:
     r"""The byte that stands for ``ch`` (a character of a ``lower`` text) in a
     ``ScanText.words`` text: its folded letter (``_LETTER_FOLDS``) when that is an ASCII
@@ -684,6 +668,19 @@ def _bmp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     single = (lower >= 0) & (lower < codes.size)
     any_case = np.where(single & ~compat, words[np.where(single, lower, 0)], 0).astype(np.uint8)
     return compat, words, any_case
+
+
+# ``\\w`` in a ``ScanText.words`` text: ASCII letters, digits and ``_``
+_WORD_BYTE = np.zeros(256, dtype=bool)
+_WORD_BYTE[list(b"abcdefghijklmnopqrstuvwxyz0123456789_ABCDEFGHIJKLMNOPQRSTUVWXYZ")] = True
+
+
+@lru_cache(maxsize=1)
+def _lower_codes() -> np.ndarray:
+    """Per code point of the Basic Multilingual Plane, that of its lowercase where that
+    is one character (else 0): ``str.lower`` of a span of letters that fold to ASCII."""
+    lowered = (chr(code).lower() for code in range(0x10000))
+    return np.fromiter((ord(low) if len(low) == 1 else 0 for low in lowered), np.uint32, 0x10000)
 
 
 @dataclass(frozen=True)
@@ -762,12 +759,11 @@ def _spellings(syl: Syllable) -> set[str] | None:
 
 
 @lru_cache(maxsize=256)
-def _ascii_plan(syls: tuple[Syllable, ...]) -> tuple[re.Pattern, dict[bytes, set[str]]] | None:
-    """For ``syllable_span_arrays``: the regex of the syllables' folded forms as whole
-    words of the ``_word_bytes`` text (``_ascii_words_regex``) and, for each folded form
-    that only some spellings match, those spellings (``_spellings``); None when a
-    folded form is not ``[a-z0-9]+`` (Han, other scripts) or its spellings are not
-    enumerated."""
+def _ascii_plan(syls: tuple[Syllable, ...]) -> tuple[tuple[bytes, ...], dict] | None:
+    """For ``scan_spans``: the syllables' distinct folded forms (each ``[a-z0-9]+``) and,
+    for each that only some spellings match, those spellings (``_spellings``) of its
+    length as rows of code points (a ``(k, len)`` array); None when a folded form is not
+    ``[a-z0-9]+`` (Han, other scripts) or its spellings are not enumerated."""
     by_fold: dict[str, set[str] | None] = {}  # None: any spelling will do
     for syl in syls:
         if not _ASCII_WORD.fullmatch(syl.folded):
@@ -782,8 +778,13 @@ def _ascii_plan(syls: tuple[Syllable, ...]) -> tuple[re.Pattern, dict[bytes, set
         if accepted is None:
             return None
         spelled |= accepted
-    exact = {f.encode("ascii"): v for f, v in by_fold.items() if v is not None}
-    return _ascii_words_regex(frozenset(by_fold)), exact
+    exact = {}
+    for fold, spelled in by_fold.items():
+        if spelled is not None:  # a span of the fold's length can only equal these
+            rows = sorted(w for w in spelled if len(w) == len(fold))
+            codes = [[ord(ch) for ch in w] for w in rows]
+            exact[fold.encode("ascii")] = np.array(codes, dtype=np.uint32).reshape(-1, len(fold))
+    return tuple(f.encode("ascii") for f in sorted(by_fold)), exact
 
 
 _NO_SPANS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -792,9 +793,8 @@ _NO_SPANS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 def syllable_span_arrays(text: str, syls) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of every occurrence of any of ``syls`` in ``text``, by start:
     ``syllable_spans`` as arrays. Syllables whose folded forms are ASCII words are found
-    by one ``split`` of the ``_word_bytes`` text (offsets from the lengths of its
-    pieces), those typed with diacritics kept where their span is one of the accepted
-    spellings (``_spellings``); other cases take ``syllable_spans``."""
+    by one ``split`` of the ``_word_bytes`` text (``scan_spans``); other cases take
+    ``syllable_spans``."""
     syls = tuple(syls)
     if not syls:
         return _NO_SPANS
@@ -804,23 +804,84 @@ def syllable_span_arrays(text: str, syls) -> tuple[np.ndarray, np.ndarray]:
     scan = scan_text(text)
     if scan is None:
         return _as_arrays(syllable_spans(text, syls))
-    regex, exact = plan
-    parts = regex.split(scan.words)
-    if len(parts) == 1:
+    return scan_spans(scan, plan)
+
+
+def scan_spans(scan: ScanText, plan) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends), by start, of the syllables of ``plan`` (``_ascii_plan``) in
+    ``scan``: where a folded form's bytes stand in ``scan.words`` as a whole word (no
+    word byte, ``\\w``, on either side), those typed with diacritics kept where the
+    span, lowercased, is one of the accepted spellings. Array operations over the
+    words' first bytes, one folded form at a time."""
+    folds, exact = plan
+    words = np.frombuffer(scan.words, dtype=np.uint8)
+    if not words.size:
         return _NO_SPANS
-    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    edges = np.cumsum(lengths)
-    starts = edges[0:-1:2]  # parts: text before, match, text before, match, …, rest
-    ends = edges[1::2]
-    if not exact:
-        return starts, ends
-    normal = scan.normal
-    keep = [
-        (spelled := exact.get(word)) is None or normal[a : a + len(word)].lower() in spelled
-        for word, a in zip(parts[1::2], starts.tolist())
-    ]
-    keep = np.array(keep, dtype=bool)
-    return starts[keep], ends[keep]
+    inword = np.zeros(words.size + 1, dtype=bool)  # one past the end: no word byte
+    inword[:-1] = _WORD_BYTE[words]
+    heads = np.flatnonzero(inword[1:-1] > inword[:-2]) + 1  # a word byte after another
+    if inword[0]:
+        heads = np.concatenate(([0], heads))
+    firsts = words[heads]
+    found, lengths = [], []
+    codes = None
+    for fold in folds:
+        width = len(fold)
+        at = heads[firsts == fold[0]]
+        at = at[at + width <= words.size]
+        for i in range(1, width):
+            at = at[words[at + i] == fold[i]]
+        at = at[~inword[at + width]]
+        spelled = exact.get(fold)
+        if spelled is not None and at.size:
+            if codes is None:
+                normal = scan.normal.encode("utf-32-le", "surrogatepass")
+                codes = np.minimum(np.frombuffer(normal, dtype=np.uint32), np.uint32(0xFFFF))
+            lower = _lower_codes()[codes[at[:, None] + np.arange(width)]]
+            at = at[(lower[:, None, :] == spelled[None, :, :]).all(axis=2).any(axis=1)]
+        found.append(at)
+        lengths.append(np.full(at.size, width, dtype=np.int64))
+    starts = np.concatenate(found)
+    if not starts.size:
+        return _NO_SPANS
+    order = np.argsort(starts, kind="stable")
+    starts = starts[order].astype(np.int64)
+    return starts, starts + np.concatenate(lengths)[order]
+
+
+def ascii_plan(syls) -> tuple[re.Pattern, dict[bytes, set[str]]] | None:
+    """``_ascii_plan`` of some syllables (None: ``scan_spans`` cannot find them)."""
+    syls = tuple(syls)
+    return _ascii_plan(syls) if syls else None
+
+
+def joined_scan(texts: list[str]) -> tuple[ScanText, np.ndarray, np.ndarray]:
+    """The texts' ``scan_text`` readings joined by line breaks: (scan, bases, read).
+    Text k's offsets are ``bases[k]`` on in ``scan`` (its NFC text is
+    ``scan.normal[bases[k] : bases[k + 1] - 1]``, then a line break); ``read[k]``:
+    whether ``scan_text`` reads it through the code-point tables, as here (what is
+    found in a text not so read means nothing).
+
+    A line break is no letter or digit, so a syllable found whole in the joined words is
+    found whole, at the same offset less the base, in its own text's ``scan_text``."""
+    normals = [unicodedata.normalize("NFC", text) for text in texts]
+    read = np.ones(len(texts), dtype=bool)
+    encoded = []
+    for k, nfc in enumerate(normals):
+        try:
+            encoded.append(nfc.encode("utf-32-le"))
+        except UnicodeEncodeError:  # lone surrogates
+            encoded.append(b" \0\0\0" * len(nfc))
+            read[k] = False
+    bases = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(nfc) + 1 for nfc in normals], out=bases[1:])
+    codes = np.frombuffer("\n".encode("utf-32-le").join(encoded), dtype=np.uint32)
+    _, _, any_case = _bmp_tables()
+    words = any_case[np.minimum(codes, np.uint32(0xFFFF))]
+    unread = (words == 0) | (codes > 0xFFFF)
+    if unread.any():  # a character the tables do not hold
+        read[np.unique(np.searchsorted(bases, np.flatnonzero(unread), side="right") - 1)] = False
+    return ScanText("\n".join(normals), words.tobytes()), bases, read
 
 
 def _as_arrays(spans) -> tuple[np.ndarray, np.ndarray]:

@@ -8,10 +8,16 @@ what was typed. Suggestions come best first, each with its kind: ``phrase`` (the
 frequent pyvi words and 2–4-syllable n-grams of titles), ``official`` (the
 ``officials`` lexicon) and ``title`` (at most a few, each with its article's ``id``).
 
+Typed with diacritics, the suggestions that match as typed (`as_typed`: rule 1 of
+docs/query-syntax.md, the syllable still being typed keeping the marks typed so far)
+come first, phrases, officials and titles alike; then those matching only without
+diacritics (``bão`` lists the title about *bão số 3* before *báo cáo*).
+
 The structure is built once per index snapshot (``Snapshot.suggester()``): entries are
-kept in lists sorted by their accent-folded key, so a prefix is a ``bisect`` range, with NumPy weight arrays to pick the heaviest of a range;
-a second ordering by the accented key serves the exact-diacritic matches that come
-first when the user typed diacritics.
+kept in lists sorted by their accent-folded key, so a prefix is a ``bisect`` range, with
+NumPy weight arrays to pick the heaviest of a range; a second ordering by the accented
+key finds the entries spelled as typed, and a scan of a range's heaviest entries the
+forms a prefix cannot (``đa`` → ``đại``).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from __future__ import annotations
 import re
 import threading
 import time
+import unicodedata
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +52,15 @@ SINGLE_WEIGHT = 0.5  # a lone word (``mỹ``) ranks below phrases of the same fr
 SINGLE_MIN_COUNT = 5  # …and must be this many times more frequent than a phrase
 SINGLE_MIN_SHARE = 0.6  # …and stand alone in at least this share of its occurrences
 CACHE_SIZE = 4096
+SCAN_BUDGET = 2000  # heaviest folded matches checked for forms matching as typed
+SCAN_FIRST = 64  # …the first few of them first
 BODY_ONLY_WEIGHT = 0.01  # below any title phrase (title counts are at least 1)
 BODY_MIN_DF = 5
 TITLE_TRIM = " -–—•*>"
 KINDS = ("phrase", "official", "title")
+# how a suggestion matches what was typed with diacritics, best first: spelled as typed
+# (its accented key starts so), as typed by rule 1 (`as_typed`), only without diacritics
+TIERS = SPELLED, AS_TYPED, LOOSE = 0, 1, 2
 PHRASE, OFFICIAL, TITLE = 0, 1, 2
 # function words that do not start or end a phrase ("của các", "giá xăng tại")
 EDGE_STOPWORDS = frozenset(
@@ -137,6 +150,50 @@ def entry_key(text: str) -> str:
     return " ".join(SYLLABLE_PATTERN.findall(normalize_text(text).lower()))
 
 
+_TONE_MARKS = {"\u0300": 1, "\u0301": 2, "\u0303": 3, "\u0309": 4, "\u0323": 5}
+
+
+@lru_cache(maxsize=1 << 16)
+def shape_and_tone(syllable: str) -> tuple[str, int]:
+    """A lowercased NFC syllable as (its letters without the tone mark, the tone: 0 for
+    none, 1–5 for huyền, sắc, ngã, hỏi, nặng); ``â ă ê ô ơ ư đ`` keep their marks:
+    ``hoàng`` → (``hoang``, 1), ``nguyễn`` → (``nguyên``, 3)."""
+    tone, letters = 0, []
+    for ch in unicodedata.normalize("NFD", syllable):
+        mark = _TONE_MARKS.get(ch)
+        if mark:
+            tone = mark
+        else:
+            letters.append(ch)
+    return unicodedata.normalize("NFC", "".join(letters)), tone
+
+
+def as_typed(typed: list[str], complete: bool, syllables: list[str], start: int = 0) -> bool:
+    """Whether ``syllables[start:]`` begin with the ``typed`` syllables read by rule 1 of
+    docs/query-syntax.md, given that they match without diacritics: a syllable typed
+    with diacritics is that syllable, one typed without any is every form. The last
+    one, still being typed (``complete`` False), keeps the marks typed so far: its
+    letters with their marks start the syllable's, and a tone, once typed, is its tone
+    wherever it sits (``đa`` → ``đại``, ``hòa`` → ``hoàng``, ``bã`` → ``bão``; not
+    ``bão`` → ``báo``)."""
+    if start + len(typed) > len(syllables):
+        return False
+    last = len(typed) - 1
+    for i, syllable in enumerate(typed):
+        if fold_diacritics(syllable) == syllable:
+            continue
+        candidate = syllables[start + i]
+        if i < last or complete:
+            if candidate != syllable:
+                return False
+            continue
+        shape, tone = shape_and_tone(syllable)
+        cand_shape, cand_tone = shape_and_tone(candidate)
+        if not cand_shape.startswith(shape) or (tone and tone != cand_tone):
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- ranges
 @dataclass
 class _Entries:
@@ -172,6 +229,18 @@ class _Entries:
         lo = bisect_left(order, prefix, key=lambda i: keys[i])
         hi = bisect_left(order, prefix + "\uffff", lo, key=lambda i: keys[i])
         return order[lo:hi]
+
+    def heaviest_first(self, lo: int, hi: int, budget: int) -> list[int]:
+        """Positions of ``[lo, hi)``, heaviest first, at most ``budget`` of them."""
+        if hi <= lo:
+            return []
+        weights = self.weights[lo:hi]
+        if weights.size > budget:
+            picked = np.argpartition(-weights, budget - 1)[:budget]
+        else:
+            picked = np.arange(weights.size)
+        picked = picked[np.lexsort((picked, -weights[picked]))]
+        return (picked + lo).tolist()
 
     def top(self, positions: np.ndarray | tuple[int, int], k: int) -> list[int]:
         """The ``k`` heaviest positions (of an array, or of a (lo, hi) range), heaviest first."""
@@ -246,11 +315,17 @@ class _Infix:
         return np.unique(np.concatenate(parts))
 
     def find(self, key: str, folded: str, accented: bool, k: int) -> list[int]:
-        """Original positions of up to ``k`` entries holding the typed syllables in a row:
-        exact-diacritic matches first (when typed with diacritics), then by weight."""
+        """Original positions of up to ``k`` entries holding the typed syllables in a row,
+        tier by tier (`find_tiers`), each tier by weight."""
+        return [p for tier in self.find_tiers(key, folded, accented, k) for p in tier][:k]
+
+    def find_tiers(self, key: str, folded: str, accented: bool, k: int) -> list[list[int]]:
+        """`find`'s entries in `TIERS`: spelled as typed, matching as typed (`as_typed`),
+        matching only without diacritics (typed without any: all in the last)."""
+        tiers: list[list[int]] = [[], [], []]
         words = folded.split()
         if not words:
-            return []
+            return tiers
         complete = folded.endswith(" ")
         whole = words if complete else words[:-1]
         cands = None
@@ -258,30 +333,36 @@ class _Infix:
             found = self._list(syllable)
             cands = found if cands is None else np.intersect1d(cands, found, assume_unique=True)
             if cands.size == 0:
-                return []
+                return tiers
         if cands is None:  # one unfinished syllable: every entry of the union holds it
             cands = self._prefix_union(words[-1], self.PREFIX_HEAD)
         needle = " " + " ".join(words) + (" " if complete else "")
-        typed = " " + key.strip() + (" " if complete else "")
-        exact: list[int] = []
-        loose: list[int] = []
+        spelled = " " + key.strip() + (" " if complete else "")
+        typed = key.split()
         for n in cands[: self.SCAN_BUDGET].tolist():
             at = self.folded[n].find(needle)
             if at < 0:
                 continue
-            if accented:
-                hit = False
-                while at >= 0 and not hit:
-                    hit = self.keys[n].startswith(typed, at)
-                    at = self.folded[n].find(needle, at + 1)
-                (exact if hit else loose).append(n)
-                if len(exact) >= k:
-                    break
-            else:
-                loose.append(n)
-                if len(loose) >= k:
-                    break
-        return [int(self.perm[n]) for n in (exact + loose)[:k]]
+            tier = LOOSE
+            while accented and at >= 0 and tier != SPELLED:  # folding keeps offsets
+                if self.keys[n].startswith(spelled, at):
+                    tier = SPELLED
+                elif tier == LOOSE:
+                    start = self.keys[n].count(" ", 0, at)  # the syllable it starts at
+                    tier = (
+                        AS_TYPED
+                        if as_typed(typed, complete, self.keys[n].split(), start)
+                        else LOOSE
+                    )
+                at = self.folded[n].find(needle, at + 1)
+            tiers[tier].append(n)
+            if len(tiers[tier]) >= k or len(tiers[SPELLED]) + len(tiers[AS_TYPED]) >= k:
+                break  # enough, heaviest first
+        left = k
+        for tier in tiers:
+            del tier[max(left, 0) :]
+            left -= len(tier)
+        return [[int(self.perm[n]) for n in tier] for tier in tiers]
 
 
 # --------------------------------------------------------------------------- suggester
@@ -335,29 +416,37 @@ class Suggester:
         return [dict(s) for s in found]
 
     def _suggest(self, key: str, limit: int) -> list[dict]:
+        """Suggestions for ``key`` (see `typed_key`). Typed with diacritics, they come tier
+        by tier (`TIERS`: spelled as typed, matching as typed, the others), phrases,
+        officials and titles alike; each tier is composed as `_compose` says."""
         folded = fold_diacritics(key)
         accented = folded != key
+        typed = (key.split(), key.endswith(" "))
         seen: set[str] = set()
-        terms = []
-        for pos in self._candidates(self.terms, key, folded, accented, limit):
+        terms: list[tuple[dict, int]] = []
+        for pos, tier in self._candidates(self.terms, typed, key, folded, accented, limit):
             fkey = fold_diacritics(self.terms.keys[pos])
             if fkey not in seen:
                 seen.add(fkey)
                 kind = KINDS[int(self.term_kinds[pos])]
-                terms.append({"text": self.term_texts[pos], "kind": kind})
-        if self.official_infix is not None and len(terms) < limit:
+                terms.append(({"text": self.term_texts[pos], "kind": kind}, tier))
+        if self.official_infix is not None and sum(t < LOOSE for _, t in terms) < limit:
             infix, names = self.official_infix
-            for pos in infix.find(key, folded, accented, limit):
-                fkey = fold_diacritics(entry_key(names[pos]))
-                if fkey not in seen:
-                    seen.add(fkey)
-                    terms.append({"text": names[pos], "kind": "official"})
-        titles = []
+            for tier, found in enumerate(infix.find_tiers(key, folded, accented, limit)):
+                for pos in found:
+                    fkey = fold_diacritics(entry_key(names[pos]))
+                    if fkey not in seen:
+                        seen.add(fkey)
+                        terms.append(({"text": names[pos], "kind": "official"}, tier))
+        terms.sort(key=lambda t: t[1])  # stable: each tier keeps its order
+        titles: list[tuple[dict, int]] = []
         long_key = len(key) > MAX_KEY_CHARS
+        short = (key[:MAX_KEY_CHARS].split(), typed[1] and not long_key)
         docs = [
-            int(self.title_docs[pos])
-            for pos in self._candidates(
+            (int(self.title_docs[pos]), tier)
+            for pos, tier in self._candidates(
                 self.titles,
+                short,
                 key[:MAX_KEY_CHARS],
                 folded[:MAX_KEY_CHARS],
                 accented,
@@ -366,30 +455,83 @@ class Suggester:
         ]
         if self.title_infix is not None:
             infix, infix_docs = self.title_infix
-            docs += [int(infix_docs[pos]) for pos in infix.find(key, folded, accented, TITLE_MAX)]
-        for docnum in docs:
+            for tier, found in enumerate(infix.find_tiers(key, folded, accented, TITLE_MAX)):
+                docs += [(int(infix_docs[pos]), tier) for pos in found]
+        docs.sort(key=lambda d: d[1])
+        for docnum, tier in docs:
             title, article_id = self._stored_title(docnum)
             fkey = fold_diacritics(entry_key(title))
             if fkey in seen or (long_key and f" {folded.rstrip()}" not in f" {fkey}"):
                 continue
             seen.add(fkey)
-            titles.append({"text": title, "kind": "title", "id": article_id})
+            titles.append(({"text": title, "kind": "title", "id": article_id}, tier))
             if len(titles) >= TITLE_MAX:
                 break
-        n_titles = min(len(titles), limit // 4)
-        out = terms[: limit - n_titles]
-        out += titles[: min(TITLE_MAX, limit - len(out))]
+        places = limit // 4  # for titles when there are enough phrases
+        out: list[dict] = []
+        for tier in TIERS:
+            used = sum(1 for s in out if s["kind"] == "title")
+            out += _compose(
+                [t for t, k in terms if k == tier],
+                [t for t, k in titles if k == tier],
+                limit - len(out),
+                TITLE_MAX - used,
+                max(places - used, 0),
+            )
         return out
 
     @staticmethod
-    def _candidates(entries: _Entries, key: str, folded: str, accented: bool, k: int):
-        """Positions matching ``key``: exact-diacritic matches first (if typed), then folded."""
-        picked: list[int] = []
+    def _candidates(
+        entries: _Entries,
+        typed: tuple[list[str], bool],
+        key: str,
+        folded: str,
+        accented: bool,
+        k: int,
+    ) -> list[tuple[int, int]]:
+        """(position, tier) of the entries starting with ``key``, tier by tier (`TIERS`),
+        the heaviest of each tier first; typed without diacritics, all are `LOOSE`."""
+        lo, hi = entries.folded_range(folded)
+        spelled: list[int] = []
+        extra: list[int] = []
         if accented:
-            picked = entries.top(entries.exact_positions(key), k + 2)
-        taken = set(picked)
-        picked += [p for p in entries.top(entries.folded_range(folded), k + 2) if p not in taken]
-        return picked
+            spelled = entries.top(entries.exact_positions(key), k + 2)
+            # the heaviest folded matches hold the forms a prefix of the accented key
+            # cannot find: a tone not typed yet (đa → đại), a tone placed elsewhere
+            # (hòa → hoàng), a syllable typed without diacritics (thi đ → thí điểm)
+            checked = set(spelled)
+            words, complete = typed
+            for budget in (SCAN_FIRST, SCAN_BUDGET):  # most often the first few suffice
+                for pos in entries.heaviest_first(lo, hi, budget):
+                    if pos in checked:
+                        continue
+                    checked.add(pos)
+                    if as_typed(words, complete, entries.keys[pos].split()):
+                        extra.append(pos)
+                        if len(extra) >= k + 2:
+                            break
+                if len(extra) >= k + 2 or hi - lo <= budget:
+                    break
+        taken = set(spelled) | set(extra)
+        loose = [p for p in entries.top((lo, hi), k + 2 + len(taken)) if p not in taken]
+        return (
+            [(p, SPELLED) for p in spelled]
+            + [(p, AS_TYPED) for p in extra]
+            + [(p, LOOSE) for p in loose[: k + 2]]
+        )
+
+
+def _compose(
+    terms: list[dict], titles: list[dict], limit: int, title_max: int, places: int
+) -> list[dict]:
+    """At most ``limit`` suggestions: phrases and officials first, then titles, which get
+    ``places`` when there are enough phrases, more when there are not, at most
+    ``title_max``."""
+    if limit <= 0:
+        return []
+    n_titles = min(len(titles), places)
+    out = terms[: limit - n_titles]
+    return out + titles[: max(min(title_max, limit - len(out)), 0)]
 
 
 # --------------------------------------------------------------------------- building

@@ -75,7 +75,8 @@ class AllOf:
 
 Node = Text | FieldFilter | Not | AnyOf | AllOf
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# control characters, and lone surrogates (what a command line's undecodable bytes become)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 _TOKEN = re.compile(
     r'\s+|(?P<lp>\()|(?P<rp>\))|(?P<field>[^\W\d][\w]*):(?=["\w(.])'
     r'|(?P<neg>-)(?=["(\w])|(?P<quote>"[^"]*"?)|(?P<word>[^\s()"]+)'
@@ -87,7 +88,7 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 
 def clean_input(text: str) -> str:
     """Invisible characters dropped (as in articles), NFC, typographic quotes to ``"``,
-    control characters to spaces."""
+    control characters and lone surrogates to spaces."""
     text = unicodedata.normalize("NFC", drop_invisible(text or "")).translate(_QUOTES)
     return _CONTROL.sub(" ", text)
 
@@ -184,7 +185,9 @@ class _Parser:
                 return Text([value])
             name = FIELD_ALIASES.get(value.lower(), value.lower())
             target = self.atom(depth)
-            if name in TEXT_FIELDS | FILTER_FIELDS and target is not None:
+            if name in TEXT_FIELDS | FILTER_FIELDS:
+                if target is None:  # ``title:""``, ``title:()``: nothing to scope
+                    return None
                 scoped = _with_field(target, name)
                 if scoped is not None:
                     return scoped
@@ -194,8 +197,16 @@ class _Parser:
             words = value.split()
             return Text(words, phrase=len(words) > 1) if words else None
         if kind == "word":
+            if value.endswith(":") and _field_name(value[:-1]) is not None:
+                return None  # ``đại hội title:``: a prefix with nothing after it
             return Text([value], bare=True)
         return None  # a stray ')' inside a group is handled by sequence
+
+
+def _field_name(prefix: str) -> str | None:
+    """The field a typed prefix names (``title``, ``tieude`` → ``title``), else None."""
+    name = FIELD_ALIASES.get(prefix.lower(), prefix.lower())
+    return name if name in TEXT_FIELDS | FILTER_FIELDS else None
 
 
 def _is_bare_word(tok: tuple[str, str]) -> bool:

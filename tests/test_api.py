@@ -151,6 +151,20 @@ ODD_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("field", ["title", "body", "official", "category", "source", "date"])
+def test_a_field_with_nothing_after_it_is_ignored(client, field):
+    """``đại hội title:`` (a box queried while the visitor types) found 0 articles: the
+    prefix was searched as the word "title"; with nothing after it, it is ignored."""
+    plain = search(client, q="đại hội")
+    assert plain["total"] > 0
+    for tail in (f"{field}:", f"{field.upper()}:", f'{field}:""', f"{field}:()", f"-{field}:"):
+        answer = search(client, q=f"đại hội {tail}")
+        assert answer["total"] == plain["total"], tail
+        assert [h["id"] for h in answer["hits"]] == [h["id"] for h in plain["hits"]], tail
+    everything = search(client, q="")
+    assert search(client, q=f"{field}:")["total"] == everything["total"]
+
+
 @pytest.mark.parametrize("q", ODD_QUERIES)
 def test_odd_query_text_is_answered(client, q):
     answer = search(client, q=q)
@@ -224,12 +238,61 @@ def test_nfd_query_equals_nfc_query(client):
     assert search(client, q=nfd)["total"] > 0
 
 
+def test_a_long_decomposed_paste_is_measured_in_letters(client):
+    """1,000 letters pasted decomposed (NFD) are about 1,300 code points: refused as
+    "longer than 1000 characters" though the same text composed was answered."""
+    text = ("Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội đảng bộ nhiệm kỳ " * 20)[:1000]
+    nfd = unicodedata.normalize("NFD", text)
+    assert len(nfd) > 1000
+    composed = search(client, q=text)
+    assert ids(search(client, q=nfd)) == ids(composed) and composed["total"] > 0
+    for too_long in (text + "x", unicodedata.normalize("NFD", text + "ế")):
+        resp = client.simulate_get("/search", params={"q": too_long})
+        assert resp.status_code == 400 and resp.json["parameter"] == "q"
+    suggest_q = unicodedata.normalize("NFD", "đại hội đảng bộ nhiệm kỳ " * 8)[:290]
+    assert client.simulate_get("/suggest", params={"q": suggest_q}).status_code == 200
+
+
 def test_raw_query_strings_are_answered(client):
     for qs in ["q=%F0%9F%98%80", "q=%C3%28", "q=%ZZ", "q", "q=&q", "&&&", "category"]:
         resp = client.simulate_get("/search", query_string=qs)
         assert resp.status_code in (200, 400), qs
         if resp.status_code == 400:
             assert set(resp.json) == {"error", "parameter"}
+
+
+@pytest.mark.parametrize(
+    ("path", "qs", "parameter"),
+    [
+        ("/search", "q=%FF%FE", "q"),
+        ("/search", "q=ab%ED%A0%80", "q"),  # a surrogate's bytes are not UTF-8
+        ("/search", "q=%C3", "q"),  # a cut multi-byte letter
+        ("/search", "q=th%C3nh+uy", "q"),
+        ("/search", "q=thanh&category=Ch%EDnh+tr%E1", "category"),  # Latin-1, not UTF-8
+        ("/search", "q=thanh&official=%FF", "official"),
+        ("/search", "q=thanh&from=%FF", "from"),
+        ("/search", "q=thanh&sort=%FF", "sort"),
+        ("/search", "q=thanh&cursor=%FF", "cursor"),
+        ("/export", "q=%FF", "q"),
+        ("/export", "q=thanh&fields=%FF", "fields"),
+        ("/suggest", "q=%FF", "q"),
+        ("/officials", "q=%FF", "q"),
+        ("/related", "id=%FF", "id"),
+    ],
+)
+def test_bytes_that_are_not_utf8_are_a_400_naming_their_parameter(client, path, qs, parameter):
+    resp = client.simulate_get(path, query_string=qs)
+    assert resp.status_code == 400, (path, qs, resp.text[:200])
+    assert resp.json["parameter"] == parameter
+    assert "UTF-8" in resp.json["error"]
+
+
+def test_utf8_text_with_a_replacement_character_is_still_read(client):
+    """U+FFFD sent as UTF-8 (%EF%BF%BD) is text; only undecodable bytes are refused."""
+    for qs in ["q=%EF%BF%BD", "q=%C4%91%C6%B0%E1%BB%9Dng+%EF%BF%BD", "q=b%C3%A3o"]:
+        resp = client.simulate_get("/search", query_string=qs)
+        assert resp.status_code == 200, qs
+    assert client.simulate_get("/suggest", query_string="q=b%C3%A3o").status_code == 200
 
 
 # --------------------------------------------------------------------------- articles

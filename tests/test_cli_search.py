@@ -94,6 +94,31 @@ def test_no_match_bad_input_and_missing_index(capsys, demo_index, tmp_path):
     capsys.readouterr()
 
 
+def test_arguments_that_are_not_utf8_are_refused_naming_them(capsys, demo_index, scratch_index):
+    """Bytes a terminal sends that UTF-8 cannot read reach Python as lone surrogates: the
+    search exits 2 naming the argument (it searched as if they were not there, and an
+    OR beside them raised); a delete exits 2 and deletes nothing (it failed with a
+    UnicodeEncodeError)."""
+    bad = b"th\xe0nh".decode("utf-8", "surrogateescape")  # Latin-1 "thành" cut short
+    index = str(demo_index)
+    for argv, name in [
+        (["search", bad, "--index", index], "query"),
+        (["search", f"{bad} OR hà", "--index", index], "query"),
+        (["search", "thanh", "--category", bad, "--index", index], "--category"),
+        (["search", "thanh", "--official", bad, "--index", index], "--official"),
+        (["search", "thanh", "--csv", "--official", bad, "--index", index], "--official"),
+    ]:
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "", argv
+        assert f"the {name} 'th\\xe0nh" in err and "is not UTF-8 text" in err, err
+    _, out, _ = run(capsys, "search", "", "--index", str(scratch_index), "--json")
+    before = json.loads(out)["total"]
+    code, out, err = run(capsys, "delete", bad, "demo-001", "--index", str(scratch_index))
+    assert code == 2 and "'th\\xe0nh' is not UTF-8 text; nothing was deleted" in err
+    _, out, _ = run(capsys, "search", "", "--index", str(scratch_index), "--json")
+    assert json.loads(out)["total"] == before
+
+
 def test_the_indexer_commands_are_still_there(capsys, demo_index):
     code, out, _ = run(capsys, "stats", "--index", str(demo_index), "--json")
     assert code == 0 and json.loads(out)["documents"] > 0

@@ -196,3 +196,50 @@ def test_progress_without_a_terminal_prints_lines_with_a_rate(tmp_path, monkeypa
     index_paths([source], tmp_path / "idx", jobs=1, progress="lines")
     lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("vnsearch index:")]
     assert lines and "articles/s" in lines[-1] and "100% of" in lines[-1]
+
+
+def test_a_mistyped_input_fails_the_run_before_anything_is_written(tmp_path, capsys):
+    """A path that does not exist, or a file of a type not read, named on the command
+    line (or recorded as a source for --rebuild): exit 2 with one line naming it, no
+    index created, an existing one unchanged."""
+    new = tmp_path / "new"
+    for bad in [tmp_path / "typo.jsonl", tmp_path / "no-such-folder"]:
+        code, err = run_cli(capsys, "index", str(bad), "--index", str(new))
+        assert code == 2, err
+        assert err.strip().splitlines() == [
+            f"vnsearch index: no such file or folder: {bad}; nothing was indexed"
+        ]
+        assert not new.exists()
+    notes = tmp_path / "notes.md"
+    notes.write_text("# not an archive\n", encoding="utf-8")
+    code, err = run_cli(capsys, "index", str(notes), "--index", str(new))
+    assert code == 2 and "not a kind of file vnsearch reads" in err and str(notes) in err
+    assert not new.exists()
+
+    index = tmp_path / "idx"
+    code, err = run_cli(capsys, "index", str(DEMO / "articles.jsonl"), "--index", str(index))
+    assert code == 0, err
+    before, live = doc_ids(index), store.current_generation(index)
+    typo = tmp_path / "artcles.jsonl"  # one good input and one mistyped: nothing is done
+    code, err = run_cli(
+        capsys, "index", str(DEMO / "articles.jsonl"), str(typo), "--index", str(index)
+    )
+    assert code == 2 and str(typo) in err and "nothing was indexed" in err
+    assert store.current_generation(index) == live and doc_ids(index) == before
+
+    moved = tmp_path / "moved.jsonl"  # a recorded source gone: --rebuild fails, says which
+    shutil.copy(DEMO / "articles.jsonl", moved)
+    code, err = run_cli(capsys, "index", "--rebuild", str(moved), "--index", str(index))
+    assert code == 0, err
+    moved.unlink()
+    code, err = run_cli(capsys, "index", "--rebuild", "--index", str(index))
+    assert code == 2 and str(moved) in err
+    assert doc_ids(index) == before
+
+
+def test_a_folder_with_nothing_to_read_is_noted(tmp_path, capsys):
+    empty = tmp_path / "archive"
+    empty.mkdir()
+    code, err = run_cli(capsys, "index", str(empty), "--index", str(tmp_path / "idx"))
+    assert code == 1
+    assert f"noted {empty}:0: no files to read in this folder" in err

@@ -31,6 +31,8 @@ def test_serve_builds_and_serves_the_demo_in_its_own_directory():
     index_lines = [line for line in plan.splitlines() if "vnsearch index" in line]
     assert len(index_lines) == 1 and "--index index_demo" in index_lines[0]
     assert "VNSEARCH_INDEX=index_demo" in plan
+    # the same server as `vnsearch serve` (its request-line limit: tests/test_bare_serve.py)
+    assert "vnsearch serve --bind 127.0.0.1:" in plan
 
 
 def test_serve_with_an_index_named_never_writes_the_demo_into_it():

@@ -173,6 +173,16 @@ def test_parser_never_raises(text):
             assert node.words and all(w and not w.isspace() for w in node.words)
 
 
+@pytest.mark.parametrize("text", ["- \ud800 OR x", "a \udcff OR b", "x OR \udcff y", "\udce9"])
+def test_lone_surrogates_beside_or_do_not_raise(text):
+    """A lone surrogate (a command line's undecodable byte) beside OR reached pyvi's
+    cache key and raised UnicodeEncodeError (found by test_parser_never_raises)."""
+    tree = parse_query(text)
+    assert all(
+        w.encode("utf-8") for node in _nodes(tree) if isinstance(node, Text) for w in node.words
+    )
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -172,6 +172,23 @@ def test_snippet_marks_every_spelling_of_an_unaccented_word():
     assert html.count("<mark>") == 3
 
 
+@pytest.mark.parametrize("dash", [" - ", " – ", " — ", "- ", " -", " ‐ "])
+def test_marks_do_not_join_across_a_dash_between_words(dash):
+    """``thanh uy ha noi`` in "Phạm Thu Hà - Ủy viên" marks Hà and Ủy apart (it marked
+    "Hà - Ủy" as one); a hyphen inside a word and plain spaces still join."""
+    text = f"Bà Phạm Thu Hà{dash}Ủy viên Ban Thường vụ Thành ủy Hà Nội phát biểu."
+    units = [Syllable(s) for s in ("thanh", "uy", "ha", "noi")]
+    for html in (
+        make_snippet(text, set(), units=units),  # syllables only
+        make_snippet(text, set(), units=[*units, Sequence(tuple(units[:2]))]),  # with a phrase
+        make_snippet(text, {"thanh", "uy", "ha", "noi"}),  # plain terms
+    ):
+        assert f"<mark>Hà</mark>{dash}<mark>Ủy</mark>" in html, html
+        assert "<mark>Thành ủy Hà Nội</mark>" in html, html
+    covid = make_snippet("Ca mắc COVID-19 mới", set(), units=[Syllable("covid"), Syllable("19")])
+    assert "<mark>COVID-19</mark>" in covid
+
+
 def test_letters_fold_through_numpy_as_through_the_table():
     from search.matching import _LETTER_FOLDS, fold_letters
 
@@ -266,3 +283,33 @@ def test_span_arrays_agree_where_lowercasing_changes_the_length():
         syls = [Syllable(typed)]
         starts, ends = syllable_span_arrays(text, syls)
         assert list(zip(starts.tolist(), ends.tolist())) == sorted(syllable_spans(text, syls))
+
+
+def test_snippets_made_together_are_each_text_s_own():
+    """``make_snippets`` finds the syllables of many texts in one joined pass: each
+    snippet is the one its text gets alone, whatever its neighbours (texts that end or
+    start with a match, texts the code-point tables do not read, empty texts)."""
+    from search.snippets import make_snippets
+
+    rng = random.Random(9)
+    texts = _texts() + [
+        "",
+        "hà nội",
+        "nội hà",
+        "Hà東Nội 東 hà \U0001f600 nội",  # beyond the tables' plane: read apart
+        "İstanbul hà nội",  # lowercasing changes the length: read apart
+        "Ha\u0300 Nội hà nội",  # NFC changes the length: read apart
+        "hà " * 200 + "nội",
+    ]
+    checked = 0
+    for _ in range(40):
+        source = rng.choice(texts)
+        units = _units_from(source, rng)
+        syls = [u for u in units if isinstance(u, Syllable)]
+        for chosen in (syls, syls[:1], units):
+            batch = rng.sample(texts, rng.randrange(1, 8)) + ["hà nội"]
+            rng.shuffle(batch)
+            expected = [make_snippet(t, set(), units=chosen) for t in batch]
+            assert make_snippets(batch, chosen) == expected
+            checked += sum("<mark>" in s for s in expected)
+    assert checked > 100

@@ -11,7 +11,15 @@ import pytest
 
 from indexer.analysis import fold_diacritics
 from search.engine import Engine
-from search.suggest import Suggester, _Entries, _Infix, typed_key
+from search.suggest import (
+    Suggester,
+    _Entries,
+    _Infix,
+    as_typed,
+    entry_key,
+    shape_and_tone,
+    typed_key,
+)
 
 
 def suggest(client, **params) -> list[dict]:
@@ -151,6 +159,98 @@ def test_diacritic_matches_rank_first_when_typed():
     sugg = Suggester(terms, texts, kinds, titles, np.zeros(0, dtype=np.int64), lambda d: ("", ""))
     assert [s["text"] for s in sugg.suggest("đường")] == ["đường sắt", "đường phố", "dương lịch"]
     assert [s["text"] for s in sugg.suggest("duong")] == ["dương lịch", "đường sắt", "đường phố"]
+
+
+def test_a_syllable_still_being_typed_keeps_its_marks_and_its_tone():
+    assert shape_and_tone("hoàng") == ("hoang", 1)
+    assert shape_and_tone("nguyễn") == ("nguyên", 3)
+    assert shape_and_tone("đại") == ("đai", 5)
+    word = str.split
+    assert as_typed(word("bão"), False, word("bão số 3"))
+    assert not as_typed(word("bão"), False, word("báo cáo"))
+    assert as_typed(word("bã"), False, word("bão số 3"))  # the o comes after the tone
+    assert as_typed(word("đa"), False, word("đại hội"))  # no tone typed yet: any tone
+    assert not as_typed(word("đa"), False, word("dân số"))  # đ typed: not d
+    assert as_typed(word("hòa"), False, word("hoàng quốc dũng"))  # the tone moves on
+    assert not as_typed(word("hòa"), True, word("hoàng quốc dũng"))  # hòa finished
+    assert as_typed(word("nguyê"), False, word("nguyễn văn an"))
+    assert not as_typed(word("nguyế"), False, word("nguyễn văn an"))
+    assert as_typed(word("dai hộ"), False, word("đại hội"))  # dai: any form
+    assert not as_typed(word("bão s"), False, word("báo sóng"))
+    assert as_typed(word("ủy"), False, word("thành ủy hà nội"), 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "wanted"),
+    [
+        ("bão", "Quận Hồng Phúc khẩn trương khắc phục hậu quả bão số 3"),  # not báo cáo
+        ("bã", "Quận Hồng Phúc khẩn trương khắc phục hậu quả bão số 3"),
+        ("đa", "đại hội"),  # no tone typed yet
+        ("hoà", "Hoàng Quốc Dũng"),  # typed hoaf (Telex) on the way to Hoàng
+        ("nguyê", "Nguyễn Văn An"),
+    ],
+)
+def test_what_matches_as_typed_comes_before_what_matches_only_unaccented(client, typed, wanted):
+    found = suggest(client, q=typed)
+    texts = [s["text"] for s in found]
+    assert wanted in texts, texts
+    key, complete = typed_key(typed)
+    tiers = [_tier(key, complete, s["text"], s["kind"]) for s in found]
+    assert tiers[0] == 0 and tiers[texts.index(wanted)] < 2, found
+
+
+def test_suggestions_come_spelled_as_typed_then_as_typed_then_the_rest(client, demo_documents):
+    """For every accented prefix of the demo's titles' first three syllables, as a
+    visitor types them letter by letter: suggestions spelled as typed come first, then
+    those matching as typed by rule 1 (a tone still to come, or placed elsewhere), then
+    those matching only without diacritics; and the first matches as typed whenever
+    the archive's own title does."""
+    prefixes = set()
+    for doc in demo_documents:
+        if doc.get("title_derived"):  # a body's first sentence is not suggested
+            continue
+        words = (doc.get("title") or "").split()[:3]
+        text = " ".join(words)
+        prefixes.update(text[:n] for n in range(1, len(text) + 1))
+    checked = 0
+    for typed in sorted(prefixes):
+        key, complete = typed_key(typed)
+        if not key or fold_diacritics(key) == key:
+            continue
+        found = suggest(client, q=typed, limit=20)
+        tiers = [_tier(key, complete, s["text"], s["kind"]) for s in found]
+        assert tiers == sorted(tiers), (typed, found)
+        assert tiers and tiers[0] < 2, (typed, found)
+        checked += 1
+    assert checked > 100
+
+
+def _tier(key: str, complete: bool, text: str, kind: str) -> int:
+    """0 when ``text`` holds the typed syllables spelled as typed, 1 when it holds them
+    as typed by rule 1, else 2: from its start (a phrase), or from any of its syllables
+    (an official's name or a title)."""
+    typed = key.split()
+    syllables = entry_key(text).split()
+    folded_typed = fold_diacritics(key).split()
+    best = 2
+    for start in range(len(syllables) if kind != "phrase" else 1):
+        window = syllables[start : start + len(typed)]
+        if len(window) < len(typed):
+            continue
+        folded_window = [fold_diacritics(s) for s in window]
+        last = folded_window[-1]
+        if folded_window[:-1] != folded_typed[:-1] or not (
+            last == folded_typed[-1] if complete else last.startswith(folded_typed[-1])
+        ):
+            continue
+        spelled = window[:-1] == typed[:-1] and (
+            window[-1] == typed[-1] if complete else window[-1].startswith(typed[-1])
+        )
+        if spelled:
+            return 0
+        if as_typed(typed, complete, syllables, start):
+            best = 1
+    return best
 
 
 def test_typed_key_marks_a_finished_last_word():
