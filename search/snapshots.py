@@ -137,7 +137,8 @@ def _warm(
     prefetch: bool = True,
 ) -> None:
     """Build the posting arrays of segments that lack them (``indexer.segments.arrays``),
-    fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
+    fill the page cache with the index's files (``search.pagecache``, when ``prefetch``)
+    and map the posting arrays' pages into this process (``_populate_arrays``),
     then read up to ``budget`` postings of the longest lists ahead of queries through the
     thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds),
     then make the masks of the commonest syllables (``snap.term_masks``, from the mapped
@@ -149,6 +150,7 @@ def _warm(
         segments.ensure_arrays(reader)  # missing or stale: rebuilt (once, by one process)
         if prefetch:
             pagecache.prefetch(folder)
+            _populate_arrays(snap)
         snap.postings.warm(reader, budget=budget, previous=previous, ahead=False)
         if snap.term_masks is not None:
             _keep_common_masks(snap.term_masks)
@@ -160,6 +162,22 @@ def _warm(
     finally:
         reader.close()
         snap.ready.set()
+
+
+def _populate_arrays(snap: Snapshot) -> None:
+    """Map every page of the posting arrays that the snapshot's queries read into this
+    process (``PostingArrays.populate``): after the page cache is filled, a minor fault
+    per page (or per 16) is all a query would otherwise pay on its first reads, and the
+    arrays are what every query reads. A snapshot closed meanwhile only ends it early."""
+    from whoosh.reading import ReaderClosed
+
+    try:
+        for leaf, _ in snap.searcher.reader().leaf_readers():
+            mapped = segments.arrays_for(leaf)
+            if mapped is not None:
+                mapped.populate()
+    except (OSError, ValueError, ReaderClosed):
+        pass
 
 
 def _keep_common_masks(masks) -> None:
