@@ -648,10 +648,10 @@ def test_whoosh_own_searcher_finds_our_documents(index_dir, fieldname, query, wo
     assert found == expected
 
 
-def _resident_bytes(mapped: arrays.PostingArrays) -> int | None:
-    """Bytes of ``mapped``'s file mapping that are in this process's page tables (its
-    ``Rss`` in ``/proc/self/smaps``), or None when that cannot be read."""
-    start = np.frombuffer(mapped._map, dtype=np.uint8).ctypes.data
+def _resident_bytes(mapped: mmap.mmap) -> int | None:
+    """Bytes of a file mapping that are in this process's page tables (its ``Rss`` in
+    ``/proc/self/smaps``), or None when that cannot be read."""
+    start = np.frombuffer(mapped, dtype=np.uint8).ctypes.data
     try:
         lines = Path("/proc/self/smaps").read_text().splitlines()
     except OSError:
@@ -667,12 +667,13 @@ def _resident_bytes(mapped: arrays.PostingArrays) -> int | None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_POPULATE_READ is Linux's")
-def test_populated_arrays_are_mapped_whole_and_a_warmed_snapshot_populates_them(
+def test_populated_maps_are_mapped_whole_and_a_warmed_snapshot_populates_them(
     mapped_dir, demo_index
 ):
     """``PostingArrays.populate`` puts every page of the file in the process's page
-    tables (no query takes a fault on it later); the snapshot's warming thread does it
-    for the arrays its queries read, and a fresh map holds only what was touched."""
+    tables (no query takes a fault on it later), where a fresh map holds only what was
+    touched; the snapshot's warming thread does it for the posting arrays and segment
+    files its queries read (``segments.populate``)."""
     from search.engine import Engine
 
     path = min(mapped_dir.glob(f"*{arrays.SUFFIX}"))
@@ -680,10 +681,10 @@ def test_populated_arrays_are_mapped_whole_and_a_warmed_snapshot_populates_them(
     pages = size - size % 4096
     fresh = arrays.PostingArrays(path)
     fresh._map.madvise(mmap.MADV_DONTNEED)  # the pages stay cached; the mapping is empty
-    assert _resident_bytes(fresh) < pages or pages == 0
+    assert _resident_bytes(fresh._map) < pages or pages == 0
     if not fresh.populate():
         pytest.skip("the kernel cannot populate a mapping (Linux before 5.14)")
-    assert _resident_bytes(fresh) >= pages
+    assert _resident_bytes(fresh._map) >= pages
 
     served = Engine(demo_index, preload_segmenter=False)
     try:
@@ -692,7 +693,8 @@ def test_populated_arrays_are_mapped_whole_and_a_warmed_snapshot_populates_them(
         for leaf, _ in snap.searcher.reader().leaf_readers():
             mapped = segments.arrays_for(leaf)
             assert mapped is not None and mapped.path == arrays.arrays_path(leaf)
-            whole = mapped.size()
-            assert _resident_bytes(mapped) >= whole - whole % 4096
+            compound = leaf._storage.a._file._map  # the segment file (stored fields…)
+            for whole in (mapped._map, compound):
+                assert _resident_bytes(whole) >= len(whole) - len(whole) % 4096
     finally:
         served.close()

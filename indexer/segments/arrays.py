@@ -34,13 +34,14 @@ import logging
 import mmap
 import os
 import struct
-import sys
 import time
 import weakref
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from indexer.segments.files import populate_map
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,6 @@ BUILD_LOCK_SECONDS = 900  # a build lock older than this was left by a dead proc
 RECHECK_SECONDS = 1.0  # how often a segment without arrays looks for them again
 ENABLED = True  # False: every read decodes Whoosh's blocks (bench.scale compares the two)
 _HEAD = struct.Struct("<8sQ")
-MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14+ (22 in its uapi)
 
 
 class PostingArrays:
@@ -156,18 +156,10 @@ class PostingArrays:
         return len(self._map)
 
     def populate(self) -> bool:
-        """Map every page of the file into this process now (``MADV_POPULATE_READ``),
+        """Map every page of the file into this process now (``files.populate_map``),
         so that no query takes a page fault on it later (at 85k a search-box query
-        took 30-150 of them on its first reads). Pages are read from disk when not yet
-        in the page cache; they stay shared with every other process mapping the file.
-        False where the kernel cannot (Linux before 5.14, other systems)."""
-        if not sys.platform.startswith("linux"):  # the advice's number is Linux's
-            return False
-        try:
-            self._map.madvise(MADV_POPULATE_READ)
-        except (AttributeError, OSError, ValueError):
-            return False
-        return True
+        took 30-150 of them on its first reads). False where the kernel cannot."""
+        return populate_map(self._map)
 
 
 def remove_other_versions(folder: Path | str) -> list[Path]:
