@@ -238,6 +238,21 @@ def test_nfd_query_equals_nfc_query(client):
     assert search(client, q=nfd)["total"] > 0
 
 
+def test_a_long_decomposed_paste_is_measured_in_letters(client):
+    """1,000 letters pasted decomposed (NFD) are about 1,300 code points: refused as
+    "longer than 1000 characters" though the same text composed was answered."""
+    text = ("Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội đảng bộ nhiệm kỳ " * 20)[:1000]
+    nfd = unicodedata.normalize("NFD", text)
+    assert len(nfd) > 1000
+    composed = search(client, q=text)
+    assert ids(search(client, q=nfd)) == ids(composed) and composed["total"] > 0
+    for too_long in (text + "x", unicodedata.normalize("NFD", text + "ế")):
+        resp = client.simulate_get("/search", params={"q": too_long})
+        assert resp.status_code == 400 and resp.json["parameter"] == "q"
+    suggest_q = unicodedata.normalize("NFD", "đại hội đảng bộ nhiệm kỳ " * 8)[:290]
+    assert client.simulate_get("/suggest", params={"q": suggest_q}).status_code == 200
+
+
 def test_raw_query_strings_are_answered(client):
     for qs in ["q=%F0%9F%98%80", "q=%C3%28", "q=%ZZ", "q", "q=&q", "&&&", "category"]:
         resp = client.simulate_get("/search", query_string=qs)
