@@ -91,8 +91,8 @@ def _prepared_stream(
     articles: Iterable[Article], jobs: int, cache_path: Path
 ) -> Iterator[Prepared | Failed]:
     batches = _batches(articles, BATCH_SIZE)
-    if jobs <= 1:
-        init_worker(str(cache_path))
+    if jobs <= 1:  # in this process: it keeps its own signals (Ctrl-C; a nohup outlives the shell)
+        init_worker(str(cache_path), process=False)
         for batch in batches:
             yield from prepare_batch(batch)
         return
