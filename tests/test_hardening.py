@@ -266,6 +266,26 @@ def test_a_missing_index_answers_503_without_naming_the_path(tmp_path):
     assert int(result.headers["retry-after"]) > 0
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/health", "/", "/a/demo-001", "/static/app.js", "/embed.js", "/site.css", "/editor"]
+    + ["/openapi.json", "/articles/demo-001", "/search", "/suggest", "/officials", "/stats"],
+)
+def test_head_answers_as_get_without_the_body(client, path):
+    """Uptime monitors check a site with HEAD: every route answered 405."""
+    head, get = client.simulate_head(path), client.simulate_get(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and get.content
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+
+
+def test_head_of_a_streamed_export_is_refused(client):
+    """An export's stream (and the slot it holds) would be dropped unread: 405."""
+    assert client.simulate_head("/export", params={"q": "x"}).status_code == 405
+    assert client.simulate_get("/export", params={"q": "x"}).status_code == 200
+
+
 def test_an_index_of_no_articles_answers_as_empty(tmp_path, capsys):
     """An index whose runs committed no article (an empty folder; every record skipped;
     a first run that failed after creating the index) answered 503 on every route,
