@@ -746,6 +746,7 @@ def get_app(settings: Settings | None = None) -> falcon.App:
         warm_postings=settings.warm_postings,
         prefetch=settings.prefetch,
         workers=settings.workers,
+        freeze_gc=True,
     )
     return create_app(engine, settings)
 
