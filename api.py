@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -145,7 +146,11 @@ def date_range(date_from: object, date_to: object) -> tuple[datetime | None, dat
 
 def text_param(req: falcon.Request, name: str, limit: int = MAX_QUERY_CHARS) -> str:
     raw = _one(req, name) or ""
-    if len(raw) > limit:
+    # counted in composed letters: a decomposed paste (NFD, as some macOS apps copy)
+    # spends up to three code points on one Vietnamese letter (e + ̂ + ́ = ế)
+    if len(raw) > limit and (
+        len(raw) > 3 * limit or len(unicodedata.normalize("NFC", raw)) > limit
+    ):
         raise BadParameter(name, f"'{name}' is longer than {limit} characters")
     return checked_text(raw, name)
 
@@ -204,7 +209,17 @@ def search_request(req: falcon.Request, max_page: int = MAX_PAGE) -> SearchReque
 
 
 # --------------------------------------------------------------------------- resources
-class HealthResource:
+class Readable:
+    """``HEAD`` answered as ``GET`` without the body (RFC 9110 9.3.2: every
+    general-purpose server supports it; uptime monitors send it). Falcon drops the body
+    and keeps the headers. Not for streamed answers (/export), whose stream would be
+    dropped unread."""
+
+    def on_head(self, req, resp, **params):
+        self.on_get(req, resp, **params)
+
+
+class HealthResource(Readable):
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -216,7 +231,7 @@ class HealthResource:
         }
 
 
-class StatsResource:
+class StatsResource(Readable):
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -224,7 +239,7 @@ class StatsResource:
         resp.media = self.engine.stats()
 
 
-class SearchResource:
+class SearchResource(Readable):
     """``GET /search``. A query longer than ``long_query_chars`` takes one of
     ``long_slots``. With ``log=true`` (what the search page sends for a visitor's new
     search) the query text and whether it found anything go to the owner's query log."""
@@ -338,7 +353,7 @@ class ExportResource:
         resp.stream = self.slots.hold_while(chunks)
 
 
-class ArticleResource:
+class ArticleResource(Readable):
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -351,7 +366,7 @@ class ArticleResource:
         resp.media = article
 
 
-class SuggestResource:
+class SuggestResource(Readable):
     """``GET /suggest?q=…&limit=8``: completions of what has been typed, best first."""
 
     def __init__(self, engine: Engine):
@@ -367,7 +382,7 @@ class SuggestResource:
         resp.media = {"suggestions": found}
 
 
-class OfficialsResource:
+class OfficialsResource(Readable):
     """``GET /officials?q=…&limit=20``: officials by article count, filtered by name prefix."""
 
     def __init__(self, engine: Engine):
@@ -379,7 +394,7 @@ class OfficialsResource:
         resp.media = officials.official_directory(self.engine).listing(q, limit)
 
 
-class OfficialResource:
+class OfficialResource(Readable):
     """``GET /officials/{name}``: one official's counts, positions, years and latest articles."""
 
     def __init__(self, engine: Engine):
@@ -398,7 +413,7 @@ class OfficialResource:
         resp.media = answer
 
 
-class RelatedResource:
+class RelatedResource(Readable):
     """``GET /related?id=…`` (an indexed article) and ``POST /related`` (a draft's text)."""
 
     MAX_LIMIT = 50
@@ -510,7 +525,7 @@ def send_text(req, resp, text: str, content_type: str) -> None:
     resp.data = data
 
 
-class PageResource:
+class PageResource(Readable):
     """The search page at ``/`` (drawn by app.js from the URL), with the site's brand."""
 
     def __init__(self, site: Site):
@@ -521,7 +536,7 @@ class PageResource:
         send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
 
 
-class EditorPageResource:
+class EditorPageResource(Readable):
     """``/editor``: paste a draft, see the archive's related articles (web/editor.js asks
     ``POST /related``), with the site's brand."""
 
@@ -533,7 +548,7 @@ class EditorPageResource:
         send_text(req, resp, site_page.brand_page(template, self.site), falcon.MEDIA_HTML)
 
 
-class SiteStyleResource:
+class SiteStyleResource(Readable):
     """``/site.css``: the site's accent colour as the page's CSS variables."""
 
     def __init__(self, site: Site):
@@ -543,7 +558,7 @@ class SiteStyleResource:
         send_text(req, resp, site_page.site_css(self.site), "text/css; charset=utf-8")
 
 
-class EmbedScriptResource:
+class EmbedScriptResource(Readable):
     """``/embed.js`` carrying the allowed origins, the site's name and colour."""
 
     def __init__(self, site: Site):
@@ -555,7 +570,7 @@ class EmbedScriptResource:
         send_text(req, resp, script, "text/javascript; charset=utf-8")
 
 
-class ArticlePageResource:
+class ArticlePageResource(Readable):
     """``/a/{id}``: the article rendered on the server (web.article_page), with its
     related articles; 404 with a readable page for an unknown id. Without an index, the
     plain page, which explains that the service is not ready."""
@@ -589,7 +604,7 @@ class ArticlePageResource:
         )
 
 
-class StaticResource:
+class StaticResource(Readable):
     """``/static/{name}``: the page's scripts and styles from web/."""
 
     def on_get(self, req, resp, name: str):
@@ -609,7 +624,7 @@ def add_web_routes(app: falcon.App, engine: Engine, site: Site | None = None) ->
     app.add_route("/embed.js", EmbedScriptResource(site))
 
 
-class OpenAPIResource:
+class OpenAPIResource(Readable):
     def __init__(self, spec_path: Path):
         self.spec_path = spec_path
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -195,6 +196,21 @@ def workers_memory(server: Server) -> list[dict]:
     return out
 
 
+def process_counters(pid: int) -> dict[str, float]:
+    """A process's CPU seconds (user + system) and page faults (minor, major) so far,
+    from ``/proc/<pid>/stat`` (Linux; zeros where unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return {"cpu s": 0.0, "minor faults": 0, "major faults": 0}
+    tick = os.sysconf("SC_CLK_TCK")
+    return {
+        "cpu s": (int(fields[11]) + int(fields[12])) / tick,
+        "minor faults": int(fields[7]),
+        "major faults": int(fields[9]),
+    }
+
+
 def mb(n: float) -> str:
     return f"{n / 2**20:,.0f}"
 
@@ -202,7 +218,7 @@ def mb(n: float) -> str:
 def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_dir: Path) -> dict:
     from search.engine import Engine, SearchRequest
 
-    result: dict = {"scale": scale, "rows": [], "memory": []}
+    result: dict = {"scale": scale, "rows": [], "memory": [], "inside": []}
     engine = Engine(index, freeze_gc=True)  # as the served app runs it (api.get_app)
     engine.snapshot().ready.wait(900)  # posting lists, kept scores and spelling
     # then the warm-up queries, as a serving worker has answered some before it is
@@ -225,15 +241,35 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
         server.wait_ready(900)
         server.warm_up(900)
         session = requests.Session()
+        inside: list[float] = []  # seconds each answer took inside its worker (took_ms)
 
         def http(q: str) -> None:
             resp = session.get(f"{server.base}/search", params={"q": q}, timeout=120)
             resp.raise_for_status()
+            inside.append(resp.json()["took_ms"] / 1000)
 
+        pids = [m["pid"] for m in workers_memory(server)]
         for name, queries in works.items():
+            inside.clear()
+            before = {pid: process_counters(pid) for pid in pids}
             mine, theirs = alternate(queries, http, peer_ask)
             result["rows"].append(
                 ("gunicorn 2 workers", name, percentiles(mine), percentiles(theirs))
+            )
+            result["inside"].append(
+                {
+                    "queries": name,
+                    "in the worker p50/p95/p99 ms": "{p50} / {p95} / {p99}".format(
+                        **percentiles(inside)
+                    ),
+                    "sum s": f"{sum(inside):.2f}",
+                    **{
+                        key: " + ".join(
+                            f"{process_counters(pid)[key] - before[pid][key]:g}" for pid in pids
+                        )
+                        for key in ("cpu s", "minor faults", "major faults")
+                    },
+                }
             )
         result["memory"] = workers_memory(server)
         result["stats_worker"] = (
@@ -379,6 +415,8 @@ def print_result(result: dict) -> None:
             }
         )
     print(format_table(rows))
+    if result.get("inside"):  # where a worker's time went (client and HTTP excluded)
+        print(format_table(result["inside"]))
     memory = [
         {
             "worker pid": m["pid"],
@@ -417,6 +455,14 @@ def read_ahead_rows(result: dict) -> list[dict]:
     rows.append(
         {"read-ahead part": "all parts", **{k: mb(r["used_bytes"]) for k, r in sources.items()}}
     )
+    shared = list(dict.fromkeys(n for r in sources.values() for n in r.get("shared_bytes", {})))
+    rows += [  # mapped from one file by every worker: counted once, out of the whole budget
+        {
+            "read-ahead part": f"{n} (once)",
+            **{k: mb(r.get("shared_bytes", {}).get(n, 0)) for k, r in sources.items()},
+        }
+        for n in shared
+    ]
     rows.append(
         {"read-ahead part": "budget", **{k: mb(r["budget_bytes"]) for k, r in sources.items()}}
     )

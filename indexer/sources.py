@@ -121,7 +121,8 @@ def _read_path(path: Path, on_error: OnError, where: _Position) -> Iterator[Arti
         files, other = _scan(path)
         for file in files:
             rel = file.relative_to(path).as_posix()
-            yield from _read_file(file, f"{label}/{rel}" if label else rel, on_error, where)
+            named = path_text(f"{label}/{rel}" if label else rel)
+            yield from _read_file(file, named, on_error, where)
             where.file_done(file)
         if other:
             listed = ", ".join(f"{n} {suffix}" for suffix, n in sorted(other.items()))
@@ -134,10 +135,21 @@ def _read_path(path: Path, on_error: OnError, where: _Position) -> Iterator[Arti
         if _kind(path) is None:
             on_error(BadRecord(f"{path}:0", "unsupported file type"))
         else:
-            yield from _read_file(path, path.name, on_error, where)
+            yield from _read_file(path, path_text(path.name), on_error, where)
             where.file_done(path)
     else:
         on_error(BadRecord(f"{path}:0", "no such file or directory"))
+
+
+def path_text(name: str) -> str:
+    """A file name as text for ids: bytes of the name that are not UTF-8 (a Windows or
+    zip archive's ``caf\xe9.jsonl``, which Python holds as lone surrogates that no index
+    can store) written as ``\\xe9``, so distinct names stay distinct."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def supported_files(folder: Path) -> list[Path]:
@@ -307,8 +319,8 @@ def _jsonl_article(
     except UnicodeDecodeError:
         on_error(BadRecord(origin, "not valid UTF-8"))
         return None
-    if lineno == 1:
-        text = text.removeprefix("\ufeff")
+    # a byte-order mark starts the file, or a line where files were joined (cat a b)
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         return None
     try:

@@ -285,7 +285,11 @@ def write_meta(root: Path, **values) -> None:
     meta = read_meta(root)
     meta.update(values)
     tmp = root / f".meta.{os.getpid()}.json"
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        text = json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8")
+    except UnicodeEncodeError:  # a source path that is not UTF-8: kept, as \udcXX escapes
+        text = json.dumps(meta, indent=1).encode("ascii")
+    tmp.write_bytes(text)
     os.replace(tmp, root / "meta.json")
 
 

@@ -86,7 +86,10 @@ class QueryLog:
         most searched first, over the last ``days`` days (all when None)."""
         if not self.path.exists():
             return {"top": [], "zero": [], "no_click": [], "days": days}
-        since = (date.today() - timedelta(days=days - 1)).isoformat() if days else ""
+        today = date.today()
+        # more days than the calendar holds before today: every day (no OverflowError)
+        whole = not days or days - 1 >= (today - date.min).days
+        since = "" if whole else (today - timedelta(days=days - 1)).isoformat()
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             rows = conn.execute(

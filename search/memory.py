@@ -32,6 +32,7 @@ READ_AHEAD_SHARE = 0.08
 MASK_SHARE = 0.05  # of the budget, at most, for kept term masks
 FALLBACK_BUDGET = 512 << 20  # bytes, when the machine's memory cannot be read
 POSTINGS = "posting lists and scores"  # the part that gives way to all the others
+SHARED_SCORES = "kept scores, shared"  # one mapped file for all workers (search.keptscores)
 
 
 def read_ahead_budget(workers: int = 1, share: float = READ_AHEAD_SHARE) -> int:
@@ -44,12 +45,25 @@ def read_ahead_budget(workers: int = 1, share: float = READ_AHEAD_SHARE) -> int:
 
 
 class ReadAhead:
-    """The parts of one snapshot's read-ahead and their budget (bytes)."""
+    """The parts of one snapshot's read-ahead and their budget (bytes).
 
-    def __init__(self, total: int):
-        self.total = total
+    ``whole``: the budget of all ``workers`` together; ``total``: one worker's, what the
+    parts all workers share (``share``: counted once) leave, divided among them."""
+
+    def __init__(self, whole: int, workers: int = 1):
+        self.whole = whole
+        self.workers = max(1, workers)
+        self.total = whole // self.workers
+        self.shared: dict[str, int] = {}
         self._parts: dict[str, Callable[[], int]] = {}
         self._lock = threading.Lock()
+
+    def share(self, name: str, size: int) -> None:
+        """Count ``size`` bytes that every worker maps from one file as shared part
+        ``name``: once, out of the whole budget, before it is divided among the workers."""
+        with self._lock:
+            self.shared[name] = size
+            self.total = max(0, self.whole - sum(self.shared.values())) // self.workers
 
     def add(self, name: str, measure: Callable[[], int]) -> None:
         """Count ``measure()`` (bytes, read whenever the parts are summed) as part ``name``."""
@@ -68,9 +82,16 @@ class ReadAhead:
         return max(0, self.total - others)
 
     def report(self) -> dict:
-        """``{"budget_bytes", "used_bytes", "parts_bytes": {name: bytes}}`` (for ``/stats``)."""
+        """``{"budget_bytes", "used_bytes", "parts_bytes": {name: bytes}, "shared_bytes":
+        {name: bytes}}`` (for ``/stats``): one worker's own parts within its budget, and
+        the parts all workers share (mapped once, out of the whole budget)."""
         sizes = self.sizes()
-        return {"budget_bytes": self.total, "used_bytes": sum(sizes.values()), "parts_bytes": sizes}
+        return {
+            "budget_bytes": self.total,
+            "used_bytes": sum(sizes.values()),
+            "parts_bytes": sizes,
+            "shared_bytes": dict(self.shared),
+        }
 
 
 def array_bytes(*values) -> int:

@@ -18,6 +18,7 @@ and the body counts twice and a long body repeating common words outweighs the t
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sys
 import threading
@@ -27,8 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer import segments
-from search import pagecache
-from search.memory import POSTINGS, ReadAhead, array_bytes
+from search import keptscores, pagecache
+from search.memory import POSTINGS, SHARED_SCORES, ReadAhead, array_bytes
 
 B = 0.75
 K1 = 1.2
@@ -50,6 +51,9 @@ SCORES_KEPT_FROM = 1024  # a term's scores are kept when it has this many docume
 # While a worker warms it keeps the scores of the commonest syllables, up to this share
 # of its postings budget (the rest is filled by queries, least recently used first out).
 SCORES_AHEAD_SHARE = 0.5
+# of what all the workers' other read-ahead leaves, what the scores they share (one
+# file, mapped by each: ``share_scores_ahead``) may take at most
+SHARED_MAX_SHARE = 0.75
 # a body list → the term a query scores it by: a folded syllable (``query.FOLD``,
 # ``BAG_WEIGHTS["fold"]``), a syllable typed with diacritics (``query.BOTH``, "exact")
 AHEAD_TERMS = {"body_fold": (("title_fold", "body_fold"), 1.0), "body": (("title", "body"), 1.0)}
@@ -122,6 +126,9 @@ class PostingStore:
         self._cap = budget
         self.held = 0  # postings in the cache
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        # the commonest syllables' scores, mapped from the file every worker shares
+        # (``share_scores_ahead``): key → entry as ``_cache`` holds it, read-only
+        self._shared: dict[tuple, tuple] = {}
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._norms: dict[str, np.ndarray] = {}
@@ -304,21 +311,64 @@ class PostingStore:
         score the longest body lists, folded and as typed), up to ``budget`` postings:
         nearly every query scores some of them, and computing one costs a pass over its
         lists."""
-        spent = 0
-        for df, fieldname, text in longest:
-            if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
-                continue
-            fields, weight = AHEAD_TERMS[fieldname]
-            if spent + min(df, self.size * 4 // 12) > budget:  # (at least what it costs)
-                break
-            key = ("scores", fields, text, weight)
-            if key in self._cache:
-                continue
-            result = self._kept_form(key, self._score_term(Term(fields, text, weight), reader))
-            if spent + _held(result) > budget:
-                break
-            self._keep(key, result)
-            spent += _held(result)  # as kept: a dense array counts for less than its list
+        for key, entry in _Ahead(self, reader, longest, budget):
+            self._keep(key, entry)
+
+    def share_scores_ahead(self, reader, folder, generation: int, limit: int | None = None) -> bool:
+        """Map the commonest syllables' scores from the file all workers of commit
+        ``generation`` share (``search.keptscores``), computing and writing it first
+        when no worker has. Its budget is what a lone worker would keep ahead
+        (``SCORES_AHEAD_SHARE`` of what the snapshot's other parts leave of the whole
+        read-ahead budget), so every worker has the scores a single one would; at most
+        ``SHARED_MAX_SHARE`` of what all the workers' other parts leave. The file's bytes
+        then count once against the whole budget (``ReadAhead.share``). False when it
+        cannot be shared (a folder that cannot be written, no mapped arrays, ``limit``
+        0): the caller keeps them itself. ``limit``: postings a worker may keep ahead
+        (``Settings.warm_postings``; None: no limit but the budget)."""
+        from whoosh.reading import ReaderClosed
+
+        longest = self._longest
+        wanted = any(f in AHEAD_TERMS and df >= SCORES_KEPT_FROM for df, f, _ in longest)
+        if not wanted or limit == 0:
+            return False  # (nothing to keep: no file)
+        if self.memory is None:
+            budget = SCORES_AHEAD_SHARE * self.budget * pagecache.BYTES_PER_POSTING
+        else:
+            memory = self.memory
+            others = sum(size for name, size in memory.sizes().items() if name != POSTINGS)
+            lone = SCORES_AHEAD_SHARE * max(0, memory.whole - others)
+            budget = min(lone, SHARED_MAX_SHARE * max(0, memory.whole - memory.workers * others))
+        if limit is not None:
+            budget = min(budget, SCORES_AHEAD_SHARE * limit * pagecache.BYTES_PER_POSTING)
+        budget = int(min(budget, 1 << 50))
+
+        def compute(within: int) -> _Ahead:
+            return _Ahead(self, reader, longest, within // pagecache.BYTES_PER_POSTING)
+
+        path = keptscores.path_for(folder, generation)
+        try:
+            found = keptscores.shared(path, self.fingerprint(), compute, budget)
+        except (ReaderClosed, ValueError, AttributeError):
+            return False
+        if found is None:
+            return False
+        self._shared, size = found
+        if self.memory is not None:
+            self.memory.share(SHARED_SCORES, size)
+            self.trim()
+        return True
+
+    def fingerprint(self) -> dict:
+        """What the snapshot's term scores depend on besides the code: its segments,
+        live documents and the scoring constants (``search.keptscores``)."""
+        live = hashlib.blake2b(np.packbits(self.live).tobytes(), digest_size=16).hexdigest()
+        return {
+            "documents": self.size,
+            "live": live,
+            "segments": [[sid, *place] for sid, place in sorted(self.segments.items())],
+            "constants": [B, K1, TITLE_WEIGHT, DERIVED_TITLE_WEIGHT, DENSE_SHARE],
+            "terms": repr(AHEAD_TERMS),
+        }
 
     def lengths(self, fieldname: str, reader=None) -> np.ndarray:
         """Each document's length in ``fieldname`` (as Whoosh stores it: one byte)."""
@@ -748,12 +798,20 @@ class PostingStore:
         power of two (the restored-accent boosts: a power-of-two factor commutes with
         float32 rounding, so the products are the values computed, bit for bit)."""
         key = ("scores", term.fields, term.text, term.weight)
+        entry = self._shared.get(key)
+        if entry is not None:
+            return entry, 1.0
+        power_of_two = term.weight != 1 and term.weight > 0 and math.frexp(term.weight)[0] == 0.5
+        if power_of_two:
+            entry = self._shared.get(("scores", term.fields, term.text, 1.0))
+            if entry is not None:
+                return entry, term.weight
         with self._lock:
             entry = self._cache.get(key)
             if entry is not None:
                 self._cache.move_to_end(key)
                 return entry, 1.0
-            if term.weight != 1 and term.weight > 0 and math.frexp(term.weight)[0] == 0.5:
+            if power_of_two:
                 unit = ("scores", term.fields, term.text, 1.0)
                 entry = self._cache.get(unit)
                 if entry is not None:
@@ -946,6 +1004,36 @@ def _dense_at(dense: tuple[np.ndarray, float], docs: np.ndarray) -> tuple[np.nda
     ``kept_dense`` entry: one gather."""
     values = _scaled(dense[0][docs], dense[1])
     return values > 0, values
+
+
+class _Ahead:
+    """The commonest syllables' scores as ``PostingStore._keep`` holds them, (key, entry)
+    in order of their lists' length, up to ``budget`` postings (``_held``); those kept
+    already are left out. ``complete``: True once it ran out of terms within the budget."""
+
+    def __init__(self, store: PostingStore, reader, longest: list, budget: int):
+        self.store, self.reader, self.longest, self.budget = store, reader, longest, budget
+        self.complete = False
+
+    def __iter__(self):
+        store, spent = self.store, 0
+        for df, fieldname, text in self.longest:
+            if fieldname not in AHEAD_TERMS or df < SCORES_KEPT_FROM:
+                continue
+            fields, weight = AHEAD_TERMS[fieldname]
+            if spent + min(df, store.size * 4 // 12) > self.budget:  # (at least what it costs)
+                return
+            key = ("scores", fields, text, weight)
+            if key in store._cache or key in store._shared:
+                continue
+            entry = store._kept_form(
+                key, store._score_term(Term(fields, text, weight), self.reader)
+            )
+            if spent + _held(entry) > self.budget:
+                return
+            yield key, entry
+            spent += _held(entry)  # as kept: a dense array counts for less than its list
+        self.complete = True
 
 
 def _held(value: tuple) -> int:

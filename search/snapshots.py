@@ -171,9 +171,11 @@ def _warm(
             _keep_common_masks(snap.term_masks)
         snap.spelling(reader)
         snap._size("_spelling", object_bytes)  # counted now, not by the first /stats
-        # the kept scores get what the rest of the read-ahead leaves of the budget
+        # the kept scores get what the rest of the read-ahead leaves of the budget: in
+        # the file every worker maps, else (a folder that cannot be written) in this one
         snap.postings.trim()
-        snap.postings.keep_scores_ahead(reader, budget)
+        if not snap.postings.share_scores_ahead(reader, folder, snap.key[1], budget):
+            snap.postings.keep_scores_ahead(reader, budget)
     finally:
         reader.close()
         if freeze:
@@ -263,7 +265,7 @@ class SnapshotHolder:
         reader = searcher.reader()
         table = DocTable(reader)
         key = (store.current_generation(self.root) or gen, ix.latest_generation())
-        memory = ReadAhead(read_ahead_budget(self.workers))
+        memory = ReadAhead(read_ahead_budget(1), self.workers)
         snap = Snapshot(
             searcher,
             table,

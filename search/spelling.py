@@ -92,7 +92,8 @@ class PairModel:
 
     ``ids``: lowercase accented syllable → id (0 is the break between runs);
     ``keys``: sorted ``left * vocabulary + right`` of every pair seen, ``counts`` its count;
-    ``left``: per id, the pairs it starts.
+    ``left``: per id, the pairs it starts. Counts are looked up in a hash table of the
+    same keys (``PairTable``).
     """
 
     ids: dict[str, int]
@@ -100,6 +101,10 @@ class PairModel:
     counts: np.ndarray  # int32
     left: np.ndarray  # int64, per id
     size: int  # one more than the largest id
+    table: PairTable = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.table = PairTable(self.keys, self.counts)
 
     def id_of(self, form: str) -> int:
         return self.ids.get(form, -1)
@@ -111,16 +116,86 @@ class PairModel:
         if not len(self.keys):
             return out
         seen = (left[:, None] > 0) & (right[None, :] > 0)
-        wanted = left[:, None] * self.size + right[None, :]
-        # searched as the keys' own type (a wider one would copy every key); an unseen
-        # id (-1) can wrap to any value, but ``seen`` leaves it out
-        pos = np.searchsorted(self.keys, wanted.astype(self.keys.dtype)).clip(0, len(self.keys) - 1)
-        hit = seen & (self.keys[pos] == wanted)
-        out[hit] = self.counts[pos[hit]]
+        wanted = (left[:, None] * self.size + right[None, :])[seen]
+        out[seen] = self.table.counts_of(wanted)
         return out
 
     def left_counts(self, left: np.ndarray) -> np.ndarray:
         return np.where(left > 0, self.left[left.clip(0)], 0).astype(np.float64)
+
+
+# two odd multipliers for Fibonacci hashing (Knuth, TAOCP 6.4): the golden ratio's and
+# the square root of two's fractions of 2**64
+_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0x6A09E667F3BCC909))
+_MAX_KICKS = 500
+
+
+class PairTable:
+    """Distinct non-negative keys and their counts in a cuckoo hash table (Pagh and
+    Rodler, 2001): each key sits in one of its two slots, so many keys are looked up at
+    once with two gathers, where a binary search over the sorted keys misses the cache
+    at every level (a decoding step asks for about 2,000 pairs). Under half of the
+    slots are used; a key's slots are the top bits of its products with
+    ``_MULTIPLIERS`` (mod 2**64). A slot holds ``key << 32 | count`` (int64; -1: empty)
+    when keys are int32, else keys and counts are two arrays (four gathers)."""
+
+    EMPTY = -1
+
+    def __init__(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.bits = max(4, (2 * len(keys)).bit_length())  # 2**bits > 2 * len(keys)
+        while not self._place(keys, counts):
+            self.bits += 1  # a cycle of kicks (rare under half full): more room
+
+    def _slots(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wide = keys.astype(np.uint64)
+        shift = np.uint64(64 - self.bits)
+        return tuple((wide * m >> shift).astype(np.intp) for m in _MULTIPLIERS)
+
+    def _place(self, keys: np.ndarray, counts: np.ndarray) -> bool:
+        """Fill the table (the standard insertion: a key takes a free slot of its two,
+        else evicts the one in its first and that one moves to its other slot, and so
+        on); False when some insertion kicks ``_MAX_KICKS`` times. A key whose first slot
+        no other key has as its first takes it at once (about three in four)."""
+        first, second = self._slots(keys)
+        slots, shared = np.unique(first, return_counts=True)
+        alone = shared[np.searchsorted(slots, first)] == 1
+        held = np.full(1 << self.bits, -1, dtype=np.intp)  # slot → index into keys
+        held[first[alone]] = np.flatnonzero(alone)
+        held, first, second = held.tolist(), first.tolist(), second.tolist()
+        for i in np.flatnonzero(~alone).tolist():
+            at = first[i]
+            if held[at] >= 0 and held[second[i]] < 0:
+                at = second[i]
+            for _ in range(_MAX_KICKS):
+                i, held[at] = held[at], i
+                if i < 0:
+                    break
+                at = second[i] if first[i] == at else first[i]
+            else:
+                return False
+        where = np.array(held, dtype=np.intp)
+        used = where >= 0
+        self.keys = np.full(where.size, self.EMPTY, dtype=keys.dtype)
+        self.keys[used] = keys[where[used]]
+        self.counts = np.zeros(where.size, dtype=np.int32)
+        self.counts[used] = counts[where[used]]
+        self.packed = None
+        if keys.dtype == np.int32:  # counts are int32 too, and never negative
+            self.packed = self.keys.astype(np.int64) << 32 | self.counts.astype(np.uint32)
+            self.keys = self.counts = None
+        return True
+
+    def counts_of(self, wanted: np.ndarray) -> np.ndarray:
+        """The count of each of ``wanted`` (non-negative keys; 0 for a key not held)."""
+        first, second = self._slots(wanted)
+        if self.packed is not None:
+            out = np.zeros(wanted.size, dtype=np.int64)
+            for at in (first, second):
+                held = self.packed[at]
+                np.copyto(out, held & 0xFFFFFFFF, where=(held >> 32) == wanted)
+            return out
+        out = np.where(self.keys[first] == wanted, self.counts[first], 0)
+        return np.where(self.keys[second] == wanted, self.counts[second], out)
 
 
 def empty_pairs() -> PairModel:
@@ -643,7 +718,7 @@ def _readings(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidate]
     if found is None:
         if len(spelling.readings) >= 8 * CACHE_SIZE:
             spelling.readings.clear()
-        found = spelling.readings[key] = _candidates(s, spelling, edits)
+        found = spelling.readings[key] = _Readings(_candidates(s, spelling, edits))
         for c in found:
             c.folded = fold_diacritics(c.form)
             c.unigram = spelling.unigram(c.form)
@@ -677,14 +752,52 @@ def _candidates(s: _Syllable, spelling: Spelling, edits: bool) -> list[_Candidat
     return list(found.values())
 
 
+class _Columns:
+    """A list of readings as the decoder reads them: forms, channel costs, unigrams and
+    pair-model ids as arrays, their folded forms (each once), and, made when first
+    asked for, the pairs each form starts (``given``) and each form's place (``at``)."""
+
+    __slots__ = ("_at", "cost", "folds", "forms", "given", "pids", "unigram")
+
+    def __init__(self, options: list[_Candidate], pairs: PairModel) -> None:
+        self.forms = [c.form for c in options]
+        self.cost = np.array([c.cost for c in options])
+        self.unigram = np.array([c.unigram for c in options])
+        self.pids = np.array([c.pid for c in options], dtype=np.int64)
+        self.given = pairs.left_counts(self.pids)
+        self.folds = tuple(dict.fromkeys(c.folded for c in options))
+        self._at: dict[str, int] | None = None
+
+    @property
+    def at(self) -> dict[str, int]:
+        if self._at is None:  # a reading's forms are distinct
+            self._at = {form: k for k, form in enumerate(self.forms)}
+        return self._at
+
+
+class _Readings(list):
+    """The readings of one typed syllable (``_Candidate``s, kept per snapshot by
+    ``_readings``) with their ``_Columns``, made once: neither changes once made."""
+
+    columns: _Columns | None = None
+
+
+def _columns(spelling: Spelling, options: list[_Candidate]) -> _Columns:
+    """``_Columns`` of ``options`` (kept with a ``_Readings``)."""
+    if isinstance(options, _Readings):
+        if options.columns is None:
+            options.columns = _Columns(options, spelling.pairs)
+        return options.columns
+    return _Columns(options, spelling.pairs)
+
+
 def _viterbi(
     spelling: Spelling, options: list[list[_Candidate]], steps: list[np.ndarray] | None = None
 ) -> tuple[list[str], float]:
     """The best reading (one form per syllable) and its score (log probability minus
     channel costs). ``steps``: the ``_transitions`` between neighbours, when known."""
-    forms = [[c.form for c in opts] for opts in options]
-    cost = [np.array([c.cost for c in opts]) for opts in options]
-    score = np.log([c.unigram for c in options[0]]) - cost[0]
+    columns = [_columns(spelling, opts) for opts in options]
+    score = np.log(columns[0].unigram) - columns[0].cost
     back: list[np.ndarray] = []
     for i in range(1, len(options)):
         moves = (
@@ -693,7 +806,7 @@ def _viterbi(
         step = score[:, None] + moves
         came = step.argmax(axis=0)
         back.append(came)
-        score = step[came, np.arange(len(forms[i]))] - cost[i]
+        score = step[came, np.arange(len(columns[i].forms))] - columns[i].cost
     at = int(score.argmax())
     best = float(score[at])
     path = [at]
@@ -701,28 +814,21 @@ def _viterbi(
         at = int(came[at])
         path.append(at)
     path.reverse()
-    return [forms[i][k] for i, k in enumerate(path)], best
+    return [columns[i].forms[k] for i, k in enumerate(path)], best
 
 
 def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> np.ndarray:
     """log P(right | left) for every pair, plus ``WORD_BONUS`` where they form a word."""
     pairs = spelling.pairs
-    prior = np.array([c.unigram for c in right])
-    counts = pairs.pair_counts(
-        np.array([c.pid for c in left], dtype=np.int64),
-        np.array([c.pid for c in right], dtype=np.int64),
-    )
-    given = pairs.left_counts(np.array([c.pid for c in left], dtype=np.int64))
-    out = np.log((counts + SMOOTHING * prior[None, :]) / (given[:, None] + SMOOTHING))
+    lcols, rcols = _columns(spelling, left), _columns(spelling, right)
+    counts = pairs.pair_counts(lcols.pids, rcols.pids)
+    out = np.log((counts + SMOOTHING * rcols.unigram[None, :]) / (lcols.given[:, None] + SMOOTHING))
     words = spelling.words
-    left_folds = {ca.folded for ca in left}
-    right_folds = {cb.folded for cb in right}
-    left_at = {ca.form: a for a, ca in enumerate(left)}  # a reading's forms are distinct
-    right_at = {cb.form: b for b, cb in enumerate(right)}
-    for fa in left_folds:  # each pair of folded forms looked up once
-        for fb in right_folds:
+    for fa in lcols.folds:  # each pair of folded forms looked up once
+        for fb in rcols.folds:
             known = words.get(f"{fa}_{fb}")
             if known:  # the pairs of forms spelling one of its words, each once
+                left_at, right_at = lcols.at, rcols.at
                 for word in {w for w, _ in known}:
                     form_a, _, form_b = word.partition("_")
                     a, b = left_at.get(form_a), right_at.get(form_b)
@@ -732,12 +838,26 @@ def _transitions(spelling, left: list[_Candidate], right: list[_Candidate]) -> n
 
 
 def _path_score(spelling: Spelling, forms: list[str], costs: list[float]) -> float:
-    """The score ``_viterbi`` gives one reading."""
-    options = [
-        [_Candidate(f, c, False, fold_diacritics(f), spelling.unigram(f), spelling.pairs.id_of(f))]
-        for f, c in zip(forms, costs, strict=True)
-    ]
-    return _viterbi(spelling, options)[1]
+    """The score ``_viterbi`` gives one reading: the same operations on the same values,
+    its transitions computed together (``_transitions`` of one form each)."""
+    pairs = spelling.pairs
+    unigram = np.array([spelling.unigram(f) for f in forms])
+    pids = np.array([pairs.id_of(f) for f in forms], dtype=np.int64)
+    left, right = pids[:-1], pids[1:]
+    counts = np.zeros(left.size)
+    seen = (left > 0) & (right > 0)
+    if len(pairs.keys):
+        counts[seen] = pairs.table.counts_of(left[seen] * pairs.size + right[seen])
+    given = pairs.left_counts(left)
+    moves = np.log((counts + SMOOTHING * unigram[1:]) / (given + SMOOTHING))
+    for i, (a, b) in enumerate(itertools.pairwise(forms)):
+        known = spelling.words.get(f"{fold_diacritics(a)}_{fold_diacritics(b)}")
+        if known and f"{a}_{b}" in {w for w, _ in known}:
+            moves[i] += WORD_BONUS
+    score = np.log(unigram[:1]) - np.array(costs[:1])
+    for move, cost in zip(moves, costs[1:], strict=True):
+        score = score + move - cost
+    return float(score[0])
 
 
 def _with_case(form: str, typed: str) -> str:

@@ -53,6 +53,7 @@ SINGLE_MIN_COUNT = 5  # …and must be this many times more frequent than a phra
 SINGLE_MIN_SHARE = 0.6  # …and stand alone in at least this share of its occurrences
 CACHE_SIZE = 4096
 SCAN_BUDGET = 2000  # heaviest folded matches checked for forms matching as typed
+SCAN_FIRST = 64  # …the first few of them first
 BODY_ONLY_WEIGHT = 0.01  # below any title phrase (title counts are at least 1)
 BODY_MIN_DF = 5
 TITLE_TRIM = " -–—•*>"
@@ -355,8 +356,8 @@ class _Infix:
                     )
                 at = self.folded[n].find(needle, at + 1)
             tiers[tier].append(n)
-            if len(tiers[tier]) >= k and (tier == SPELLED or not accented):
-                break
+            if len(tiers[tier]) >= k or len(tiers[SPELLED]) + len(tiers[AS_TYPED]) >= k:
+                break  # enough, heaviest first
         left = k
         for tier in tiers:
             del tier[max(left, 0) :]
@@ -498,13 +499,19 @@ class Suggester:
             # the heaviest folded matches hold the forms a prefix of the accented key
             # cannot find: a tone not typed yet (đa → đại), a tone placed elsewhere
             # (hòa → hoàng), a syllable typed without diacritics (thi đ → thí điểm)
-            taken = set(spelled)
+            checked = set(spelled)
             words, complete = typed
-            for pos in entries.heaviest_first(lo, hi, SCAN_BUDGET):
-                if pos not in taken and as_typed(words, complete, entries.keys[pos].split()):
-                    extra.append(pos)
-                    if len(extra) >= k + 2:
-                        break
+            for budget in (SCAN_FIRST, SCAN_BUDGET):  # most often the first few suffice
+                for pos in entries.heaviest_first(lo, hi, budget):
+                    if pos in checked:
+                        continue
+                    checked.add(pos)
+                    if as_typed(words, complete, entries.keys[pos].split()):
+                        extra.append(pos)
+                        if len(extra) >= k + 2:
+                            break
+                if len(extra) >= k + 2 or hi - lo <= budget:
+                    break
         taken = set(spelled) | set(extra)
         loose = [p for p in entries.top((lo, hi), k + 2 + len(taken)) if p not in taken]
         return (

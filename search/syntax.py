@@ -185,7 +185,9 @@ class _Parser:
                 return Text([value])
             name = FIELD_ALIASES.get(value.lower(), value.lower())
             target = self.atom(depth)
-            if name in TEXT_FIELDS | FILTER_FIELDS and target is not None:
+            if name in TEXT_FIELDS | FILTER_FIELDS:
+                if target is None:  # ``title:""``, ``title:()``: nothing to scope
+                    return None
                 scoped = _with_field(target, name)
                 if scoped is not None:
                     return scoped
@@ -195,8 +197,16 @@ class _Parser:
             words = value.split()
             return Text(words, phrase=len(words) > 1) if words else None
         if kind == "word":
+            if value.endswith(":") and _field_name(value[:-1]) is not None:
+                return None  # ``đại hội title:``: a prefix with nothing after it
             return Text([value], bare=True)
         return None  # a stray ')' inside a group is handled by sequence
+
+
+def _field_name(prefix: str) -> str | None:
+    """The field a typed prefix names (``title``, ``tieude`` → ``title``), else None."""
+    name = FIELD_ALIASES.get(prefix.lower(), prefix.lower())
+    return name if name in TEXT_FIELDS | FILTER_FIELDS else None
 
 
 def _is_bare_word(tok: tuple[str, str]) -> bool:

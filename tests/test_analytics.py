@@ -85,6 +85,10 @@ def test_days_window_and_normalising(tmp_path):
         {"query": "bão số 3", "searches": 1, "zero": 1, "clicks": 0}
     ]
     assert log.report()["top"][0]["searches"] == 2
+    # more days than the calendar holds: every day (--days 99999999999 raised OverflowError)
+    for days in (10**6, 10**11, (date.today() - date.min).days + 1):
+        assert log.report(days=days)["top"][0]["searches"] == 2
+    assert log.report(days=(date.today() - date.min).days)["top"][0]["searches"] == 2
 
 
 def test_vnsearch_queries_prints_the_three_lists(capsys, logged, monkeypatch):

@@ -151,6 +151,20 @@ ODD_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("field", ["title", "body", "official", "category", "source", "date"])
+def test_a_field_with_nothing_after_it_is_ignored(client, field):
+    """``đại hội title:`` (a box queried while the visitor types) found 0 articles: the
+    prefix was searched as the word "title"; with nothing after it, it is ignored."""
+    plain = search(client, q="đại hội")
+    assert plain["total"] > 0
+    for tail in (f"{field}:", f"{field.upper()}:", f'{field}:""', f"{field}:()", f"-{field}:"):
+        answer = search(client, q=f"đại hội {tail}")
+        assert answer["total"] == plain["total"], tail
+        assert [h["id"] for h in answer["hits"]] == [h["id"] for h in plain["hits"]], tail
+    everything = search(client, q="")
+    assert search(client, q=f"{field}:")["total"] == everything["total"]
+
+
 @pytest.mark.parametrize("q", ODD_QUERIES)
 def test_odd_query_text_is_answered(client, q):
     answer = search(client, q=q)
@@ -222,6 +236,21 @@ def test_nfd_query_equals_nfc_query(client):
     assert nfd != nfc
     assert ids(search(client, q=nfd, per_page=100)) == ids(search(client, q=nfc, per_page=100))
     assert search(client, q=nfd)["total"] > 0
+
+
+def test_a_long_decomposed_paste_is_measured_in_letters(client):
+    """1,000 letters pasted decomposed (NFD) are about 1,300 code points: refused as
+    "longer than 1000 characters" though the same text composed was answered."""
+    text = ("Thành ủy Hà Nội kiểm tra công tác chuẩn bị đại hội đảng bộ nhiệm kỳ " * 20)[:1000]
+    nfd = unicodedata.normalize("NFD", text)
+    assert len(nfd) > 1000
+    composed = search(client, q=text)
+    assert ids(search(client, q=nfd)) == ids(composed) and composed["total"] > 0
+    for too_long in (text + "x", unicodedata.normalize("NFD", text + "ế")):
+        resp = client.simulate_get("/search", params={"q": too_long})
+        assert resp.status_code == 400 and resp.json["parameter"] == "q"
+    suggest_q = unicodedata.normalize("NFD", "đại hội đảng bộ nhiệm kỳ " * 8)[:290]
+    assert client.simulate_get("/suggest", params={"q": suggest_q}).status_code == 200
 
 
 def test_raw_query_strings_are_answered(client):

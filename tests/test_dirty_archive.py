@@ -424,3 +424,41 @@ def test_invisible_characters_inside_words_are_not_word_breaks(tmp_path):
             assert not any(ch in hit["snippet"] for ch in INVISIBLE), (q, hit["snippet"])
     with store.open_current(tmp_path / "idx").searcher() as s:
         assert not any(ch in s.document(id="z1")["body"] for ch in INVISIBLE)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_file_names_that_are_not_utf8_do_not_abort_the_run(tmp_path, jobs):
+    """An archive copied from Windows or a zip keeps names in its own code page
+    (``caf\\xe9.jsonl``): the id of an id-less record there, made of the name, held
+    bytes no index can store, and the whole run failed (exit 2, nothing indexed).
+    Such bytes are written ``\\xe9`` in ids; names stay distinct; --rebuild reads the
+    recorded source again."""
+    from indexer.cli import main as indexer_main
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for raw, title in [(b"caf\xe9.jsonl", "Quán cà phê"), (b"caf\xe8.jsonl", "Quán trà")]:
+        record = {"title": title, "body": f"{title} mở cửa trên phố Hồng Phúc."}
+        (archive / os.fsdecode(raw)).write_text(json.dumps(record, ensure_ascii=False) + "\n")
+    page = archive / os.fsdecode(b"trang-\xe1.html")
+    page.write_text(
+        '<html><head><meta charset="utf-8"><title>Hội chợ</title></head><body><article>'
+        "<p>Hội chợ xuân khai mạc tại quận Hồng Phúc, thu hút đông đảo người dân và du"
+        " khách tham quan mua sắm trong những ngày cuối năm.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    root = tmp_path / "idx"
+    argv = ["index", str(archive), "--index", str(root), "--jobs", str(jobs), "--quiet"]
+    assert indexer_main(argv) == 0
+    expected = {"archive/caf\\xe9:1", "archive/caf\\xe8:1", "archive/trang-\\xe1"}
+    engine = Engine(root)
+    try:
+        hits = engine.search(SearchRequest(q="", per_page=10))["hits"]
+        assert {h["id"] for h in hits} == expected
+        assert engine.article("archive/caf\\xe9:1")["title"] == "Quán cà phê"
+    finally:
+        engine.close()
+    one = archive / os.fsdecode(b"caf\xe9.jsonl")  # a source named alone, then rebuilt
+    assert indexer_main(["index", str(one), "--index", str(tmp_path / "one"), "--quiet"]) == 0
+    assert indexer_main(["index", "--rebuild", "--index", str(tmp_path / "one"), "--quiet"]) == 0
+    assert store.read_meta(tmp_path / "one")["sources"] == [str(one.resolve())]

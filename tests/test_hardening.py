@@ -266,6 +266,64 @@ def test_a_missing_index_answers_503_without_naming_the_path(tmp_path):
     assert int(result.headers["retry-after"]) > 0
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/health", "/", "/a/demo-001", "/static/app.js", "/embed.js", "/site.css", "/editor"]
+    + ["/openapi.json", "/articles/demo-001", "/search", "/suggest", "/officials", "/stats"],
+)
+def test_head_answers_as_get_without_the_body(client, path):
+    """Uptime monitors check a site with HEAD: every route answered 405."""
+    head, get = client.simulate_head(path), client.simulate_get(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and get.content
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+
+
+def test_head_of_a_streamed_export_is_refused(client):
+    """An export's stream (and the slot it holds) would be dropped unread: 405."""
+    assert client.simulate_head("/export", params={"q": "x"}).status_code == 405
+    assert client.simulate_get("/export", params={"q": "x"}).status_code == 200
+
+
+def test_an_index_of_no_articles_answers_as_empty(tmp_path, capsys):
+    """An index whose runs committed no article (an empty folder; every record skipped;
+    a first run that failed after creating the index) answered 503 on every route,
+    /health included (Whoosh's reader of no segments named itself as a leaf without
+    one); it answers as an archive of 0 articles."""
+    from indexer.cli import main as indexer_main
+    from search.engine import Engine
+
+    (tmp_path / "archive").mkdir()
+    bad = tmp_path / "archive" / "bad.jsonl"
+    bad.write_text('{"id": "x"}\nnot json\n', encoding="utf-8")
+    root = tmp_path / "idx"
+    assert indexer_main(["index", str(tmp_path / "archive"), "--index", str(root)]) == 1
+    capsys.readouterr()
+    engine = Engine(root)
+    try:
+        client = falcon.testing.TestClient(create_app(engine))
+        assert client.simulate_get("/health").json["documents"] == 0
+        for path, params in [
+            ("/search", {"q": "đại hội"}),
+            ("/search", {"q": "dai hoi", "histogram": "year", "category": "Chính trị"}),
+            ("/search", {}),
+        ]:
+            answer = client.simulate_get(path, params=params)
+            assert answer.status_code == 200 and answer.json["total"] == 0
+        assert client.simulate_get("/suggest", params={"q": "đại"}).json == {"suggestions": []}
+        assert client.simulate_get("/stats").json["documents"] == 0
+        assert client.simulate_get("/officials").json["total"] == 0
+        export = client.simulate_get("/export", params={"q": "x", "format": "csv"})
+        assert export.status_code == 200 and export.headers["x-total-count"] == "0"
+        assert client.simulate_get("/articles/x").status_code == 404
+        assert client.simulate_get("/related", params={"id": "x"}).status_code == 404
+        draft = client.simulate_post("/related", json={"text": "Đại hội đảng bộ quận"})
+        assert draft.status_code == 200 and draft.json["hits"] == []
+    finally:
+        engine.close()
+
+
 def test_the_service_logs_through_gunicorns_error_log(engine, tmp_path):
     gunicorn_log = logging.getLogger("gunicorn.error")
     handler = logging.FileHandler(tmp_path / "error.log")

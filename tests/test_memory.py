@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import memory, pagecache, scoring, snapshots
+from search import keptscores, memory, pagecache, scoring, snapshots
 from search.engine import Engine, SearchRequest
 from search.memory import POSTINGS, ReadAhead
 from settings import Settings, SettingsError
@@ -61,6 +61,7 @@ def test_a_part_gets_what_the_others_leave():
         "budget_bytes": 1000,
         "used_bytes": 2300,
         "parts_bytes": {"a": 300, "b": 2000},
+        "shared_bytes": {},
     }
 
 
@@ -85,7 +86,10 @@ def test_every_part_is_counted_and_shown_in_stats(demo_index, monkeypatch):
     try:
         _ask(engine)
         report = engine.stats()["worker"]["read_ahead"]
-        assert report["budget_bytes"] == memory.read_ahead_budget(3)
+        # the scores every worker maps (none on the demo: no list is long enough) count
+        # once, out of the budget of all three (tests/test_keptscores.py)
+        shared = sum(report["shared_bytes"].values())
+        assert report["budget_bytes"] == (memory.read_ahead_budget(1) - shared) // 3
         parts = report["parts_bytes"]
         assert set(parts) == PARTS
         built = ("document lengths", "document frequencies", "document table", "spelling")
@@ -107,6 +111,9 @@ def test_the_kept_lists_and_masks_give_way_to_the_rest_of_the_budget(demo_index,
     """With a budget just above what the archive's own structures take, the caches stay
     within what those leave; with a larger one the same queries keep more."""
     monkeypatch.setattr(scoring, "SCORES_KEPT_FROM", 1)  # every term's scores kept
+    # each worker keeps them itself (no shared file: tests/test_keptscores.py), and the
+    # session's demo index is not written
+    monkeypatch.setattr(keptscores, "shared", lambda *args, **kwargs: None)
     titles = [json.loads(line)["title"] for line in DEMO.read_text("utf-8").splitlines()]
     queries = QUERIES + [t for t in titles if t]
     roomy = _warm_engine(demo_index, monkeypatch, 1 << 30)

@@ -234,6 +234,23 @@ def test_nginx_answers_its_own_errors_as_json(stack):
     assert status == 200 and headers["Server"] == "nginx"  # no version
 
 
+def test_a_url_with_bytes_not_percent_encoded_gets_a_json_400(stack):
+    """curl "…/search?q=bão" sends the UTF-8 bytes raw: gunicorn refused the request
+    line with its HTML page; nginx answers JSON saying how to send them."""
+    for target in ["/search?q=b\u00e3o".encode(), "/articles/tin-b\u00e3o".encode(), b"/s?q=\xff"]:
+        with socket.create_connection(("127.0.0.1", stack.port), timeout=10) as s:
+            s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), answer[:300]
+        assert b"application/json" in head.lower()
+        assert "%-escapes" in json.loads(body)["error"]
+    encoded = requests.get(f"{stack.base}/search", params={"q": "bão"}, timeout=10)
+    assert encoded.status_code == 200 and encoded.json()["total"] > 0
+
+
 def test_a_chunked_draft_is_read_through_nginx_and_by_gunicorn_itself(stack):
     draft = {"text": "Sở Y tế tỉnh An Hòa cảnh báo số ca sốt xuất huyết tiếp tục tăng."}
 

@@ -184,6 +184,17 @@ def test_bad_lines_reported_with_line_and_rest_read(tmp_path: Path) -> None:
     assert "UTF-8" in errors[3].reason
 
 
+def test_files_joined_with_their_byte_order_marks_are_read_whole(tmp_path: Path) -> None:
+    """``cat a.jsonl b.jsonl`` of two exports that each start with a BOM: the BOM that
+    starts line 2 skipped its record as "malformed JSON (Unexpected UTF-8 BOM)"."""
+    path = tmp_path / "joined.jsonl"
+    first = '\ufeff{"id": "a", "body": "Tin một."}\n'
+    second = '\ufeff{"id": "b", "body": "Tin hai."}\n'
+    path.write_text(first + second, encoding="utf-8")
+    articles, errors = read([path])
+    assert [a.id for a in articles] == ["a", "b"] and errors == []
+
+
 def test_missing_and_unsupported_paths(tmp_path: Path) -> None:
     good = write_jsonl(tmp_path / "g.jsonl", [{"id": "g", "body": "Có."}])
     other = tmp_path / "notes.md"

@@ -438,3 +438,84 @@ def test_pair_counts_read_from_narrow_keys_equal_the_wide_ones(spelling):
         narrow = pairs.pair_counts(left, right)
         assert np.array_equal(narrow, wide.pair_counts(left, right))
         assert narrow.any()
+
+
+def test_pair_table_counts_equal_the_sorted_keys_counts(spelling, monkeypatch):
+    """The hashed pair table answers every key (held or not, dense or sparse, int32 or
+    int64) with the count a search of the sorted keys finds; when insertions kick too
+    often it grows until every key is placed."""
+    import numpy as np
+
+    from search import spelling as spelling_module
+    from search.spelling import PairTable
+
+    def by_search(keys, counts, wanted):
+        at = np.searchsorted(keys, wanted).clip(0, len(keys) - 1)
+        return np.where(keys[at] == wanted, counts[at], 0)
+
+    rng = np.random.default_rng(7)
+    pairs = spelling.pairs
+    cases = [(pairs.keys, pairs.counts)]
+    for dtype, top in ((np.int32, 2**31 - 1), (np.int64, 2**62)):
+        keys = np.unique(rng.integers(0, top, 5_000)).astype(dtype)
+        cases.append((keys, rng.integers(1, 1_000, keys.size).astype(np.int32)))
+    dense = np.arange(0, 3_000, dtype=np.int64)  # consecutive keys, as a common row gives
+    cases.append((dense, np.arange(1, 3_001, dtype=np.int32)))
+    for keys, counts in cases:
+        table = PairTable(keys, counts)
+        assert 1 << table.bits > 2 * keys.size
+        assert (table.packed is not None) == (keys.dtype == np.int32)  # both layouts tested
+        held = keys[rng.choice(keys.size, min(keys.size, 500), replace=False)].astype(np.int64)
+        other = rng.integers(0, int(keys.max()) + 2, 500)
+        wanted = np.concatenate([held, other, held + 1])
+        assert np.array_equal(table.counts_of(wanted), by_search(keys, counts, wanted))
+        assert (table.counts_of(held) > 0).all()
+    monkeypatch.setattr(spelling_module, "_MAX_KICKS", 1)
+    keys, counts = cases[1]
+    table = PairTable(keys, counts)
+    wanted = np.concatenate([keys.astype(np.int64), rng.integers(0, 2**31, 500)])
+    assert np.array_equal(table.counts_of(wanted), by_search(keys, counts, wanted))
+
+
+def test_a_typed_readings_score_is_the_viterbi_score_of_that_one_reading(spelling):
+    """``_path_score`` computes one reading's transitions together: the same value as
+    ``_viterbi`` over one candidate a syllable, bit for bit (word bonuses, unseen forms
+    and syllables of one form included)."""
+    import itertools
+
+    from indexer.analysis import fold_diacritics
+    from search import spelling as spelling_module
+    from search.spelling import _Candidate, _path_score, _viterbi
+
+    def by_viterbi(forms, costs):
+        options = [
+            [
+                _Candidate(
+                    f, c, False, fold_diacritics(f), spelling.unigram(f), spelling.pairs.id_of(f)
+                )
+            ]
+            for f, c in zip(forms, costs, strict=True)
+        ]
+        return _viterbi(spelling, options)[1]
+
+    texts = [
+        "thành ủy hà nội",
+        "thanh uy ha noi",
+        "quận ủy hồng phúc",
+        "tiêm chủng",
+        "xyzq hà",
+        "hà",
+        "ủy ban nhân dân tỉnh",
+        "qqq www eee",
+    ]
+    bonus = 0
+    for text in texts:
+        forms = text.split()
+        for costs in ([0.0] * len(forms), [float(i) / 3 for i in range(len(forms))]):
+            assert _path_score(spelling, forms, costs) == by_viterbi(forms, costs)
+        bonus += any(
+            f"{a}_{b}"
+            in {w for w, _ in spelling.words.get(f"{fold_diacritics(a)}_{fold_diacritics(b)}", ())}
+            for a, b in itertools.pairwise(forms)
+        )
+    assert bonus >= 2 and spelling_module.WORD_BONUS

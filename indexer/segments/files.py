@@ -22,6 +22,8 @@ from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
+from whoosh.index import FileIndex
+from whoosh.reading import EmptyReader
 
 READ_BUFFER = 2048  # bytes read ahead: a posting block's header is a small pickle
 
@@ -107,6 +109,24 @@ class MappedStorage(FileStorage):
         return MappedFile(open(self._fpath(name), "rb"), name=name, **kwargs)
 
 
+class _NoSegments(EmptyReader):
+    """The reader of an index that holds no segment yet: no leaves. Whoosh's
+    ``EmptyReader`` names itself as one leaf whose ``segment()`` is None, which every
+    per-segment reading (posting arrays, document tables, suggestions) would have to
+    special-case; an index of no articles then answered nothing at all (503)."""
+
+    def leaf_readers(self):
+        return []
+
+
+class _Index(FileIndex):
+    """Whoosh's ``FileIndex``, with `_NoSegments` for an index without segments."""
+
+    def reader(self, reuse=None):
+        reader = super().reader(reuse=reuse)
+        return _NoSegments(reader.schema) if type(reader) is EmptyReader else reader
+
+
 def index_exists(path: Path | str) -> bool:
     """Whether ``path`` holds a Whoosh index."""
     storage = MappedStorage(path, readonly=True)
@@ -118,4 +138,4 @@ def open_index(path: Path | str):
 
     Raises what ``whoosh.index.open_dir`` raises (``EmptyIndexError`` without an index).
     """
-    return MappedStorage(path).open_index()
+    return MappedStorage(path).open_index(indexclass=_Index)
