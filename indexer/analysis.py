@@ -693,6 +693,18 @@ class BreakPairTokenizer(_VietTokenizerBase):
                 previous = _Shifted(last, piece_start)
 
 
+class JoinTokenizer(_VietTokenizerBase):
+    """The codes of a text (``COVID-19``, ``2,4``, ``TP.HCM``) as terms
+    (``indexer.folding.join_terms``), read from the text as given: the matcher then
+    finds a code typed in a query without reading the stored text."""
+
+    def pieces(self, value: str, text: str) -> Iterator[tuple[int, int, str]]:
+        from indexer.folding import join_terms  # (it imports this module)
+
+        for term in join_terms(str(value)):
+            yield (0, 0, term)
+
+
 class _Shifted:
     """A match moved by ``offset`` characters (start/end/group only)."""
 
@@ -762,6 +774,11 @@ def break_pair_analyzer():
     return BreakPairTokenizer() | LowercaseFilter() | FoldFilter()
 
 
+def join_analyzer():
+    """The codes of a text, folded (``JoinTokenizer``; its terms are lowercase already)."""
+    return JoinTokenizer() | LowercaseFilter()
+
+
 def word_analyzer():
     """pyvi's multi-syllable words, lowercased after segmentation: the word signal."""
     return WordTokenizer() | LowercaseFilter()
@@ -785,6 +802,10 @@ def fast_terms(analyzer, text: str) -> list[str] | None:
         return _break_pairs(text)
     if kinds == (SyllableTokenizer, LowercaseFilter, FoldFilter, PairFilter):
         return list(map("_".join, itertools.pairwise(_syllables(text)[1])))
+    if kinds == (JoinTokenizer, LowercaseFilter):
+        from indexer.folding import join_terms  # (it imports this module)
+
+        return join_terms(str(text))
     if kinds == (WordTokenizer, LowercaseFilter):
         norm = normalize_text(str(text))  # a plain str: SegmentedText misses the lru_cache
         spans = segment_words(text if hasattr(text, "spans") else norm)

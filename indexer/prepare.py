@@ -188,8 +188,10 @@ def _prepare(plan: tuple, cached: dict) -> Prepared:
     return Prepared(article, title, derived, title_spans, body_spans, officials, fresh)
 
 
-def to_document(p: Prepared) -> dict:
-    """The Whoosh fields of one prepared article."""
+def to_document(p: Prepared, schema=None) -> dict:
+    """The Whoosh fields of one prepared article; with ``schema`` (the index's own),
+    only the fields it has: an index built before a derived field was added
+    (``*_joins``) goes on without it, and its readers do without it."""
     a = p.article
     doc = {
         "id": a.id,
@@ -198,12 +200,14 @@ def to_document(p: Prepared) -> dict:
         "title_words": SegmentedText(p.title_text, p.title_spans),
         "title_pairs": p.title_text,
         "title_breaks": p.title_text,
+        "title_joins": p.title_text,
         "title_derived": p.title_derived,
         "body": a.body,
         "body_fold": a.body,
         "body_words": SegmentedText(a.body, p.body_spans),
         "body_pairs": a.body,
         "body_breaks": a.body,
+        "body_joins": a.body,
         "content_hash": duplicate_key(a.body),
         "officials": ",".join(sorted({o["name"].replace(",", " ") for o in p.officials})),
         "officials_json": p.officials,
@@ -220,6 +224,8 @@ def to_document(p: Prepared) -> dict:
         doc["url"] = a.url
     if a.views is not None:
         doc["views"] = int(a.views)
+    if schema is not None:
+        doc = {name: value for name, value in doc.items() if name in schema}
     return doc
 
 

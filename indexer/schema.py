@@ -17,6 +17,7 @@ from indexer.analysis import (
     break_pair_analyzer,
     exact_analyzer,
     folded_analyzer,
+    join_analyzer,
     pair_analyzer,
     word_analyzer,
 )
@@ -43,6 +44,8 @@ TEXT_FIELDS = (
     "body_pairs",
     "title_breaks",
     "body_breaks",
+    "title_joins",
+    "body_joins",
 )
 SCHEMA_VERSION = 1
 
@@ -51,6 +54,13 @@ def sentence_aware_pairs(schema: Schema) -> bool:
     """Whether the index tells pairs within a sentence apart (``*_breaks``: indexes
     built before it have only ``*_pairs``)."""
     return "body_breaks" in schema and "title_breaks" in schema
+
+
+def code_joins(schema: Schema) -> bool:
+    """Whether the index writes each text's codes as terms (``*_joins``: a code typed in
+    a query is then found without reading stored text; indexes built before it lack
+    them and read the text)."""
+    return "body_joins" in schema and "title_joins" in schema
 
 
 def build_schema() -> Schema:
@@ -62,12 +72,14 @@ def build_schema() -> Schema:
         title_words=_text(word_analyzer()),
         title_pairs=_text(pair_analyzer()),
         title_breaks=_text(break_pair_analyzer()),
+        title_joins=_text(join_analyzer()),
         title_derived=BOOLEAN(stored=True),
         body=_text(exact_analyzer(), stored=True),
         body_fold=_text(folded_analyzer()),
         body_words=_text(word_analyzer()),
         body_pairs=_text(pair_analyzer()),
         body_breaks=_text(break_pair_analyzer()),
+        body_joins=_text(join_analyzer()),
         date=DATETIME(stored=True, sortable=True),
         category=ID(stored=True),
         categories=STORED(),

@@ -80,7 +80,7 @@ def _builder(index_dir: str, cache_path: str, limitmb: int, inbox, outbox) -> No
                     continue
                 fresh.append(p.fresh)
                 try:
-                    document = to_document(p)
+                    document = to_document(p, writer.schema)
                 except Exception as exc:  # noqa: BLE001 - one record never aborts a run
                     failed.append(failure(p.article, exc))
                     continue

@@ -232,7 +232,7 @@ def _write_serial(articles, ix, cache: _Cache, jobs: int, summary: Summary, bar,
                 continue
             cache.keep(p.fresh, summary)
             try:
-                document = to_document(p)
+                document = to_document(p, ix.schema)
             except Exception as exc:  # noqa: BLE001 - one record never aborts a run
                 failed = failure(p.article, exc)
                 report(BadRecord(failed.origin or failed.id, failed.reason, SKIPPED))

@@ -17,7 +17,7 @@ import numpy as np
 
 from indexer import segments, store
 from indexer.analysis import load_segmenter
-from indexer.schema import sentence_aware_pairs
+from indexer.schema import code_joins, sentence_aware_pairs
 from search import pagecache, topk
 from search.cursor import SORTS, CursorError, Position, date_resume_index
 from search.cursor import encode as encode_cursor
@@ -236,6 +236,7 @@ class Engine:
             snap.sequences,
             sentence_aware_pairs(snap.searcher.schema),
             snap.term_masks,
+            code_joins(snap.searcher.schema),
         )
         mask = table.live.copy() if plan.match is None else sets.mask(plan.match)
         if filt is not None:

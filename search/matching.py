@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from indexer import segments
+from indexer import folding, segments
 from indexer.analysis import (
     HAN,
     TONE_MARKS,
@@ -43,6 +43,7 @@ from indexer.analysis import (
     fold_diacritics,
     sentence_breaks,
 )
+from indexer.folding import prepared_text
 
 BOTH = ("title", "body")
 CONFIRMED_KEPT = 256  # confirmed sequence masks kept per snapshot (85 KB each at 85k docs)
@@ -50,7 +51,7 @@ KEPT_MASK_BYTES = 32 << 20  # term-union masks kept per snapshot, as bits (10.7 
 LONG_UNION = 8  # a union is kept when it marks more than one document in this many
 COMMON_KEPT = 1_000  # syllables (each read folded and as typed) whose masks are made ahead
 _HAN = re.compile(rf"[{HAN}]")
-_HYPHENS = "-‐‑‒–—"
+_HYPHENS = folding.HYPHENS  # (a code's separators: written by ``folding.join_terms``)
 _BREAK_CHARS = re.compile(r"[.!?…\n]")
 
 
@@ -205,12 +206,14 @@ class DocSets:
         confirmed: OrderedDict | None = None,
         sentence_pairs: bool = True,
         term_masks: Callable[[str, str], np.ndarray] | None = None,
+        code_joins: bool = False,
     ):
         """``confirmed``: sequences already checked against the stored text, kept by the
         caller for one index snapshot ((unit, field) → mask; at most ``CONFIRMED_KEPT``).
         ``sentence_pairs``: ``indexer.schema.sentence_aware_pairs`` of the index.
         ``term_masks``: (field, term) → the live documents holding it as a read-only
-        mask (``TermMasks``); None: scattered from ``postings``."""
+        mask (``TermMasks``); None: scattered from ``postings``. ``code_joins``:
+        ``indexer.schema.code_joins`` of the index (its ``*_joins`` fields find codes)."""
         self.live = live
         self.size = live.size
         self._postings = postings
@@ -221,6 +224,7 @@ class DocSets:
         self._read: dict = {}  # document number → stored fields, for this query
         self._confirmed = OrderedDict() if confirmed is None else confirmed
         self._sentence_pairs = sentence_pairs
+        self._code_joins = code_joins
 
     def mask(self, expr) -> np.ndarray:
         """Live documents matching ``expr``."""
@@ -301,6 +305,12 @@ class DocSets:
             cand &= self.syllable_mask(syl, fieldname)
         if not seq.needs_text(self._sentence_pairs) or not cand.any():
             return cand
+        if self._code_joins and seq.is_code:
+            terms, decided = code_join_terms(seq)
+            for term in terms:  # each one the text must hold (``join_terms``)
+                cand &= self._term(f"{fieldname}_joins", term)
+            if decided or not cand.any():
+                return cand
         key = (seq, fieldname)
         known = self._confirmed.get(key)
         if known is not None:
@@ -453,70 +463,9 @@ class TermMasks:
 
 
 # --------------------------------------------------------------------------- text
-def _letter_folds() -> dict[int, str]:
-    """Each lowercase letter that folds to one other ASCII letter → that letter
-    (``à`` → ``a``, ``đ`` → ``d``): a length-preserving translation table."""
-    table: dict[int, str] = {}
-    for code in list(range(0x61, 0x7B)) + list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
-        ch = chr(code)
-        if ch.lower() != ch:
-            continue
-        base = fold_diacritics(ch)
-        if len(base) == 1 and base.isascii() and base.isalpha() and base != ch:
-            table[code] = base
-    return table
-
-
-_LETTER_FOLDS = _letter_folds()
-# the same table as an array over code points (those past its end map to themselves):
-# folding an article through NumPy costs tens of microseconds, ``str.translate`` with a
-# dict hundreds
-_FOLD_CODES = np.arange(max(_LETTER_FOLDS) + 1, dtype=np.uint32)
-for _code, _base in _LETTER_FOLDS.items():
-    _FOLD_CODES[_code] = ord(_base)
-
-
-_HAN_RANGES = np.array([(ord(a), ord(b)) for a, b in re.findall(r"(.)-(.)", HAN)], dtype=np.uint32)
-
-
-def fold_letters(lower: str) -> str:
-    """``lower.translate(_LETTER_FOLDS)`` (same length)."""
-    return _folds(lower)[0]
-
-
-def _folds(lower: str) -> tuple[str, str]:
-    """(``fold_letters(lower)``, that with every Han character a space): the second is
-    where a whole non-Han syllable is ``(?<![^\\W_])…(?![^\\W_])`` (a Han neighbour
-    does not join it), with classes that cost nothing to compile."""
-    if lower.isascii():
-        return lower, lower
-    codes = np.frombuffer(lower.encode("utf-32-le"), dtype=np.uint32)
-    inside = codes < _FOLD_CODES.size
-    folded = np.where(inside, _FOLD_CODES[np.where(inside, codes, 0)], codes).astype("<u4")
-    text = folded.tobytes().decode("utf-32-le")
-    if codes.max() < _HAN_RANGES[0][0]:
-        return text, text
-    han = np.zeros(codes.size, dtype=bool)
-    for first, last in _HAN_RANGES:
-        han |= (codes >= first) & (codes <= last)
-    if not han.any():
-        return text, text
-    return text, np.where(han, np.uint32(32), folded).astype("<u4").tobytes().decode("utf-32-le")
-
-
-@lru_cache(maxsize=64)
-def prepared_text(text: str) -> tuple[str, str, str]:
-    """(lower, folded, latin) of ``text``: NFC with look-alikes replaced
-    (``normalize_text`` without moving tone marks, so of its length), lowercased; that
-    with every letter folded to its ASCII base (``_LETTER_FOLDS``, same length); and
-    that with its Han characters as spaces (``_folds``).
-
-    Matching runs on the folded text, where tone placement cannot matter; only a
-    syllable typed with diacritics is then checked as typed (``_as_typed``), on its own
-    span. Placing tones in a whole article costs a millisecond of Python; a span, nothing.
-    """
-    lower = compat_letters(unicodedata.normalize("NFC", text)).lower()
-    return (lower, *_folds(lower))
+_LETTER_FOLDS = folding.LETTER_FOLDS
+_FOLD_CODES = folding.FOLD_CODES
+_HAN_RANGES = folding.HAN_RANGES
 
 
 def _as_typed(lower_span: str, syl: Syllable) -> bool:
@@ -608,6 +557,27 @@ class SequencePattern:
 
     def found_in(self, text: str) -> bool:
         return bool(self.spans(text))
+
+
+def code_join_terms(seq: Sequence) -> tuple[list[str], bool]:
+    """The ``*_joins`` terms (``indexer.folding.join_terms``) that a text holding the
+    code ``seq`` holds: one for each two neighbouring syllables whose folded forms are
+    ASCII letters and digits and whose separator a term can write; and whether they
+    decide it (two such syllables, neither typed with diacritics, no suffix), so that
+    its documents are those holding the term, as ``SequencePattern`` would find them
+    in the stored text: the same whole runs of the same folded reading, joined by a
+    separator its regex takes."""
+    terms = []
+    syls = seq.syllables
+    for (a, b), sep in zip(itertools.pairwise(syls), seq.separators, strict=True):
+        joiner = folding.join_separator(sep)
+        if joiner is not None and _ASCII_RUN.fullmatch(a.folded) and _ASCII_RUN.fullmatch(b.folded):
+            terms.append(f"{a.folded}{joiner}{b.folded}")
+    decided = len(syls) == 2 and len(terms) == 1 and not seq.suffix
+    return terms, decided and not any(s.exact for s in syls)
+
+
+_ASCII_RUN = re.compile(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=1024)

@@ -12,6 +12,7 @@ index never pushes everything else out.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from indexer.segments import arrays
@@ -75,6 +76,30 @@ _done: set[tuple[str, int, int]] = set()  # files this process has read (segment
 _BLOCK = 1 << 20
 
 
+def _index_files(directory: Path | str) -> list[tuple[Path, os.stat_result]] | None:
+    """The files of ``directory`` this release reads, with their stats (None: unreadable)."""
+    try:
+        return [
+            (p, p.stat())
+            for p in Path(directory).iterdir()
+            if p.is_file() and not arrays.of_another_version(p.name)
+        ]
+    except OSError:
+        return None
+
+
+def _fits(files: list[tuple[Path, os.stat_result]], share: float) -> bool:
+    available = available_memory()
+    return available is not None and sum(st.st_size for _, st in files) <= share * available
+
+
+def fits(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> bool:
+    """Whether the index files of ``directory`` take at most ``share`` of the available
+    memory: what ``prefetch`` reads, and what a process may then map whole."""
+    files = _index_files(directory)
+    return files is not None and _fits(files, share)
+
+
 def prefetch(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> int:
     """Read every file in ``directory`` once, so that the kernel caches it; return bytes read.
     Posting-arrays files of other versions (``indexer.segments.arrays``) are left out:
@@ -84,16 +109,8 @@ def prefetch(directory: Path | str, share: float = SHARE_OF_AVAILABLE) -> int:
     take more than ``share`` of the available memory, or when this process has read them
     all before. (``Settings.prefetch`` decides whether an engine calls it at all.)
     """
-    try:
-        files = [
-            (p, p.stat())
-            for p in Path(directory).iterdir()
-            if p.is_file() and not arrays.of_another_version(p.name)
-        ]
-    except OSError:
-        return 0
-    available = available_memory()
-    if available is None or sum(st.st_size for _, st in files) > share * available:
+    files = _index_files(directory)
+    if files is None or not _fits(files, share):
         return 0
     buffer = bytearray(_BLOCK)
     done = 0

@@ -153,7 +153,8 @@ def _warm(
     freeze: bool = False,
 ) -> None:
     """Build the posting arrays of segments that lack them (``indexer.segments.arrays``),
-    fill the page cache with the index's files (``search.pagecache``, when ``prefetch``),
+    fill the page cache with the index's files (``search.pagecache``, when ``prefetch``)
+    and then map the pages queries read into this process (``_populate``),
     then read up to ``budget`` postings of the longest lists ahead of queries through the
     thread's own reader (reusing what ``previous``, the replaced snapshot's store, holds),
     then make the masks of the commonest syllables (``snap.term_masks``, from the mapped
@@ -166,6 +167,8 @@ def _warm(
         segments.ensure_arrays(reader)  # missing or stale: rebuilt (once, by one process)
         if prefetch:
             pagecache.prefetch(folder)
+            if pagecache.fits(folder):  # the pages are cached: mapping them reads nothing
+                _populate(snap)
         snap.postings.warm(reader, budget=budget, previous=previous, ahead=False)
         if snap.term_masks is not None:
             _keep_common_masks(snap.term_masks)
@@ -181,6 +184,19 @@ def _warm(
         if freeze:
             refreeze()
         snap.ready.set()
+
+
+def _populate(snap: Snapshot) -> None:
+    """Map every page that the snapshot's queries read (its posting arrays and segment
+    files: ``indexer.segments.populate``) into this process: after the page cache is
+    filled, a minor fault per page (or per 16) is all a query would otherwise pay on
+    its first reads. A snapshot closed meanwhile only ends it early."""
+    from whoosh.reading import ReaderClosed
+
+    try:
+        segments.populate(snap.searcher.reader())
+    except (OSError, ValueError, ReaderClosed):
+        pass
 
 
 def _keep_common_masks(masks) -> None:

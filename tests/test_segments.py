@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import mmap
 import re
 import shutil
+import sys
 import time
 import unicodedata
 import warnings
@@ -644,3 +646,55 @@ def test_whoosh_own_searcher_finds_our_documents(index_dir, fieldname, query, wo
     ix.close()
     assert expected
     assert found == expected
+
+
+def _resident_bytes(mapped: mmap.mmap) -> int | None:
+    """Bytes of a file mapping that are in this process's page tables (its ``Rss`` in
+    ``/proc/self/smaps``), or None when that cannot be read."""
+    start = np.frombuffer(mapped, dtype=np.uint8).ctypes.data
+    try:
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+    except OSError:
+        return None
+    inside = False
+    for line in lines:
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and ":" in head[3]:  # a mapping's line
+            inside = int(head[0].split("-")[0], 16) == start
+        elif inside and head and head[0] == "Rss:":
+            return int(head[1]) * 1024
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_POPULATE_READ is Linux's")
+def test_populated_maps_are_mapped_whole_and_a_warmed_snapshot_populates_them(
+    mapped_dir, demo_index
+):
+    """``PostingArrays.populate`` puts every page of the file in the process's page
+    tables (no query takes a fault on it later), where a fresh map holds only what was
+    touched; the snapshot's warming thread does it for the posting arrays and segment
+    files its queries read (``segments.populate``)."""
+    from search.engine import Engine
+
+    path = min(mapped_dir.glob(f"*{arrays.SUFFIX}"))
+    size = path.stat().st_size
+    pages = size - size % 4096
+    fresh = arrays.PostingArrays(path)
+    fresh._map.madvise(mmap.MADV_DONTNEED)  # the pages stay cached; the mapping is empty
+    assert _resident_bytes(fresh._map) < pages or pages == 0
+    if not fresh.populate():
+        pytest.skip("the kernel cannot populate a mapping (Linux before 5.14)")
+    assert _resident_bytes(fresh._map) >= pages
+
+    served = Engine(demo_index, preload_segmenter=False)
+    try:
+        snap = served.snapshot()
+        assert snap.ready.wait(60)
+        for leaf, _ in snap.searcher.reader().leaf_readers():
+            mapped = segments.arrays_for(leaf)
+            assert mapped is not None and mapped.path == arrays.arrays_path(leaf)
+            compound = leaf._storage.a._file._map  # the segment file (stored fields…)
+            for whole in (mapped._map, compound):
+                assert _resident_bytes(whole) >= len(whole) - len(whole) % 4096
+    finally:
+        served.close()

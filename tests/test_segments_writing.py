@@ -48,7 +48,9 @@ def _contents(ix) -> dict:
                 postings,
             )
         for docnum, stored in reader.iter_docs():
-            lengths = [reader.doc_field_length(docnum, f) for f in TEXT_FIELDS]
+            # a segment where no document has a term of a field (the codes of titles, when
+            # a run is cut into segments) has no length column: Whoosh says 0, not None
+            lengths = [reader.doc_field_length(docnum, f) or 0 for f in TEXT_FIELDS]
             out["doc", docnum] = (stored, lengths)
         out["field_length"] = [reader.field_length(f) for f in TEXT_FIELDS]
     return out

@@ -190,7 +190,8 @@ def test_marks_do_not_join_across_a_dash_between_words(dash):
 
 
 def test_letters_fold_through_numpy_as_through_the_table():
-    from search.matching import _LETTER_FOLDS, fold_letters
+    from indexer.folding import LETTER_FOLDS as _LETTER_FOLDS
+    from indexer.folding import fold_letters
 
     for text in [*_texts(), "", "abc", "đà nẵng 東京 \U0001f600 ǆ ﬁ ĳ"]:
         lower = text.lower()

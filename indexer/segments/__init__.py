@@ -18,7 +18,8 @@ Reading (``reading``)
     frequency; ``field_lengths(leaf, field)``: each document's length; ``stored_fields_reader
     (leaf)``: stored fields by document number (``stored_fields_by_number(reader)``: over
     every segment); ``live_documents(reader)``: the deletions as
-    a mask; ``reader_over(ix, reader)``: a second reader over the same segments.
+    a mask; ``reader_over(ix, reader)``: a second reader over the same segments;
+    ``populate(reader)``: map every page its queries read into this process now.
 Posting arrays (``arrays``)
     ``ensure_arrays(reader)``, ``ensure_index_arrays(folder)``: decode each segment's long
     lists once into a memory-mapped file beside it (rebuilt when missing or stale), which
@@ -37,6 +38,7 @@ from indexer.segments.reading import (
     live_documents,
     mapped_frequency,
     mapped_postings,
+    populate,
     reader_over,
     stored_fields_by_number,
     stored_fields_reader,
@@ -56,6 +58,7 @@ __all__ = [
     "mapped_frequency",
     "mapped_postings",
     "open_index",
+    "populate",
     "reader_over",
     "stored_fields_by_number",
     "stored_fields_reader",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import sys
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
@@ -25,6 +26,7 @@ from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.index import FileIndex
 from whoosh.reading import EmptyReader
 
+MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)  # Linux 5.14+ (22 in its uapi)
 READ_BUFFER = 2048  # bytes read ahead: a posting block's header is a small pickle
 
 
@@ -74,6 +76,20 @@ class ViewBufferFile(BufferFile):
             self.file = io.BufferedReader(ViewFile(buf), buffer_size=READ_BUFFER)
 
 
+def populate_map(mapped: mmap.mmap) -> bool:
+    """Put every page of ``mapped`` in this process's page tables now
+    (``MADV_POPULATE_READ``): pages in the page cache are only mapped, others read, and
+    they stay shared with every process mapping the file; reads then take no page
+    fault. False where the kernel cannot (Linux before 5.14, other systems)."""
+    if not sys.platform.startswith("linux"):  # the advice's number is Linux's
+        return False
+    try:
+        mapped.madvise(MADV_POPULATE_READ)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
 class MappedFile(StructFile):
     """A file of the index read as usual, whose parts (``subset``) are views of one map."""
 
@@ -86,6 +102,10 @@ class MappedFile(StructFile):
             self._map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
         view = memoryview(self._map)[offset : offset + length]
         return ViewBufferFile(view, name=name or str(self))
+
+    def populate(self) -> bool:
+        """``populate_map`` of the file's map (False before a part was asked for)."""
+        return self._map is not None and populate_map(self._map)
 
     def close(self) -> None:
         if self._map is not None:
