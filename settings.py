@@ -109,8 +109,10 @@ class Settings:
             "analytics": _analytics(env),
             "export": (env.get("VNSEARCH_EXPORT") or "public").strip().lower(),
             "export_key": env.get("VNSEARCH_EXPORT_KEY") or None,
-            "heavy_slots": _count(env, "VNSEARCH_HEAVY_SLOTS", 1),
-            "workers": _count(env, "VNSEARCH_WORKERS", _count(env, "WEB_CONCURRENCY", 1)),
+            "heavy_slots": _count(env, "VNSEARCH_HEAVY_SLOTS", 1, minimum=1),
+            "workers": _count(
+                env, "VNSEARCH_WORKERS", _count(env, "WEB_CONCURRENCY", 1, minimum=1), minimum=1
+            ),
         }
         if values["export"] not in EXPORT_MODES:
             raise SettingsError(
@@ -202,14 +204,21 @@ def _analytics(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _count(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+def _count(
+    env: Mapping[str, str], name: str, default: int | None, minimum: int | None = None
+) -> int | None:
+    """A whole number; below ``minimum`` an error naming ``name`` (the field's own check
+    cannot say which variable); without a minimum, a negative number reads as 0."""
     raw = (env.get(name) or "").strip().replace("_", "")
     if not raw:
         return default
     try:
-        return max(0, int(raw))
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {raw!r}")
+    return max(0, value)
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -368,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         array_seconds, array_bytes = derive_arrays(index)
         peer = build_tantivy(files, args.workdir / f"tantivy{scale:g}")
         from indexer import store
+        from search import keptscores
 
         gen = store.current_generation(index)
         builds.append(
@@ -377,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
                 "arrays derived s": f"{array_seconds:.1f}",
                 "ours MB": mb(directory_size(gen)),
                 "of it arrays MB": mb(array_bytes),
+                # the commonest syllables' scores the workers share (written by the
+                # first engine that warmed over this commit: ``search.keptscores``)
+                "of it kept scores MB": mb(
+                    sum(p.stat().st_size for p in gen.glob(f"{keptscores.PREFIX}*"))
+                ),
                 "tantivy build s": f"{peer.build_seconds:.1f}",
                 "tantivy MB": mb(directory_size(peer.path)),
             }

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from indexer import store
 from indexer.analysis import drop_invisible
 from indexer.article import NOTED, PATH_SEPARATOR, Article, BadRecord
 from indexer.dates import parse_date, read_date
@@ -118,6 +119,9 @@ def _read_path(path: Path, on_error: OnError, where: _Position) -> Iterator[Arti
     """Dispatch one path given on the command line: a folder or one file."""
     if path.is_dir():
         label = path.resolve().name
+        if store.is_index_root(path):
+            on_error(BadRecord(f"{path}:0", "a vnsearch index, not an archive: not read", NOTED))
+            return
         files, other = _scan(path)
         for file in files:
             rel = file.relative_to(path).as_posix()
@@ -158,17 +162,30 @@ def supported_files(folder: Path) -> list[Path]:
 
 
 def _scan(folder: Path) -> tuple[list[Path], Counter[str]]:
-    """Supported files under ``folder`` (sorted) and a count of the others by suffix."""
+    """Supported files under ``folder`` (sorted) and a count of the others by suffix. An
+    index directory inside it is passed over: it holds no articles (``vnsearch index .``
+    where the index lives read its meta.json as JSON Lines, and counted its segments)."""
     found, other = [], Counter()
+    indexes: dict[Path, bool] = {}
     for file in folder.rglob("*"):
-        hidden = any(part.startswith(".") for part in file.relative_to(folder).parts)
+        parts = file.relative_to(folder).parts
+        hidden = any(part.startswith(".") for part in parts)
         if hidden or not file.is_file():
+            continue
+        if any(_is_index(folder.joinpath(*parts[:n]), indexes) for n in range(1, len(parts))):
             continue
         if _kind(file) is not None:
             found.append(file)
         else:
             other[file.suffix.lower() or "(no suffix)"] += 1
-    return sorted(found, key=lambda f: f.relative_to(folder).as_posix()), other
+    found.sort(key=lambda f: f.relative_to(folder).as_posix())
+    return found, other
+
+
+def _is_index(directory: Path, known: dict[Path, bool]) -> bool:
+    if directory not in known:
+        known[directory] = store.is_index_root(directory)
+    return known[directory]
 
 
 def _kind(path: Path) -> str | None:

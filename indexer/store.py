@@ -38,6 +38,7 @@ from indexer.schema import build_schema
 
 DEFAULT_DIR = "index_data"
 CURRENT = "current"
+WRITER_LOCK = "writer.lock"
 KEEP_OLD_GENERATIONS = 1
 BUILDING = "BUILDING"  # present in a generation until it is complete and synced
 TOMBSTONES = "tombstones.json"
@@ -54,6 +55,12 @@ class IndexMissing(RuntimeError):
 
 class NotEnoughSpace(RuntimeError):
     """The disk has too little free space for the run asked for."""
+
+
+def is_index_root(path: Path) -> bool:
+    """Whether ``path`` is an index directory of ours (its ``current`` link, or the
+    writer's lock file that every run leaves)."""
+    return (path / CURRENT).is_symlink() or (path / WRITER_LOCK).is_file()
 
 
 def current_generation(root: Path) -> Path | None:
@@ -241,7 +248,7 @@ def writer_lock(root: Path, wait_seconds: float = 5.0, clean: bool = True):
     Holding it, first remove what failed or killed runs left behind (`clean_up`).
     """
     root.mkdir(parents=True, exist_ok=True)
-    path = root / "writer.lock"
+    path = root / WRITER_LOCK
     with open(path, "a+") as handle:
         deadline = time.monotonic() + wait_seconds
         while True:

@@ -37,7 +37,7 @@ PREFIX = "kept-scores-"
 SUFFIX = f".v{VERSION}.scores"
 ALIGN = 64
 # a writer that has not finished in this long is taken for dead (its lock is removed)
-WRITE_LOCK_SECONDS = 600.0
+WRITE_LOCK_SECONDS = 120.0
 WAIT_POLL_SECONDS = 0.2
 # a file computed within less than this share of the budget now is computed again
 REUSE_SHARE = 0.9

@@ -462,3 +462,28 @@ def test_file_names_that_are_not_utf8_do_not_abort_the_run(tmp_path, jobs):
     assert indexer_main(["index", str(one), "--index", str(tmp_path / "one"), "--quiet"]) == 0
     assert indexer_main(["index", "--rebuild", "--index", str(tmp_path / "one"), "--quiet"]) == 0
     assert store.read_meta(tmp_path / "one")["sources"] == [str(one.resolve())]
+
+
+def test_an_index_inside_the_archive_is_not_read_as_articles(tmp_path, capsys):
+    """``vnsearch index .`` in a folder that holds the index: the second run read the
+    index's meta.json as JSON Lines (6 records skipped, exit 1) and counted its segment
+    files as files of other types; an index folder named as input is noted, not read."""
+    from indexer.cli import main as indexer_main
+
+    site = tmp_path / "site"
+    site.mkdir()
+    source = Path(__file__).resolve().parents[1] / "demo" / "articles.jsonl"
+    (site / "articles.jsonl").write_bytes(source.read_bytes())
+    index = site / "idx"
+    for _ in range(2):
+        assert indexer_main(["index", str(site), "--index", str(index)]) == 0
+        err = capsys.readouterr().err
+        assert "idx" not in err and "skipped" not in err, err
+    engine = Engine(index)
+    try:
+        total = engine.search(SearchRequest(q=""))["total"]
+    finally:
+        engine.close()
+    assert total == sum(1 for line in source.read_text(encoding="utf-8").splitlines() if line)
+    assert indexer_main(["index", str(index), "--index", str(tmp_path / "other")]) == 1
+    assert "a vnsearch index, not an archive" in capsys.readouterr().err

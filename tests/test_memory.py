@@ -144,7 +144,7 @@ def test_workers_are_read_from_the_environment():
     assert Settings.from_env({}).workers == 1
     assert Settings.from_env({"WEB_CONCURRENCY": "3"}).workers == 3
     assert Settings.from_env({"WEB_CONCURRENCY": "3", "VNSEARCH_WORKERS": "5"}).workers == 5
-    with pytest.raises(SettingsError, match="workers"):
+    with pytest.raises(SettingsError, match="VNSEARCH_WORKERS must be at least 1"):
         Settings.from_env({"VNSEARCH_WORKERS": "0"})
     with pytest.raises(SettingsError, match="VNSEARCH_WORKERS"):
         Settings.from_env({"VNSEARCH_WORKERS": "two"})

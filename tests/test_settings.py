@@ -54,7 +54,10 @@ def test_every_variable_is_read():
         ({"VNSEARCH_PREFETCH": "maybe"}, "VNSEARCH_PREFETCH"),
         ({"VNSEARCH_EXPORT": "sometimes"}, "VNSEARCH_EXPORT"),
         ({"VNSEARCH_EXPORT": "key"}, "VNSEARCH_EXPORT_KEY"),
-        ({"VNSEARCH_HEAVY_SLOTS": "0"}, "heavy_slots"),
+        ({"VNSEARCH_HEAVY_SLOTS": "0"}, "VNSEARCH_HEAVY_SLOTS"),  # it said heavy_slots
+        ({"VNSEARCH_HEAVY_SLOTS": "-2"}, "VNSEARCH_HEAVY_SLOTS"),
+        ({"VNSEARCH_WORKERS": "0"}, "VNSEARCH_WORKERS"),
+        ({"WEB_CONCURRENCY": "-1"}, "WEB_CONCURRENCY"),
     ],
 )
 def test_an_unusable_value_stops_the_start_naming_the_variable(env, named):
