@@ -700,14 +700,14 @@ class SecurityHeaders:
             resp.append_header("Vary", "Origin")
 
 
-def _json_text(obj) -> str:
-    """JSON with Vietnamese as it is; ASCII escapes if a string could not be UTF-8."""
+def _json_bytes(obj) -> bytes:
+    """JSON in UTF-8 with Vietnamese as it is; ASCII escapes if a string could not be
+    UTF-8. Bytes, so that Falcon sends them as they are (encoded once)."""
     text = json.dumps(obj, ensure_ascii=False)
     try:
-        text.encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(obj)
-    return text
+        return json.dumps(obj).encode("ascii")
 
 
 # --------------------------------------------------------------------------- the app
@@ -719,7 +719,7 @@ def create_app(engine: Engine, settings: Settings | None = None) -> falcon.App:
         middleware.append(falcon.CORSMiddleware(allow_origins=list(settings.cors_origins)))
     app = falcon.App(middleware=middleware)
     app.req_options.keep_blank_qs_values = True
-    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=_json_text)
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=_json_bytes)
     slots = settings.heavy_slots
     app.add_route("/health", HealthResource(engine))
     app.add_route("/stats", StatsResource(engine))
@@ -761,6 +761,7 @@ def get_app(settings: Settings | None = None) -> falcon.App:
         warm_postings=settings.warm_postings,
         prefetch=settings.prefetch,
         workers=settings.workers,
+        freeze_gc=True,
     )
     return create_app(engine, settings)
 

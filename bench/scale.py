@@ -219,7 +219,7 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
     from search.engine import Engine, SearchRequest
 
     result: dict = {"scale": scale, "rows": [], "memory": [], "inside": []}
-    engine = Engine(index)
+    engine = Engine(index, freeze_gc=True)  # as the served app runs it (api.get_app)
     engine.snapshot().ready.wait(900)  # posting lists, kept scores and spelling
     # then the warm-up queries, as a serving worker has answered some before it is
     # measured: sent before the warming thread ended, they left the first two measured

@@ -102,6 +102,7 @@ class Engine:
         retired_grace_seconds: float = RETIRED_GRACE_SECONDS,
         preload_segmenter: bool = True,
         workers: int = 1,
+        freeze_gc: bool = False,
     ):
         """An engine over the index directory ``root`` (``index_data/`` by default).
 
@@ -112,6 +113,8 @@ class Engine:
         pyvi's model now (a server) rather than when a query first needs it (one query
         from the command line: a one-word query never does). ``workers``: how many
         processes serve the index (each keeps ahead its share: ``search.memory``).
+        ``freeze_gc`` (a server): keep each warm snapshot's objects out of garbage
+        collections (``search.snapshots.refreeze``).
         """
         self.root = Path(root or store.DEFAULT_DIR)
         self.snapshots = SnapshotHolder(
@@ -122,6 +125,7 @@ class Engine:
             freshness_seconds=freshness_seconds,
             retired_grace_seconds=retired_grace_seconds,
             workers=workers,
+            freeze_gc=freeze_gc,
         )
         if preload_segmenter:
             load_segmenter()

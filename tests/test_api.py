@@ -756,3 +756,15 @@ def test_openapi_schemas_match_real_answers(spec, client):
     responses = spec["paths"]["/search"]["get"]["responses"]
     assert {"200", "400", "503"} <= set(responses)
     assert "404" in spec["paths"]["/articles/{id}"]["get"]["responses"]
+
+
+def test_answers_are_utf8_json_or_ascii_escaped_when_a_string_is_not_unicode(engine):
+    """The JSON handler sends Vietnamese as it is, in UTF-8; a string that UTF-8 cannot
+    hold (a lone surrogate) is escaped instead of failing the answer."""
+    handler = create_app(engine).resp_options.media_handlers[falcon.MEDIA_JSON]
+    plain = {"q": "Hà Nội", "hits": [{"snippet": "<mark>hà</mark> nội"}]}
+    body = handler.serialize(plain, falcon.MEDIA_JSON)
+    assert "Hà Nội".encode() in body and json.loads(body) == plain
+    odd = {"q": "hà\ud800"}
+    body = handler.serialize(odd, falcon.MEDIA_JSON)
+    assert body.isascii() and json.loads(body) == odd

@@ -195,3 +195,33 @@ def test_year_facet_counts_what_the_year_histogram_counts(engine):
     for mask in masks:
         expected = [{"value": int(p), "count": c} for p, c in table.period_counts(mask, "year")]
         assert table.year_counts(mask) == expected
+
+
+def test_frozen_collection_still_frees_a_retired_snapshot(scratch_index, tmp_path):
+    """With ``freeze_gc`` a warm snapshot's objects are kept out of garbage collections
+    (``gc.freeze``), yet a snapshot retired by a commit is collected, cycles and all,
+    once it is closed: nothing of it stays frozen."""
+    import gc
+    import time
+    import weakref
+
+    engine = Engine(
+        scratch_index, freshness_seconds=0.0, retired_grace_seconds=3600, freeze_gc=True
+    )
+    try:
+        first = engine.snapshot()
+        assert first.ready.wait(60)
+        assert gc.get_freeze_count() > 0  # the warm snapshot's objects are frozen
+        first_ref = weakref.ref(first)
+        index_paths([write_article(tmp_path)], scratch_index, jobs=1)
+        second = engine.snapshot()
+        assert second is not first and second.ready.wait(60)
+        del first
+        assert first_ref() is not None  # retired, within its grace period
+        engine.snapshots._close_retired(time.monotonic() + 7200)  # the grace is over
+        assert found(engine) == [NEW_ID]  # the next request collects what was closed
+        assert first_ref() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        engine.close()
+        gc.unfreeze()
