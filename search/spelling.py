@@ -121,7 +121,8 @@ class PairModel:
         return out
 
     def left_counts(self, left: np.ndarray) -> np.ndarray:
-        return np.where(left > 0, self.left[left.clip(0)], 0).astype(np.float64)
+        # (np.maximum, not clip: clip's checks cost more than the lookup on a few ids)
+        return np.where(left > 0, self.left[np.maximum(left, 0)], 0).astype(np.float64)
 
 
 # two odd multipliers for Fibonacci hashing (Knuth, TAOCP 6.4): the golden ratio's and
@@ -618,17 +619,25 @@ def _correct(spelling: Spelling, text: str, edits: bool) -> str | None:
     best, best_score = _viterbi(spelling, options, steps)
     chosen = best
     if any(c.edited for c in _picked(options, best)):
-        accents_only, plain_score = _viterbi(spelling, *_unedited(options, steps))
+        accents_only, plain_score = _viterbi(spelling, *_unedited(spelling, options, steps))
         if best_score - plain_score < EDIT_MARGIN:
             chosen, best_score = accents_only, plain_score
     return _spelled(text, sylls, chosen, best_score - typed_score)
 
 
-def _unedited(options: list[list[_Candidate]], steps: list[np.ndarray]) -> tuple[list, list]:
+def _unedited(
+    spelling: Spelling, options: list[list[_Candidate]], steps: list[np.ndarray]
+) -> tuple[list, list]:
     """The readings without edits among ``options``, and their transitions taken from
-    ``steps`` (each entry depends only on its own pair: the same values)."""
+    ``steps`` (each entry depends only on its own pair: the same values); their
+    ``_Columns`` are the rows of the whole lists' columns."""
     kept = [[k for k, c in enumerate(opts) if not c.edited] for opts in options]
-    plain = [[opts[k] for k in ks] for opts, ks in zip(options, kept, strict=True)]
+    plain = []
+    for opts, ks in zip(options, kept, strict=True):
+        whole = _columns(spelling, opts)
+        sub = _Readings(opts[k] for k in ks)
+        sub.columns = whole.rows(ks)
+        plain.append(sub)
     plain_steps = [
         step[np.ix_(a, b)] for step, (a, b) in zip(steps, itertools.pairwise(kept), strict=True)
     ]
@@ -647,7 +656,7 @@ def _correct_both(spelling: Spelling, text: str) -> tuple[str | None, str | None
     typed = [s.lower for s in sylls]
     typed_score = _path_score(spelling, typed, [0.0] * len(typed))
     steps = [_transitions(spelling, a, b) for a, b in itertools.pairwise(options)]
-    unedited, unedited_steps = _unedited(options, steps)
+    unedited, unedited_steps = _unedited(spelling, options, steps)
     plain = [_readings(s, spelling, False) for s in sylls]
     if [[(c.form, c.cost) for c in opts] for opts in plain] == [
         [(c.form, c.cost) for c in opts] for opts in unedited
@@ -767,6 +776,16 @@ class _Columns:
         self.given = pairs.left_counts(self.pids)
         self.folds = tuple(dict.fromkeys(c.folded for c in options))
         self._at: dict[str, int] | None = None
+
+    def rows(self, rows: list[int]) -> _Columns:
+        """The columns of the readings at ``rows`` (in that order)."""
+        out = _Columns.__new__(_Columns)
+        out.forms = [self.forms[k] for k in rows]
+        out.cost, out.unigram = self.cost[rows], self.unigram[rows]
+        out.pids, out.given = self.pids[rows], self.given[rows]
+        out.folds = tuple(dict.fromkeys(fold_diacritics(f) for f in out.forms))
+        out._at = None
+        return out
 
     @property
     def at(self) -> dict[str, int]:
