@@ -10,6 +10,8 @@ import ctypes
 import os
 import re
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -239,11 +241,27 @@ def to_vietnam_naive(value: datetime) -> datetime:
     return value.astimezone(VIETNAM_TZ).replace(tzinfo=None)
 
 
+@contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold SIGINT while worker processes are started: a fork inherits the held mask, so a
+    Ctrl-C that comes before a worker's `die_with_parent` does not kill it half-started
+    (a traceback, then the run failing as "an indexing process died"); the indexer gets
+    it as a KeyboardInterrupt when the block ends. Threads started in the block keep it
+    held, which leaves the signal to the main thread."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def die_with_parent() -> None:
     """Have Linux SIGKILL this worker when the indexer dies (no orphans after a kill -9),
     and leave a Ctrl-C to the indexer, which stops the run and its workers with it (each
-    worker printed a traceback of its own)."""
+    worker printed a traceback of its own). A Ctrl-C held by `ctrl_c_held` since the fork
+    is dropped here."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: workers end when their queue closes

@@ -22,6 +22,7 @@ from indexer.article import Article
 from indexer.prepare import (
     BATCH_SIZE,
     Failed,
+    ctrl_c_held,
     die_with_parent,
     failure,
     init_worker,
@@ -125,8 +126,6 @@ def build(
         )
         for inbox in inboxes
     ]
-    for b in builders:
-        b.start()
     finished: list = []
 
     def handle(message) -> None:
@@ -159,6 +158,9 @@ def build(
                     raise BuilderFailed("an indexing process died") from None
 
     try:
+        with ctrl_c_held():
+            for b in builders:
+                b.start()
         pending: list[list[Article]] = [[] for _ in range(jobs)]
         for article in articles:
             shard = shard_of(article.id, jobs)
@@ -175,6 +177,8 @@ def build(
             drain(block=True)
     finally:
         for b in builders:
+            if b.pid is None:  # never started
+                continue
             if b.is_alive() and len(finished) < jobs:
                 b.kill()
             b.join(timeout=5)

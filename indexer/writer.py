@@ -28,6 +28,7 @@ from indexer.prepare import (
     BATCH_SIZE,
     Failed,
     Prepared,
+    ctrl_c_held,
     failure,
     init_worker,
     prepare_batch,
@@ -97,9 +98,15 @@ def _prepared_stream(
             yield from prepare_batch(batch)
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs, initializer=init_worker, initargs=(str(cache_path),)) as pool:
+    pool = None
+    try:
+        with ctrl_c_held():
+            pool = ctx.Pool(jobs, initializer=init_worker, initargs=(str(cache_path),))
         for prepared in pool.imap(prepare_batch, batches, chunksize=1):
             yield from prepared
+    finally:
+        if pool is not None:
+            pool.terminate()
 
 
 class Progress:
