@@ -105,7 +105,17 @@ def workloads(max_short: int | None, max_long: int) -> dict[str, list[str]]:
 class Server:
     """gunicorn serving ``api:get_app()`` over one index on a free loopback port."""
 
-    def __init__(self, index: Path, workers: int, worker_class: str, log_dir: Path):
+    def __init__(
+        self,
+        index: Path,
+        workers: int,
+        worker_class: str,
+        log_dir: Path,
+        threads: int = 1,
+        keepalive: int | None = None,
+    ):
+        """``threads`` and ``keepalive`` (seconds): gunicorn's ``--threads`` and
+        ``--keep-alive`` (its defaults when 1 and None)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -116,6 +126,10 @@ class Server:
         cmd = [sys.executable, "-m", "gunicorn", "api:get_app()", "--preload"]
         cmd += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         cmd += ["--worker-class", worker_class, "--timeout", "120"]
+        if threads > 1:
+            cmd += ["--threads", str(threads)]
+        if keepalive is not None:
+            cmd += ["--keep-alive", str(keepalive)]
         cmd += ["--access-logfile", str(self.access_log)]
         cmd += ["--access-logformat", "%(p)s %(U)s %(q)s"]
         cmd += ["--error-logfile", str(self.error_log)]

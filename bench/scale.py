@@ -21,9 +21,12 @@ ids suffixed ``~r1``…) this
   queries (``vims_dev_title_queries``) through ``Engine.search`` (facets on, every
   query once: the answer cache never hits) and through tantivy (top 10, count,
   categories);
-* then starts gunicorn (2 workers, ``--preload``) and runs the same queries over HTTP,
+* then starts gunicorn (2 workers, ``--preload``) as deployed (``deploy/gunicorn_conf.py``:
+  its worker class, threads and keep-alive, as behind nginx, which keeps upstream
+  connections open) and runs the same queries over HTTP on one kept-alive connection,
   again alternating with tantivy, and reads each worker's resident, shared and private
-  memory (``/proc/<pid>/smaps_rollup``).
+  memory (``/proc/<pid>/smaps_rollup``); ``--compare-sync`` adds the same pass on bare
+  sync workers (a fresh connection per request: the harness of earlier readings).
 
 Prints p50/p95/p99 in ms, our p95 over tantivy's, the growth of p95 from the first scale
 to the others beside the growth of the corpus, index sizes and build times, and the
@@ -51,11 +54,18 @@ from bench.data import CORPUS_NAMES, corpus_path, has_shared, load_eval, search_
 from bench.latency import WARMUP, Server, unique
 from bench.metrics import format_table
 from bench.peers import TantivyPeer
+from deploy import gunicorn_conf as deployed
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "scale"
 SHORT_P95_TARGET_MS = 50.0
 PEER_FACTOR_TARGET = 3.0
+# the HTTP pass runs gunicorn as deployed (``deploy/gunicorn_conf.py``: behind nginx,
+# which keeps upstream connections alive); SYNC, bare sync workers (a fresh connection
+# per request), only beside it with --compare-sync: (worker class, threads, keep-alive s)
+SERVED = (deployed.worker_class, deployed.threads, deployed.keepalive)
+SYNC = ("sync", 1, None)
+COMPARED = ", for comparison"
 
 
 # --------------------------------------------------------------------------- corpora
@@ -215,7 +225,14 @@ def mb(n: float) -> str:
     return f"{n / 2**20:,.0f}"
 
 
-def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_dir: Path) -> dict:
+def measure_scale(
+    scale: int,
+    index: Path,
+    peer: TantivyPeer,
+    works: dict,
+    log_dir: Path,
+    compare_sync: bool = False,
+) -> dict:
     from search.engine import Engine, SearchRequest
 
     result: dict = {"scale": scale, "rows": [], "memory": [], "inside": []}
@@ -236,26 +253,43 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
     result["in_process_worker"] = engine.worker_memory()
     engine.close()
 
-    server = Server(index, 2, "sync", log_dir)
+    served_pass(result, index, works, peer_ask, log_dir, SERVED)
+    if compare_sync:  # the harness before the fifth session: bare sync workers
+        served_pass(result, index, works, peer_ask, log_dir, SYNC)
+    return result
+
+
+def served_pass(
+    result: dict, index: Path, works: dict, peer_ask, log_dir: Path, how: tuple
+) -> None:
+    """Start gunicorn with 2 workers as ``how`` says ((worker class, threads, keep-alive
+    seconds)), warm it, then run each query set over HTTP alternating with tantivy; adds
+    its rows (and, for ``SERVED``, where the workers' time went and their memory)."""
+    worker_class, threads, keepalive = how
+    label = f"gunicorn 2 workers ({worker_class}" + (f" ×{threads})" if threads > 1 else ")")
+    if how != SERVED:
+        label += COMPARED
+    server = Server(index, 2, worker_class, log_dir, threads, keepalive)
     try:
         server.wait_ready(900)
         server.warm_up(900)
         session = requests.Session()
-        inside: list[float] = []  # seconds each answer took inside its worker (took_ms)
+        answers: list[bytes] = []  # read after each pass (took_ms: time inside the worker)
 
         def http(q: str) -> None:
             resp = session.get(f"{server.base}/search", params={"q": q}, timeout=120)
             resp.raise_for_status()
-            inside.append(resp.json()["took_ms"] / 1000)
+            answers.append(resp.content)
 
         pids = [m["pid"] for m in workers_memory(server)]
         for name, queries in works.items():
-            inside.clear()
+            answers.clear()
             before = {pid: process_counters(pid) for pid in pids}
             mine, theirs = alternate(queries, http, peer_ask)
-            result["rows"].append(
-                ("gunicorn 2 workers", name, percentiles(mine), percentiles(theirs))
-            )
+            result["rows"].append((label, name, percentiles(mine), percentiles(theirs)))
+            if how != SERVED:
+                continue
+            inside = [json.loads(a)["took_ms"] / 1000 for a in answers]
             result["inside"].append(
                 {
                     "queries": name,
@@ -271,13 +305,13 @@ def measure_scale(scale: int, index: Path, peer: TantivyPeer, works: dict, log_d
                     },
                 }
             )
-        result["memory"] = workers_memory(server)
-        result["stats_worker"] = (
-            session.get(f"{server.base}/stats", timeout=60).json().get("worker")
-        )
+        if how == SERVED:
+            result["memory"] = workers_memory(server)
+            result["stats_worker"] = (
+                session.get(f"{server.base}/stats", timeout=60).json().get("worker")
+            )
     finally:
         server.stop()
-    return result
 
 
 def check_rankings(index: Path, count: int) -> tuple[int, int, int]:
@@ -339,6 +373,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-long", type=int, default=200, help="the first N headline queries")
     p.add_argument("--check-rankings", type=int, default=0, metavar="N")
     p.add_argument(
+        "--compare-sync",
+        action="store_true",
+        help="also run the HTTP pass on bare sync workers (the harness before the deployed "
+        "settings), beside the deployed one",
+    )
+    p.add_argument(
         "--build-only",
         action="store_true",
         help="build (or reuse) the corpora and indexes and print their sizes and build times; "
@@ -390,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(builds[-1:]), flush=True)
         if args.build_only:
             continue
-        results.append(measure_scale(scale, index, peer, works, args.workdir))
+        results.append(measure_scale(scale, index, peer, works, args.workdir, args.compare_sync))
         print_result(results[-1])
         (args.workdir / "scale-results.json").write_text(
             json.dumps({"builds": builds, "results": results}, default=str, indent=1)
@@ -526,6 +566,8 @@ def print_verdict(results: list[dict]) -> None:
     for result in results[1:]:
         growth = result["scale"] / first["scale"]
         for how, name, mine, _ in result["rows"]:
+            if how.endswith(COMPARED):
+                continue
             if (how, name) in base:
                 grew = mine["p95"] / base[(how, name)]["p95"]
                 ok = "MET" if grew <= growth else "MISSED"

@@ -12,6 +12,8 @@ from indexer import store
 from indexer.article import BadRecord
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FAILED = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
+INTERRUPTED = "interrupted: nothing was committed; the previous index is still served"
 
 
 def add_index_arg(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +103,11 @@ def cmd_index(args) -> int:
             on_error=on_error,
             lock_wait=args.wait,
         )
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"vnsearch index: {INTERRUPTED}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if args.debug:
             raise
@@ -155,6 +162,9 @@ def cmd_delete(args) -> int:
         return EXIT_FAILED
     try:
         found = delete_ids(args.ids, root)
+    except KeyboardInterrupt:
+        print(f"vnsearch delete: {INTERRUPTED}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if args.debug:
             raise

@@ -85,9 +85,12 @@ def _officials_key(title: str, body: str) -> str:
 _CACHE: SegmentationStore | None = None  # this worker's read-only view of the cache
 
 
-def init_worker(cache_path: str | None) -> None:
+def init_worker(cache_path: str | None, process: bool = True) -> None:
+    """Open the segmentation cache for `prepare_batch`; in a worker ``process`` (not the
+    indexer itself, which prepares in-process with one job) also `die_with_parent`."""
     global _CACHE
-    die_with_parent()
+    if process:
+        die_with_parent()
     _CACHE = SegmentationStore(cache_path, readonly=True) if cache_path else None
 
 
@@ -237,7 +240,10 @@ def to_vietnam_naive(value: datetime) -> datetime:
 
 
 def die_with_parent() -> None:
-    """Have Linux SIGKILL this worker when the indexer dies (no orphans after a kill -9)."""
+    """Have Linux SIGKILL this worker when the indexer dies (no orphans after a kill -9),
+    and leave a Ctrl-C to the indexer, which stops the run and its workers with it (each
+    worker printed a traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: workers end when their queue closes

@@ -15,6 +15,7 @@ dropped), and ``archive/export:12`` for line 12 of ``archive/export.jsonl``.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import math
 import zlib
@@ -305,7 +306,8 @@ def read_jsonl(
     file_id = file_id or record_id(path.name)
     lineno = 0
     try:
-        with _open_binary(path, where) as stream:
+        with _open_binary(path, where) as binary:
+            stream = _utf8_lines(binary)
             while raw := stream.readline(MAX_LINE_BYTES + 1):
                 lineno += 1
                 if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
@@ -317,6 +319,27 @@ def read_jsonl(
                     yield article
     except (OSError, EOFError, zlib.error) as exc:
         on_error(BadRecord(f"{path}:{lineno + 1}", f"cannot read file: {exc}"))
+    except UnicodeDecodeError:  # only a UTF-16 file decodes as it streams
+        on_error(BadRecord(f"{path}:{lineno + 1}", "not valid UTF-16; the rest not read"))
+
+
+class _Utf16Lines:
+    """The lines of a UTF-16 stream (as Windows PowerShell writes files) as UTF-8 bytes."""
+
+    def __init__(self, stream: IO[bytes]):
+        self.text = io.TextIOWrapper(stream, encoding="utf-16", newline="")
+
+    def readline(self, limit: int) -> bytes:
+        return self.text.readline(limit).encode("utf-8", "surrogatepass")
+
+
+def _utf8_lines(stream: IO[bytes]):
+    """``stream``, or its UTF-16 text read as UTF-8 lines when it starts with a UTF-16
+    byte-order mark (every line was 'not valid UTF-8' or malformed)."""
+    head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+    if head in (b"\xff\xfe", b"\xfe\xff"):
+        return _Utf16Lines(stream)
+    return stream
 
 
 def _skip_line(stream: IO[bytes]) -> None:

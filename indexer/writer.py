@@ -91,8 +91,8 @@ def _prepared_stream(
     articles: Iterable[Article], jobs: int, cache_path: Path
 ) -> Iterator[Prepared | Failed]:
     batches = _batches(articles, BATCH_SIZE)
-    if jobs <= 1:
-        init_worker(str(cache_path))
+    if jobs <= 1:  # in this process: it keeps its own signals (Ctrl-C; a nohup outlives the shell)
+        init_worker(str(cache_path), process=False)
         for batch in batches:
             yield from prepare_batch(batch)
         return
@@ -358,14 +358,13 @@ def index_paths(
         if rebuild:
             store.check_space_for_rebuild(root)
             gen = store.new_generation(root)
-
-            ix = segments.open_index(gen)
-        else:
-            ix = store.ensure_index(root)
-        cache = _Cache(cache_path(root), report)
-        bar = Progress(input_size(paths), "bar" if progress is True else progress or "off")
+        cache: _Cache | None = None
+        bar: Progress | None = None
         seen: dict[str, str] = {}
-        try:
+        try:  # from the new generation on: a failure or a Ctrl-C removes it
+            ix = segments.open_index(gen) if gen is not None else store.ensure_index(root)
+            cache = _Cache(cache_path(root), report)
+            bar = Progress(input_size(paths), "bar" if progress is True else progress or "off")
             read = read_articles([str(p) for p in paths], report, bar.read_to)
             articles = _accounted(read, report, summary, tombstones if rebuild else set(), seen)
             if (rebuild or ix.doc_count_all() == 0) and jobs > 1:
@@ -381,8 +380,10 @@ def index_paths(
             _remove_partial(root, gen)
             raise
         finally:
-            bar.close()
-            cache.close()
+            if bar is not None:
+                bar.close()
+            if cache is not None:
+                cache.close()
         if gen is not None:
             store.switch_to(root, gen)
         _record_run(root, paths, rebuild, tombstones, seen, report)

@@ -64,6 +64,12 @@ def test_verdict_judges_each_target_from_the_run(capsys):
             [
                 ("in-process", "search-box", (20, 40, 50), (8, 15, 20)),
                 ("gunicorn 2 workers", "search-box", (30, 60, 70), (8, 15, 20)),
+                (
+                    "gunicorn 2 workers (sync)" + scale.COMPARED,
+                    "search-box",
+                    (9, 90, 99),
+                    (8, 15, 20),
+                ),
             ]
         ),
     }
@@ -74,6 +80,7 @@ def test_verdict_judges_each_target_from_the_run(capsys):
     assert "in-process search-box p95 grew ×4.4 (target ≤ ×4): MISSED" in out
     assert "4× in-process search-box p95 40 ms (target < 50 ms): MET" in out
     assert "4× gunicorn 2 workers search-box p95 60 ms (target < 50 ms): MISSED" in out
+    assert "90 ms" not in out  # a pass run only for comparison is judged by no target
 
 
 def test_stale_posting_arrays_are_derived_again(scratch_index):

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,44 @@ def test_a_folder_with_nothing_to_read_is_noted(tmp_path, capsys):
     code, err = run_cli(capsys, "index", str(empty), "--index", str(tmp_path / "idx"))
     assert code == 1
     assert f"noted {empty}:0: no files to read in this folder" in err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_stops_a_run_with_one_line_and_keeps_the_previous_index(tmp_path, jobs):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) printed a
+    36-line KeyboardInterrupt traceback, and each worker process one of its own; with
+    --jobs 1 a worker's signal setup made the indexer itself ignore Ctrl-C (and die with
+    its shell under nohup). Now: one line, exit 130, the previous index as it was, the
+    interrupted --rebuild's generation removed."""
+    import signal
+    import sys
+
+    index = tmp_path / "idx"
+    assert cli_main(["index", str(DEMO / "articles.jsonl"), "--index", str(index), "--quiet"]) == 0
+    before, live = doc_ids(index), store.current_generation(index)
+    source = big_jsonl(tmp_path / "big.jsonl", 4000)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "index", "--rebuild", str(source)]
+        + ["--index", str(index), "--jobs", jobs, "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        while run.poll() is None and not any(
+            store.is_partial(g) for g in index.glob("gen-*") if g != live
+        ):
+            time.sleep(0.01)  # until the rebuild's generation exists: the run is under way
+        os.killpg(run.pid, signal.SIGINT)
+        _, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "vnsearch index: interrupted: nothing was committed; the previous index is still served"
+    ]
+    assert store.current_generation(index) == live and doc_ids(index) == before
+    assert [g for g in index.glob("gen-*") if store.is_partial(g)] == []

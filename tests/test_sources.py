@@ -195,6 +195,38 @@ def test_files_joined_with_their_byte_order_marks_are_read_whole(tmp_path: Path)
     assert [a.id for a in articles] == ["a", "b"] and errors == []
 
 
+@pytest.mark.parametrize(
+    ("encoding", "bom", "gz"),
+    [
+        ("utf-16-le", b"\xff\xfe", False),
+        ("utf-16-be", b"\xfe\xff", False),
+        ("utf-16-le", b"\xff\xfe", True),
+    ],
+)
+def test_utf16_json_lines_are_read(tmp_path: Path, encoding: str, bom: bytes, gz: bool) -> None:
+    """Windows PowerShell writes UTF-16 with a byte-order mark: every line was skipped
+    ('not valid UTF-8', then 'malformed JSON'). Bad lines are still reported by number."""
+    lines = [
+        '{"id": "a", "title": "Bão số 3", "body": "Cơn bão đổ bộ."}',
+        '{"id": "broken", "body": ',
+        '{"id": "b", "body": "Thành ủy Hà Nội."}',
+    ]
+    data = bom + "\r\n".join(lines).encode(encoding) + "\r\n".encode(encoding)
+    path = tmp_path / ("ps.jsonl.gz" if gz else "ps.jsonl")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    articles, errors = read([path])
+    assert [(a.id, a.title) for a in articles] == [("a", "Bão số 3"), ("b", None)]
+    assert [e.origin for e in errors] == [f"{path}:2"]
+
+
+def test_a_utf16_file_cut_mid_letter_keeps_what_came_before(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    good = '{"id": "a", "body": "Tin một."}\n'.encode("utf-16")
+    path.write_bytes(good + '{"id": "b"'.encode("utf-16-le") + b"\x00\xd8")  # lone surrogate
+    articles, errors = read([path])
+    assert [a.id for a in articles] == ["a"] and len(errors) == 1
+
+
 def test_missing_and_unsupported_paths(tmp_path: Path) -> None:
     good = write_jsonl(tmp_path / "g.jsonl", [{"id": "g", "body": "Có."}])
     other = tmp_path / "notes.md"
