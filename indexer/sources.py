@@ -395,6 +395,8 @@ def article_from_record(
     url = _text_field(record, "url", origin, notes)
     category, categories = _categories(record, origin, notes)
     date, undated = read_date(record.get("date"))
+    views = _parse_views(record.get("views"))
+    left_out = _left_out(record, views)  # values that are not what their field holds
     return Article(
         id=_record_id(record, url, fallback_id or origin, notes),
         body=body,
@@ -404,11 +406,27 @@ def article_from_record(
         categories=categories,
         source=_text_field(record, "source", origin, notes),
         url=url,
-        views=_parse_views(record.get("views")),
+        views=views,
         origin=origin,
         undated=undated,
-        notes=notes or [],
+        notes=(notes or []) + left_out,
     )
+
+
+def _left_out(record: dict, views: int | None) -> list[str]:
+    """Notes for values left out of the article: a ``views`` that is not a count
+    (``"nhiều"``), items of a ``category``/``categories`` list that are not text."""
+    notes = []
+    raw_views = record.get("views")
+    if raw_views is not None and views is None and raw_views != "":
+        notes.append(f"field 'views' {raw_views!r} is not a count: left out")
+    for key in ("category", "categories"):
+        items = record.get(key)
+        if isinstance(items, list):
+            odd = [item for item in items if item is not None and not isinstance(item, str)]
+            if odd:
+                notes.append(f"field {key!r}: items that are not text left out: {odd!r}"[:300])
+    return notes
 
 
 def _text_field(

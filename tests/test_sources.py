@@ -227,6 +227,23 @@ def test_a_utf16_file_cut_mid_letter_keeps_what_came_before(tmp_path: Path) -> N
     assert [a.id for a in articles] == ["a"] and len(errors) == 1
 
 
+def test_values_left_out_of_an_article_are_noted(tmp_path: Path) -> None:
+    """A view count that is not a count and category items that are not text were
+    dropped without a word ("nothing is lost silently")."""
+    rows = [
+        {"id": "v", "body": "Có.", "views": "nhiều"},
+        {"id": "c", "body": "Có.", "category": ["Thể thao", None, 5, {"x": 1}]},
+        {"id": "ok", "body": "Có.", "views": "2.468", "category": ["Y tế", None]},
+    ]
+    articles, errors = read([write_jsonl(tmp_path / "odd.jsonl", rows)])
+    assert errors == []  # noted by the writer, which reports each article's notes
+    assert [a.id for a in articles] == ["v", "c", "ok"]
+    assert articles[0].views is None and articles[2].views == 2468
+    assert articles[1].category == "Thể thao" and articles[2].notes == []
+    assert "'views' 'nhiều' is not a count" in articles[0].notes[0]
+    assert "items that are not text left out: [5, {'x': 1}]" in articles[1].notes[0]
+
+
 def test_missing_and_unsupported_paths(tmp_path: Path) -> None:
     good = write_jsonl(tmp_path / "g.jsonl", [{"id": "g", "body": "Có."}])
     other = tmp_path / "notes.md"
