@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import struct
 import time
@@ -99,7 +100,8 @@ def read(path: Path, fingerprint: dict) -> tuple[dict[Key, Entry], int, dict] | 
             index = json.loads(f.read().decode("utf-8"))
         if index.get("fingerprint") != fingerprint:
             return None
-        mapped = np.memmap(path, dtype=np.uint8, mode="r", shape=(index_at,))
+        with open(path, "rb") as f:
+            mapped = mmap.mmap(f.fileno(), index_at, access=mmap.ACCESS_READ)
         entries: dict[Key, Entry] = {}
         for fields, text, weight, kind, offset, count in index["entries"]:
             at = ALIGN + offset
@@ -179,6 +181,18 @@ def shared(
         return None
     finally:
         lock.unlink(missing_ok=True)
+
+
+def populate(entries: dict[Key, Entry]) -> bool:
+    """Map every page of the file ``entries`` were read from into this process now
+    (``indexer.segments.files.populate_map``), so that no query takes a page fault on
+    it. False where the kernel cannot, or with no entries."""
+    from indexer.segments.files import populate_map
+
+    for entry in entries.values():
+        base = entry[0].base
+        return isinstance(base, mmap.mmap) and populate_map(base)
+    return False
 
 
 def remove_older(path: Path) -> list[Path]:

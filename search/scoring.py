@@ -358,6 +358,11 @@ class PostingStore:
             self.trim()
         return True
 
+    def populate_shared(self) -> bool:
+        """Map every page of the shared scores' file into this process now
+        (``keptscores.populate``): no query then takes a page fault on it."""
+        return keptscores.populate(self._shared)
+
     def fingerprint(self) -> dict:
         """What the snapshot's term scores depend on besides the code: its segments,
         live documents and the scoring constants (``search.keptscores``)."""

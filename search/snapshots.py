@@ -177,7 +177,10 @@ def _warm(
         # the kept scores get what the rest of the read-ahead leaves of the budget: in
         # the file every worker maps, else (a folder that cannot be written) in this one
         snap.postings.trim()
-        if not snap.postings.share_scores_ahead(reader, folder, snap.key[1], budget):
+        if snap.postings.share_scores_ahead(reader, folder, snap.key[1], budget):
+            if prefetch and pagecache.fits(folder):  # (cached: mapping reads nothing)
+                snap.postings.populate_shared()
+        else:
             snap.postings.keep_scores_ahead(reader, budget)
     finally:
         reader.close()

@@ -4,6 +4,7 @@ again when stale, and each worker keeps them itself when the file cannot be shar
 
 from __future__ import annotations
 
+import mmap
 import threading
 import time
 from pathlib import Path
@@ -63,8 +64,12 @@ def test_workers_map_the_scores_one_of_them_computed(scratch_index, every_term_k
             assert computed == [] and written[0].stat().st_mtime_ns == stamp
             assert other._shared.keys() == store._shared.keys()
             for entry in other._shared.values():
-                assert all(isinstance(a.base, np.memmap) or a.base is not None for a in entry)
+                assert all(isinstance(a.base, mmap.mmap) for a in entry)  # views, no copies
                 assert not any(a.flags.writeable for a in entry)
+            assert other.populate_shared() in (True, False)  # (False: kernel before 5.14)
+            mapped = next(iter(other._shared.values()))[0].base
+            _, nbytes, _ = keptscores.read(written[0], other.fingerprint())
+            assert len(mapped) == keptscores.ALIGN + nbytes  # the scores, not the index
         finally:
             second.close()
     finally:
