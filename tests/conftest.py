@@ -32,7 +32,15 @@ def demo_index(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("demo_index")
     summary = index_paths([DEMO / "articles.jsonl", DEMO / "portal"], root, jobs=2)
     assert summary.skipped == 0, summary.errors
-    return root
+    files = _files_below(root)
+    yield root
+    # a warming engine that saw a test's patched constants wrote here (a shared
+    # kept-scores file), and every later engine on this index read it
+    assert _files_below(root) == files, "a test wrote into the session's demo index"
+
+
+def _files_below(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*") if p.is_file() and p.name != "writer.lock"}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +49,9 @@ def engine(demo_index: Path):
     from search.engine import Engine
 
     eng = Engine(demo_index)
+    # warmed before the module's tests patch scoring constants: a warming thread that
+    # saw them would keep (and share through a file) what the tests did not ask for
+    assert eng.snapshot().ready.wait(120)
     yield eng
     eng.close()
 
