@@ -40,7 +40,13 @@ def demo_index(tmp_path_factory) -> Path:
 
 
 def _files_below(root: Path) -> set[Path]:
-    return {p.relative_to(root) for p in root.rglob("*") if p.is_file() and p.name != "writer.lock"}
+    """The index's files, less the lock and SQLite's shared-memory and log files (a
+    reader of the segmentation cache opens them)."""
+    return {
+        p.relative_to(root)
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "writer.lock" and not p.name.endswith(("-wal", "-shm"))
+    }
 
 
 @pytest.fixture(scope="module")
