@@ -183,12 +183,18 @@ class Server:
         return self.error_log.read_text() if self.error_log.exists() else ""
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, grace=20)
+
+
+def stop_process(proc: subprocess.Popen, grace: float) -> None:
+    """Ask ``proc`` to stop (SIGTERM), give it ``grace`` seconds, then kill it; it has
+    exited when this returns."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class HttpClient:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.latency import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,12 +49,7 @@ def served(demo_index, tmp_path_factory):
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, grace=10)
 
 
 def test_a_long_pasted_query_with_filters_is_answered(served):

@@ -23,6 +23,7 @@ from urllib.request import urlopen
 
 import pytest
 
+from bench.latency import stop_process
 from indexer.analysis import fold_diacritics
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -118,11 +119,7 @@ def server(tmp_path_factory, demo_index: Path):
             time.sleep(0.2)
         yield {"base": base, "portal": site}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, grace=20)
         site.close()
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.latency import stop_process
 from indexer.writer import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,12 +88,7 @@ class Server:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, grace=10)
 
 
 @pytest.fixture
